@@ -1,0 +1,1 @@
+"""chatd: an IRC server with a preforking master, worker processes and one SQLite writer."""

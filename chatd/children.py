@@ -1,0 +1,53 @@
+"""Forking chatd's child processes (writer, workers) and decoding how they ended.
+
+A child gets one end of a fresh socketpair; right after the fork it closes everything of the
+master's it must not hold (listening socket, wakeup pipe, its siblings' channels), restores
+default signal handling, runs its role's entry function and leaves with os._exit — it never
+returns into the master's stack.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+import traceback
+from typing import Callable
+
+from chatd import ipc
+from chatd.exitcodes import EXIT_RUNTIME
+
+log = logging.getLogger(__name__)
+
+
+def spawn(entry: Callable[[socket.socket], int], close_in_child: Callable[[], None]) -> tuple[int, ipc.Channel]:
+    """Fork a child that runs entry(its end of a socketpair). Returns (pid, master's channel)."""
+    parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # child
+        code = EXIT_RUNTIME
+        try:
+            parent_end.close()
+            signal.set_wakeup_fd(-1)
+            for signum in (signal.SIGCHLD, signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, signal.SIG_DFL)
+            close_in_child()
+            code = entry(child_end)
+        except BaseException:  # noqa: BLE001 - a child must never unwind into the master
+            traceback.print_exc()
+        finally:
+            sys.stderr.flush()
+            os._exit(code)
+    child_end.close()
+    return pid, ipc.Channel(parent_end)
+
+
+def describe_exit(status: int) -> tuple[int, str]:
+    """(exit code or -signal, human text) for a waitpid status."""
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        return code, f"killed by signal {signal.Signals(-code).name}"
+    return code, f"exited with status {code}"

@@ -1,0 +1,37 @@
+"""Command line: argv -> config -> logging -> master.run(), and the exit status."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from chatd import config as config_module
+from chatd import logsetup, master
+from chatd.commands import VERSION
+from chatd.exitcodes import EXIT_CONFIG, EXIT_OK
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="chatd", description="chatd: an IRC chat server that keeps every message.")
+    parser.add_argument("-c", "--config", required=True, metavar="FILE",
+                        help="configuration file (INI), e.g. chatd.conf")
+    parser.add_argument("--check", action="store_true",
+                        help="only validate the configuration, then exit")
+    parser.add_argument("--version", action="version", version=VERSION)
+    return parser.parse_args(argv)  # argparse exits with status 2 and a usage line on errors
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        config = config_module.load(args.config)
+    except config_module.ConfigError as exc:
+        for problem in exc.problems:
+            print(f"chatd: config error: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.check:
+        print(f"chatd: {args.config}: configuration is valid")
+        return EXIT_OK
+    logsetup.configure(config_module.log_level_number(config), "master")
+    return master.run(config)

@@ -1,0 +1,148 @@
+"""The commands a worker answers for one connection without asking the master (CAP, PASS,
+NICK validation, USER, PING/PONG, QUIT, MOTD, VERSION, TIME), and `dispatch`, which forwards
+the commands that need global state (see global_commands.GLOBAL_COMMANDS) to the master."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Callable
+
+from chatd import ipc
+from chatd.global_commands import GLOBAL_COMMANDS
+from chatd.irc import numerics as N
+from chatd.irc.message import Message
+from chatd.irc.validate import is_valid_nick
+
+if TYPE_CHECKING:
+    from chatd.session import Session
+
+LocalHandler = Callable[["Session", Message], None]
+
+VERSION = "chatd-0.1"
+SUPPORTED_CAPS = ("server-time",)
+
+
+def handle_cap(session: Session, msg: Message) -> None:
+    """IRCv3 capability negotiation (ircv3.net/specs/extensions/capability-negotiation)."""
+    sub = (msg.param(0) or "").upper()
+    who = session.nick or "*"
+    src = session.server_name
+    if sub == "LS":
+        if not session.registered:
+            session.cap_negotiating = True
+        session.send(Message("CAP", (who, "LS", " ".join(SUPPORTED_CAPS)), src).format())
+    elif sub == "LIST":
+        session.send(Message("CAP", (who, "LIST", " ".join(sorted(session.caps))), src).format())
+    elif sub == "REQ":
+        if not session.registered:
+            session.cap_negotiating = True
+        wanted = (msg.param(1) or "").split()
+        names = [w.lstrip("-") for w in wanted]
+        if not wanted or any(n not in SUPPORTED_CAPS for n in names):
+            session.send(Message("CAP", (who, "NAK", msg.param(1) or ""), src).format())
+            return
+        for word in wanted:
+            if word.startswith("-"):
+                session.caps.discard(word[1:])
+            else:
+                session.caps.add(word)
+        session.send(Message("CAP", (who, "ACK", " ".join(wanted)), src).format())
+    elif sub == "END":
+        if not session.registered:
+            session.cap_negotiating = False
+            session.try_complete_registration()
+    else:
+        session.send_numeric(N.ERR_INVALIDCAPCMD, sub or "*", "Invalid CAP command")
+
+
+def handle_pass(session: Session, msg: Message) -> None:
+    if session.registered:
+        session.send_numeric(N.ERR_ALREADYREGISTERED, "You may not reregister")
+        return
+    session.password = msg.params[0]
+
+
+def handle_nick(session: Session, msg: Message) -> None:
+    nick = msg.param(0) or ""
+    if not nick:
+        session.send_numeric(N.ERR_NONICKNAMEGIVEN, "No nickname given")
+    elif not is_valid_nick(nick):
+        session.send_numeric(N.ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname")
+    else:
+        session.to_master.append((ipc.CLAIM_NICK, session.conn_id, nick))
+
+
+def handle_user(session: Session, msg: Message) -> None:
+    if session.registered or session.user is not None:
+        session.send_numeric(N.ERR_ALREADYREGISTERED, "You may not reregister")
+        return
+    user = "".join(ch for ch in msg.params[0] if ch.isalnum() or ch in "-_.")[:16]
+    session.user = user or "user"
+    session.realname = msg.params[3]
+    session.try_complete_registration()
+
+
+def handle_ping(session: Session, msg: Message) -> None:
+    session.send(Message("PONG", (session.server_name, msg.params[0]), session.server_name).format())
+
+
+def handle_pong(session: Session, msg: Message) -> None:
+    """Nothing to do: any line from the client already reset the ping timer."""
+
+
+def handle_quit(session: Session, msg: Message) -> None:
+    reason = msg.param(0)
+    session.close(f"Quit: {reason}" if reason else "Client Quit")
+
+
+def handle_motd(session: Session, msg: Message) -> None:
+    session.send_motd()
+
+
+def handle_version(session: Session, msg: Message) -> None:
+    session.send_numeric(N.RPL_VERSION, VERSION, session.server_name, "")
+
+
+def handle_time(session: Session, msg: Message) -> None:
+    now = time.strftime("%A %B %d %Y -- %H:%M:%S UTC", time.gmtime())
+    session.send_numeric(N.RPL_TIME, session.server_name, now)
+
+
+# command -> (handler, minimum parameters, allowed before registration)
+LOCAL_COMMANDS: dict[str, tuple[LocalHandler, int, bool]] = {
+    "CAP": (handle_cap, 1, True),
+    "PASS": (handle_pass, 1, True),
+    "NICK": (handle_nick, 0, True),
+    "USER": (handle_user, 4, True),
+    "PING": (handle_ping, 1, True),
+    "PONG": (handle_pong, 0, True),
+    "QUIT": (handle_quit, 0, True),
+    "MOTD": (handle_motd, 0, False),
+    "VERSION": (handle_version, 0, False),
+    "TIME": (handle_time, 0, False),
+}
+
+
+def dispatch(session: Session, msg: Message) -> None:
+    """Run a local handler or forward to the master, answering 451/461/421 as the RFCs say."""
+    command = msg.command
+    local = LOCAL_COMMANDS.get(command)
+    if local is not None:
+        handler, min_params, before_registration = local
+        if not (before_registration or session.registered):
+            session.send_numeric(N.ERR_NOTREGISTERED, "You have not registered")
+        elif len(msg.params) < min_params:
+            session.send_numeric(N.ERR_NEEDMOREPARAMS, command, "Not enough parameters")
+        else:
+            handler(session, msg)
+        return
+    if not session.registered:
+        session.send_numeric(N.ERR_NOTREGISTERED, "You have not registered")
+        return
+    remote = GLOBAL_COMMANDS.get(command)
+    if remote is None:
+        session.send_numeric(N.ERR_UNKNOWNCOMMAND, command, "Unknown command")
+    elif len(msg.params) < remote[1]:
+        session.send_numeric(N.ERR_NEEDMOREPARAMS, command, "Not enough parameters")
+    else:
+        session.to_master.append((ipc.COMMAND, session.conn_id, command, msg.params))

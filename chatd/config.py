@@ -1,0 +1,225 @@
+"""chatd.conf (INI) -> a frozen Config. Every problem in a file is collected and reported at
+once; nothing here starts anything or touches the network."""
+
+from __future__ import annotations
+
+import configparser
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chatd.irc.validate import is_valid_channel
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; `problems` lists every reason, one line each."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting with its default; the shipped chatd.conf documents each key."""
+
+    server_name: str = "chat.example"
+    network: str = "chatd"
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 6667
+    workers: int = 2
+    password: str = ""
+    motd_path: Path | None = None
+    log_level: str = "info"
+    ping_interval_s: float = 90.0
+    ping_timeout_s: float = 120.0
+    registration_timeout_s: float = 60.0
+    history_path: Path = Path("chatd.db")
+    history_replay: int = 50
+    history_synchronous: str = "normal"
+    autojoin: tuple[str, ...] = ("#lobby",)
+    sendq_bytes: int = 1 << 20
+    channels_per_client: int = 50
+    source_path: Path | None = field(default=None, compare=False)
+
+
+# section -> key -> parser; each parser takes (raw value, config dir) and returns the field
+# value or raises ValueError with a message that says what is acceptable.
+def _nonempty(raw: str, _: Path) -> str:
+    if not raw or any(c.isspace() for c in raw):
+        raise ValueError("must be a single word")
+    return raw
+
+
+def _listen(raw: str, _: Path) -> tuple[str, int]:
+    if raw.startswith("["):
+        host, sep, port = raw[1:].partition("]:")
+    else:
+        host, sep, port = raw.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError("must be HOST:PORT (IPv6 as [::1]:6667), port 0-65535")
+    return host, int(port)
+
+
+def _int_range(lo: int, hi: int):
+    def parse(raw: str, _: Path) -> int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ValueError(f"must be a whole number from {lo} to {hi}") from None
+        if not lo <= value <= hi:
+            raise ValueError(f"must be a whole number from {lo} to {hi}")
+        return value
+    return parse
+
+
+def _seconds(raw: str, _: Path) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError("must be a number of seconds") from None
+    if not 1 <= value <= 86400:
+        raise ValueError("must be between 1 and 86400 seconds")
+    return value
+
+
+def _workers(raw: str, _: Path) -> int:
+    if raw == "auto":
+        return os.cpu_count() or 1
+    return _int_range(1, 64)(raw, _)
+
+
+def _path(raw: str, base: Path) -> Path:
+    if not raw:
+        raise ValueError("must name a file")
+    return (base / raw).resolve()
+
+
+def _optional_path(raw: str, base: Path) -> Path | None:
+    return _path(raw, base) if raw else None
+
+
+def _choice(*choices: str):
+    def parse(raw: str, _: Path) -> str:
+        if raw.lower() not in choices:
+            raise ValueError("must be one of " + ", ".join(choices))
+        return raw.lower()
+    return parse
+
+
+def _channels(raw: str, _: Path) -> tuple[str, ...]:
+    if raw in ('""', "''"):  # an explicitly empty list
+        return ()
+    names = tuple(n for n in raw.replace(",", " ").split() if n)
+    bad = [n for n in names if not is_valid_channel(n)]
+    if bad:
+        raise ValueError(f"not a valid channel name: {', '.join(bad)}")
+    return names
+
+
+def _text(raw: str, _: Path) -> str:
+    return raw
+
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+SCHEMA = {
+    "server": {
+        "name": ("server_name", _nonempty),
+        "network": ("network", _nonempty),
+        "listen": (("listen_host", "listen_port"), _listen),
+        "workers": ("workers", _workers),
+        "password": ("password", _text),
+        "motd": ("motd_path", _optional_path),
+        "log_level": ("log_level", _choice(*LOG_LEVELS)),
+        "ping_interval": ("ping_interval_s", _seconds),
+        "ping_timeout": ("ping_timeout_s", _seconds),
+        "registration_timeout": ("registration_timeout_s", _seconds),
+    },
+    "history": {
+        "path": ("history_path", _path),
+        "replay": ("history_replay", _int_range(0, 1000)),
+        "synchronous": ("history_synchronous", _choice("normal", "full")),
+    },
+    "channels": {
+        "autojoin": ("autojoin", _channels),
+    },
+    "limits": {
+        "sendq": ("sendq_bytes", _int_range(4096, 1 << 30)),
+        "channels_per_client": ("channels_per_client", _int_range(1, 1000)),
+    },
+}
+
+
+def load(path: str | os.PathLike[str]) -> Config:
+    """Read and validate a config file. Raise ConfigError listing every problem found."""
+    path = Path(path)
+    parser = configparser.ConfigParser(
+        interpolation=None,
+        comment_prefixes=("#", ";"),
+        # Only ';' starts an inline comment: '#' starts channel names (autojoin = #lobby).
+        inline_comment_prefixes=(";",),
+        empty_lines_in_values=False,
+    )
+    parser.optionxform = str  # keys are case-sensitive, as documented
+    try:
+        with open(path, encoding="utf-8") as fh:
+            parser.read_file(fh)
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        first_line = str(exc).splitlines()[0]
+        raise ConfigError([f"{path}: not a valid INI file: {first_line}"]) from None
+    return from_parser(parser, path)
+
+
+def from_parser(parser: configparser.ConfigParser, path: Path) -> Config:
+    """Validate parsed INI sections against SCHEMA and build the Config."""
+    base = path.resolve().parent
+    values: dict[str, object] = {"source_path": path.resolve()}
+    problems = []
+    for section in parser.sections():
+        if section not in SCHEMA:
+            problems.append(f"{path}: unknown section [{section}]")
+            continue
+        for key, raw in parser.items(section):
+            spec = SCHEMA[section].get(key)
+            if spec is None:
+                problems.append(f"{path}: [{section}] unknown key '{key}'")
+                continue
+            target, convert = spec
+            try:
+                value = convert(raw.strip(), base)
+            except ValueError as exc:
+                problems.append(f"{path}: [{section}] {key} = {raw.strip()!r}: {exc}")
+                continue
+            if isinstance(target, tuple):
+                values.update(zip(target, value))
+            else:
+                values[target] = value
+    if "history_path" not in values:
+        values["history_path"] = (base / "chatd.db").resolve()
+    config = Config(**values)  # type: ignore[arg-type]
+    problems += _cross_checks(config, path)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _cross_checks(config: Config, path: Path) -> list[str]:
+    problems = []
+    folder = config.history_path.parent
+    if not folder.is_dir():
+        problems.append(f"{path}: [history] path: folder {folder} does not exist")
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        problems.append(f"{path}: [history] path: folder {folder} is not writable")
+    elif config.history_path.exists() and not os.access(config.history_path, os.R_OK | os.W_OK):
+        problems.append(f"{path}: [history] path: {config.history_path} is not writable")
+    if config.motd_path is not None and not config.motd_path.is_file():
+        problems.append(f"{path}: [server] motd: {config.motd_path} is not a readable file")
+    return problems
+
+
+def log_level_number(config: Config) -> int:
+    return getattr(logging, config.log_level.upper())

@@ -1,0 +1,266 @@
+"""Handlers for the commands that need the global tables (channels, nicks): the worker
+forwards them to the master, whose Hub runs them here. `GLOBAL_COMMANDS` is also how a worker
+knows which commands to forward and how many parameters each needs (461 is answered there)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from chatd.hub import Hub
+from chatd.irc import numerics as N
+from chatd.irc.casemap import casefold
+from chatd.irc.message import Message
+from chatd.irc.validate import TOPICLEN, is_channel_name
+from chatd.registry import ClientRecord
+
+Handler = Callable[[Hub, ClientRecord, tuple[str, ...]], None]
+
+MAX_TARGETS = 4  # advertised as TARGMAX in ISUPPORT
+
+
+def handle_join(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    if params[0] == "0":  # RFC 2812 3.2.1: JOIN 0 leaves every channel
+        for channel in list(client.channels.values()):
+            hub.part(client, channel, "")
+        return
+    for name in params[0].split(","):
+        if name:
+            hub.join(client, name)
+
+
+def handle_part(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    reason = params[1] if len(params) > 1 else ""
+    for name in params[0].split(","):
+        channel = hub.registry.channel(name)
+        if channel is None:
+            hub.send_numeric(client, N.ERR_NOSUCHCHANNEL, name, "No such channel")
+        elif client.conn_id not in channel.members:
+            hub.send_numeric(client, N.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
+        else:
+            hub.part(client, channel, reason)
+
+
+def _handle_message(kind: str, hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    quiet = kind == "NOTICE"
+    if not params or not params[0]:
+        if not quiet:
+            hub.send_numeric(client, N.ERR_NORECIPIENT, f"No recipient given ({kind})")
+        return
+    if len(params) < 2 or params[1] == "":
+        if not quiet:
+            hub.send_numeric(client, N.ERR_NOTEXTTOSEND, "No text to send")
+        return
+    targets = [t for t in params[0].split(",") if t]
+    for target in targets[:MAX_TARGETS]:
+        hub.message(client, kind, target, params[1])
+
+
+def handle_privmsg(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    _handle_message("PRIVMSG", hub, client, params)
+
+
+def handle_notice(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    _handle_message("NOTICE", hub, client, params)
+
+
+def handle_topic(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    channel = hub.registry.channel(params[0])
+    if channel is None:
+        hub.send_numeric(client, N.ERR_NOSUCHCHANNEL, params[0], "No such channel")
+        return
+    if client.conn_id not in channel.members:
+        hub.send_numeric(client, N.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
+        return
+    if len(params) == 1:
+        hub.reply(client, *hub.topic_lines(client, channel))
+        return
+    text = params[1][:TOPICLEN]
+    hub.set_topic(client, channel, text, hub.now_ms)
+
+
+def handle_names(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    if not params or not params[0]:
+        hub.send_numeric(client, N.RPL_ENDOFNAMES, "*", "End of /NAMES list")
+        return
+    for name in params[0].split(","):
+        channel = hub.registry.channel(name)
+        if channel is None:
+            hub.send_numeric(client, N.RPL_ENDOFNAMES, name, "End of /NAMES list")
+        else:
+            hub.reply(client, *hub.names_lines(client, channel))
+
+
+def _who_line(hub: Hub, asker: ClientRecord, channel_name: str, who: ClientRecord) -> str:
+    flags = "G" if who.away is not None else "H"
+    return hub.numeric(asker, N.RPL_WHOREPLY, channel_name, who.user, who.host,
+                       hub.config.server_name, who.nick or "*", flags, f"0 {who.realname}")
+
+
+def handle_who(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    mask = params[0] if params else "*"
+    lines = []
+    if is_channel_name(mask):
+        channel = hub.registry.channel(mask)
+        if channel is not None:
+            lines = [_who_line(hub, client, channel.name, m) for m in channel.members.values()]
+    else:
+        other = hub.registry.find_nick(mask)
+        if other is not None and other.registered:
+            first = next(iter(other.channels.values()), None)
+            lines = [_who_line(hub, client, first.name if first else "*", other)]
+    lines.append(hub.numeric(client, N.RPL_ENDOFWHO, mask, "End of /WHO list"))
+    hub.reply(client, *lines)
+
+
+def handle_whois(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    # "WHOIS server nick" is allowed: the nick is the last parameter.
+    nick = params[-1]
+    other = hub.registry.find_nick(nick)
+    if other is None or not other.registered:
+        hub.send_numeric(client, N.ERR_NOSUCHNICK, nick, "No such nick/channel")
+        hub.send_numeric(client, N.RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
+        return
+    name = other.nick or "*"
+    lines = [hub.numeric(client, N.RPL_WHOISUSER, name, other.user, other.host, "*",
+                         other.realname)]
+    if other.channels:
+        chans = " ".join(ch.name for ch in other.channels.values())
+        lines.append(hub.numeric(client, N.RPL_WHOISCHANNELS, name, chans))
+    lines.append(hub.numeric(client, N.RPL_WHOISSERVER, name, hub.config.server_name,
+                             hub.config.network))
+    if other.away is not None:
+        lines.append(hub.numeric(client, N.RPL_AWAY, name, other.away))
+    lines.append(hub.numeric(client, N.RPL_WHOISIDLE, name, "0", str(other.signon_s),
+                             "seconds idle, signon time"))
+    lines.append(hub.numeric(client, N.RPL_ENDOFWHOIS, name, "End of /WHOIS list"))
+    hub.reply(client, *lines)
+
+
+def handle_list(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    wanted = {casefold(n) for n in params[0].split(",")} if params and params[0] else None
+    lines = [hub.numeric(client, N.RPL_LISTSTART, "Channel", "Users  Name")]
+    for folded, channel in sorted(hub.registry.channels.items()):
+        if wanted is None or folded in wanted:
+            lines.append(hub.numeric(client, N.RPL_LIST, channel.name, str(len(channel.members)),
+                                     channel.topic))
+    lines.append(hub.numeric(client, N.RPL_LISTEND, "End of /LIST"))
+    hub.reply(client, *lines)
+
+
+def handle_mode(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    target = params[0]
+    if is_channel_name(target):
+        _channel_mode(hub, client, target, params[1:])
+    else:
+        _user_mode(hub, client, target, params[1:])
+
+
+def _channel_mode(hub: Hub, client: ClientRecord, name: str, changes: tuple[str, ...]) -> None:
+    channel = hub.registry.channel(name)
+    if channel is None:
+        hub.send_numeric(client, N.ERR_NOSUCHCHANNEL, name, "No such channel")
+        return
+    if not changes:
+        hub.reply(client, hub.numeric(client, N.RPL_CHANNELMODEIS, channel.name, "+n"),
+                  hub.numeric(client, N.RPL_CREATIONTIME, channel.name, str(channel.created_s)))
+        return
+    if changes[0].lstrip("+") in ("b", "e", "I"):  # list queries: we keep no such lists
+        hub.send_numeric(client, N.RPL_ENDOFBANLIST, channel.name, "End of channel ban list")
+        return
+    # chatd has no channel operators yet, so nobody may change channel modes.
+    hub.send_numeric(client, N.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+
+
+def _user_mode(hub: Hub, client: ClientRecord, nick: str, changes: tuple[str, ...]) -> None:
+    other = hub.registry.find_nick(nick)
+    if other is None:
+        hub.send_numeric(client, N.ERR_NOSUCHNICK, nick, "No such nick/channel")
+        return
+    if other is not client:
+        hub.send_numeric(client, N.ERR_USERSDONTMATCH, "Can't change mode for other users")
+        return
+    if not changes:
+        hub.send_numeric(client, N.RPL_UMODEIS, "+i" if client.invisible else "+")
+        return
+    applied, unknown, adding = "", False, True
+    for ch in changes[0]:
+        if ch in "+-":
+            adding = ch == "+"
+        elif ch == "i":
+            if client.invisible != adding:
+                client.invisible = adding
+                applied += ("+" if adding else "-") + "i"
+        else:
+            unknown = True
+    if applied:
+        hub.reply(client, Message("MODE", (client.nick or "*", applied), client.nick).format())
+    if unknown:
+        hub.send_numeric(client, N.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
+
+
+def handle_away(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    if params and params[0]:
+        client.away = params[0]
+        hub.send_numeric(client, N.RPL_NOWAWAY, "You have been marked as being away")
+    else:
+        client.away = None
+        hub.send_numeric(client, N.RPL_UNAWAY, "You are no longer marked as being away")
+
+
+def handle_ison(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    online = []
+    for word in " ".join(params).split():
+        other = hub.registry.find_nick(word)
+        if other is not None and other.registered:
+            online.append(other.nick or "")
+    hub.send_numeric(client, N.RPL_ISON, " ".join(online))
+
+
+def handle_userhost(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    replies = []
+    for word in params[:5]:
+        other = hub.registry.find_nick(word)
+        if other is not None and other.registered:
+            away = "-" if other.away is not None else "+"
+            replies.append(f"{other.nick}={away}{other.user}@{other.host}")
+    hub.send_numeric(client, N.RPL_USERHOST, " ".join(replies))
+
+
+def handle_lusers(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    users = hub.registry.registered_count()
+    hub.reply(
+        client,
+        hub.numeric(client, N.RPL_LUSERCLIENT, f"There are {users} users and 0 invisible on 1 servers"),
+        hub.numeric(client, N.RPL_LUSERCHANNELS, str(len(hub.registry.channels)), "channels formed"),
+        hub.numeric(client, N.RPL_LUSERME, f"I have {users} clients and 0 servers"),
+    )
+
+
+def handle_kick(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    channel = hub.registry.channel(params[0])
+    if channel is None:
+        hub.send_numeric(client, N.ERR_NOSUCHCHANNEL, params[0], "No such channel")
+    elif client.conn_id not in channel.members:
+        hub.send_numeric(client, N.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
+    else:
+        hub.send_numeric(client, N.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+
+
+# command -> (handler, minimum number of parameters)
+GLOBAL_COMMANDS: dict[str, tuple[Handler, int]] = {
+    "JOIN": (handle_join, 1),
+    "PART": (handle_part, 1),
+    "PRIVMSG": (handle_privmsg, 0),  # 411/412 are answered by the handler
+    "NOTICE": (handle_notice, 0),
+    "TOPIC": (handle_topic, 1),
+    "NAMES": (handle_names, 0),
+    "WHO": (handle_who, 0),
+    "WHOIS": (handle_whois, 1),
+    "LIST": (handle_list, 0),
+    "MODE": (handle_mode, 1),
+    "AWAY": (handle_away, 0),
+    "ISON": (handle_ison, 1),
+    "USERHOST": (handle_userhost, 1),
+    "LUSERS": (handle_lusers, 0),
+    "KICK": (handle_kick, 2),
+}

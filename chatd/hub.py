@@ -1,0 +1,206 @@
+"""The master's decision-maker: applies a client's request to the global tables and says what
+must happen next, as effects — replies for one client, events to store and then deliver. Pure:
+no sockets, no SQLite; time comes in as an argument. The master turns effects into frames.
+
+Ordering rule: effects are produced in decision order, and the master keeps that order when it
+releases them (a reply decided after an event waits until that event is committed). So a client
+never sees, say, a topic reply for a channel before its own JOIN.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from chatd import events
+from chatd.config import Config
+from chatd.irc import numerics as N
+from chatd.irc.casemap import casefold
+from chatd.irc.message import Message
+from chatd.irc.validate import is_valid_channel
+from chatd.registry import ChannelRecord, ClientRecord, Registry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class Reply:
+    """Lines for one client that are not stored."""
+    worker: int
+    conn_id: int
+    lines: list[str]
+
+
+@dataclass(slots=True)
+class Emit:
+    """An event to store, then deliver: to the local members of `channels` on each worker in
+    `workers`, and to the connections in `to_conns`. `extra` is sent to the origin right after
+    the event (the NAMES burst after its own JOIN)."""
+    kind: str
+    source: str
+    target: str
+    text: str
+    convs: tuple[str, ...]
+    channels: tuple[str, ...]
+    to_conns: tuple[int, ...]
+    origin: int
+    workers: tuple[int, ...]
+    extra: str = ""
+
+
+@dataclass(slots=True)
+class NickGranted:
+    worker: int
+    conn_id: int
+    nick: str
+
+
+Effect = Reply | Emit | NickGranted
+
+
+class Hub:
+    """Global state plus the rules that change it. Handlers live in global_commands.py."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.registry = Registry()
+        self.effects: list[Effect] = []
+        self.now_ms = 0  # wall-clock milliseconds, set by the master before each batch of frames
+
+    @property
+    def now_s(self) -> int:
+        return self.now_ms // 1000
+
+    def take_effects(self) -> list[Effect]:
+        effects, self.effects = self.effects, []
+        return effects
+
+    # replies
+    def numeric(self, client: ClientRecord, code: str, *params: str) -> str:
+        return Message(code, (client.nick or "*", *params), self.config.server_name).format()
+
+    def reply(self, client: ClientRecord, *lines: str) -> None:
+        self.effects.append(Reply(client.worker, client.conn_id, list(lines)))
+
+    def send_numeric(self, client: ClientRecord, code: str, *params: str) -> None:
+        self.reply(client, self.numeric(client, code, *params))
+
+    # connection lifecycle
+    def connection_opened(self, conn_id: int, worker: int, host: str, now_s: int) -> None:
+        self.registry.add_client(conn_id, worker, host, now_s)
+
+    def claim_nick(self, client: ClientRecord, nick: str) -> None:
+        """NICK from a client (validated by the worker)."""
+        if client.nick == nick:
+            return
+        if self.registry.nick_owner_is_other(client, nick):
+            self.send_numeric(client, N.ERR_NICKNAMEINUSE, nick, "Nickname is already in use")
+            return
+        if not client.registered:
+            self.registry.set_nick(client, nick)
+            self.effects.append(NickGranted(client.worker, client.conn_id, nick))
+            return
+        old_source = client.source
+        workers = self.registry.workers_sharing_channels(client)
+        convs = tuple(client.channels)
+        self.registry.set_nick(client, nick)
+        self.effects.append(Emit("NICK", old_source, nick, "", convs, convs,
+                                 (client.conn_id,), client.conn_id, tuple(workers)))
+
+    def registered(self, client: ClientRecord, user: str, realname: str) -> None:
+        client.user, client.realname, client.registered = user, realname, True
+        for name in self.config.autojoin:
+            self.join(client, name)
+
+    def connection_closed(self, client: ClientRecord, reason: str) -> None:
+        if client.registered:
+            convs = tuple(client.channels)
+            workers = tuple(self.registry.workers_sharing_channels(client))
+            self.effects.append(Emit("QUIT", client.source, "", reason, convs, convs, (),
+                                     client.conn_id, workers))
+        self.registry.remove_client(client.conn_id)
+
+    # channel membership
+    def join(self, client: ClientRecord, name: str) -> None:
+        if not is_valid_channel(name):
+            self.send_numeric(client, N.ERR_NOSUCHCHANNEL, name, "No such channel")
+            return
+        folded = casefold(name)
+        if folded in client.channels:
+            return
+        if len(client.channels) >= self.config.channels_per_client:
+            self.send_numeric(client, N.ERR_TOOMANYCHANNELS, name,
+                              "You have joined too many channels")
+            return
+        channel = self.registry.join(client, name, self.now_s)
+        extra = self.topic_lines(client, channel, on_join=True) + self.names_lines(client, channel)
+        self.effects.append(Emit("JOIN", client.source, channel.name, "", (folded,), (folded,),
+                                 (), client.conn_id, channel.workers(), "\r\n".join(extra)))
+
+    def part(self, client: ClientRecord, channel: ChannelRecord, reason: str) -> None:
+        folded = channel.folded
+        workers = channel.workers()
+        self.registry.part(client, channel)
+        self.effects.append(Emit("PART", client.source, channel.name, reason, (folded,),
+                                 (folded,), (client.conn_id,), client.conn_id, workers))
+
+    def topic_lines(self, client: ClientRecord, channel: ChannelRecord,
+                    on_join: bool = False) -> list[str]:
+        if not channel.topic:
+            return [] if on_join else [self.numeric(client, N.RPL_NOTOPIC, channel.name,
+                                                    "No topic is set")]
+        return [self.numeric(client, N.RPL_TOPIC, channel.name, channel.topic),
+                self.numeric(client, N.RPL_TOPICWHOTIME, channel.name, channel.topic_setter,
+                             str(channel.topic_ts_ms // 1000))]
+
+    def names_lines(self, client: ClientRecord, channel: ChannelRecord) -> list[str]:
+        """353 lines (each kept under the 512-byte limit) and the closing 366."""
+        head = self.numeric(client, N.RPL_NAMREPLY, "=", channel.name, "x")[:-1]
+        budget = 510 - len(head.encode())
+        lines, batch, used = [], [], 0
+        for member in channel.members.values():
+            size = len(member.nick) + 1
+            if batch and used + size > budget:
+                lines.append(head + " ".join(batch))
+                batch, used = [], 0
+            batch.append(member.nick)
+            used += size
+        if batch:
+            lines.append(head + " ".join(batch))
+        lines.append(self.numeric(client, N.RPL_ENDOFNAMES, channel.name, "End of /NAMES list"))
+        return lines
+
+    def set_topic(self, client: ClientRecord, channel: ChannelRecord, text: str,
+                  ts_ms: int) -> None:
+        self.registry.set_topic(channel, text, client.nick or "", ts_ms)
+        self.effects.append(Emit("TOPIC", client.source, channel.name, text, (channel.folded,),
+                                 (channel.folded,), (), client.conn_id, channel.workers()))
+
+    def message(self, client: ClientRecord, kind: str, target: str, text: str) -> None:
+        """PRIVMSG or NOTICE to one target. Per RFC 2812 3.3.2, no error goes back for a
+        NOTICE."""
+        quiet = kind == "NOTICE"
+        if target[:1] == "#":
+            channel = self.registry.channel(target)
+            if channel is None:
+                if not quiet:
+                    self.send_numeric(client, N.ERR_NOSUCHCHANNEL, target, "No such channel")
+                return
+            if client.conn_id not in channel.members:  # channel mode +n
+                if not quiet:
+                    self.send_numeric(client, N.ERR_CANNOTSENDTOCHAN, channel.name,
+                                      "Cannot send to channel (you are not in it)")
+                return
+            self.effects.append(Emit(kind, client.source, channel.name, text, (channel.folded,),
+                                     (channel.folded,), (), client.conn_id, channel.workers()))
+            return
+        other = self.registry.find_nick(target)
+        if other is None or not other.registered:
+            if not quiet:
+                self.send_numeric(client, N.ERR_NOSUCHNICK, target, "No such nick/channel")
+            return
+        conv = events.private_timeline(client.nick or "", other.nick or "")
+        self.effects.append(Emit(kind, client.source, other.nick or "", text, (conv,), (),
+                                 (other.conn_id,), client.conn_id, (other.worker,)))
+        if other.away is not None and not quiet:
+            self.send_numeric(client, N.RPL_AWAY, other.nick or "", other.away)

@@ -1,0 +1,135 @@
+"""The IRC message: parse a line into a Message and format a Message back into a line.
+
+Grammar from the modern IRC client protocol (modern.ircdocs.horse) and IRCv3 message-tags:
+    [@tags SPACE] [:source SPACE] command *(SPACE param) [SPACE :trailing]
+Lines here are `str` without the CRLF; bytes and framing live in `chatd.irc.framing`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class ProtocolError(ValueError):
+    """A line that is not a well-formed IRC message."""
+
+
+# IRCv3 message-tags, "Escaping values": these five characters cannot appear raw in a value.
+_TAG_ESCAPES = {";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"}
+_TAG_UNESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
+
+
+def escape_tag_value(value: str) -> str:
+    """Escape a tag value for the wire."""
+    if not any(ch in value for ch in _TAG_ESCAPES):
+        return value
+    return "".join(_TAG_ESCAPES.get(ch, ch) for ch in value)
+
+
+def unescape_tag_value(raw: str) -> str:
+    """Undo `escape_tag_value`; per the spec an unknown escape drops the backslash and a
+    trailing lone backslash is dropped."""
+    if "\\" not in raw:
+        return raw
+    out = []
+    chars = iter(raw)
+    for ch in chars:
+        if ch != "\\":
+            out.append(ch)
+            continue
+        nxt = next(chars, None)
+        if nxt is not None:
+            out.append(_TAG_UNESCAPES.get(nxt, nxt))
+    return "".join(out)
+
+
+def parse_tags(raw: str) -> dict[str, str]:
+    """Parse the tag section (without the leading '@'). A key without value maps to ''."""
+    tags: dict[str, str] = {}
+    for item in raw.split(";"):
+        if not item:
+            continue
+        key, _, value = item.partition("=")
+        if not key:
+            raise ProtocolError("empty tag key")
+        tags[key] = unescape_tag_value(value)  # later duplicates win, per spec
+    return tags
+
+
+def format_tags(tags: dict[str, str]) -> str:
+    """Format tags (without the leading '@'); empty values are written as bare keys."""
+    return ";".join(k if v == "" else f"{k}={escape_tag_value(v)}" for k, v in tags.items())
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One IRC message. `command` is upper-cased on parse; numerics stay three digits."""
+
+    command: str
+    params: tuple[str, ...] = ()
+    source: str | None = None
+    tags: dict[str, str] = field(default_factory=dict, compare=True)
+
+    def param(self, index: int, default: str | None = None) -> str | None:
+        """The parameter at `index`, or `default` when there are not that many."""
+        return self.params[index] if index < len(self.params) else default
+
+    @property
+    def source_nick(self) -> str | None:
+        """The nick part of a `nick!user@host` source (or the whole source)."""
+        if self.source is None:
+            return None
+        return self.source.split("!", 1)[0].split("@", 1)[0]
+
+    def format(self) -> str:
+        return format_message(self)
+
+
+def parse(line: str) -> Message:
+    """Parse one line (no CRLF) into a Message; raise ProtocolError if it has no command."""
+    rest = line.lstrip(" ")
+    tags: dict[str, str] = {}
+    source = None
+    if rest.startswith("@"):
+        raw_tags, _, rest = rest[1:].partition(" ")
+        tags = parse_tags(raw_tags)
+        rest = rest.lstrip(" ")
+    if rest.startswith(":"):
+        source, _, rest = rest[1:].partition(" ")
+        rest = rest.lstrip(" ")
+        if not source:
+            raise ProtocolError("empty source")
+    head, sep, trailing = rest.partition(" :")
+    if rest.startswith(":"):  # a message that is only a trailing parameter has no command
+        raise ProtocolError("missing command")
+    words = head.split()
+    if not words:
+        raise ProtocolError("missing command")
+    command = words[0].upper()
+    params = words[1:]
+    if sep:
+        params.append(trailing)
+    return Message(command, tuple(params), source, tags)
+
+
+def format_message(msg: Message) -> str:
+    """Format a Message as a line without CRLF. Raise ValueError for a message that cannot be
+    written faithfully (a middle parameter with a space, or a line break anywhere)."""
+    parts = []
+    if msg.tags:
+        parts.append("@" + format_tags(msg.tags))
+    if msg.source:
+        parts.append(":" + msg.source)
+    parts.append(msg.command)
+    params = msg.params
+    for i, p in enumerate(params):
+        if "\r" in p or "\n" in p or "\x00" in p:
+            raise ValueError(f"parameter {i} contains CR, LF or NUL")
+        is_last = i == len(params) - 1
+        if is_last and (not p or " " in p or p.startswith(":")):
+            parts.append(":" + p)
+        elif not p or " " in p or p.startswith(":"):
+            raise ValueError(f"middle parameter {i} cannot be {p!r}")
+        else:
+            parts.append(p)
+    return " ".join(parts)

@@ -1,0 +1,437 @@
+"""The master process: binds the listening socket, preforks the writer and the workers, accepts
+connections and hands each to the least-loaded worker (socket.send_fds), routes frames
+between workers and the writer, supervises its children, and shuts everything down in order.
+
+It holds the global state (through the Hub) but never touches SQLite and never blocks: every
+socket is non-blocking and waiting is done by the selector.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import selectors
+import signal
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+
+from chatd import children, ipc
+from chatd.config import Config
+from chatd.exitcodes import EXIT_BOOT_FAILED, EXIT_OK, EXIT_RUNTIME
+from chatd.global_commands import GLOBAL_COMMANDS
+from chatd.hub import Hub
+from chatd.sequencer import Outgoing, Sequencer
+from chatd.session import build_server_info
+from chatd.worker import run_worker
+from chatd.writer import run_writer
+
+log = logging.getLogger(__name__)
+
+ACCEPTS_PER_WAKEUP = 64
+WRITER_READY_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+MAX_RESTARTS_PER_MINUTE = 10
+
+
+@dataclass
+class Child:
+    role: str
+    index: int
+    pid: int
+    channel: ipc.Channel
+    conns: int = 0
+    started_at: float = field(default_factory=time.monotonic)
+    alive: bool = True
+
+
+class StartupError(Exception):
+    """chatd could not start; the message is the one line to show."""
+
+
+class Master:
+    def __init__(self, config: Config, listener: socket.socket):
+        self.config = config
+        self.listener = listener
+        self.selector = selectors.DefaultSelector()
+        self.hub = Hub(config)
+        self.sequencer: Sequencer | None = None
+        self.writer: Child | None = None
+        self.workers: list[Child] = []
+        self.next_conn_id = 1
+        self.stopping = False
+        self.exit_code = EXIT_OK
+        self.restarts: list[float] = []
+        self._signals: list[int] = []
+        self._wake_r, self._wake_w = socket.socketpair()
+        self.info = build_server_info(config, _read_motd(config), time.time())
+
+    # startup
+    def start(self) -> None:
+        for sock in (self._wake_r, self._wake_w):
+            sock.setblocking(False)
+        signal.set_wakeup_fd(self._wake_w.fileno(), warn_on_full_buffer=False)
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD, signal.SIGHUP):
+            signal.signal(signum, self._record_signal)
+        self.selector.register(self._wake_r, selectors.EVENT_READ, "wakeup")
+        self.writer = self._spawn_writer()
+        self._wait_for_writer()
+        for index in range(self.config.workers):
+            self.workers.append(self._spawn_worker(index))
+        self.listener.setblocking(False)
+        self.selector.register(self.listener, selectors.EVENT_READ, "listen")
+        host, port = self.listener.getsockname()[:2]
+        shown = f"[{host}]" if ":" in host else host
+        log.info("listening on %s:%d", shown, port)
+
+    def _record_signal(self, signum: int, _frame) -> None:
+        self._signals.append(signum)  # acted on by the main loop, never here
+
+    def _close_in_child(self) -> None:
+        self.listener.close()
+        self.selector.close()
+        self._wake_r.close()
+        self._wake_w.close()
+        for child in [self.writer, *self.workers]:
+            if child is not None:
+                child.channel.close()
+
+    def _spawn_writer(self) -> Child:
+        pid, channel = children.spawn(lambda sock: run_writer(sock, self.config),
+                                      self._close_in_child)
+        log.info("writer started (pid %d)", pid)
+        child = Child("writer", 0, pid, channel)
+        self.selector.register(channel, selectors.EVENT_READ, child)
+        return child
+
+    def _spawn_worker(self, index: int) -> Child:
+        pid, channel = children.spawn(lambda sock: run_worker(index, sock, self.info),
+                                      self._close_in_child)
+        log.info("worker %d started (pid %d)", index, pid)
+        child = Child("worker", index, pid, channel)
+        self.selector.register(channel, selectors.EVENT_READ, child)
+        return child
+
+    def _wait_for_writer(self) -> None:
+        """Block (startup only) until the writer has opened the history."""
+        deadline = time.monotonic() + WRITER_READY_TIMEOUT_S
+        assert self.writer is not None
+        while self.sequencer is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise StartupError("the history writer did not start in time")
+            for key, _mask in self.selector.select(remaining):
+                if key.data is self.writer:
+                    self._on_child_readable(self.writer)
+            self._handle_signals()
+            if self.writer is None or not self.writer.alive or self.stopping:
+                raise StartupError("")  # the writer has said why on stderr
+
+    # main loop
+    def run(self) -> int:
+        while True:
+            for key, mask in self.selector.select(timeout=1.0):
+                if key.data == "listen":
+                    self._accept()
+                elif key.data == "wakeup":
+                    self._drain_wakeup()
+                elif mask & selectors.EVENT_READ:
+                    self._on_child_readable(key.data)
+            self._handle_signals()
+            if self.stopping and self._stop_progress():
+                return self.exit_code
+            self._send_rows()
+            self._flush_channels()
+
+    def _accept(self) -> None:
+        for _ in range(ACCEPTS_PER_WAKEUP):
+            try:
+                sock, addr = self.listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # e.g. EMFILE: keep serving, try again next wakeup
+                log.error("accept failed: %s", exc)
+                return
+            worker = min((w for w in self.workers if w.alive), key=lambda w: w.conns, default=None)
+            if worker is None:
+                sock.close()
+                continue
+            conn_id = self.next_conn_id
+            self.next_conn_id += 1
+            host = addr[0] if isinstance(addr, tuple) else "localhost"
+            if host.startswith(":"):
+                host = "0" + host  # "::1" would read as a trailing parameter in replies
+            self.hub.connection_opened(conn_id, worker.index, host, int(time.time()))
+            worker.conns += 1
+            self._send(worker, (ipc.NEW_CONN, conn_id, host), fds=(sock.detach(),))
+
+    def _drain_wakeup(self) -> None:
+        try:
+            while self._wake_r.recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+
+    def _on_child_readable(self, child: Child) -> None:
+        try:
+            frames = child.channel.receive()
+        except ipc.ChannelClosed:
+            frames = None
+        if frames:
+            if child.role == "writer":
+                self._on_writer_frames(frames)
+            else:
+                self._on_worker_frames(child, frames)
+        if frames is None:
+            self.selector.unregister(child.channel)
+            child.alive = False  # reaped (and restarted) when SIGCHLD is handled
+
+    def _on_writer_frames(self, frames: list[tuple]) -> None:
+        for frame in frames:
+            if frame[0] == ipc.COMMITTED:
+                assert self.sequencer is not None
+                self._dispatch(self.sequencer.committed(frame[1]))
+            elif frame[0] == ipc.READY:
+                _, last_id, last_ts, topics = frame
+                self._on_writer_ready(last_id, last_ts, topics)
+
+    def _on_writer_ready(self, last_id: int, last_ts: int, topics: list) -> None:
+        if self.sequencer is None:
+            self.sequencer = Sequencer(last_id, last_ts)
+            for name, text, setter, ts in topics:
+                self.hub.registry.restore_topic(name, text, setter.split("!", 1)[0], ts)
+            return
+        rows, ready = self.sequencer.writer_restarted(last_id)
+        log.info("writer back at id %d; storing %d pending events again", last_id, len(rows))
+        if rows:
+            self._send(self.writer, (ipc.STORE, rows))
+        self._dispatch(ready)
+
+    def _on_worker_frames(self, worker: Child, frames: list[tuple]) -> None:
+        hub = self.hub
+        hub.now_ms = int(time.time() * 1000)
+        clients = hub.registry.clients
+        for frame in frames:
+            op, conn_id = frame[0], frame[1]
+            client = clients.get(conn_id)
+            if client is None:
+                continue
+            try:
+                if op == ipc.COMMAND:
+                    if client.registered:
+                        GLOBAL_COMMANDS[frame[2]][0](hub, client, tuple(frame[3]))
+                elif op == ipc.CLAIM_NICK:
+                    hub.claim_nick(client, frame[2])
+                elif op == ipc.REGISTERED:
+                    hub.registered(client, frame[2], frame[3])
+                elif op == ipc.CONN_CLOSED:
+                    worker.conns -= 1
+                    hub.connection_closed(client, frame[2])
+            except Exception:  # a bug in one command must not take the server down
+                log.exception("error handling %r for connection %d", frame[:3], conn_id)
+                self._send(worker, (ipc.CLOSE_CONN, conn_id, "Internal server error"))
+        assert self.sequencer is not None
+        self._dispatch(self.sequencer.add(hub.take_effects(), hub.now_ms))
+
+    def _dispatch(self, outgoing: Outgoing) -> None:
+        for index, frame in outgoing:
+            worker = self.workers[index] if index < len(self.workers) else None
+            if worker is not None and worker.alive:
+                self._send_raw(worker, frame)
+
+    def _send(self, child: Child | None, frame: tuple, fds: tuple[int, ...] = ()) -> None:
+        if child is not None and child.alive:
+            self._send_raw(child, ipc.encode(frame), fds)
+        else:
+            for fd in fds:
+                os.close(fd)
+
+    def _send_raw(self, child: Child, data: bytes, fds: tuple[int, ...] = ()) -> None:
+        try:
+            child.channel.send_raw(data, fds)
+        except ipc.ChannelOverflow:
+            log.error("%s %d is not reading its channel; killing it", child.role, child.index)
+            self._kill(child, signal.SIGKILL)
+
+    def _send_rows(self) -> None:
+        if self.sequencer is not None and self.writer is not None and self.writer.alive:
+            rows = self.sequencer.take_rows()
+            if rows:
+                self._send(self.writer, (ipc.STORE, rows))
+
+    def _flush_channels(self) -> None:
+        for child in [self.writer, *self.workers]:
+            if child is None or not child.alive:
+                continue
+            try:
+                done = child.channel.flush()
+            except ipc.ChannelClosed:
+                continue
+            mask = selectors.EVENT_READ | (0 if done else selectors.EVENT_WRITE)
+            self.selector.modify(child.channel, mask, child)
+
+    # signals and children
+    def _handle_signals(self) -> None:
+        signals, self._signals = self._signals, []
+        for signum in signals:
+            if signum in (signal.SIGTERM, signal.SIGINT) and not self.stopping:
+                log.info("received %s: shutting down", signal.Signals(signum).name)
+                self._begin_stop()
+            elif signum == signal.SIGHUP:
+                log.warning("SIGHUP: configuration reload is not supported yet; ignored")
+        self._reap()
+
+    def _reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            child = self._child_by_pid(pid)
+            if child is None:
+                continue
+            code, text = children.describe_exit(status)
+            child.alive = False
+            child.pid = 0
+            self._forget_channel(child)
+            if self.stopping:
+                log.info("%s %d %s", child.role, child.index, text)
+                continue
+            log.error("%s %d (pid %d) %s", child.role, child.index, pid, text)
+            self._replace(child, code)
+
+    def _forget_channel(self, child: Child) -> None:
+        try:
+            self.selector.unregister(child.channel)
+        except (KeyError, ValueError):
+            pass  # already unregistered when its EOF was read
+        child.channel.close()
+
+    def _child_by_pid(self, pid: int) -> Child | None:
+        for child in [self.writer, *self.workers]:
+            if child is not None and child.pid == pid:
+                return child
+        return None
+
+    def _replace(self, child: Child, code: int) -> None:
+        now = time.monotonic()
+        self.restarts = [t for t in self.restarts if now - t < 60] + [now]
+        if code == EXIT_BOOT_FAILED or len(self.restarts) > MAX_RESTARTS_PER_MINUTE:
+            log.critical("%s %d cannot run; stopping chatd", child.role, child.index)
+            self.exit_code = EXIT_RUNTIME
+            self._begin_stop()
+            return
+        if child.role == "writer":
+            self.writer = self._spawn_writer()
+            return
+        self._drop_worker_clients(child)
+        self.workers[child.index] = self._spawn_worker(child.index)
+
+    def _drop_worker_clients(self, worker: Child) -> None:
+        """The worker's connections died with it: tell everyone they quit."""
+        self.hub.now_ms = int(time.time() * 1000)
+        for client in [c for c in self.hub.registry.clients.values() if c.worker == worker.index]:
+            self.hub.connection_closed(client, "Connection lost (server error)")
+        if self.sequencer is not None:
+            self._dispatch(self.sequencer.add(self.hub.take_effects(), self.hub.now_ms))
+
+    def _kill(self, child: Child, signum: int) -> None:
+        if child.pid:
+            try:
+                os.kill(child.pid, signum)
+            except ProcessLookupError:
+                pass
+
+    # shutdown: workers first (they tell clients), then the writer (it commits what is left)
+    def _begin_stop(self) -> None:
+        self.stopping = True
+        self._stop_deadline = time.monotonic() + STOP_TIMEOUT_S
+        self._writer_told = False
+        try:
+            self.selector.unregister(self.listener)
+        except (KeyError, ValueError):
+            pass
+        self.listener.close()
+        for worker in self.workers:
+            self._send(worker, (ipc.SHUTDOWN,))
+
+    def _stop_progress(self) -> bool:
+        """Advance the shutdown; True when every child has exited."""
+        overdue = time.monotonic() > self._stop_deadline
+        workers_left = [w for w in self.workers if w.pid]
+        if workers_left:
+            if overdue:
+                for worker in workers_left:
+                    log.warning("worker %d did not stop in time; killing it", worker.index)
+                    self._kill(worker, signal.SIGKILL)
+            return False
+        writer = self.writer
+        if writer is not None and writer.pid:
+            if not self._writer_told:
+                self._send_rows()
+                self._send(writer, (ipc.SHUTDOWN,))
+                self._writer_told = True
+            elif overdue:
+                log.warning("writer did not stop in time; killing it")
+                self._kill(writer, signal.SIGKILL)
+            return False
+        log.info("chatd stopped")
+        return True
+
+    def shutdown_now(self) -> None:
+        """Startup failed: end whatever was started, at once."""
+        for child in [self.writer, *self.workers]:
+            if child is not None and child.pid:
+                self._kill(child, signal.SIGKILL)
+                try:
+                    os.waitpid(child.pid, 0)
+                except ChildProcessError:
+                    pass
+
+
+def _read_motd(config: Config) -> str | None:
+    if config.motd_path is None:
+        return None
+    with open(config.motd_path, encoding="utf-8", errors="replace") as fh:
+        return fh.read()
+
+
+def bind(config: Config) -> socket.socket:
+    """Create the listening socket; raise StartupError with a one-line reason."""
+    host = config.listen_host
+    try:
+        infos = socket.getaddrinfo(host, config.listen_port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise StartupError(f"cannot listen on {host}:{config.listen_port}: {exc.strerror}") from None
+    family, socktype, proto, _canon, addr = infos[0]
+    sock = socket.socket(family, socktype, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(addr)
+        sock.listen(1024)
+    except OSError as exc:
+        sock.close()
+        raise StartupError(f"cannot listen on {host}:{config.listen_port}: {exc.strerror}") from None
+    return sock
+
+
+def run(config: Config) -> int:
+    """Run chatd until it is told to stop. Returns the process exit status."""
+    try:
+        listener = bind(config)
+    except StartupError as exc:
+        print(f"chatd: {exc}", file=sys.stderr)
+        return EXIT_RUNTIME
+    master = Master(config, listener)
+    try:
+        master.start()
+    except StartupError as exc:
+        if str(exc):
+            print(f"chatd: {exc}", file=sys.stderr)
+        master.shutdown_now()
+        return EXIT_RUNTIME
+    return master.run()

@@ -1,0 +1,142 @@
+"""The master's global tables: every client (by connection id and by nick) and every channel
+with its members and topic. Pure data with small consistent operations; no I/O, no IRC
+formatting. The master is the only holder of these tables, which is what makes nicks unique
+and channel membership consistent across workers."""
+
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+
+from chatd.irc.casemap import casefold
+
+
+@dataclass(slots=True, eq=False)
+class ClientRecord:
+    conn_id: int
+    worker: int
+    host: str
+    signon_s: int
+    nick: str | None = None
+    user: str = ""
+    realname: str = ""
+    registered: bool = False
+    away: str | None = None
+    invisible: bool = False
+    channels: dict[str, "ChannelRecord"] = field(default_factory=dict)  # folded -> channel
+
+    @property
+    def source(self) -> str:
+        return f"{self.nick}!{self.user}@{self.host}"
+
+
+@dataclass(slots=True, eq=False)
+class ChannelRecord:
+    name: str
+    created_s: int
+    members: dict[int, ClientRecord] = field(default_factory=dict)  # conn_id -> client
+    # How many members each worker holds: events are routed only to workers with members.
+    worker_counts: collections.Counter = field(default_factory=collections.Counter)
+    topic: str = ""
+    topic_setter: str = ""
+    topic_ts_ms: int = 0
+
+    @property
+    def folded(self) -> str:
+        return casefold(self.name)
+
+    def workers(self) -> tuple[int, ...]:
+        return tuple(self.worker_counts)
+
+
+@dataclass(slots=True)
+class SavedTopic:
+    text: str
+    setter: str
+    ts_ms: int
+
+
+class Registry:
+    """Clients, nicks and channels, kept consistent with each other."""
+
+    def __init__(self) -> None:
+        self.clients: dict[int, ClientRecord] = {}
+        self._nicks: dict[str, ClientRecord] = {}
+        self.channels: dict[str, ChannelRecord] = {}
+        # Topics outlive empty channels (and restarts: the writer reports them at start).
+        self._topics: dict[str, SavedTopic] = {}
+
+    # clients and nicks
+    def add_client(self, conn_id: int, worker: int, host: str, now_s: int) -> ClientRecord:
+        client = ClientRecord(conn_id, worker, host, now_s)
+        self.clients[conn_id] = client
+        return client
+
+    def remove_client(self, conn_id: int) -> ClientRecord | None:
+        client = self.clients.pop(conn_id, None)
+        if client is None:
+            return None
+        for channel in list(client.channels.values()):
+            self.part(client, channel)
+        if client.nick is not None and self._nicks.get(casefold(client.nick)) is client:
+            del self._nicks[casefold(client.nick)]
+        return client
+
+    def find_nick(self, nick: str) -> ClientRecord | None:
+        return self._nicks.get(casefold(nick))
+
+    def nick_owner_is_other(self, client: ClientRecord, nick: str) -> bool:
+        owner = self._nicks.get(casefold(nick))
+        return owner is not None and owner is not client
+
+    def set_nick(self, client: ClientRecord, nick: str) -> None:
+        """Give `client` the nick (the caller checked it is free)."""
+        if client.nick is not None:
+            self._nicks.pop(casefold(client.nick), None)
+        client.nick = nick
+        self._nicks[casefold(nick)] = client
+
+    def registered_count(self) -> int:
+        return sum(1 for c in self.clients.values() if c.registered)
+
+    # channels
+    def channel(self, name: str) -> ChannelRecord | None:
+        return self.channels.get(casefold(name))
+
+    def join(self, client: ClientRecord, name: str, now_s: int) -> ChannelRecord:
+        folded = casefold(name)
+        channel = self.channels.get(folded)
+        if channel is None:
+            channel = ChannelRecord(name, now_s)
+            saved = self._topics.get(folded)
+            if saved is not None:
+                channel.topic, channel.topic_setter, channel.topic_ts_ms = (
+                    saved.text, saved.setter, saved.ts_ms)
+            self.channels[folded] = channel
+        channel.members[client.conn_id] = client
+        channel.worker_counts[client.worker] += 1
+        client.channels[folded] = channel
+        return channel
+
+    def part(self, client: ClientRecord, channel: ChannelRecord) -> None:
+        folded = channel.folded
+        channel.members.pop(client.conn_id, None)
+        channel.worker_counts[client.worker] -= 1
+        if channel.worker_counts[client.worker] <= 0:
+            del channel.worker_counts[client.worker]
+        client.channels.pop(folded, None)
+        if not channel.members:
+            del self.channels[folded]
+
+    def set_topic(self, channel: ChannelRecord, text: str, setter: str, ts_ms: int) -> None:
+        channel.topic, channel.topic_setter, channel.topic_ts_ms = text, setter, ts_ms
+        self._topics[channel.folded] = SavedTopic(text, setter, ts_ms)
+
+    def restore_topic(self, name: str, text: str, setter: str, ts_ms: int) -> None:
+        self._topics[casefold(name)] = SavedTopic(text, setter, ts_ms)
+
+    def workers_sharing_channels(self, client: ClientRecord) -> set[int]:
+        workers = {client.worker}
+        for channel in client.channels.values():
+            workers.update(channel.worker_counts)
+        return workers

@@ -1,0 +1,83 @@
+"""Turns the hub's effects into frames, in one total order, with commit-before-send.
+
+Every event gets the next id and a server time here (never going backwards), so the order of
+the history is decided in one place. Frames for workers are released strictly in decision
+order, and an event's frame (and everything decided after it) is held until the writer says
+that id is committed. Pure: no sockets; the master moves the bytes.
+"""
+
+from __future__ import annotations
+
+import collections
+
+from chatd import ipc
+from chatd.hub import Effect, Emit, NickGranted, Reply
+
+Outgoing = list[tuple[int, bytes]]  # (worker index, encoded frame)
+
+
+class Sequencer:
+    def __init__(self, last_id: int, last_ts_ms: int):
+        self.next_id = last_id + 1
+        self.committed_id = last_id
+        self.last_ts_ms = last_ts_ms
+        self._held: collections.deque[tuple[int, Outgoing]] = collections.deque()
+        self._unstored: list[tuple] = []
+        self._uncommitted: collections.deque[tuple] = collections.deque()
+
+    @property
+    def held_count(self) -> int:
+        return len(self._held)
+
+    def add(self, effects: list[Effect], now_ms: int) -> Outgoing:
+        """Sequence effects; return the frames that may go out at once."""
+        ready: Outgoing = []
+        for effect in effects:
+            needed, frames = self._frames_for(effect, now_ms)
+            if not self._held and needed <= self.committed_id:
+                ready.extend(frames)
+            else:
+                self._held.append((needed, frames))
+        return ready
+
+    def _frames_for(self, effect: Effect, now_ms: int) -> tuple[int, Outgoing]:
+        if isinstance(effect, Reply):
+            payload = ("\r\n".join(effect.lines) + "\r\n").encode("utf-8", "replace")
+            return 0, [(effect.worker, ipc.encode((ipc.REPLY, effect.conn_id, payload)))]
+        if isinstance(effect, NickGranted):
+            return 0, [(effect.worker, ipc.encode((ipc.NICK_OK, effect.conn_id, effect.nick)))]
+        return self._sequence_event(effect, now_ms)
+
+    def _sequence_event(self, e: Emit, now_ms: int) -> tuple[int, Outgoing]:
+        event_id = self.next_id
+        self.next_id += 1
+        ts = self.last_ts_ms = max(now_ms, self.last_ts_ms)
+        self._unstored.append((event_id, ts, e.kind, e.source, e.target, e.text, e.convs))
+        frame = ipc.encode((ipc.EVENT, event_id, ts, e.kind, e.source, e.target, e.text,
+                            e.origin, e.channels, e.to_conns, e.extra))
+        return event_id, [(worker, frame) for worker in e.workers]
+
+    def take_rows(self) -> list[tuple]:
+        """Rows to send to the writer now; kept until committed, in case it restarts."""
+        rows, self._unstored = self._unstored, []
+        self._uncommitted.extend(rows)
+        return rows
+
+    def committed(self, up_to_id: int) -> Outgoing:
+        """The writer made every id <= up_to_id durable: release what waited for that."""
+        self.committed_id = max(self.committed_id, up_to_id)
+        while self._uncommitted and self._uncommitted[0][0] <= self.committed_id:
+            self._uncommitted.popleft()
+        ready: Outgoing = []
+        while self._held and self._held[0][0] <= self.committed_id:
+            ready.extend(self._held.popleft()[1])
+        return ready
+
+    def writer_restarted(self, last_id: int) -> tuple[list[tuple], Outgoing]:
+        """A new writer reports its last stored id: return the rows it must store again
+        (those it does not have) and the frames now releasable."""
+        ready = self.committed(last_id)
+        rows = list(self._uncommitted) + self._unstored
+        self._uncommitted.clear()
+        self._unstored = rows
+        return self.take_rows(), ready

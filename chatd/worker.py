@@ -1,0 +1,323 @@
+"""A worker process: owns a share of the client connections and runs their event loop.
+
+It reads lines from its clients and feeds them to each connection's Session, forwards what
+needs global state to the master, and delivers what the master sends back: committed events
+(formatted once per variant, written to every local recipient's buffer) and direct replies.
+Output is buffered per client and flushed once per loop iteration. A worker never talks to
+another worker, and never writes the history (it reads it, read-only, for join replay).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import selectors
+import signal
+import socket
+import sqlite3
+import time
+
+from chatd import events, history, ipc, logsetup
+from chatd.config import Config, log_level_number
+from chatd.exitcodes import EXIT_OK
+from chatd.irc.framing import LineReader, encode_line
+from chatd.session import ServerInfo, Session
+
+log = logging.getLogger(__name__)
+
+TIMER_INTERVAL_S = 1.0
+READ_BYTES = 1 << 16
+SHUTDOWN_FLUSH_S = 2.0
+
+
+class Connection:
+    """A client socket with its line reader, output buffer and protocol session."""
+
+    __slots__ = ("sock", "session", "reader", "outbuf", "want_write", "closed")
+
+    def __init__(self, sock: socket.socket, session: Session):
+        self.sock = sock
+        self.session = session
+        self.reader = LineReader()
+        self.outbuf = bytearray()
+        self.want_write = False
+        self.closed = False
+
+
+class Worker:
+    """The event loop of one worker process."""
+
+    def __init__(self, index: int, channel: ipc.Channel, info: ServerInfo):
+        self.index = index
+        self.channel = channel
+        self.info = info
+        self.config: Config = info.config
+        self.selector = selectors.DefaultSelector()
+        self.conns: dict[int, Connection] = {}
+        # Local members of each channel (folded name -> conn_id -> connection), updated only
+        # by committed JOIN/PART/QUIT events, so it follows the history's order exactly.
+        self.members: dict[str, dict[int, Connection]] = {}
+        self.dirty: set[Connection] = set()
+        self.stopping = False
+        self._history: sqlite3.Connection | None = None
+
+    # main loop
+    def run(self) -> int:
+        self.selector.register(self.channel, selectors.EVENT_READ, None)
+        next_timer = time.monotonic() + TIMER_INTERVAL_S
+        while not self.stopping:
+            timeout = max(0.0, next_timer - time.monotonic())
+            for key, mask in self.selector.select(timeout):
+                if key.data is None:
+                    if not self.on_master_readable():
+                        return EXIT_OK
+                elif mask & selectors.EVENT_READ:
+                    self.on_client_readable(key.data)
+                if key.data is not None and mask & selectors.EVENT_WRITE:
+                    self.dirty.add(key.data)
+            now = time.monotonic()
+            if now >= next_timer:
+                self.on_timer(now)
+                next_timer = now + TIMER_INTERVAL_S
+            self.flush_all()
+        self.shutdown_clients()
+        return EXIT_OK
+
+    def flush_all(self) -> None:
+        for conn in self.dirty:
+            if not conn.closed:
+                self.flush_conn(conn)
+        self.dirty.clear()
+        try:
+            done = self.channel.flush()
+        except ipc.ChannelClosed:
+            return
+        events_mask = selectors.EVENT_READ | (0 if done else selectors.EVENT_WRITE)
+        self.selector.modify(self.channel, events_mask, None)
+
+    # master channel
+    def on_master_readable(self) -> bool:
+        try:
+            frames = self.channel.receive()
+        except ipc.ChannelClosed:
+            log.warning("master is gone; closing %d connections", len(self.conns))
+            self.shutdown_clients()
+            return False
+        for frame in frames:
+            op = frame[0]
+            if op == ipc.EVENT:
+                self.on_event(frame)
+            elif op == ipc.REPLY:
+                self.on_reply(frame[1], frame[2])
+            elif op == ipc.NEW_CONN:
+                self.on_new_conn(frame[1], frame[2], self.channel.take_fd())
+            elif op == ipc.NICK_OK:
+                conn = self.conns.get(frame[1])
+                if conn is not None:
+                    conn.session.on_nick_granted(frame[2])
+                    self.apply_session_effects(conn)
+            elif op == ipc.CLOSE_CONN:
+                conn = self.conns.get(frame[1])
+                if conn is not None:
+                    conn.session.close(frame[2])
+                    self.apply_session_effects(conn)
+            elif op == ipc.SHUTDOWN:
+                self.stopping = True
+        return True
+
+    def on_new_conn(self, conn_id: int, host: str, fd: int) -> None:
+        sock = socket.socket(fileno=fd)
+        sock.setblocking(False)
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        conn = Connection(sock, Session(conn_id, host, self.info, time.monotonic()))
+        self.conns[conn_id] = conn
+        self.selector.register(sock, selectors.EVENT_READ, conn)
+        log.debug("connection %d from %s", conn_id, host)
+
+    def on_reply(self, conn_id: int, payload: bytes) -> None:
+        conn = self.conns.get(conn_id)
+        if conn is not None:
+            self.queue(conn, payload)
+
+    def on_event(self, frame: tuple) -> None:
+        """Deliver one committed event to its local recipients and apply its membership
+        change. The line is formatted once, plus once with tags for server-time clients."""
+        (_, event_id, ts_ms, kind, source, target, text, origin, channels, to_conns,
+         extra) = frame
+        plain = encode_line(events.format_event(kind, source, target, text))
+        tagged = events.tag_prefix(event_id, ts_ms).encode() + plain
+        origin_conn = self.conns.get(origin)
+        if kind == "JOIN" and origin_conn is not None:
+            self.members.setdefault(channels[0], {})[origin] = origin_conn
+        skip_origin = kind in events.MESSAGE_KINDS
+        for conn in self._recipients(channels, to_conns):
+            if skip_origin and conn is origin_conn:
+                continue
+            self.queue(conn, tagged if conn.session.wants_server_time else plain)
+        if kind == "PART" or kind == "QUIT":
+            for folded in channels:
+                local = self.members.get(folded)
+                if local is not None:
+                    local.pop(origin, None)
+                    if not local:
+                        del self.members[folded]
+        elif kind == "NICK" and origin_conn is not None:
+            origin_conn.session.on_nick_changed(target)
+        elif kind == "JOIN" and origin_conn is not None:
+            if extra:
+                self.queue(origin_conn, extra.encode() + b"\r\n")
+            self.replay(origin_conn, channels[0], event_id)
+
+    def _recipients(self, channels: tuple[str, ...], to_conns: tuple[int, ...]):
+        if len(channels) == 1 and not to_conns:
+            return list(self.members.get(channels[0], {}).values())
+        found: dict[int, Connection] = {}
+        for folded in channels:
+            found.update(self.members.get(folded, {}))
+        for conn_id in to_conns:
+            conn = self.conns.get(conn_id)
+            if conn is not None:
+                found[conn_id] = conn
+        return list(found.values())
+
+    def replay(self, conn: Connection, folded: str, before_id: int) -> None:
+        """Send the channel's last messages from history after a JOIN (see docs/history.md)."""
+        limit = self.config.history_replay
+        if limit <= 0:
+            return
+        try:
+            rows = history.replay(self.history_db(), folded, before_id, limit)
+        except sqlite3.Error as exc:
+            log.error("history replay for %s failed: %s", folded, exc)
+            return
+        server_time = conn.session.wants_server_time
+        parts = []
+        for event_id, ts_ms, kind, source, target, text in rows:
+            if server_time:
+                line = events.tag_prefix(event_id, ts_ms) + events.format_event(kind, source, target, text)
+            else:
+                line = events.format_event(kind, source, target, events.replay_text(kind, text, ts_ms))
+            parts.append(encode_line(line))
+        if parts:
+            self.queue(conn, b"".join(parts))
+
+    def history_db(self) -> sqlite3.Connection:
+        if self._history is None:
+            self._history = history.open_for_reading(self.config.history_path)
+        return self._history
+
+    # clients
+    def on_client_readable(self, conn: Connection) -> None:
+        if conn.closed:
+            return
+        try:
+            data = conn.sock.recv(READ_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self.close_conn(conn, f"Read error: {os.strerror(exc.errno or errno.EIO)}")
+            return
+        if not data:
+            self.close_conn(conn, "Connection closed")
+            return
+        now = time.monotonic()
+        session = conn.session
+        for line in conn.reader.feed(data):
+            session.on_line(line, now)
+            if session.close_reason is not None:
+                break
+        self.apply_session_effects(conn)
+
+    def apply_session_effects(self, conn: Connection) -> None:
+        session = conn.session
+        if session.out:
+            self.queue(conn, b"".join(session.out))
+            session.out.clear()
+        for frame in session.to_master:
+            self.channel.send(frame)
+        session.to_master.clear()
+        if session.close_reason is not None:
+            self.close_conn(conn, session.close_reason)
+
+    def queue(self, conn: Connection, data: bytes) -> None:
+        if conn.closed:
+            return
+        conn.outbuf += data
+        if len(conn.outbuf) > self.config.sendq_bytes:
+            # A reader that cannot keep up is dropped rather than buffered without bound.
+            conn.outbuf.clear()
+            conn.session.close("SendQ exceeded")
+            self.apply_session_effects(conn)
+            return
+        self.dirty.add(conn)
+
+    def flush_conn(self, conn: Connection) -> None:
+        if conn.outbuf:
+            try:
+                sent = conn.sock.send(conn.outbuf)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError as exc:
+                self.close_conn(conn, f"Write error: {os.strerror(exc.errno or errno.EIO)}")
+                return
+            del conn.outbuf[:sent]
+        want_write = bool(conn.outbuf)
+        if want_write != conn.want_write:
+            mask = selectors.EVENT_READ | (selectors.EVENT_WRITE if want_write else 0)
+            self.selector.modify(conn.sock, mask, conn)
+            conn.want_write = want_write
+
+    def close_conn(self, conn: Connection, reason: str, tell_master: bool = True) -> None:
+        """Close a client connection (flushing what fits, e.g. its ERROR line)."""
+        if conn.closed:
+            return
+        conn.closed = True
+        if conn.outbuf:
+            try:
+                conn.sock.send(conn.outbuf)
+            except OSError:
+                pass
+        conn_id = conn.session.conn_id
+        self.conns.pop(conn_id, None)
+        # Membership is left to the QUIT event the master will send, so that the local
+        # tables change only in history order.
+        self.selector.unregister(conn.sock)
+        conn.sock.close()
+        if tell_master:
+            self.channel.send((ipc.CONN_CLOSED, conn_id, reason))
+        log.debug("connection %d closed: %s", conn_id, reason)
+
+    def on_timer(self, now: float) -> None:
+        for conn in list(self.conns.values()):
+            conn.session.on_timer(now)
+            if conn.session.out or conn.session.close_reason:
+                self.apply_session_effects(conn)
+
+    def shutdown_clients(self) -> None:
+        """Tell every client the server is going away and flush, within a deadline."""
+        notice = encode_line("ERROR :Server shutting down")
+        for conn in self.conns.values():
+            conn.outbuf += notice
+        deadline = time.monotonic() + SHUTDOWN_FLUSH_S
+        pending = [c for c in self.conns.values() if not c.closed]
+        while pending and time.monotonic() < deadline:
+            for conn in pending:
+                self.flush_conn(conn)
+            pending = [c for c in pending if c.outbuf and not c.closed]
+            if pending:
+                self.selector.select(timeout=0.05)
+        for conn in list(self.conns.values()):
+            self.close_conn(conn, "Server shutting down", tell_master=False)
+
+
+def run_worker(index: int, sock: socket.socket, info: ServerInfo) -> int:
+    """Entry point of a worker process. Returns the exit status."""
+    logsetup.configure(log_level_number(info.config), f"worker-{index}")
+    # Only the master decides when workers stop (it sends SHUTDOWN); see master.py.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    worker = Worker(index, ipc.Channel(sock), info)
+    log.info("worker %d started", index)
+    return worker.run()
