@@ -163,6 +163,9 @@ class Master:
             if host.startswith(":"):
                 host = "0" + host  # "::1" would read as a trailing parameter in replies
             self.hub.connection_opened(conn_id, worker.index, host, int(time.time()))
+            # Tests and operators match this line (peer port) to see which worker holds whom.
+            log.debug("connection %d from %s port %s -> worker %d", conn_id, host,
+                      addr[1] if isinstance(addr, tuple) else "-", worker.index)
             worker.conns += 1
             self._send(worker, (ipc.NEW_CONN, conn_id, host), fds=(sock.detach(),))
 
