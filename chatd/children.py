@@ -16,13 +16,13 @@ import sys
 import traceback
 from typing import Callable
 
-from chatd import ipc
+from chatd.channel import Channel
 from chatd.exitcodes import EXIT_RUNTIME
 
 log = logging.getLogger(__name__)
 
 
-def spawn(entry: Callable[[socket.socket], int], close_in_child: Callable[[], None]) -> tuple[int, ipc.Channel]:
+def spawn(entry: Callable[[socket.socket], int], close_in_child: Callable[[], None]) -> tuple[int, Channel]:
     """Fork a child that runs entry(its end of a socketpair). Returns (pid, master's channel)."""
     parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     sys.stderr.flush()
@@ -42,7 +42,7 @@ def spawn(entry: Callable[[socket.socket], int], close_in_child: Callable[[], No
             sys.stderr.flush()
             os._exit(code)
     child_end.close()
-    return pid, ipc.Channel(parent_end)
+    return pid, Channel(parent_end)
 
 
 def describe_exit(status: int) -> tuple[int, str]:

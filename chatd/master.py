@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from chatd import children, ipc
+from chatd.channel import Channel, ChannelClosed, ChannelOverflow
 from chatd.config import Config
 from chatd.exitcodes import EXIT_BOOT_FAILED, EXIT_OK, EXIT_RUNTIME
 from chatd.global_commands import GLOBAL_COMMANDS
@@ -40,7 +41,7 @@ class Child:
     role: str
     index: int
     pid: int
-    channel: ipc.Channel
+    channel: Channel
     conns: int = 0
     started_at: float = field(default_factory=time.monotonic)
     alive: bool = True
@@ -179,7 +180,7 @@ class Master:
     def _on_child_readable(self, child: Child) -> None:
         try:
             frames = child.channel.receive()
-        except ipc.ChannelClosed:
+        except ChannelClosed:
             frames = None
         if frames:
             if child.role == "writer":
@@ -253,7 +254,7 @@ class Master:
     def _send_raw(self, child: Child, data: bytes, fds: tuple[int, ...] = ()) -> None:
         try:
             child.channel.send_raw(data, fds)
-        except ipc.ChannelOverflow:
+        except ChannelOverflow:
             log.error("%s %d is not reading its channel; killing it", child.role, child.index)
             self._kill(child, signal.SIGKILL)
 
@@ -269,7 +270,7 @@ class Master:
                 continue
             try:
                 done = child.channel.flush()
-            except ipc.ChannelClosed:
+            except ChannelClosed:
                 continue
             mask = selectors.EVENT_READ | (0 if done else selectors.EVENT_WRITE)
             self.selector.modify(child.channel, mask, child)

@@ -19,6 +19,7 @@ import sqlite3
 import time
 
 from chatd import events, history, ipc, logsetup
+from chatd.channel import Channel, ChannelClosed
 from chatd.config import Config, log_level_number
 from chatd.exitcodes import EXIT_OK
 from chatd.irc.framing import LineReader, encode_line
@@ -48,7 +49,7 @@ class Connection:
 class Worker:
     """The event loop of one worker process."""
 
-    def __init__(self, index: int, channel: ipc.Channel, info: ServerInfo):
+    def __init__(self, index: int, channel: Channel, info: ServerInfo):
         self.index = index
         self.channel = channel
         self.info = info
@@ -91,7 +92,7 @@ class Worker:
         self.dirty.clear()
         try:
             done = self.channel.flush()
-        except ipc.ChannelClosed:
+        except ChannelClosed:
             return
         events_mask = selectors.EVENT_READ | (0 if done else selectors.EVENT_WRITE)
         self.selector.modify(self.channel, events_mask, None)
@@ -100,7 +101,7 @@ class Worker:
     def on_master_readable(self) -> bool:
         try:
             frames = self.channel.receive()
-        except ipc.ChannelClosed:
+        except ChannelClosed:
             log.warning("master is gone; closing %d connections", len(self.conns))
             self.shutdown_clients()
             return False
@@ -318,6 +319,6 @@ def run_worker(index: int, sock: socket.socket, info: ServerInfo) -> int:
     # Only the master decides when workers stop (it sends SHUTDOWN); see master.py.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    worker = Worker(index, ipc.Channel(sock), info)
+    worker = Worker(index, Channel(sock), info)
     log.info("worker %d started", index)
     return worker.run()

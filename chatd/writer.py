@@ -15,6 +15,7 @@ import sqlite3
 import sys
 
 from chatd import history, ipc, logsetup
+from chatd.channel import Channel, ChannelClosed
 from chatd.config import Config, log_level_number
 from chatd.exitcodes import EXIT_BOOT_FAILED, EXIT_OK
 
@@ -28,7 +29,7 @@ def run_writer(sock, config: Config) -> int:
     # a commit short.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    channel = ipc.Channel(sock)
+    channel = Channel(sock)
     try:
         db = history.open_for_writing(config.history_path, config.history_synchronous)
         last_id, last_ts = history.last_id_and_time(db)
@@ -44,7 +45,7 @@ def run_writer(sock, config: Config) -> int:
         db.close()
 
 
-def _serve(channel: ipc.Channel, db: sqlite3.Connection) -> int:
+def _serve(channel: Channel, db: sqlite3.Connection) -> int:
     selector = selectors.DefaultSelector()
     selector.register(channel, selectors.EVENT_READ)
     while True:
@@ -55,7 +56,7 @@ def _serve(channel: ipc.Channel, db: sqlite3.Connection) -> int:
         selector.select()
         try:
             frames = channel.receive()
-        except ipc.ChannelClosed:
+        except ChannelClosed:
             log.info("master is gone; writer exiting")
             return EXIT_OK
         rows: list[tuple] = []
@@ -74,7 +75,7 @@ def _serve(channel: ipc.Channel, db: sqlite3.Connection) -> int:
             return EXIT_OK
 
 
-def _flush_blocking(channel: ipc.Channel) -> None:
+def _flush_blocking(channel: Channel) -> None:
     selector = selectors.DefaultSelector()
     selector.register(channel, selectors.EVENT_WRITE)
     while not channel.flush():

@@ -1,0 +1,134 @@
+"""The non-blocking socket that carries frames (chatd/ipc.py) between chatd's processes.
+
+A channel may also carry file descriptors (SCM_RIGHTS): that is how the master hands an
+accepted connection to a worker. Fds ride with the first byte of the frame they were queued
+with, so the receiver finds each one ready when it parses that frame.
+"""
+
+from __future__ import annotations
+
+import array
+import collections
+import os
+import socket
+
+from chatd.ipc import FrameError, decode_frames, encode
+
+_MAX_FDS_PER_RECV = 64
+_RECV_BYTES = 1 << 18
+
+
+class ChannelClosed(Exception):
+    """The peer closed its end (it exited or died)."""
+
+
+class ChannelOverflow(Exception):
+    """More than `max_pending_bytes` is waiting to be sent: the peer is not reading."""
+
+
+class Channel:
+    """One end of a socketpair, non-blocking: queue frames with `send`, push them with
+    `flush` when the selector says writable; `receive` returns whole frames."""
+
+    def __init__(self, sock: socket.socket, max_pending_bytes: int = 256 << 20):
+        sock.setblocking(False)
+        self.sock = sock
+        self._inbuf = bytearray()
+        self._received_fds: collections.deque[int] = collections.deque()
+        # Outgoing segments: [bytes-like, fds]; fds ride with a segment's first byte.
+        self._out: collections.deque[list] = collections.deque()
+        self._pending = 0
+        self._max_pending = max_pending_bytes
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    @property
+    def pending_bytes(self) -> int:
+        return self._pending
+
+    def send(self, frame: tuple, fds: tuple[int, ...] = ()) -> None:
+        """Queue a frame, and optionally fds to pass along with it. The channel takes
+        ownership of those fds: it closes them once the kernel has passed them on."""
+        self.send_raw(encode(frame), fds)
+
+    def send_raw(self, data: bytes, fds: tuple[int, ...] = ()) -> None:
+        if fds or not self._out:
+            self._out.append([bytearray(data), list(fds)])
+        else:
+            self._out[-1][0] += data
+        self._pending += len(data)
+        if self._pending > self._max_pending:
+            raise ChannelOverflow(f"{self._pending} bytes pending")
+
+    def flush(self) -> bool:
+        """Send as much as the socket takes now. True when nothing is left queued."""
+        while self._out:
+            segment = self._out[0]
+            data, fds = segment
+            try:
+                if fds:
+                    ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))]
+                    sent = self.sock.sendmsg([data], ancillary)
+                else:
+                    sent = self.sock.send(data)
+            except (BlockingIOError, InterruptedError):
+                return False
+            except (BrokenPipeError, ConnectionResetError) as exc:
+                raise ChannelClosed(str(exc)) from None
+            if fds:
+                # The kernel duplicated them into the message: our copies can go.
+                _close_fds(fds)
+                segment[1] = []
+            self._pending -= sent
+            if sent == len(data):
+                self._out.popleft()
+            else:
+                del data[:sent]
+                return False
+        return True
+
+    def receive(self) -> list[tuple]:
+        """Read what is available and return the complete frames. Raise ChannelClosed on EOF."""
+        try:
+            data, ancdata, _flags, _addr = self.sock.recvmsg(
+                _RECV_BYTES, socket.CMSG_SPACE(_MAX_FDS_PER_RECV * 4))
+        except (BlockingIOError, InterruptedError):
+            return []
+        except ConnectionResetError as exc:
+            raise ChannelClosed(str(exc)) from None
+        for level, kind, payload in ancdata:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds = array.array("i")
+                fds.frombytes(payload[: len(payload) - (len(payload) % fds.itemsize)])
+                self._received_fds.extend(fds)
+        if not data:
+            raise ChannelClosed("peer closed the channel")
+        self._inbuf += data
+        return self._parse_frames()
+
+    def _parse_frames(self) -> list[tuple]:
+        try:
+            return decode_frames(self._inbuf)
+        except FrameError as exc:
+            raise ChannelClosed(str(exc)) from None
+
+    def take_fd(self) -> int:
+        """The next file descriptor received (in the order they were sent)."""
+        return self._received_fds.popleft()
+
+    def close(self) -> None:
+        _close_fds(self._received_fds)
+        self._received_fds.clear()
+        for _data, fds in self._out:
+            _close_fds(fds)
+        self._out.clear()
+        self.sock.close()
+
+
+def _close_fds(fds) -> None:
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
