@@ -69,7 +69,9 @@ def handle_nick(session: Session, msg: Message) -> None:
     elif not is_valid_nick(nick):
         session.send_numeric(N.ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname")
     else:
-        session.to_master.append((ipc.CLAIM_NICK, session.conn_id, nick))
+        session.forward((ipc.CLAIM_NICK, session.conn_id, nick))
+        if not session.registered:
+            session.request_sync()  # hold further input until the master has answered
 
 
 def handle_user(session: Session, msg: Message) -> None:
@@ -83,6 +85,8 @@ def handle_user(session: Session, msg: Message) -> None:
 
 
 def handle_ping(session: Session, msg: Message) -> None:
+    # Answered here; Session.send puts the PONG behind replies the master still owes, so a
+    # PING round trip is a barrier for everything the client sent before it.
     session.send(Message("PONG", (session.server_name, msg.params[0]), session.server_name).format())
 
 
@@ -145,4 +149,4 @@ def dispatch(session: Session, msg: Message) -> None:
     elif len(msg.params) < remote[1]:
         session.send_numeric(N.ERR_NEEDMOREPARAMS, command, "Not enough parameters")
     else:
-        session.to_master.append((ipc.COMMAND, session.conn_id, command, msg.params))
+        session.forward((ipc.COMMAND, session.conn_id, command, msg.params))

@@ -57,17 +57,19 @@ def _listen(raw: str, _: Path) -> tuple[str, int]:
         host, sep, port = raw[1:].partition("]:")
     else:
         host, sep, port = raw.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        if ":" in host:  # a bare IPv6 address: "::1" would otherwise read as host ":" port 1
+            raise ValueError("an IPv6 address must be in brackets, as [::1]:6667")
+    if (not sep or not host or not (port.isascii() and port.isdigit())
+            or not 0 <= int(port) <= 65535):
         raise ValueError("must be HOST:PORT (IPv6 as [::1]:6667), port 0-65535")
     return host, int(port)
 
 
 def _int_range(lo: int, hi: int):
     def parse(raw: str, _: Path) -> int:
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ValueError(f"must be a whole number from {lo} to {hi}") from None
+        if not (raw.isascii() and raw.isdigit()):  # int() would also take "1_000" or " 5"
+            raise ValueError(f"must be a whole number from {lo} to {hi}")
+        value = int(raw)
         if not lo <= value <= hi:
             raise ValueError(f"must be a whole number from {lo} to {hi}")
         return value
@@ -161,6 +163,9 @@ def load(path: str | os.PathLike[str]) -> Config:
         # Only ';' starts an inline comment: '#' starts channel names (autojoin = #lobby).
         inline_comment_prefixes=(";",),
         empty_lines_in_values=False,
+        # No implicit [DEFAULT]: its keys would be copied into every section unnoticed.
+        # With this name it is an ordinary section, reported as unknown like any other.
+        default_section="\x00no default section",
     )
     parser.optionxform = str  # keys are case-sensitive, as documented
     try:

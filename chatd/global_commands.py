@@ -9,6 +9,7 @@ from typing import Callable
 from chatd.hub import Hub
 from chatd.irc import numerics as N
 from chatd.irc.casemap import casefold
+from chatd.irc.framing import truncate_utf8
 from chatd.irc.message import Message
 from chatd.irc.validate import TOPICLEN, is_channel_name
 from chatd.registry import ClientRecord
@@ -50,8 +51,16 @@ def _handle_message(kind: str, hub: Hub, client: ClientRecord, params: tuple[str
         if not quiet:
             hub.send_numeric(client, N.ERR_NOTEXTTOSEND, "No text to send")
         return
-    targets = [t for t in params[0].split(",") if t]
-    for target in targets[:MAX_TARGETS]:
+    targets: dict[str, str] = {}  # each target once, however it is spelled
+    for target in params[0].split(","):
+        if target:
+            targets.setdefault(casefold(target), target)
+    if len(targets) > MAX_TARGETS:
+        if not quiet:
+            hub.send_numeric(client, N.ERR_TOOMANYTARGETS, params[0],
+                             f"Too many recipients (at most {MAX_TARGETS})")
+        return
+    for target in targets.values():
         hub.message(client, kind, target, params[1])
 
 
@@ -74,7 +83,7 @@ def handle_topic(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> Non
     if len(params) == 1:
         hub.reply(client, *hub.topic_lines(client, channel))
         return
-    text = params[1][:TOPICLEN]
+    text = truncate_utf8(params[1], TOPICLEN)
     hub.set_topic(client, channel, text, hub.now_ms)
 
 

@@ -49,10 +49,10 @@ def open_for_writing(path: Path, synchronous: str) -> sqlite3.Connection:
         if row is None:
             conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         elif int(row[0]) > SCHEMA_VERSION:
-            raise HistoryError(f"{path}: schema version {row[0]} is newer than this chatd")
+            raise HistoryError(f"schema version {row[0]} is newer than this chatd")
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise HistoryError(f"{path}: {exc}") from None
+        raise HistoryError(str(exc)) from None
     return conn
 
 

@@ -16,7 +16,7 @@ from chatd import events
 from chatd.config import Config
 from chatd.irc import numerics as N
 from chatd.irc.casemap import casefold
-from chatd.irc.message import Message
+from chatd.irc.message import Message, as_middle_param
 from chatd.irc.validate import is_valid_channel
 from chatd.registry import ChannelRecord, ClientRecord, Registry
 
@@ -55,7 +55,20 @@ class NickGranted:
     nick: str
 
 
-Effect = Reply | Emit | NickGranted
+@dataclass(slots=True)
+class Synced:
+    """Answer to a worker's SYNC for one client, in order after everything decided before."""
+    worker: int
+    conn_id: int
+
+
+@dataclass(slots=True)
+class Welcome:
+    worker: int
+    conn_id: int
+
+
+Effect = Reply | Emit | NickGranted | Synced | Welcome
 
 
 class Hub:
@@ -77,7 +90,9 @@ class Hub:
 
     # replies
     def numeric(self, client: ClientRecord, code: str, *params: str) -> str:
-        return Message(code, (client.nick or "*", *params), self.config.server_name).format()
+        middle = tuple(as_middle_param(p) for p in params[:-1])  # may echo a client's word
+        return Message(code, (client.nick or "*", *middle, *params[-1:]),
+                       self.config.server_name).format()
 
     def reply(self, client: ClientRecord, *lines: str) -> None:
         self.effects.append(Reply(client.worker, client.conn_id, list(lines)))
@@ -107,8 +122,12 @@ class Hub:
         self.effects.append(Emit("NICK", old_source, nick, "", convs, convs,
                                  (client.conn_id,), client.conn_id, tuple(workers)))
 
+    def sync(self, client: ClientRecord) -> None:
+        self.effects.append(Synced(client.worker, client.conn_id))
+
     def registered(self, client: ClientRecord, user: str, realname: str) -> None:
         client.user, client.realname, client.registered = user, realname, True
+        self.effects.append(Welcome(client.worker, client.conn_id))
         for name in self.config.autojoin:
             self.join(client, name)
 
@@ -155,7 +174,9 @@ class Hub:
 
     def names_lines(self, client: ClientRecord, channel: ChannelRecord) -> list[str]:
         """353 lines (each kept under the 512-byte limit) and the closing 366."""
-        head = self.numeric(client, N.RPL_NAMREPLY, "=", channel.name, "x")[:-1]
+        # An empty last parameter formats as " :", so the names joined below are the trailing
+        # parameter (353 <client> <symbol> <channel> :<nick>{ <nick>}).
+        head = self.numeric(client, N.RPL_NAMREPLY, "=", channel.name, "")
         budget = 510 - len(head.encode())
         lines, batch, used = [], [], 0
         for member in channel.members.values():

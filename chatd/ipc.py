@@ -20,11 +20,14 @@ REPLY = 3           # (op, conn_id, payload bytes) lines for one client, not sto
 NICK_OK = 4         # (op, conn_id, nick) the nick is now this connection's
 CLOSE_CONN = 5      # (op, conn_id, reason) close this client with ERROR
 SHUTDOWN = 6        # (op,) tell clients, flush, exit
+SYNCED = 7          # (op, conn_id) answer to SYNC: everything before it for this client is out
+WELCOME = 8         # (op, conn_id) registration accepted: send the welcome burst
 # worker -> master
 COMMAND = 20        # (op, conn_id, command, params) a command that needs global state
 CONN_CLOSED = 21    # (op, conn_id, reason) the client is gone (QUIT, EOF, error, timeout)
 REGISTERED = 22     # (op, conn_id, user, realname, host) registration completed
 CLAIM_NICK = 23     # (op, conn_id, nick) reserve/change nick
+SYNC = 24           # (op, conn_id) a barrier: answered with SYNCED in order (see session.py)
 # writer <-> master
 STORE = 40          # (op, [event row, ...]) master -> writer; rows already carry id and time
 READY = 41          # (op, last_id, last_ts_ms) writer -> master after opening the database

@@ -225,6 +225,8 @@ class Master:
                 if op == ipc.COMMAND:
                     if client.registered:
                         GLOBAL_COMMANDS[frame[2]][0](hub, client, tuple(frame[3]))
+                elif op == ipc.SYNC:
+                    hub.sync(client)
                 elif op == ipc.CLAIM_NICK:
                     hub.claim_nick(client, frame[2])
                 elif op == ipc.REGISTERED:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import collections
 
 from chatd import ipc
-from chatd.hub import Effect, Emit, NickGranted, Reply
+from chatd.hub import Effect, Emit, NickGranted, Reply, Synced, Welcome
 
 Outgoing = list[tuple[int, bytes]]  # (worker index, encoded frame)
 
@@ -46,6 +46,10 @@ class Sequencer:
             return 0, [(effect.worker, ipc.encode((ipc.REPLY, effect.conn_id, payload)))]
         if isinstance(effect, NickGranted):
             return 0, [(effect.worker, ipc.encode((ipc.NICK_OK, effect.conn_id, effect.nick)))]
+        if isinstance(effect, Synced):
+            return 0, [(effect.worker, ipc.encode((ipc.SYNCED, effect.conn_id)))]
+        if isinstance(effect, Welcome):
+            return 0, [(effect.worker, ipc.encode((ipc.WELCOME, effect.conn_id)))]
         return self._sequence_event(effect, now_ms)
 
     def _sequence_event(self, e: Emit, now_ms: int) -> tuple[int, Outgoing]:

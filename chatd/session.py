@@ -2,6 +2,14 @@
 PASS, CAP), ping timeouts and the commands a worker answers alone. Pure: lines come in with
 the current time, and the session collects effects for the worker to carry out — lines for
 the client (`out`), frames for the master (`to_master`) and whether to close (`close_reason`).
+
+Order of replies. A client's commands must be answered in the order it sent them, but some
+are answered here at once and others by the master later. So when this session is about to
+send a reply of its own after forwarding something to the master, it first sends the master a
+SYNC and puts a SYNC_POINT in `out`: the worker holds everything after that point until the
+master's SYNCED comes back, which the master sends only after its replies to the earlier
+commands. Before registration, input itself waits for the master (a nick claim, the
+registration) in the same way, so a client may send NICK, USER and JOIN in one go.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ from chatd.irc.casemap import CASEMAPPING
 from chatd.irc.validate import CHANNELLEN, CHANTYPES, NICKLEN, TOPICLEN
 from chatd.irc import numerics as N
 from chatd.irc.framing import LineTooLong, decode_line, encode_line
-from chatd.irc.message import Message, ProtocolError, parse
+from chatd.irc.message import Message, ProtocolError, as_middle_param, parse
 
 
 
@@ -44,6 +52,10 @@ def build_server_info(config: Config, motd_text: str | None, started_at_s: float
     return ServerInfo(config, created, motd, tokens)
 
 
+SYNC_POINT = b""  # marker in Session.out: hold what follows until the master's SYNCED
+MAX_HELD_LINES = 256  # lines a client may send before its welcome (a bouncer may send many JOINs)
+
+
 class Session:
     """The state machine of one client connection."""
 
@@ -61,6 +73,10 @@ class Session:
         self.connected_at = now
         self.last_recv = now
         self.ping_sent_at: float | None = None
+        # ordering with the master (see the module docstring)
+        self.forwarded_since_sync = False
+        self.syncs_outstanding = 0
+        self.held_lines: list[bytes | LineTooLong] = []
         # effects
         self.out: list[bytes] = []
         self.to_master: list[tuple] = []
@@ -76,10 +92,34 @@ class Session:
 
     # effects
     def send(self, line: str) -> None:
+        if self.forwarded_since_sync:
+            self.request_sync()
         self.out.append(encode_line(line))
 
+    def forward(self, frame: tuple) -> None:
+        """Send a frame to the master whose answers the client must see before ours."""
+        self.to_master.append(frame)
+        self.forwarded_since_sync = True
+
+    def request_sync(self) -> None:
+        self.to_master.append((ipc.SYNC, self.conn_id))
+        self.out.append(SYNC_POINT)
+        self.forwarded_since_sync = False
+        self.syncs_outstanding += 1
+
+    def on_synced(self, now: float) -> None:
+        """The master answered a SYNC: continue with input held while we waited."""
+        self.syncs_outstanding -= 1
+        while self.held_lines and not self._must_hold_input() and self.close_reason is None:
+            self._handle_line(self.held_lines.pop(0))
+
+    def _must_hold_input(self) -> bool:
+        return not self.registered and self.syncs_outstanding > 0
+
     def send_numeric(self, code: str, *params: str) -> None:
-        self.send(Message(code, (self.nick or "*", *params), self.server_name).format())
+        middle = tuple(as_middle_param(p) for p in params[:-1])
+        self.send(Message(code, (self.nick or "*", *middle, *params[-1:]),
+                          self.server_name).format())
 
     def close(self, reason: str, error_text: str | None = None) -> None:
         """Say ERROR to the client and mark the connection for closing."""
@@ -93,6 +133,15 @@ class Session:
         """Handle one line from the client."""
         self.last_recv = now
         self.ping_sent_at = None
+        if self._must_hold_input() or self.held_lines:
+            if len(self.held_lines) >= MAX_HELD_LINES:
+                self.close("Too many lines before registration")
+            else:
+                self.held_lines.append(raw)
+            return
+        self._handle_line(raw)
+
+    def _handle_line(self, raw: bytes | LineTooLong) -> None:
         if isinstance(raw, LineTooLong):
             self.send_numeric(N.ERR_INPUTTOOLONG, "Input line was too long")
             return
@@ -104,7 +153,13 @@ class Session:
         dispatch(self, msg)
 
     def on_nick_granted(self, nick: str) -> None:
+        old = self.nick
         self.nick = nick
+        if self.registered and old is not None and old != nick:
+            # A second NICK sent before registration was granted after the welcome went out
+            # under the first one: the master now knows this nick, so the client must too.
+            self.send(f":{old}!{self.user}@{self.host} NICK {nick}")
+            return
         self.try_complete_registration()
 
     def on_nick_changed(self, nick: str) -> None:
@@ -132,9 +187,15 @@ class Session:
             self.send_numeric(N.ERR_PASSWDMISMATCH, "Password incorrect")
             self.close("Bad password")
             return
+        self.forward((ipc.REGISTERED, self.conn_id, self.user, self.realname, self.host))
+        self.request_sync()
+
+    def on_welcome(self) -> None:
+        """The master accepted the registration: the client is in, greet it. (The master
+        does it this way round so that nobody can see or message a client it has not
+        registered yet.)"""
         self.registered = True
         self._send_welcome()
-        self.to_master.append((ipc.REGISTERED, self.conn_id, self.user, self.realname, self.host))
 
     def _send_welcome(self) -> None:
         info, nick = self.info, self.nick

@@ -9,6 +9,7 @@ another worker, and never writes the history (it reads it, read-only, for join r
 
 from __future__ import annotations
 
+import collections
 import errno
 import logging
 import os
@@ -23,7 +24,7 @@ from chatd.channel import Channel, ChannelClosed
 from chatd.config import Config, log_level_number
 from chatd.exitcodes import EXIT_OK
 from chatd.irc.framing import LineReader, encode_line
-from chatd.session import ServerInfo, Session
+from chatd.session import SYNC_POINT, ServerInfo, Session
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +36,18 @@ SHUTDOWN_FLUSH_S = 2.0
 class Connection:
     """A client socket with its line reader, output buffer and protocol session."""
 
-    __slots__ = ("sock", "session", "reader", "outbuf", "want_write", "closed")
+    __slots__ = ("sock", "session", "reader", "outbuf", "want_write", "closed", "held")
 
     def __init__(self, sock: socket.socket, session: Session):
         self.sock = sock
         self.session = session
-        self.reader = LineReader()
+        self.reader = LineReader(cr_ends_line=True)
         self.outbuf = bytearray()
         self.want_write = False
         self.closed = False
+        # Replies of the session's own, held until the master's SYNCED says that the master's
+        # replies to earlier commands are out (one segment per outstanding SYNC).
+        self.held: collections.deque[bytearray] = collections.deque()
 
 
 class Worker:
@@ -60,6 +64,7 @@ class Worker:
         # by committed JOIN/PART/QUIT events, so it follows the history's order exactly.
         self.members: dict[str, dict[int, Connection]] = {}
         self.dirty: set[Connection] = set()
+        self.channel_wants_write = False  # whether the selector watches it for EVENT_WRITE
         self.stopping = False
         self._history: sqlite3.Connection | None = None
 
@@ -86,16 +91,24 @@ class Worker:
         return EXIT_OK
 
     def flush_all(self) -> None:
+        # The master first, so requests leave promptly; then again for what flushing the
+        # clients queued (the CONN_CLOSED of a write error).
+        self.flush_channel()
         for conn in self.dirty:
             if not conn.closed:
                 self.flush_conn(conn)
         self.dirty.clear()
+        self.flush_channel()
+
+    def flush_channel(self) -> None:
         try:
             done = self.channel.flush()
         except ChannelClosed:
             return
-        events_mask = selectors.EVENT_READ | (0 if done else selectors.EVENT_WRITE)
-        self.selector.modify(self.channel, events_mask, None)
+        if done == self.channel_wants_write:
+            mask = selectors.EVENT_READ | (0 if done else selectors.EVENT_WRITE)
+            self.selector.modify(self.channel, mask, None)
+            self.channel_wants_write = not done
 
     # master channel
     def on_master_readable(self) -> bool:
@@ -113,11 +126,18 @@ class Worker:
                 self.on_reply(frame[1], frame[2])
             elif op == ipc.NEW_CONN:
                 self.on_new_conn(frame[1], frame[2], self.channel.take_fd())
+            elif op == ipc.SYNCED:
+                self.on_synced(frame[1])
             elif op == ipc.NICK_OK:
                 conn = self.conns.get(frame[1])
                 if conn is not None:
                     conn.session.on_nick_granted(frame[2])
-                    self.apply_session_effects(conn)
+                    self.apply_session_effects(conn, caused_by_master=True)
+            elif op == ipc.WELCOME:
+                conn = self.conns.get(frame[1])
+                if conn is not None:
+                    conn.session.on_welcome()
+                    self.apply_session_effects(conn, caused_by_master=True)
             elif op == ipc.CLOSE_CONN:
                 conn = self.conns.get(frame[1])
                 if conn is not None:
@@ -152,7 +172,8 @@ class Worker:
         origin_conn = self.conns.get(origin)
         if kind == "JOIN" and origin_conn is not None:
             self.members.setdefault(channels[0], {})[origin] = origin_conn
-        skip_origin = kind in events.MESSAGE_KINDS
+        # A channel message is not sent back to its sender; a private one to oneself is.
+        skip_origin = kind in events.MESSAGE_KINDS and bool(channels)
         for conn in self._recipients(channels, to_conns):
             if skip_origin and conn is origin_conn:
                 continue
@@ -225,17 +246,45 @@ class Worker:
             return
         now = time.monotonic()
         session = conn.session
-        for line in conn.reader.feed(data):
-            session.on_line(line, now)
-            if session.close_reason is not None:
-                break
+        try:
+            for line in conn.reader.feed(data):
+                session.on_line(line, now)
+                if session.close_reason is not None:
+                    break
+        except Exception:  # a bug with one client's line must not take the worker down
+            log.exception("error handling a line from connection %d", session.conn_id)
+            session.close("Internal server error")
         self.apply_session_effects(conn)
 
-    def apply_session_effects(self, conn: Connection) -> None:
+    def on_synced(self, conn_id: int) -> None:
+        conn = self.conns.get(conn_id)
+        if conn is None:
+            return
+        if conn.held:
+            segment = conn.held.popleft()
+            if segment:
+                self.queue(conn, bytes(segment))
+        conn.session.on_synced(time.monotonic())
+        self.apply_session_effects(conn)
+
+    def apply_session_effects(self, conn: Connection, caused_by_master: bool = False) -> None:
+        """Carry out what the session asked for. Output it produced on the client's behalf
+        waits behind any outstanding SYNC; output caused by a master frame (welcome, nick
+        granted) is itself part of the master's ordered stream and goes out now."""
         session = conn.session
         if session.out:
-            self.queue(conn, b"".join(session.out))
+            direct = bytearray()
+            for item in session.out:
+                if item == SYNC_POINT:  # lines are never empty: this marks a sync point
+                    conn.held.append(bytearray())
+                    caused_by_master = False
+                elif conn.held and not caused_by_master:
+                    conn.held[-1] += item
+                else:
+                    direct += item
             session.out.clear()
+            if direct:
+                self.queue(conn, bytes(direct))
         for frame in session.to_master:
             self.channel.send(frame)
         session.to_master.clear()
@@ -275,6 +324,9 @@ class Worker:
         if conn.closed:
             return
         conn.closed = True
+        for segment in conn.held:  # e.g. the ERROR line after a QUIT
+            conn.outbuf += segment
+        conn.held.clear()
         if conn.outbuf:
             try:
                 conn.sock.send(conn.outbuf)

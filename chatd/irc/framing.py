@@ -24,9 +24,15 @@ class LineTooLong:
 
 
 class LineReader:
-    """Accumulates received bytes and yields complete lines (without CR/LF)."""
+    """Accumulates received bytes and yields complete lines (without CR/LF).
 
-    def __init__(self, max_body_bytes: int = MAX_BODY_BYTES, max_tags_bytes: int = MAX_TAGS_BYTES):
+    With `cr_ends_line` (the server's side), a bare CR also ends a line, as RFC 1459 section
+    8.2 has servers do: otherwise a CR inside a client's line would be relayed to other
+    clients, and those that split on CR would read the rest as a separate, forged line."""
+
+    def __init__(self, max_body_bytes: int = MAX_BODY_BYTES, max_tags_bytes: int = MAX_TAGS_BYTES,
+                 cr_ends_line: bool = False):
+        self._cr_ends_line = cr_ends_line
         self._buf = bytearray()
         self._discarding = False  # inside a too-long line, waiting for its LF
         self._discarded = 0
@@ -42,6 +48,8 @@ class LineReader:
     def feed(self, data: bytes) -> list[bytes | LineTooLong]:
         """Add received bytes; return the complete lines now available, in order."""
         out: list[bytes | LineTooLong] = []
+        if self._cr_ends_line:
+            data = data.replace(b"\r", b"\n")  # CRLF becomes an empty line, which is skipped
         self._buf += data
         start = 0
         buf = self._buf
@@ -114,6 +122,8 @@ def split_utf8(text: str, max_bytes: int) -> list[str]:
     pieces = []
     while len(text.encode("utf-8")) > max_bytes:
         head = truncate_utf8(text, max_bytes)
+        if not head:  # the next character alone is over the budget: no progress is possible
+            raise ValueError(f"max_bytes={max_bytes} is too small for {text[0]!r}")
         cut = head.rfind(" ")
         if cut > len(head) // 2:
             head = head[: cut + 1]

@@ -7,6 +7,7 @@ Lines here are `str` without the CRLF; bytes and framing live in `chatd.irc.fram
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -17,6 +18,11 @@ class ProtocolError(ValueError):
 # IRCv3 message-tags, "Escaping values": these five characters cannot appear raw in a value.
 _TAG_ESCAPES = {";": "\\:", " ": "\\s", "\\": "\\\\", "\r": "\\r", "\n": "\\n"}
 _TAG_UNESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
+
+
+# Characters that would change how a line splits if written inside one word.
+_BAD_WORD = re.compile("[ \r\n\x00]")
+_BAD_TAG_KEY = re.compile("[=; \r\n\x00]")
 
 
 def escape_tag_value(value: str) -> str:
@@ -57,7 +63,12 @@ def parse_tags(raw: str) -> dict[str, str]:
 
 
 def format_tags(tags: dict[str, str]) -> str:
-    """Format tags (without the leading '@'); empty values are written as bare keys."""
+    """Format tags (without the leading '@'); empty values are written as bare keys.
+    Raise ValueError for a key that cannot be written (empty, or with '=', ';', space, CR, LF
+    or NUL) or a value with NUL (the one character escaping cannot carry)."""
+    for key, value in tags.items():
+        if not key or _BAD_TAG_KEY.search(key) or "\x00" in value:
+            raise ValueError(f"tag {key!r} cannot be written")
     return ";".join(k if v == "" else f"{k}={escape_tag_value(v)}" for k, v in tags.items())
 
 
@@ -102,7 +113,9 @@ def parse(line: str) -> Message:
     head, sep, trailing = rest.partition(" :")
     if rest.startswith(":"):  # a message that is only a trailing parameter has no command
         raise ProtocolError("missing command")
-    words = head.split()
+    # Only SPACE separates parameters: a tab or any other whitespace is part of a parameter
+    # (modern.ircdocs.horse "Parameters"; parser-tests msg-split "tab is not considered SPACE").
+    words = [w for w in head.split(" ") if w]
     if not words:
         raise ProtocolError("missing command")
     command = words[0].upper()
@@ -112,9 +125,22 @@ def parse(line: str) -> Message:
     return Message(command, tuple(params), source, tags)
 
 
+def as_middle_param(text: str) -> str:
+    """`text` as a middle parameter of a reply, or '*' if it cannot be one (empty, starting
+    with ':', or holding a space, CR, LF or NUL). Error numerics echo words a client sent
+    (e.g. "NICK :a b" -> 432), and such a word must not make formatting the reply fail."""
+    if not text or text[0] == ":" or any(ch in text for ch in " \r\n\x00"):
+        return "*"
+    return text
+
+
 def format_message(msg: Message) -> str:
     """Format a Message as a line without CRLF. Raise ValueError for a message that cannot be
     written faithfully (a middle parameter with a space, or a line break anywhere)."""
+    if not msg.command or _BAD_WORD.search(msg.command):
+        raise ValueError(f"command {msg.command!r} cannot be written")
+    if msg.source and _BAD_WORD.search(msg.source):
+        raise ValueError(f"source {msg.source!r} cannot be written")
     parts = []
     if msg.tags:
         parts.append("@" + format_tags(msg.tags))

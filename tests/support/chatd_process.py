@@ -13,8 +13,41 @@ import threading
 import unittest
 from pathlib import Path
 
+from tests.support.irc_client import IRCClient, open_client
+from tests.support.wait import wait_until
+
 REPO = Path(__file__).resolve().parents[2]
 LISTEN_RE = re.compile(r"listening on (\S+):(\d+)")
+# The master's debug line naming the worker that got a connection (matched by peer port).
+CONN_WORKER_RE = r"connection \d+ from \S+ port {port} -> worker (\d+)"
+
+
+def chatd_env() -> dict[str, str]:
+    """Environment for running `python3 -m chatd` from this checkout."""
+    return dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
+
+
+def chatd_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "chatd", *args]
+
+
+def pids_running_config(conf_path: Path) -> list[int]:
+    """PIDs of live processes whose command line names `conf_path`: a chatd master and its
+    forked children (which share its command line). Used to find leftovers by PID."""
+    needle = str(conf_path).encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                    cmdline = fh.read()
+                with open(f"/proc/{entry}/stat", encoding="ascii") as fh:
+                    state = fh.read().rsplit(")", 1)[1].split()[0]
+            except OSError:
+                continue
+            if needle in cmdline.split(b"\0") and state != "Z":
+                found.append(int(entry))
+    return found
 
 
 class ChatdProcess:
@@ -34,20 +67,18 @@ class ChatdProcess:
         with open(self.conf_path, "w", encoding="utf-8") as fh:
             for section, values in sections.items():
                 fh.write(f"[{section}]\n")
-                for key, value in values.items():
-                    fh.write(f"{key} = {value}\n")
+                fh.writelines(f"{key} = {value}\n" for key, value in values.items())
         self.proc: subprocess.Popen | None = None
         self.port = 0
         self.log_lines: list[str] = []
         self._log_lock = threading.Lock()
 
     # lifecycle
-    def start(self, timeout_s: float = 15.0) -> "ChatdProcess":
-        env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1")
+    def start(self, timeout_s: float = 15.0) -> ChatdProcess:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "chatd", "-c", str(self.conf_path)],
+            chatd_command("-c", str(self.conf_path)),
             cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, env=env)
+            stderr=subprocess.STDOUT, text=True, env=chatd_env())
         ready = threading.Event()
         threading.Thread(target=self._pump_log, args=(self.proc, ready), daemon=True).start()
         if not ready.wait(timeout_s):
@@ -59,13 +90,14 @@ class ChatdProcess:
 
     def _pump_log(self, proc: subprocess.Popen, ready: threading.Event) -> None:
         assert proc.stdout is not None
-        for line in proc.stdout:
-            with self._log_lock:
-                self.log_lines.append(line.rstrip("\n"))
-            match = LISTEN_RE.search(line)
-            if match and not ready.is_set():
-                self.port = int(match.group(2))
-                ready.set()
+        with proc.stdout:  # EOF once the master and every child that inherited it are gone
+            for line in proc.stdout:
+                with self._log_lock:
+                    self.log_lines.append(line.rstrip("\n"))
+                match = LISTEN_RE.search(line)
+                if match and not ready.is_set():
+                    self.port = int(match.group(2))
+                    ready.set()
         ready.set()
 
     def log_text(self) -> str:
@@ -76,6 +108,23 @@ class ChatdProcess:
     def pid(self) -> int:
         assert self.proc is not None
         return self.proc.pid
+
+    def worker_of(self, local_port: int, timeout_s: float = 5.0) -> int:
+        """Index of the worker the master handed the connection from `local_port` to (read
+        from its debug log; the latest such line, as ports are reused across restarts)."""
+        regex = re.compile(CONN_WORKER_RE.format(port=local_port))
+
+        def lookup() -> str | None:
+            matches = regex.findall(self.log_text())
+            return matches[-1] if matches else None
+        return int(wait_until(lookup, timeout_s, message=f"log line for port {local_port}"))
+
+    def worker_pid(self, index: int) -> int:
+        """PID of worker `index` as last logged by the master (it logs every (re)start)."""
+        found = re.findall(rf"worker {index} started \(pid (\d+)\)", self.log_text())
+        if not found:
+            raise AssertionError(f"no start logged for worker {index}:\n" + self.log_text())
+        return int(found[-1])
 
     def child_pids(self) -> list[int]:
         """PIDs of the master's children (writer and workers), from /proc."""
@@ -106,7 +155,10 @@ class ChatdProcess:
         """Last-resort cleanup: SIGKILL the master and any children it left, by PID."""
         if self.proc is None:
             return
-        kids = self.child_pids() if self.proc.poll() is None else []
+        # Children are found by parent while the master lives, and by command line (they are
+        # forks of it) in case it died first and they were re-parented.
+        kids = set(self.child_pids() if self.proc.poll() is None else [])
+        kids.update(pids_running_config(self.conf_path))
         for pid in [self.proc.pid, *kids]:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -117,23 +169,41 @@ class ChatdProcess:
         except subprocess.TimeoutExpired:
             pass
 
-    def restart(self) -> "ChatdProcess":
+    def restart(self) -> ChatdProcess:
         self.stop()
         self.port = 0
         return self.start_on_same_config()
 
-    def start_on_same_config(self) -> "ChatdProcess":
+    def start_on_same_config(self) -> ChatdProcess:
         with self._log_lock:
             self.log_lines.append("----- restart -----")
         return self.start()
 
 
-def start_chatd(testcase: unittest.TestCase, workers: int = 2,
+def start_chatd(testcase: unittest.TestCase | type[unittest.TestCase], workers: int = 2,
                 extra: dict[str, dict[str, str]] | None = None) -> ChatdProcess:
-    """Start chatd in a fresh temporary folder; stop it (and remove the folder) at cleanup."""
+    """Start chatd in a fresh temporary folder; stop it (and remove the folder) at cleanup.
+    Pass a TestCase class (from setUpClass) to share one server across its tests."""
+    add_cleanup = testcase.addClassCleanup if isinstance(testcase, type) else testcase.addCleanup
     tmp = tempfile.TemporaryDirectory(prefix="chatd-test-")
-    testcase.addCleanup(tmp.cleanup)
+    add_cleanup(tmp.cleanup)
     server = ChatdProcess(Path(tmp.name), workers=workers, extra=extra)
-    testcase.addCleanup(server.kill)
+    add_cleanup(server.kill)
     server.start()
     return server
+
+
+def open_on_other_worker(testcase: unittest.TestCase | type[unittest.TestCase],
+                         server: ChatdProcess, other: IRCClient, nick: str | None = None,
+                         caps: tuple[str, ...] = ()) -> IRCClient:
+    """Connect until the master places the connection on a different worker than `other`'s,
+    then register it as `nick` (if given). Placement is least-loaded, so a connection that
+    lands on `other`'s worker is kept open (adding load there) and the next one goes elsewhere."""
+    taken = server.worker_of(other.local_port)
+    for _ in range(8):
+        client = open_client(testcase, server.port)
+        if server.worker_of(client.local_port) != taken:
+            if nick is not None:
+                client.register(nick, caps=caps)
+            return client
+    raise AssertionError(f"every new connection went to worker {taken}:\n" + server.log_text())

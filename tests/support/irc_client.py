@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 import socket
+import struct
 import time
+import unittest
 
 from chatd.irc.framing import LineReader, decode_line
 from chatd.irc.message import Message, parse
@@ -19,6 +21,12 @@ class IRCClient:
         self.backlog: list[str] = []  # received lines not yet consumed by expect()
         self.seen: list[str] = []  # every line received, for failure messages
         self.closed = False
+        self.answer_pings = False  # reply PONG to the server's PINGs while reading
+
+    @property
+    def local_port(self) -> int:
+        """Our end's port: the master logs it with the worker that got the connection."""
+        return self.sock.getsockname()[1]
 
     # sending
     def send(self, line: str) -> None:
@@ -46,7 +54,7 @@ class IRCClient:
         self.sock.settimeout(remaining)
         try:
             data = self.sock.recv(65536)
-        except socket.timeout:
+        except TimeoutError:
             return False
         except (ConnectionResetError, BrokenPipeError):
             data = b""
@@ -57,6 +65,8 @@ class IRCClient:
             line = decode_line(raw) if isinstance(raw, bytes) else f"<too long {raw.length}>"
             self.backlog.append(line)
             self.seen.append(line)
+            if self.answer_pings and line.startswith("PING "):
+                self.send("PONG " + line[len("PING "):])
         return True
 
     def expect(self, pattern: str, timeout_s: float | None = None) -> str:
@@ -107,7 +117,7 @@ class IRCClient:
         """Round-trip a PING; return the lines that arrived before its PONG. Everything the
         server sent us before handling our PING is in that list."""
         self.send(f"PING :{token}")
-        return self.expect_until(rf"PONG \S+ :?{re.escape(token)}$")
+        return self.expect_until(rf"PONG \S+ :?{re.escape(token)}$")[:-1]
 
     def wait_closed(self, timeout_s: float | None = None) -> list[str]:
         """Read until the server closes the connection; return the lines received."""
@@ -124,3 +134,20 @@ class IRCClient:
             self.sock.close()
         except OSError:
             pass
+
+    def abort(self) -> None:
+        """Hang up abruptly: close with a TCP reset instead of an orderly FIN."""
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close()
+
+
+def open_client(testcase: unittest.TestCase | type[unittest.TestCase], port: int,
+                nick: str | None = None, caps: tuple[str, ...] = ()) -> IRCClient:
+    """Connect (and register as `nick`, if given); the socket is closed at cleanup (class
+    cleanup when given a TestCase class, e.g. from setUpClass)."""
+    client = IRCClient(port)
+    add_cleanup = testcase.addClassCleanup if isinstance(testcase, type) else testcase.addCleanup
+    add_cleanup(client.close)
+    if nick is not None:
+        client.register(nick, caps=caps)
+    return client

@@ -1,0 +1,132 @@
+"""chatd.channel over a real local socketpair (no processes): frames, fd passing, EOF,
+corruption and the send-queue limit. Waiting is done with select and a deadline."""
+
+import os
+import select
+import socket
+import time
+import unittest
+
+from chatd import ipc
+from chatd.channel import Channel, ChannelClosed, ChannelOverflow
+
+DEADLINE_S = 5.0
+
+
+class ChannelTest(unittest.TestCase):
+    def setUp(self):
+        a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.left, self.right = Channel(a), Channel(b)
+        self.addCleanup(self.left.close)
+        self.addCleanup(self.right.close)
+
+    def pump(self, sender: Channel, receiver: Channel, count: int) -> list[tuple]:
+        """Flush `sender` and read `receiver` until `count` frames arrived."""
+        frames: list[tuple] = []
+        deadline = time.monotonic() + DEADLINE_S
+        done = False
+        while len(frames) < count:
+            self.assertLess(time.monotonic(), deadline, f"only {len(frames)} of {count} frames")
+            if not done:
+                done = sender.flush()
+            wait_w = [sender.sock] if not done else []
+            readable, _, _ = select.select([receiver.sock], wait_w, [], 0.5)
+            if readable:
+                frames += receiver.receive()
+        return frames
+
+    def test_frames_both_ways(self):
+        frames = [(ipc.COMMAND, 1, "JOIN", ("#a",)), (ipc.REGISTERED, 1, "u", "Real", "h"),
+                  (ipc.CONN_CLOSED, 1, "Client Quit")]
+        for frame in frames:
+            self.left.send(frame)
+        self.assertEqual(self.left.pending_bytes, sum(len(ipc.encode(f)) for f in frames))
+        self.assertEqual(self.pump(self.left, self.right, 3), frames)
+        self.assertEqual(self.left.pending_bytes, 0)
+        self.right.send((ipc.NICK_OK, 1, "alice"))
+        self.assertEqual(self.pump(self.right, self.left, 1), [(ipc.NICK_OK, 1, "alice")])
+
+    def test_nothing_to_read(self):
+        self.assertEqual(self.right.receive(), [])
+        self.assertTrue(self.left.flush())
+
+    def test_frame_larger_than_the_socket_buffer(self):
+        payload = b"x" * (3 << 20)
+        self.left.send((ipc.REPLY, 9, payload))
+        self.left.send((ipc.SHUTDOWN,))
+        self.assertFalse(self.left.flush())  # the kernel cannot take 3 MB at once
+        self.assertEqual(self.pump(self.left, self.right, 2),
+                         [(ipc.REPLY, 9, payload), (ipc.SHUTDOWN,)])
+
+    def test_fd_passing(self):
+        r, w = os.pipe()
+        self.addCleanup(os.close, w)
+        self.left.send((ipc.NEW_CONN, 5, "10.0.0.1"), fds=(r,))
+        self.left.send((ipc.SHUTDOWN,))
+        self.assertTrue(self.left.flush())
+        with self.assertRaises(OSError):
+            os.fstat(r)  # the sender's copy was closed once the kernel took it
+        frames = self.pump(self.left, self.right, 2)
+        self.assertEqual(frames, [(ipc.NEW_CONN, 5, "10.0.0.1"), (ipc.SHUTDOWN,)])
+        received = self.right.take_fd()
+        self.addCleanup(os.close, received)
+        os.write(w, b"through the passed fd")
+        self.assertEqual(os.read(received, 100), b"through the passed fd")
+
+    def test_fds_arrive_in_order(self):
+        pipes = [os.pipe() for _ in range(3)]
+        for i, (r, w) in enumerate(pipes):
+            self.addCleanup(os.close, w)
+            self.left.send((ipc.NEW_CONN, i, "h"), fds=(r,))
+        self.pump(self.left, self.right, 3)
+        for i, (_r, w) in enumerate(pipes):
+            fd = self.right.take_fd()
+            self.addCleanup(os.close, fd)
+            os.write(w, bytes([i]))
+            self.assertEqual(os.read(fd, 1), bytes([i]))
+
+    def test_eof_is_channel_closed(self):
+        self.left.send((ipc.SHUTDOWN,))
+        self.left.flush()
+        self.left.sock.close()
+        self.assertEqual(self.pump(self.left, self.right, 1), [(ipc.SHUTDOWN,)])
+        select.select([self.right.sock], [], [], DEADLINE_S)
+        with self.assertRaises(ChannelClosed):
+            self.right.receive()
+
+    def test_sending_to_a_closed_peer(self):
+        self.right.sock.close()
+        self.left.send((ipc.SHUTDOWN,))
+        with self.assertRaises(ChannelClosed):
+            self.left.flush()
+
+    def test_corrupt_frame_is_channel_closed(self):
+        self.left.send_raw((ipc.MAX_FRAME_BYTES + 1).to_bytes(4, "big") + b"junk")
+        self.left.flush()
+        select.select([self.right.sock], [], [], DEADLINE_S)
+        with self.assertRaises(ChannelClosed):
+            self.right.receive()
+
+    def test_send_queue_limit(self):
+        a, b = socket.socketpair()
+        small = Channel(a, max_pending_bytes=1000)
+        self.addCleanup(small.close)
+        self.addCleanup(b.close)
+        small.send((ipc.REPLY, 1, b"x" * 500))
+        with self.assertRaises(ChannelOverflow):
+            small.send((ipc.REPLY, 1, b"x" * 600))
+
+    def test_close_closes_queued_fds(self):
+        r, w = os.pipe()
+        self.addCleanup(os.close, w)
+        a, b = socket.socketpair()
+        self.addCleanup(b.close)
+        channel = Channel(a)
+        channel.send((ipc.NEW_CONN, 1, "h"), fds=(r,))
+        channel.close()
+        with self.assertRaises(OSError):
+            os.fstat(r)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,728 @@
+"""chatd.hub + chatd.global_commands + chatd.registry: the master's decisions, driven directly.
+
+Clients are opened, named and registered on the Hub as the master would do it; commands run
+through GLOBAL_COMMANDS; the effects (Reply / Emit / NickGranted / Synced / Welcome) are
+checked.
+"""
+
+import dataclasses
+import unittest
+
+from chatd import events
+from chatd.config import Config
+from chatd.global_commands import GLOBAL_COMMANDS, MAX_TARGETS
+from chatd.hub import Emit, Hub, NickGranted, Reply, Synced, Welcome
+from chatd.irc import numerics as N
+from chatd.irc.message import Message, parse
+from chatd.irc.validate import TOPICLEN
+
+
+def make_hub(**settings) -> Hub:
+    settings.setdefault("autojoin", ())
+    hub = Hub(dataclasses.replace(Config(), **settings))
+    hub.now_ms = 1_700_000_000_000
+    return hub
+
+
+def add_client(hub: Hub, conn_id: int, nick: str, worker: int = 0, register: bool = True):
+    hub.connection_opened(conn_id, worker, f"host{conn_id}", 1_700_000_000)
+    client = hub.registry.clients[conn_id]
+    hub.claim_nick(client, nick)
+    if register:
+        hub.registered(client, f"u{conn_id}", f"Real {nick}")
+    hub.take_effects()
+    return client
+
+
+def run(hub: Hub, client, line: str) -> list:
+    """Run one command line as the master would after the worker forwarded it."""
+    msg = parse(line)
+    handler, min_params = GLOBAL_COMMANDS[msg.command]
+    assert len(msg.params) >= min_params, "the worker answers 461 before this"
+    handler(hub, client, msg.params)
+    return hub.take_effects()
+
+
+def replies(effects: list) -> list[Message]:
+    """Every line of every Reply, parsed, in order."""
+    out = []
+    for effect in effects:
+        if isinstance(effect, Reply):
+            out += [parse(line) for line in effect.lines]
+    return out
+
+
+def codes(effects: list) -> list[str]:
+    return [m.command for m in replies(effects)]
+
+
+def emits(effects: list) -> list[Emit]:
+    return [e for e in effects if isinstance(e, Emit)]
+
+
+class NickTest(unittest.TestCase):
+    def test_unregistered_claim_is_granted(self):
+        hub = make_hub()
+        hub.connection_opened(1, 3, "h", 0)
+        client = hub.registry.clients[1]
+        hub.claim_nick(client, "alice")
+        self.assertEqual(hub.take_effects(), [NickGranted(3, 1, "alice")])
+        self.assertIs(hub.registry.find_nick("ALICE"), client)
+
+    def test_nick_in_use_is_case_insensitive(self):
+        taken = ["alice", "Alice", "ALICE", "a[b]", "A{B}", "x\\y", "X|Y", "t~", "T^"]
+        pairs = [("alice", n) for n in taken[:3]] + [("a[b]", "A{B}"), ("A{B}", "a[b]"),
+                                                      ("x\\y", "X|Y"), ("t~", "T^")]
+        for first, second in pairs:
+            for registered in (False, True):
+                with self.subTest(first=first, second=second, registered=registered):
+                    hub = make_hub()
+                    add_client(hub, 1, first, register=registered)
+                    hub.connection_opened(2, 1, "h2", 0)
+                    other = hub.registry.clients[2]
+                    hub.claim_nick(other, second)
+                    effects = hub.take_effects()
+                    self.assertEqual(codes(effects), [N.ERR_NICKNAMEINUSE])
+                    self.assertEqual(replies(effects)[0].params[:2], ("*", second))
+                    self.assertEqual(effects[0].worker, 1)
+                    self.assertIsNone(other.nick)
+
+    def test_nick_is_freed_on_close(self):
+        hub = make_hub()
+        alice = add_client(hub, 1, "alice")
+        hub.connection_closed(alice, "Client Quit")
+        hub.take_effects()
+        hub.connection_opened(2, 0, "h", 0)
+        hub.claim_nick(hub.registry.clients[2], "ALICE")
+        self.assertEqual(hub.take_effects(), [NickGranted(0, 2, "ALICE")])
+
+    def test_nick_change_is_announced_to_channels(self):
+        hub = make_hub()
+        alice = add_client(hub, 1, "alice", worker=0)
+        bob = add_client(hub, 2, "bob", worker=1)
+        add_client(hub, 3, "carol", worker=2)  # shares nothing with alice
+        run(hub, alice, "JOIN #a")
+        run(hub, bob, "JOIN #a")
+        hub.claim_nick(alice, "alicia")
+        [emit] = hub.take_effects()
+        self.assertEqual((emit.kind, emit.source, emit.target),
+                         ("NICK", "alice!u1@host1", "alicia"))
+        self.assertEqual(emit.channels, ("#a",))
+        self.assertEqual(emit.to_conns, (1,))
+        self.assertEqual(set(emit.workers), {0, 1})
+        self.assertIsNone(hub.registry.find_nick("alice"))
+        self.assertIs(hub.registry.find_nick("ALICIA"), alice)
+
+    def test_own_nick_case_change_is_allowed(self):
+        hub = make_hub()
+        alice = add_client(hub, 1, "alice")
+        hub.claim_nick(alice, "alice")
+        self.assertEqual(hub.take_effects(), [])  # same nick: nothing happens
+        hub.claim_nick(alice, "Alice")
+        [emit] = hub.take_effects()
+        self.assertEqual((emit.kind, emit.target), ("NICK", "Alice"))
+        self.assertEqual(emit.workers, (0,))
+
+
+class JoinPartQuitTest(unittest.TestCase):
+    def test_join_creates_channel_and_sends_names(self):
+        hub = make_hub(server_name="irc.test")
+        alice = add_client(hub, 1, "alice", worker=2)
+        effects = run(hub, alice, "JOIN #Lobby")
+        [emit] = effects
+        self.assertEqual((emit.kind, emit.source, emit.target, emit.text),
+                         ("JOIN", "alice!u1@host1", "#Lobby", ""))
+        self.assertEqual((emit.convs, emit.channels, emit.workers, emit.origin),
+                         (("#lobby",), ("#lobby",), (2,), 1))
+        extra = [parse(line) for line in emit.extra.split("\r\n")]
+        self.assertEqual([m.command for m in extra], [N.RPL_NAMREPLY, N.RPL_ENDOFNAMES])
+        self.assertEqual(extra[0].params, ("alice", "=", "#Lobby", "alice"))
+        self.assertEqual(extra[1].params[:2], ("alice", "#Lobby"))
+        channel = hub.registry.channel("#LOBBY")
+        self.assertEqual(list(channel.members), [1])
+        self.assertIn("#lobby", alice.channels)
+
+    def test_join_keeps_the_creators_spelling(self):
+        hub = make_hub()
+        alice, bob = add_client(hub, 1, "alice"), add_client(hub, 2, "bob", worker=1)
+        run(hub, alice, "JOIN #Lobby")
+        [emit] = run(hub, bob, "JOIN #LOBBY")
+        self.assertEqual(emit.target, "#Lobby")
+        self.assertEqual(set(emit.workers), {0, 1})
+        names = parse(emit.extra.split("\r\n")[0])
+        self.assertEqual(names.params[-1].split(), ["alice", "bob"])
+
+    def test_join_list_and_errors(self):
+        # (line, channels joined, error codes)
+        cases = [
+            ("JOIN #a,#b", ["#a", "#b"], []),
+            ("JOIN #a,,#b", ["#a", "#b"], []),
+            ("JOIN #a,#A", ["#a"], []),           # same channel twice: once
+            ("JOIN #a,nochan", ["#a"], [N.ERR_NOSUCHCHANNEL]),
+            ("JOIN #", [], [N.ERR_NOSUCHCHANNEL]),
+            ("JOIN #a:b", [], [N.ERR_NOSUCHCHANNEL]),
+            ("JOIN #" + "x" * 60, [], [N.ERR_NOSUCHCHANNEL]),
+            ("JOIN #a,#b key1,key2", ["#a", "#b"], []),
+        ]
+        for line, joined, errors in cases:
+            with self.subTest(line=line):
+                hub = make_hub()
+                alice = add_client(hub, 1, "alice")
+                effects = run(hub, alice, line)
+                self.assertEqual([e.target for e in emits(effects)], joined)
+                self.assertEqual(codes(effects), errors)
+
+    def test_join_twice_is_quiet(self):
+        hub = make_hub()
+        alice = add_client(hub, 1, "alice")
+        run(hub, alice, "JOIN #a")
+        self.assertEqual(run(hub, alice, "JOIN #A"), [])
+
+    def test_too_many_channels(self):
+        hub = make_hub(channels_per_client=2)
+        alice = add_client(hub, 1, "alice")
+        effects = run(hub, alice, "JOIN #a,#b,#c")
+        self.assertEqual([e.target for e in emits(effects)], ["#a", "#b"])
+        self.assertEqual(codes(effects), [N.ERR_TOOMANYCHANNELS])
+
+    def test_join_zero_parts_everything(self):
+        hub = make_hub()
+        alice = add_client(hub, 1, "alice")
+        run(hub, alice, "JOIN #a,#b")
+        effects = run(hub, alice, "JOIN 0")
+        self.assertEqual([(e.kind, e.target) for e in effects], [("PART", "#a"), ("PART", "#b")])
+        self.assertEqual(alice.channels, {})
+        self.assertEqual(hub.registry.channels, {})
+
+    def test_autojoin_on_registration(self):
+        hub = make_hub(autojoin=("#lobby", "#help"))
+        hub.connection_opened(1, 0, "h", 0)
+        client = hub.registry.clients[1]
+        hub.claim_nick(client, "alice")
+        hub.take_effects()
+        hub.registered(client, "al", "Alice")
+        effects = hub.take_effects()
+        # the welcome first: the client must have it before its autojoin JOINs
+        self.assertEqual(effects[0], Welcome(0, 1))
+        self.assertEqual([(e.kind, e.target) for e in effects[1:]],
+                         [("JOIN", "#lobby"), ("JOIN", "#help")])
+        self.assertTrue(client.registered)
+        self.assertEqual((client.user, client.realname), ("al", "Alice"))
+
+    def test_part(self):
+        hub = make_hub()
+        alice = add_client(hub, 1, "alice", worker=0)
+        bob = add_client(hub, 2, "bob", worker=1)
+        run(hub, alice, "JOIN #a")
+        run(hub, bob, "JOIN #a")
+        [emit] = run(hub, bob, "PART #a :see you")
+        self.assertEqual((emit.kind, emit.source, emit.target, emit.text),
+                         ("PART", "bob!u2@host2", "#a", "see you"))
+        self.assertEqual(emit.to_conns, (2,))           # the parter hears its own PART
+        self.assertEqual(set(emit.workers), {0, 1})     # decided before bob left
+        self.assertEqual(list(hub.registry.channel("#a").members), [1])
+        self.assertEqual(hub.registry.channel("#a").workers(), (0,))
+        # the last member leaving removes the channel, but its worker still hears the PART
+        [emit] = run(hub, alice, "PART #A")
+        self.assertEqual((emit.text, emit.workers), ("", (0,)))
+        self.assertIsNone(hub.registry.channel("#a"))
+
+    def test_part_errors(self):
+        hub = make_hub()
+        alice, bob = add_client(hub, 1, "alice"), add_client(hub, 2, "bob")
+        run(hub, bob, "JOIN #b")
+        cases = [
+            ("PART #nowhere", [N.ERR_NOSUCHCHANNEL]),
+            ("PART #b", [N.ERR_NOTONCHANNEL]),
+            ("PART #nowhere,#b", [N.ERR_NOSUCHCHANNEL, N.ERR_NOTONCHANNEL]),
+        ]
+        for line, errors in cases:
+            with self.subTest(line=line):
+                effects = run(hub, alice, line)
+                self.assertEqual(emits(effects), [])
+                self.assertEqual(codes(effects), errors)
+
+    def test_quit(self):
+        hub = make_hub()
+        alice = add_client(hub, 1, "alice", worker=0)
+        bob = add_client(hub, 2, "bob", worker=1)
+        add_client(hub, 3, "carol", worker=2)
+        run(hub, alice, "JOIN #a,#b")
+        run(hub, bob, "JOIN #b")
+        hub.connection_closed(alice, "Quit: bye")
+        [emit] = hub.take_effects()
+        self.assertEqual((emit.kind, emit.source, emit.text),
+                         ("QUIT", "alice!u1@host1", "Quit: bye"))
+        self.assertEqual(set(emit.channels), {"#a", "#b"})
+        self.assertEqual(set(emit.convs), {"#a", "#b"})
+        self.assertEqual(set(emit.workers), {0, 1})  # carol's worker shares nothing
+        self.assertNotIn(1, hub.registry.clients)
+        self.assertIsNone(hub.registry.channel("#a"))
+        self.assertEqual(list(hub.registry.channel("#b").members), [2])
+
+    def test_unregistered_close_is_silent(self):
+        hub = make_hub()
+        ghost = add_client(hub, 1, "ghost", register=False)
+        hub.connection_closed(ghost, "EOF")
+        self.assertEqual(hub.take_effects(), [])
+        self.assertNotIn(1, hub.registry.clients)
+        self.assertIsNone(hub.registry.find_nick("ghost"))
+
+
+class RoutingTest(unittest.TestCase):
+    def setUp(self):
+        self.hub = make_hub()
+        self.w0 = add_client(self.hub, 1, "w0", worker=0)
+        self.w1a = add_client(self.hub, 2, "w1a", worker=1)
+        self.w1b = add_client(self.hub, 3, "w1b", worker=1)
+        self.w2 = add_client(self.hub, 4, "w2", worker=2)
+        for client in (self.w0, self.w1a, self.w1b):
+            run(self.hub, client, "JOIN #a")
+        run(self.hub, self.w2, "JOIN #other")
+
+    def workers_for_message(self) -> set[int]:
+        [emit] = run(self.hub, self.w0, "PRIVMSG #a :hi")
+        return set(emit.workers)
+
+    def test_only_workers_with_members(self):
+        self.assertEqual(self.workers_for_message(), {0, 1})
+
+    def test_worker_dropped_when_its_last_member_leaves(self):
+        run(self.hub, self.w1a, "PART #a")
+        self.assertEqual(self.workers_for_message(), {0, 1})
+        self.hub.connection_closed(self.w1b, "gone")
+        self.hub.take_effects()
+        self.assertEqual(self.workers_for_message(), {0})
+
+    def test_worker_added_when_a_member_joins(self):
+        run(self.hub, self.w2, "JOIN #a")
+        self.assertEqual(self.workers_for_message(), {0, 1, 2})
+
+    def test_private_message_goes_to_the_targets_worker(self):
+        [emit] = run(self.hub, self.w0, "PRIVMSG W2 :psst")
+        self.assertEqual((emit.kind, emit.target, emit.text), ("PRIVMSG", "w2", "psst"))
+        self.assertEqual(emit.workers, (2,))
+        self.assertEqual(emit.to_conns, (4,))
+        self.assertEqual(emit.channels, ())
+        self.assertEqual(emit.convs, (events.private_timeline("w0", "w2"),))
+
+
+class MessageTest(unittest.TestCase):
+    def setUp(self):
+        self.hub = make_hub()
+        self.alice = add_client(self.hub, 1, "alice")
+        self.bob = add_client(self.hub, 2, "bob", worker=1)
+        add_client(self.hub, 3, "pending", register=False)
+        run(self.hub, self.bob, "JOIN #bobs")
+
+    def test_errors(self):
+        cases = [
+            ("PRIVMSG", N.ERR_NORECIPIENT),
+            ("PRIVMSG :", N.ERR_NORECIPIENT),
+            ("PRIVMSG :hello", N.ERR_NOTEXTTOSEND),   # one param: it is the target
+            ("PRIVMSG bob", N.ERR_NOTEXTTOSEND),
+            ("PRIVMSG bob :", N.ERR_NOTEXTTOSEND),
+            ("PRIVMSG nobody :hi", N.ERR_NOSUCHNICK),
+            ("PRIVMSG pending :hi", N.ERR_NOSUCHNICK),  # not registered yet
+            ("PRIVMSG #nowhere :hi", N.ERR_NOSUCHCHANNEL),
+            ("PRIVMSG #bobs :hi", N.ERR_CANNOTSENDTOCHAN),
+        ]
+        for line, code in cases:
+            with self.subTest(line=line):
+                effects = run(self.hub, self.alice, line)
+                self.assertEqual(codes(effects), [code])
+                self.assertEqual(emits(effects), [])
+
+    def test_notice_never_gets_an_error(self):
+        lines = ["NOTICE", "NOTICE :", "NOTICE bob", "NOTICE bob :", "NOTICE nobody :hi",
+                 "NOTICE pending :hi", "NOTICE #nowhere :hi", "NOTICE #bobs :hi"]
+        for line in lines:
+            with self.subTest(line=line):
+                self.assertEqual(run(self.hub, self.alice, line), [])
+
+    def test_messages_are_emitted(self):
+        for kind in ("PRIVMSG", "NOTICE"):
+            with self.subTest(kind=kind):
+                [emit] = run(self.hub, self.bob, f"{kind} #BOBS :hello there")
+                self.assertEqual((emit.kind, emit.source, emit.target, emit.text),
+                                 (kind, "bob!u2@host2", "#bobs", "hello there"))
+                self.assertEqual((emit.channels, emit.origin), (("#bobs",), 2))
+
+    def test_several_targets(self):
+        effects = run(self.hub, self.bob, "PRIVMSG alice,#bobs,nobody :hi")
+        self.assertEqual([e.target for e in emits(effects)], ["alice", "#bobs"])
+        self.assertEqual(codes(effects), [N.ERR_NOSUCHNICK])
+
+    def test_targmax(self):
+        for i in range(MAX_TARGETS + 1):
+            add_client(self.hub, 10 + i, f"t{i}")
+        at_most = ",".join(f"t{i}" for i in range(MAX_TARGETS))
+        too_many = ",".join(f"t{i}" for i in range(MAX_TARGETS + 1))
+        effects = run(self.hub, self.alice, f"PRIVMSG {at_most} :hi")
+        self.assertEqual([e.target for e in emits(effects)],
+                         [f"t{i}" for i in range(MAX_TARGETS)])
+        self.assertEqual(codes(effects), [])
+        # the same target spelled twice counts (and is sent to) once
+        effects = run(self.hub, self.alice, f"PRIVMSG {at_most},T0,,t1 :hi")
+        self.assertEqual(len(emits(effects)), MAX_TARGETS)
+        # more than TARGMAX: refused as a whole, with 407 (NOTICE: silently)
+        effects = run(self.hub, self.alice, f"PRIVMSG {too_many} :hi")
+        self.assertEqual(emits(effects), [])
+        self.assertEqual(codes(effects), [N.ERR_TOOMANYTARGETS])
+        self.assertEqual(replies(effects)[0].params[:2], ("alice", too_many))
+        self.assertEqual(run(self.hub, self.alice, f"NOTICE {too_many} :hi"), [])
+
+    def test_away_reply_follows_the_message(self):
+        run(self.hub, self.bob, "AWAY :lunch")
+        effects = run(self.hub, self.alice, "PRIVMSG bob :ping")
+        self.assertIsInstance(effects[0], Emit)
+        self.assertEqual(codes(effects), [N.RPL_AWAY])
+        self.assertEqual(replies(effects)[0].params[1:], ("bob", "lunch"))
+        notice = run(self.hub, self.alice, "NOTICE bob :ping")
+        self.assertEqual(codes(notice), [])
+
+
+class TopicTest(unittest.TestCase):
+    def setUp(self):
+        self.hub = make_hub()
+        self.alice = add_client(self.hub, 1, "alice")
+        self.bob = add_client(self.hub, 2, "bob")
+        run(self.hub, self.alice, "JOIN #a")
+
+    def test_topic_flow(self):
+        self.assertEqual(codes(run(self.hub, self.alice, "TOPIC #a")), [N.RPL_NOTOPIC])
+        self.hub.now_ms = 1_700_000_123_456
+        [emit] = run(self.hub, self.alice, "TOPIC #A :Welcome all")
+        self.assertEqual((emit.kind, emit.target, emit.text, emit.channels),
+                         ("TOPIC", "#a", "Welcome all", ("#a",)))
+        effects = run(self.hub, self.alice, "TOPIC #a")
+        self.assertEqual(codes(effects), [N.RPL_TOPIC, N.RPL_TOPICWHOTIME])
+        topic, whotime = replies(effects)
+        self.assertEqual(topic.params, ("alice", "#a", "Welcome all"))
+        self.assertEqual(whotime.params, ("alice", "#a", "alice", "1700000123"))
+
+    def test_topic_is_sent_on_join_and_survives_an_empty_channel(self):
+        run(self.hub, self.alice, "TOPIC #a :kept")
+        run(self.hub, self.alice, "PART #a")
+        self.assertIsNone(self.hub.registry.channel("#a"))
+        [emit] = run(self.hub, self.bob, "JOIN #a")
+        extra = [parse(line) for line in emit.extra.split("\r\n")]
+        self.assertEqual([m.command for m in extra],
+                         [N.RPL_TOPIC, N.RPL_TOPICWHOTIME, N.RPL_NAMREPLY, N.RPL_ENDOFNAMES])
+        self.assertEqual(extra[0].params[-1], "kept")
+
+    def test_topic_errors(self):
+        cases = [("TOPIC #nowhere", N.ERR_NOSUCHCHANNEL),
+                 ("TOPIC #nowhere :x", N.ERR_NOSUCHCHANNEL)]
+        for line, code in cases:
+            with self.subTest(line=line):
+                self.assertEqual(codes(run(self.hub, self.bob, line)), [code])
+        for line in ("TOPIC #a", "TOPIC #a :mine now"):
+            with self.subTest(line=line):
+                effects = run(self.hub, self.bob, line)
+                self.assertEqual(codes(effects), [N.ERR_NOTONCHANNEL])
+                self.assertEqual(emits(effects), [])
+
+    def test_topic_is_cut_to_topiclen(self):
+        [emit] = run(self.hub, self.alice, "TOPIC #a :" + "t" * (TOPICLEN + 50))
+        self.assertEqual(len(emit.text), TOPICLEN)
+
+    def test_empty_topic_clears_it(self):
+        run(self.hub, self.alice, "TOPIC #a :something")
+        [emit] = run(self.hub, self.alice, "TOPIC #a :")
+        self.assertEqual(emit.text, "")
+        self.assertEqual(codes(run(self.hub, self.alice, "TOPIC #a")), [N.RPL_NOTOPIC])
+
+
+class NamesTest(unittest.TestCase):
+    def test_many_members_split_under_512_bytes(self):
+        hub = make_hub(server_name="irc." + "s" * 40 + ".example")
+        nicks = [f"n{i:03d}" + "x" * 26 for i in range(120)]   # 30-character nicks
+        clients = [add_client(hub, i + 1, nick, worker=i % 3) for i, nick in enumerate(nicks)]
+        for client in clients:
+            run(hub, client, "JOIN #" + "c" * 49)
+        for how in ("NAMES", "JOIN extra"):
+            with self.subTest(how=how):
+                if how == "NAMES":
+                    lines = run(hub, clients[0], "NAMES #" + "c" * 49)[0].lines
+                else:
+                    late = add_client(hub, 999, "late" + "y" * 26)
+                    lines = run(hub, late, "JOIN #" + "c" * 49)[0].extra.split("\r\n")
+                    nicks = nicks + [late.nick]
+                self.assertGreater(len(lines), 3)
+                seen = []
+                for line in lines:
+                    self.assertLessEqual(len(line.encode()) + 2, 512, line)
+                    msg = parse(line)
+                    if msg.command == N.RPL_NAMREPLY:
+                        self.assertEqual(msg.params[1:3], ("=", "#" + "c" * 49))
+                        self.assertEqual(len(msg.params), 4)   # the names are one trailing param
+                        seen += msg.params[3].split(" ")
+                self.assertEqual(parse(lines[-1]).command, N.RPL_ENDOFNAMES)
+                self.assertEqual(sorted(seen), sorted(nicks))
+
+    def test_names_queries(self):
+        hub = make_hub()
+        alice, bob = add_client(hub, 1, "alice"), add_client(hub, 2, "bob")
+        run(hub, alice, "JOIN #a")
+        run(hub, bob, "JOIN #a")
+        cases = [
+            ("NAMES", [N.RPL_ENDOFNAMES]),
+            ("NAMES #nowhere", [N.RPL_ENDOFNAMES]),
+            ("NAMES #A", [N.RPL_NAMREPLY, N.RPL_ENDOFNAMES]),
+            ("NAMES #a,#nowhere", [N.RPL_NAMREPLY, N.RPL_ENDOFNAMES, N.RPL_ENDOFNAMES]),
+        ]
+        for line, expected in cases:
+            with self.subTest(line=line):
+                effects = run(hub, alice, line)
+                self.assertEqual(codes(effects), expected)
+        names = replies(run(hub, alice, "NAMES #a"))[0]
+        self.assertEqual(names.params, ("alice", "=", "#a", "alice bob"))
+
+
+class QueryTest(unittest.TestCase):
+    def setUp(self):
+        self.hub = make_hub(server_name="irc.test", network="TestNet")
+        self.alice = add_client(self.hub, 1, "alice")
+        self.bob = add_client(self.hub, 2, "bob", worker=1)
+        run(self.hub, self.alice, "JOIN #a,#b")
+        run(self.hub, self.bob, "JOIN #a")
+
+    def test_who(self):
+        run(self.hub, self.bob, "AWAY :out")
+        effects = run(self.hub, self.alice, "WHO #a")
+        self.assertEqual(codes(effects), [N.RPL_WHOREPLY, N.RPL_WHOREPLY, N.RPL_ENDOFWHO])
+        rows = {m.params[5]: m.params for m in replies(effects)[:2]}
+        self.assertEqual(rows["alice"], ("alice", "#a", "u1", "host1", "irc.test", "alice", "H",
+                                         "0 Real alice"))
+        self.assertEqual(rows["bob"][6], "G")
+        cases = [
+            ("WHO bob", [N.RPL_WHOREPLY, N.RPL_ENDOFWHO]),
+            ("WHO nobody", [N.RPL_ENDOFWHO]),
+            ("WHO #nowhere", [N.RPL_ENDOFWHO]),
+            ("WHO", [N.RPL_ENDOFWHO]),
+        ]
+        for line, expected in cases:
+            with self.subTest(line=line):
+                self.assertEqual(codes(run(self.hub, self.alice, line)), expected)
+
+    def test_whois(self):
+        effects = run(self.hub, self.bob, "WHOIS ALICE")
+        self.assertEqual(codes(effects), [N.RPL_WHOISUSER, N.RPL_WHOISCHANNELS, N.RPL_WHOISSERVER,
+                                          N.RPL_WHOISIDLE, N.RPL_ENDOFWHOIS])
+        user, chans, server, idle, end = replies(effects)
+        self.assertEqual(user.params, ("bob", "alice", "u1", "host1", "*", "Real alice"))
+        self.assertEqual(set(chans.params[2].split()), {"#a", "#b"})
+        self.assertEqual(server.params[2:], ("irc.test", "TestNet"))
+        self.assertEqual(idle.params[2:4], ("0", "1700000000"))
+        self.assertEqual(end.params[1], "alice")
+        run(self.hub, self.alice, "AWAY :brb")
+        self.assertIn(N.RPL_AWAY, codes(run(self.hub, self.bob, "WHOIS alice")))
+        self.assertEqual(codes(run(self.hub, self.bob, "WHOIS irc.test alice"))[0],
+                         N.RPL_WHOISUSER)
+        self.assertEqual(codes(run(self.hub, self.bob, "WHOIS nobody")),
+                         [N.ERR_NOSUCHNICK, N.RPL_ENDOFWHOIS])
+
+    def test_list(self):
+        run(self.hub, self.alice, "TOPIC #b :bee")
+        effects = run(self.hub, self.alice, "LIST")
+        self.assertEqual(codes(effects), [N.RPL_LISTSTART, N.RPL_LIST, N.RPL_LIST, N.RPL_LISTEND])
+        rows = [m.params[1:] for m in replies(effects)[1:3]]
+        self.assertEqual(rows, [("#a", "2", ""), ("#b", "1", "bee")])
+        filtered = replies(run(self.hub, self.alice, "LIST #B,#nowhere"))
+        self.assertEqual([m.params[1:] for m in filtered if m.command == N.RPL_LIST],
+                         [("#b", "1", "bee")])
+
+    def test_mode(self):
+        cases = [
+            ("MODE #a", [N.RPL_CHANNELMODEIS, N.RPL_CREATIONTIME]),
+            ("MODE #a b", [N.RPL_ENDOFBANLIST]),
+            ("MODE #a +b", [N.RPL_ENDOFBANLIST]),
+            ("MODE #a +o bob", [N.ERR_CHANOPRIVSNEEDED]),
+            ("MODE #nowhere", [N.ERR_NOSUCHCHANNEL]),
+            ("MODE alice", [N.RPL_UMODEIS]),
+            ("MODE ALICE", [N.RPL_UMODEIS]),
+            ("MODE bob", [N.ERR_USERSDONTMATCH]),
+            ("MODE bob +i", [N.ERR_USERSDONTMATCH]),
+            ("MODE nobody", [N.ERR_NOSUCHNICK]),
+            ("MODE alice +z", [N.ERR_UMODEUNKNOWNFLAG]),
+        ]
+        for line, expected in cases:
+            with self.subTest(line=line):
+                self.assertEqual(codes(run(self.hub, self.alice, line)), expected)
+        self.assertEqual(replies(run(self.hub, self.alice, "MODE #a"))[0].params[1:], ("#a", "+n"))
+
+    def test_user_mode_i(self):
+        self.assertEqual(replies(run(self.hub, self.alice, "MODE alice"))[0].params[1], "+")
+        [echo] = replies(run(self.hub, self.alice, "MODE alice +i"))
+        self.assertEqual((echo.command, echo.source, echo.params),
+                         ("MODE", "alice", ("alice", "+i")))
+        self.assertEqual(run(self.hub, self.alice, "MODE alice +i"), [])  # no change, no echo
+        self.assertEqual(replies(run(self.hub, self.alice, "MODE alice"))[0].params[1], "+i")
+        [echo] = replies(run(self.hub, self.alice, "MODE alice -i"))
+        self.assertEqual(echo.params, ("alice", "-i"))
+
+    def test_away(self):
+        self.assertEqual(codes(run(self.hub, self.alice, "AWAY :gone")), [N.RPL_NOWAWAY])
+        self.assertEqual(self.alice.away, "gone")
+        for line in ("AWAY", "AWAY :"):
+            with self.subTest(line=line):
+                run(self.hub, self.alice, "AWAY :gone")
+                self.assertEqual(codes(run(self.hub, self.alice, line)), [N.RPL_UNAWAY])
+                self.assertIsNone(self.alice.away)
+
+    def test_ison(self):
+        add_client(self.hub, 3, "pending", register=False)
+        cases = [
+            ("ISON bob", "bob"),
+            ("ISON BOB nobody alice", "bob alice"),
+            ("ISON :bob alice", "bob alice"),
+            ("ISON nobody", ""),
+            ("ISON pending", ""),
+        ]
+        for line, online in cases:
+            with self.subTest(line=line):
+                [reply] = replies(run(self.hub, self.alice, line))
+                self.assertEqual((reply.command, reply.params[1]), (N.RPL_ISON, online))
+
+    def test_userhost(self):
+        run(self.hub, self.bob, "AWAY :x")
+        cases = [
+            ("USERHOST alice", "alice=+u1@host1"),
+            ("USERHOST alice BOB nobody", "alice=+u1@host1 bob=-u2@host2"),
+            ("USERHOST nobody", ""),
+        ]
+        for line, text in cases:
+            with self.subTest(line=line):
+                [reply] = replies(run(self.hub, self.alice, line))
+                self.assertEqual((reply.command, reply.params[1]), (N.RPL_USERHOST, text))
+
+    def test_lusers_and_kick(self):
+        self.assertEqual(codes(run(self.hub, self.alice, "LUSERS")),
+                         [N.RPL_LUSERCLIENT, N.RPL_LUSERCHANNELS, N.RPL_LUSERME])
+        cases = [
+            ("KICK #a bob", N.ERR_CHANOPRIVSNEEDED),
+            ("KICK #nowhere bob", N.ERR_NOSUCHCHANNEL),
+        ]
+        for line, code in cases:
+            with self.subTest(line=line):
+                self.assertEqual(codes(run(self.hub, self.alice, line)), [code])
+        self.assertEqual(codes(run(self.hub, add_client(self.hub, 9, "zed"), "KICK #a bob")),
+                         [N.ERR_NOTONCHANNEL])
+
+    def test_ping_is_the_workers(self):
+        self.assertNotIn("PING", GLOBAL_COMMANDS)  # answered by the worker (commands.py)
+
+    def test_every_reply_line_is_well_formed(self):
+        lines = ["WHO #a", "WHOIS alice", "LIST", "MODE #a", "MODE alice", "NAMES #a", "ISON a",
+                 "USERHOST alice", "LUSERS", "TOPIC #a", "AWAY :x", "AWAY"]
+        for line in lines:
+            with self.subTest(line=line):
+                for effect in run(self.hub, self.alice, line):
+                    for text in effect.lines:
+                        self.assertNotIn("\r", text)
+                        self.assertNotIn("\n", text)
+                        self.assertLessEqual(len(text.encode()) + 2, 512)
+                        self.assertIn(parse(text).source, ("irc.test", "alice"))
+
+
+class SyncTest(unittest.TestCase):
+    """hub.sync answers a worker's SYNC for one client after everything decided before it."""
+
+    def test_synced_comes_after_the_effects_of_earlier_commands(self):
+        hub = make_hub()
+        alice = add_client(hub, 1, "alice", worker=2)
+        bob = add_client(hub, 2, "bob", worker=1)
+        run(hub, bob, "JOIN #a")
+        for line in ("JOIN #a", "TOPIC #a", "AWAY :x", "PRIVMSG #a :hi"):
+            handler, _ = GLOBAL_COMMANDS[parse(line).command]
+            handler(hub, alice, parse(line).params)
+        hub.sync(alice)
+        effects = hub.take_effects()
+        self.assertEqual([type(e) for e in effects], [Emit, Reply, Reply, Emit, Synced])
+        self.assertEqual(effects[-1], Synced(2, 1))
+
+    def test_synced_alone(self):
+        hub = make_hub()
+        alice = add_client(hub, 1, "alice", worker=3)
+        hub.sync(alice)
+        self.assertEqual(hub.take_effects(), [Synced(3, 1)])
+
+    def test_before_registration(self):
+        # (nick claimed, the effects before the Synced)
+        hub = make_hub()
+        add_client(hub, 1, "taken")
+        cases = [("alice", [NickGranted(0, 2, "alice")]), ("TAKEN", None)]
+        for nick, before in cases:
+            with self.subTest(nick=nick):
+                hub.connection_opened(2, 0, "h", 0)
+                client = hub.registry.clients[2]
+                hub.claim_nick(client, nick)
+                hub.sync(client)
+                effects = hub.take_effects()
+                self.assertEqual(effects[-1], Synced(0, 2))
+                if before is None:
+                    self.assertEqual(codes(effects), [N.ERR_NICKNAMEINUSE])
+                    self.assertEqual(len(effects), 2)
+                else:
+                    self.assertEqual(effects[:-1], before)
+                hub.connection_closed(client, "EOF")
+
+    def test_registration_is_welcomed_then_synced(self):
+        hub = make_hub(autojoin=("#lobby",))
+        hub.connection_opened(1, 4, "h", 0)
+        client = hub.registry.clients[1]
+        hub.claim_nick(client, "alice")
+        hub.take_effects()
+        hub.registered(client, "al", "Alice")
+        hub.sync(client)
+        effects = hub.take_effects()
+        self.assertEqual(effects[0], Welcome(4, 1))
+        self.assertEqual([(e.kind, e.target) for e in effects[1:-1]], [("JOIN", "#lobby")])
+        self.assertEqual(effects[-1], Synced(4, 1))
+
+    def test_registration_without_autojoin(self):
+        hub = make_hub()
+        hub.connection_opened(1, 0, "h", 0)
+        client = hub.registry.clients[1]
+        hub.claim_nick(client, "alice")
+        hub.take_effects()
+        hub.registered(client, "al", "Alice")
+        self.assertEqual(hub.take_effects(), [Welcome(0, 1)])
+
+
+class RegistryTest(unittest.TestCase):
+    def test_worker_counts_and_sharing(self):
+        hub = make_hub()
+        reg = hub.registry
+        a = add_client(hub, 1, "a", worker=0)
+        b = add_client(hub, 2, "b", worker=1)
+        c = add_client(hub, 3, "c", worker=1)
+        for client in (a, b, c):
+            reg.join(client, "#x", 0)
+        self.assertEqual(dict(reg.channel("#X").worker_counts), {0: 1, 1: 2})
+        self.assertEqual(reg.workers_sharing_channels(a), {0, 1})
+        reg.part(b, reg.channel("#x"))
+        self.assertEqual(dict(reg.channel("#x").worker_counts), {0: 1, 1: 1})
+        reg.remove_client(3)
+        self.assertEqual(reg.channel("#x").workers(), (0,))
+        self.assertEqual(reg.workers_sharing_channels(b), {1})
+        self.assertIsNone(reg.remove_client(3))
+
+    def test_restored_topic_applies_to_new_channel(self):
+        hub = make_hub()
+        hub.registry.restore_topic("#Old", "from history", "carol", 1234)
+        alice = add_client(hub, 1, "alice")
+        [emit] = run(hub, alice, "JOIN #old")
+        topic = parse(emit.extra.split("\r\n")[0])
+        self.assertEqual((topic.command, topic.params[-1]), (N.RPL_TOPIC, "from history"))
+
+    def test_registered_count(self):
+        hub = make_hub()
+        add_client(hub, 1, "a")
+        add_client(hub, 2, "b", register=False)
+        self.assertEqual(hub.registry.registered_count(), 1)
+
+
+if __name__ == "__main__":
+    unittest.main()

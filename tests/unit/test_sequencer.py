@@ -1,0 +1,197 @@
+"""chatd.sequencer: ids, times, commit-before-send and release order."""
+
+import marshal
+import struct
+import unittest
+
+from chatd import ipc
+from chatd.hub import Emit, NickGranted, Reply, Synced, Welcome
+from chatd.sequencer import Sequencer
+
+
+def decode(frame: bytes) -> tuple:
+    (size,) = struct.unpack(">I", frame[:4])
+    assert size == len(frame) - 4
+    return marshal.loads(frame[4:])
+
+
+def emit(text: str, workers: tuple[int, ...] = (0,), kind: str = "PRIVMSG") -> Emit:
+    return Emit(kind, "n!u@h", "#a", text, ("#a",), ("#a",), (), 1, workers)
+
+
+def reply(text: str, worker: int = 0, conn_id: int = 1) -> Reply:
+    return Reply(worker, conn_id, [text])
+
+
+def describe(frames) -> list[tuple]:
+    """(worker, opcode, the distinguishing field) for each released frame."""
+    out = []
+    for worker, frame in frames:
+        f = decode(frame)
+        if f[0] == ipc.EVENT:
+            out.append((worker, "EVENT", f[6]))          # the text
+        elif f[0] == ipc.REPLY:
+            out.append((worker, "REPLY", f[2].decode().strip()))
+        elif f[0] == ipc.NICK_OK:
+            out.append((worker, "NICK_OK", f[2]))
+        elif f[0] == ipc.SYNCED:
+            out.append((worker, "SYNCED", f[1]))   # the connection
+        elif f[0] == ipc.WELCOME:
+            out.append((worker, "WELCOME", f[1]))
+        else:
+            raise AssertionError(f"unexpected frame {f!r}")
+    return out
+
+
+class SequencerTest(unittest.TestCase):
+    def test_ids_increase_from_the_last_stored_one(self):
+        seq = Sequencer(last_id=41, last_ts_ms=5000)
+        seq.add([emit("a"), emit("b")], 6000)
+        seq.add([emit("c")], 6001)
+        rows = seq.take_rows()
+        self.assertEqual([r[0] for r in rows], [42, 43, 44])
+        self.assertEqual([r[5] for r in rows], ["a", "b", "c"])
+        self.assertEqual(rows[0][2:5], ("PRIVMSG", "n!u@h", "#a"))
+        self.assertEqual(rows[0][6], ("#a",))
+
+    def test_times_never_go_backwards(self):
+        # (now_ms for each add) -> timestamps stored
+        cases = [
+            ([6000, 7000, 8000], [6000, 7000, 8000]),
+            ([6000, 5500, 7000], [6000, 6000, 7000]),   # the clock stepped back
+            ([4000, 4500], [5000, 5000]),               # behind the last stored time
+            ([5000, 5000], [5000, 5000]),
+        ]
+        for nows, expected in cases:
+            with self.subTest(nows=nows):
+                seq = Sequencer(last_id=0, last_ts_ms=5000)
+                for now in nows:
+                    seq.add([emit("x")], now)
+                self.assertEqual([r[1] for r in seq.take_rows()], expected)
+
+    def test_event_frame_carries_id_and_time(self):
+        seq = Sequencer(last_id=9, last_ts_ms=0)
+        e = Emit("JOIN", "n!u@h", "#a", "", ("#a",), ("#a",), (3,), 3, (0,), "extra lines")
+        seq.add([e], 1234)
+        [(worker, frame)] = seq.committed(10)
+        self.assertEqual(worker, 0)
+        self.assertEqual(decode(frame), (ipc.EVENT, 10, 1234, "JOIN", "n!u@h", "#a", "", 3,
+                                         ("#a",), (3,), "extra lines"))
+
+    def test_replies_go_at_once_when_nothing_is_held(self):
+        seq = Sequencer(last_id=0, last_ts_ms=0)
+        ready = seq.add([reply("r1", worker=2), NickGranted(1, 5, "bob")], 1)
+        self.assertEqual(describe(ready), [(2, "REPLY", "r1"), (1, "NICK_OK", "bob")])
+        self.assertEqual(seq.held_count, 0)
+
+    def test_events_wait_for_their_commit(self):
+        seq = Sequencer(last_id=0, last_ts_ms=0)
+        self.assertEqual(seq.add([emit("e1", workers=(0, 1))], 1), [])
+        self.assertEqual(seq.held_count, 1)
+        self.assertEqual(seq.committed(0), [])
+        ready = seq.committed(1)
+        self.assertEqual(describe(ready), [(0, "EVENT", "e1"), (1, "EVENT", "e1")])
+        self.assertEqual(ready[0][1], ready[1][1])  # formatted once, same bytes for each worker
+        self.assertEqual(seq.held_count, 0)
+
+    def test_replies_behind_an_uncommitted_event_wait(self):
+        seq = Sequencer(last_id=0, last_ts_ms=0)
+        ready = seq.add([reply("before"), emit("e1"), reply("after"), NickGranted(0, 2, "x")], 1)
+        self.assertEqual(describe(ready), [(0, "REPLY", "before")])
+        self.assertEqual(seq.held_count, 3)
+        # a later add cannot overtake either
+        self.assertEqual(seq.add([reply("later")], 2), [])
+        self.assertEqual(describe(seq.committed(1)),
+                         [(0, "EVENT", "e1"), (0, "REPLY", "after"), (0, "NICK_OK", "x"),
+                          (0, "REPLY", "later")])
+        self.assertEqual(describe(seq.add([reply("free")], 3)), [(0, "REPLY", "free")])
+
+    def test_synced_and_welcome_frames(self):
+        seq = Sequencer(last_id=0, last_ts_ms=0)
+        ready = seq.add([Welcome(2, 5), Synced(2, 5), Synced(0, 6)], 1)
+        self.assertEqual([(w, decode(f)) for w, f in ready],
+                         [(2, (ipc.WELCOME, 5)), (2, (ipc.SYNCED, 5)), (0, (ipc.SYNCED, 6))])
+        self.assertEqual(seq.held_count, 0)
+        self.assertEqual(seq.take_rows(), [])  # neither is stored
+
+    def test_synced_waits_behind_an_uncommitted_event(self):
+        # A SYNC answered after a JOIN: the SYNCED must not overtake the JOIN's event, or the
+        # worker would let the client's later replies out before it.
+        seq = Sequencer(last_id=0, last_ts_ms=0)
+        ready = seq.add([reply("r0"), emit("e1"), reply("r1"), Synced(0, 1)], 1)
+        self.assertEqual(describe(ready), [(0, "REPLY", "r0")])
+        self.assertEqual(seq.held_count, 3)
+        self.assertEqual(seq.add([Synced(0, 1)], 2), [])  # a later one waits too
+        self.assertEqual(describe(seq.committed(1)),
+                         [(0, "EVENT", "e1"), (0, "REPLY", "r1"), (0, "SYNCED", 1),
+                          (0, "SYNCED", 1)])
+        self.assertEqual(seq.held_count, 0)
+
+    def test_welcome_goes_before_the_autojoin_event(self):
+        seq = Sequencer(last_id=0, last_ts_ms=0)
+        ready = seq.add([Welcome(1, 4), emit("join", workers=(1,), kind="JOIN"), Synced(1, 4)], 1)
+        self.assertEqual(describe(ready), [(1, "WELCOME", 4)])
+        self.assertEqual(describe(seq.committed(1)), [(1, "EVENT", "join"), (1, "SYNCED", 4)])
+
+    def test_release_in_decision_order_with_partial_commits(self):
+        seq = Sequencer(last_id=100, last_ts_ms=0)
+        seq.add([emit("e101"), reply("r1"), emit("e102"), reply("r2"), emit("e103")], 1)
+        self.assertEqual(describe(seq.committed(101)), [(0, "EVENT", "e101"), (0, "REPLY", "r1")])
+        self.assertEqual(seq.committed(101), [])   # repeated commit: nothing new
+        self.assertEqual(seq.committed(100), [])   # an older commit cannot undo anything
+        self.assertEqual(describe(seq.committed(103)),
+                         [(0, "EVENT", "e102"), (0, "REPLY", "r2"), (0, "EVENT", "e103")])
+
+    def test_event_for_no_worker_still_orders(self):
+        seq = Sequencer(last_id=0, last_ts_ms=0)
+        seq.add([emit("nobody", workers=()), reply("after")], 1)
+        self.assertEqual(seq.held_count, 2)
+        self.assertEqual(describe(seq.committed(1)), [(0, "REPLY", "after")])
+
+    def test_rows_are_taken_once(self):
+        seq = Sequencer(last_id=0, last_ts_ms=0)
+        seq.add([emit("a")], 1)
+        self.assertEqual(len(seq.take_rows()), 1)
+        self.assertEqual(seq.take_rows(), [])
+
+    def test_writer_restart_resends_exactly_the_uncommitted_rows(self):
+        # (last id the new writer reports, ids it must be sent again)
+        cases = [
+            (1, [2, 3, 4, 5]),   # committed(1) was already known
+            (3, [4, 5]),         # it stored 2 and 3 before dying, without saying so
+            (4, [5]),            # 5 never reached a writer, so 4 is as far as it can get
+        ]
+        for last_id, resend in cases:
+            with self.subTest(last_id=last_id):
+                seq = Sequencer(last_id=0, last_ts_ms=0)
+                seq.add([emit("e1"), emit("e2"), emit("e3")], 1)
+                seq.take_rows()                      # 1..3 went to the old writer
+                seq.committed(1)
+                seq.add([emit("e4")], 2)
+                seq.take_rows()                      # 4 too
+                seq.add([emit("e5")], 3)             # 5 was never sent
+                rows, ready = seq.writer_restarted(last_id)
+                self.assertEqual([r[0] for r in rows], resend)
+                released = [t for _w, _op, t in describe(ready)]
+                self.assertEqual(released, [f"e{i}" for i in range(2, last_id + 1)])
+                self.assertEqual(seq.take_rows(), [])  # handed out once
+                # a second restart before any commit re-sends the same rows again
+                rows_again, _ = seq.writer_restarted(last_id)
+                self.assertEqual([r[0] for r in rows_again], resend)
+                rest = [t for _w, _op, t in describe(seq.committed(5))]
+                self.assertEqual(released + rest, ["e2", "e3", "e4", "e5"])
+                self.assertEqual(seq.held_count, 0)
+                self.assertEqual(seq.writer_restarted(5)[0], [])
+
+    def test_ids_continue_after_restart(self):
+        seq = Sequencer(last_id=0, last_ts_ms=0)
+        seq.add([emit("a")], 1)
+        seq.take_rows()
+        rows, _ready = seq.writer_restarted(0)
+        self.assertEqual([r[0] for r in rows], [1])
+        seq.add([emit("b")], 2)
+        self.assertEqual([r[0] for r in seq.take_rows()], [2])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,818 @@
+"""chatd.session + chatd.commands: one connection's state machine, driven without sockets.
+
+Lines go in as bytes through Session.on_line; what comes out is checked on .out (encoded
+lines for the client, and SYNC_POINT markers), .to_master (frames, opcodes from chatd.ipc)
+and .close_reason. The master's answers are given by calling the Session directly, in the
+order the master would send them (on_nick_granted, on_welcome, on_synced); `serve` does that
+for whatever the session forwarded.
+"""
+
+import dataclasses
+import unittest
+
+from chatd import ipc
+from chatd.config import Config
+from chatd.global_commands import GLOBAL_COMMANDS
+from chatd.irc import numerics as N
+from chatd.irc.framing import LineTooLong
+from chatd.irc.message import Message, parse
+from chatd.session import MAX_HELD_LINES, SYNC_POINT, Session, build_server_info
+
+CONN = 7
+HOST = "host.example"
+T0 = 1000.0
+SYNC = "<sync point>"  # how take_items shows a SYNC_POINT marker
+
+
+def make_session(motd: str | None = None, **settings) -> Session:
+    config = dataclasses.replace(Config(), **settings)
+    return Session(CONN, HOST, build_server_info(config, motd, 0), T0)
+
+
+def feed(session: Session, *lines: str | bytes, now: float = T0) -> None:
+    for line in lines:
+        session.on_line(line if isinstance(line, bytes) else line.encode(), now)
+
+
+def take_items(session: Session) -> list[Message | str]:
+    """What was sent to the client since the last call, in order: lines parsed (and checked
+    for framing), SYNC_POINT markers as SYNC."""
+    items: list[Message | str] = []
+    for raw in session.out:
+        if raw == SYNC_POINT:
+            items.append(SYNC)
+            continue
+        assert raw.endswith(b"\r\n") and raw.count(b"\n") == 1, raw
+        assert len(raw) <= 512, raw
+        items.append(parse(raw[:-2].decode("utf-8")))
+    session.out.clear()
+    return items
+
+
+def take_out(session: Session) -> list[Message]:
+    """The lines sent to the client since the last call, without the SYNC_POINT markers (for
+    tests about what is said rather than when; OrderTest checks the markers)."""
+    return [m for m in take_items(session) if m != SYNC]
+
+
+def take_master(session: Session, drop_syncs: bool = False) -> list[tuple]:
+    frames = list(session.to_master)
+    session.to_master.clear()
+    if drop_syncs:
+        frames = [f for f in frames if f != (ipc.SYNC, CONN)]
+    return frames
+
+
+def commands(messages: list[Message | str]) -> list[str]:
+    return [m if m == SYNC else m.command for m in messages]
+
+
+def serve(session: Session, now: float = T0) -> list[tuple]:
+    """Answer what the session forwarded as the master would, in order, until it forwards
+    nothing more: a nick claim is granted, a registration welcomed, a SYNC answered. Return
+    the frames answered."""
+    answered = []
+    while session.to_master:
+        frames = take_master(session)
+        answered += frames
+        for frame in frames:
+            if frame[0] == ipc.CLAIM_NICK:
+                session.on_nick_granted(frame[2])
+            elif frame[0] == ipc.REGISTERED:
+                session.on_welcome()
+            elif frame[0] == ipc.SYNC:
+                session.on_synced(now)
+    return answered
+
+
+def register(session: Session, nick: str = "alice", now: float = T0) -> list[Message]:
+    """NICK, granted and synced; USER, welcomed and synced. Returns the lines sent."""
+    feed(session, f"NICK {nick}", now=now)
+    serve(session, now)  # on_nick_granted, on_synced
+    feed(session, "USER al 0 * :Alice Liddell", now=now)
+    serve(session, now)  # on_welcome, on_synced
+    return take_out(session)
+
+
+class RegistrationTest(unittest.TestCase):
+    def test_nick_is_claimed_from_the_master(self):
+        session = make_session()
+        feed(session, "NICK alice")
+        self.assertEqual(take_master(session), [(ipc.CLAIM_NICK, CONN, "alice"), (ipc.SYNC, CONN)])
+        self.assertEqual(take_items(session), [SYNC])
+        self.assertIsNone(session.nick)
+        session.on_nick_granted("alice")
+        self.assertEqual(session.nick, "alice")
+        self.assertEqual((take_items(session), take_master(session)), ([], []))
+
+    def test_completes_only_with_granted_nick_and_user_and_the_welcome(self):
+        # steps: a line, or the master's answer; REGISTERED must be forwarded by the end of
+        # them, but the client is registered (and greeted) only by the master's welcome.
+        orders = [
+            ("NICK, USER, grant, synced",
+             ["NICK alice", "USER al 0 * :Alice", "grant", "synced"], 1),
+            ("NICK, grant, synced, USER",
+             ["NICK alice", "grant", "synced", "USER al 0 * :Alice"], 1),
+            ("USER, NICK, grant", ["USER al 0 * :Alice", "NICK alice", "grant"], 2),
+        ]
+        for name, steps, syncs_outstanding in orders:
+            with self.subTest(name):
+                session = make_session()
+                frames = []
+                for step in steps:
+                    if step == "grant":
+                        session.on_nick_granted("alice")
+                    elif step == "synced":
+                        session.on_synced(T0)
+                    else:
+                        feed(session, step)
+                    frames += take_master(session)
+                    self.assertFalse(session.registered)
+                    self.assertNotIn(N.RPL_WELCOME, commands(take_items(session)))
+                registered = [f for f in frames if f[0] == ipc.REGISTERED]
+                self.assertEqual(registered, [(ipc.REGISTERED, CONN, "al", "Alice", HOST)])
+                self.assertEqual(frames[-2:], [registered[0], (ipc.SYNC, CONN)])
+                self.assertEqual(session.syncs_outstanding, syncs_outstanding)
+                session.on_welcome()
+                self.assertTrue(session.registered)
+                out = take_items(session)
+                self.assertEqual(out[0].command, N.RPL_WELCOME)
+                self.assertEqual(out[0].params[0], "alice")
+                self.assertNotIn(SYNC, out)
+                self.assertEqual(take_master(session), [])
+
+    def test_a_second_nick_before_registration_waits_for_the_first(self):
+        # NICK a, NICK b, USER in one go: NICK b is handled once the claim of a is answered,
+        # so the welcome already goes out as b.
+        session = make_session()
+        feed(session, "NICK a", "NICK b", "USER u 0 * :R")
+        frames = serve(session)
+        self.assertEqual(frames, [(ipc.CLAIM_NICK, CONN, "a"), (ipc.SYNC, CONN),
+                                  (ipc.CLAIM_NICK, CONN, "b"), (ipc.SYNC, CONN),
+                                  (ipc.REGISTERED, CONN, "u", "R", HOST), (ipc.SYNC, CONN)])
+        out = take_out(session)
+        self.assertEqual((out[0].command, out[0].params[0]), (N.RPL_WELCOME, "b"))
+        self.assertNotIn("NICK", commands(out))
+        self.assertEqual(session.nick, "b")
+
+    def test_nick_granted_after_the_welcome_is_announced(self):
+        # Should the master grant a nick after the welcome went out under another one, the
+        # client is told about the change.
+        session = make_session()
+        feed(session, "NICK a")
+        serve(session)
+        feed(session, "USER u 0 * :R")
+        serve(session)
+        take_out(session)
+        session.on_nick_granted("b")
+        nick_lines = take_out(session)
+        self.assertEqual([(m.command, m.source, m.params) for m in nick_lines],
+                         [("NICK", "a!u@host.example", ("b",))])
+        self.assertEqual(session.nick, "b")
+        session.on_nick_granted("b")  # the same nick again: nothing to say
+        self.assertEqual(take_items(session), [])
+
+    def test_nick_alone_or_user_alone_does_not_register(self):
+        cases = [
+            ("USER only", ["USER al 0 * :Alice"], False),
+            ("NICK only, granted", ["NICK alice"], True),
+            ("NICK and USER, not granted", ["NICK alice", "USER al 0 * :Alice"], False),
+        ]
+        for name, lines, grant in cases:
+            with self.subTest(name):
+                session = make_session()
+                feed(session, *lines)
+                frames = take_master(session)
+                if grant:
+                    session.on_nick_granted("alice")
+                    session.on_synced(T0)
+                    frames += take_master(session)
+                self.assertFalse(session.registered)
+                self.assertNotIn(N.RPL_WELCOME, commands(take_out(session)))
+                self.assertNotIn(ipc.REGISTERED, [f[0] for f in frames])
+
+    def test_welcome_burst(self):
+        session = make_session(network="TestNet", server_name="irc.test")
+        out = register(session)
+        self.assertEqual(commands(out)[:4], [N.RPL_WELCOME, N.RPL_YOURHOST, N.RPL_CREATED,
+                                             N.RPL_MYINFO])
+        self.assertIn("alice!al@host.example", out[0].params[-1])
+        self.assertIn("TestNet", out[0].params[-1])
+        self.assertTrue(all(m.source == "irc.test" for m in out))
+        isupport = [m for m in out if m.command == N.RPL_ISUPPORT]
+        self.assertGreaterEqual(len(isupport), 1)
+        tokens = {t.split("=")[0]: t for m in isupport for t in m.params[1:-1]}
+        for name in ("CASEMAPPING", "CHANTYPES", "NICKLEN", "CHANNELLEN", "TOPICLEN", "PREFIX",
+                     "NETWORK"):
+            with self.subTest(token=name):
+                self.assertIn(name, tokens)
+        self.assertEqual(tokens["CASEMAPPING"], "CASEMAPPING=rfc1459")
+        self.assertEqual(tokens["NETWORK"], "NETWORK=TestNet")
+        for m in isupport:
+            # client + at most 13 tokens + the trailing text (modern.ircdocs.horse RPL_ISUPPORT)
+            self.assertLessEqual(len(m.params), 15)
+            self.assertEqual(m.params[-1], "are supported by this server")
+        self.assertEqual(out[-1].command, N.ERR_NOMOTD)
+
+    def test_motd(self):
+        session = make_session(motd="first line\nsecond line")
+        out = register(session)
+        motd = [m for m in out if m.command in (N.RPL_MOTDSTART, N.RPL_MOTD, N.RPL_ENDOFMOTD)]
+        self.assertEqual(commands(motd), [N.RPL_MOTDSTART, N.RPL_MOTD, N.RPL_MOTD,
+                                          N.RPL_ENDOFMOTD])
+        self.assertEqual([m.params[-1] for m in motd[1:3]], ["- first line", "- second line"])
+        self.assertNotIn(N.ERR_NOMOTD, commands(out))
+        feed(session, "MOTD")
+        self.assertEqual(commands(take_items(session)), commands(motd))
+
+    def test_user_fields(self):
+        cases = [
+            ("USER al 0 * :Alice Liddell", "al", "Alice Liddell"),
+            ("USER ~al!ce 0 * :x", "alce", "x"),
+            ("USER !!! 0 * :x", "user", "x"),
+            ("USER " + "u" * 40 + " 0 * :x", "u" * 16, "x"),
+            ("USER a.b-c_d 0 * :", "a.b-c_d", ""),
+        ]
+        for line, user, realname in cases:
+            with self.subTest(line=line):
+                session = make_session()
+                feed(session, "NICK alice", line)
+                frames = serve(session)
+                self.assertTrue(session.registered)
+                self.assertEqual((session.user, session.realname), (user, realname))
+                self.assertIn((ipc.REGISTERED, CONN, user, realname, HOST), frames)
+
+    def test_user_twice(self):
+        cases = [
+            ("before registration", ["USER al 0 * :Alice"], False),
+            ("after registration", ["NICK alice", "USER al 0 * :Alice"], True),
+        ]
+        for name, lines, registered in cases:
+            with self.subTest(name):
+                session = make_session()
+                feed(session, *lines)
+                serve(session)
+                self.assertEqual(session.registered, registered)
+                take_out(session)
+                feed(session, "USER bo 0 * :Bob")
+                self.assertEqual(commands(take_items(session)), [N.ERR_ALREADYREGISTERED])
+                self.assertEqual(session.user, "al")
+
+    def test_user_twice_in_one_go_is_answered_after_the_welcome(self):
+        session = make_session()
+        feed(session, "NICK alice", "USER al 0 * :Alice", "USER bo 0 * :Bob")
+        serve(session)
+        out = take_out(session)
+        self.assertEqual(out[0].command, N.RPL_WELCOME)
+        self.assertEqual(commands(out)[-2:], [N.ERR_NOMOTD, N.ERR_ALREADYREGISTERED])
+        self.assertEqual(session.user, "al")
+
+    def test_commands_before_registration_get_451(self):
+        for line in ("JOIN #a", "PRIVMSG #a :hi", "NAMES", "WHOIS bob", "MOTD", "VERSION", "TIME",
+                     "LIST", "FOOBAR x"):
+            with self.subTest(line=line):
+                session = make_session()
+                feed(session, line)
+                out = take_items(session)
+                self.assertEqual(commands(out), [N.ERR_NOTREGISTERED])
+                self.assertEqual(out[0].params[0], "*")
+                self.assertEqual(take_master(session), [])
+                self.assertIsNone(session.close_reason)
+
+    def test_registration_commands_allowed_before_registration(self):
+        for line, expect in [("PING tok", "PONG"), ("PONG tok", None), ("CAP LS", "CAP")]:
+            with self.subTest(line=line):
+                session = make_session()
+                feed(session, line)
+                self.assertEqual(commands(take_items(session)), [expect] if expect else [])
+                self.assertEqual(take_master(session), [])
+
+
+class ParamsTest(unittest.TestCase):
+    def test_461_for_missing_parameters(self):
+        # (line, registered first?)
+        cases = [
+            ("USER a b c", False), ("USER", False), ("PASS", False), ("PING", False),
+            ("CAP", False),
+        ]
+        cases += [(f"{cmd} " + " ".join(["x"] * (n - 1)), True)
+                  for cmd, (_h, n) in GLOBAL_COMMANDS.items() if n > 0]
+        for line, registered in cases:
+            with self.subTest(line=line):
+                session = make_session()
+                if registered:
+                    register(session)
+                    take_master(session)
+                feed(session, line)
+                out = take_out(session)
+                self.assertEqual(commands(out), [N.ERR_NEEDMOREPARAMS])
+                self.assertEqual(out[0].params[1], line.split()[0])
+                self.assertEqual(take_master(session), [])
+
+    def test_421_after_registration(self):
+        for line in ("FOOBAR", "foobar x y", "KILL bob", "OPER a b"):
+            with self.subTest(line=line):
+                session = make_session()
+                register(session)
+                take_master(session)
+                feed(session, line)
+                out = take_out(session)
+                self.assertEqual(commands(out), [N.ERR_UNKNOWNCOMMAND])
+                self.assertEqual(out[0].params[:2], ("alice", line.split()[0].upper()))
+                self.assertEqual(take_master(session), [])
+
+    def test_global_commands_go_to_the_master(self):
+        cases = [
+            ("JOIN #a,#b", "JOIN", ("#a,#b",)),
+            ("privmsg #a :hello there", "PRIVMSG", ("#a", "hello there")),
+            ("PRIVMSG", "PRIVMSG", ()),            # 411 is the hub's to answer
+            ("NAMES", "NAMES", ()),
+            ("TOPIC #a :new topic", "TOPIC", ("#a", "new topic")),
+            ("MODE alice +i", "MODE", ("alice", "+i")),
+        ]
+        for line, command, params in cases:
+            with self.subTest(line=line):
+                session = make_session()
+                register(session)
+                take_master(session)
+                feed(session, line)
+                self.assertEqual(take_out(session), [])
+                self.assertEqual(take_master(session), [(ipc.COMMAND, CONN, command, params)])
+
+    def test_nick_errors(self):
+        cases = [
+            ("NICK", N.ERR_NONICKNAMEGIVEN),
+            ("NICK :", N.ERR_NONICKNAMEGIVEN),
+            ("NICK 1abc", N.ERR_ERRONEUSNICKNAME),
+            ("NICK a,b", N.ERR_ERRONEUSNICKNAME),
+            ("NICK #chan", N.ERR_ERRONEUSNICKNAME),
+            ("NICK " + "n" * 31, N.ERR_ERRONEUSNICKNAME),
+        ]
+        for line, code in cases:
+            for registered in (False, True):
+                with self.subTest(line=line, registered=registered):
+                    session = make_session()
+                    if registered:
+                        register(session)
+                        take_master(session)
+                    feed(session, line)
+                    self.assertEqual(commands(take_out(session)), [code])
+                    self.assertEqual(take_master(session), [])
+
+    def test_nick_change_after_registration_is_claimed(self):
+        session = make_session()
+        register(session)
+        take_master(session)
+        feed(session, "NICK bob")
+        # registered: no SYNC, input goes on (the answer is a NICK event or a 433 reply)
+        self.assertEqual(take_master(session), [(ipc.CLAIM_NICK, CONN, "bob")])
+        self.assertEqual(take_items(session), [])
+        session.on_nick_changed("bob")
+        feed(session, "FOOBAR")
+        self.assertEqual(take_master(session), [(ipc.SYNC, CONN)])
+        [sync, unknown] = take_items(session)
+        self.assertEqual((sync, unknown.command, unknown.params[0]),
+                         (SYNC, N.ERR_UNKNOWNCOMMAND, "bob"))
+
+
+class PassTest(unittest.TestCase):
+    def test_password(self):
+        # (lines before NICK/USER, registers?)
+        cases = [
+            ("right password", ["PASS s3cret"], True),
+            ("wrong password", ["PASS nope"], False),
+            ("no PASS", [], False),
+            ("last PASS counts", ["PASS nope", "PASS s3cret"], True),
+        ]
+        for name, lines, ok in cases:
+            with self.subTest(name):
+                session = make_session(password="s3cret")
+                feed(session, *lines, "NICK alice")
+                serve(session)
+                feed(session, "USER al 0 * :Alice")
+                frames = take_master(session)
+                if ok:
+                    self.assertEqual(frames, [(ipc.REGISTERED, CONN, "al", "Alice", HOST),
+                                              (ipc.SYNC, CONN)])
+                    session.on_welcome()
+                    session.on_synced(T0)
+                    self.assertTrue(session.registered)
+                    self.assertEqual(take_out(session)[0].command, N.RPL_WELCOME)
+                    self.assertIsNone(session.close_reason)
+                else:
+                    self.assertEqual(frames, [])
+                    self.assertFalse(session.registered)
+                    self.assertEqual(commands(take_out(session)), [N.ERR_PASSWDMISMATCH, "ERROR"])
+                    self.assertIsNotNone(session.close_reason)
+
+    def test_pass_ignored_without_configured_password(self):
+        session = make_session()
+        feed(session, "PASS anything")
+        self.assertEqual(register(session)[0].command, N.RPL_WELCOME)
+
+    def test_pass_after_registration(self):
+        session = make_session()
+        register(session)
+        feed(session, "PASS again")
+        self.assertEqual(commands(take_out(session)), [N.ERR_ALREADYREGISTERED])
+
+
+class CapTest(unittest.TestCase):
+    def test_cap_ls_holds_registration_until_end(self):
+        for first in ("CAP LS", "CAP LS 302", "CAP REQ :server-time"):
+            with self.subTest(first=first):
+                session = make_session()
+                feed(session, first)
+                take_out(session)
+                register(session)
+                self.assertFalse(session.registered)
+                self.assertEqual(take_master(session), [])
+                feed(session, "CAP END")
+                self.assertEqual(take_master(session),
+                                 [(ipc.REGISTERED, CONN, "al", "Alice Liddell", HOST),
+                                  (ipc.SYNC, CONN)])
+                self.assertFalse(session.registered)  # until the master's welcome
+                session.on_welcome()
+                self.assertTrue(session.registered)
+                self.assertEqual(take_out(session)[0].command, N.RPL_WELCOME)
+
+    def test_cap_end_without_nick_does_not_register(self):
+        session = make_session()
+        feed(session, "CAP LS", "USER al 0 * :A", "CAP END")
+        self.assertFalse(session.registered)
+        self.assertEqual(take_master(session), [])
+        feed(session, "NICK alice")
+        frames = serve(session)
+        self.assertIn((ipc.REGISTERED, CONN, "al", "A", HOST), frames)
+        self.assertTrue(session.registered)
+
+    def test_cap_replies(self):
+        # (lines, expected CAP reply params after the nick, caps afterwards)
+        cases = [
+            (["CAP LS"], ("LS", "server-time"), set()),
+            (["CAP ls 302"], ("LS", "server-time"), set()),
+            (["CAP REQ server-time"], ("ACK", "server-time"), {"server-time"}),
+            (["CAP REQ :server-time"], ("ACK", "server-time"), {"server-time"}),
+            (["CAP REQ :multi-prefix"], ("NAK", "multi-prefix"), set()),
+            (["CAP REQ :server-time bogus"], ("NAK", "server-time bogus"), set()),
+            (["CAP REQ :"], ("NAK", ""), set()),
+            (["CAP REQ server-time", "CAP REQ -server-time"], ("ACK", "-server-time"), set()),
+            (["CAP REQ server-time", "CAP LIST"], ("LIST", "server-time"), {"server-time"}),
+            (["CAP LIST"], ("LIST", ""), set()),
+        ]
+        for lines, reply, caps in cases:
+            with self.subTest(lines=lines):
+                session = make_session()
+                feed(session, *lines)
+                out = take_out(session)
+                self.assertEqual(out[-1].command, "CAP")
+                self.assertEqual(out[-1].params, ("*",) + reply)
+                self.assertEqual(session.caps, caps)
+                self.assertEqual(session.wants_server_time, "server-time" in caps)
+
+    def test_unknown_subcommand(self):
+        session = make_session()
+        feed(session, "CAP FROB")
+        out = take_out(session)
+        self.assertEqual(commands(out), [N.ERR_INVALIDCAPCMD])
+        self.assertEqual(out[0].params[1], "FROB")
+
+    def test_cap_after_registration(self):
+        session = make_session()
+        register(session)
+        feed(session, "CAP REQ server-time", "CAP END", "CAP LIST")
+        out = take_out(session)
+        self.assertEqual([m.params for m in out],
+                         [("alice", "ACK", "server-time"), ("alice", "LIST", "server-time")])
+        self.assertTrue(session.registered)
+        self.assertIsNone(session.close_reason)
+
+
+class TimerTest(unittest.TestCase):
+    def test_ping_and_timeout(self):
+        session = make_session(ping_interval_s=90, ping_timeout_s=120)
+        register(session)
+        session.on_timer(T0 + 89)
+        self.assertEqual(take_out(session), [])
+        session.on_timer(T0 + 90)
+        out = take_out(session)
+        self.assertEqual(commands(out), ["PING"])
+        self.assertEqual(out[0].params, (session.server_name,))
+        session.on_timer(T0 + 91)  # only one PING per silence
+        self.assertEqual(take_out(session), [])
+        session.on_timer(T0 + 90 + 119)
+        self.assertIsNone(session.close_reason)
+        session.on_timer(T0 + 90 + 120)
+        self.assertEqual(commands(take_out(session)), ["ERROR"])
+        self.assertIn("Ping timeout", session.close_reason)
+
+    def test_any_line_answers_the_ping(self):
+        for line in ("PONG :chat.example", "PRIVMSG #a :still here", "FOOBAR"):
+            with self.subTest(line=line):
+                session = make_session(ping_interval_s=90, ping_timeout_s=120)
+                register(session)
+                session.on_timer(T0 + 90)
+                take_out(session)
+                feed(session, line, now=T0 + 100)
+                take_out(session)
+                session.on_timer(T0 + 90 + 200)   # 190 s after the answer: a new PING
+                self.assertEqual(commands(take_out(session)), ["PING"])
+                self.assertIsNone(session.close_reason)
+
+    def test_activity_postpones_the_ping(self):
+        session = make_session(ping_interval_s=90)
+        register(session)
+        feed(session, "PONG x", now=T0 + 60)
+        session.on_timer(T0 + 100)
+        self.assertEqual(take_out(session), [])
+        session.on_timer(T0 + 150)
+        self.assertEqual(commands(take_out(session)), ["PING"])
+
+    def test_registration_timeout(self):
+        cases = [
+            ("nothing sent", [], 59, False),
+            ("nothing sent", [], 60, True),
+            ("only NICK", ["NICK alice"], 60, True),
+            ("waiting in CAP", ["CAP LS", "NICK alice", "USER a 0 * :A"], 61, True),
+        ]
+        for name, lines, after, closed in cases:
+            with self.subTest(name, after=after):
+                session = make_session(registration_timeout_s=60)
+                feed(session, *lines, now=T0 + 1)
+                take_out(session)
+                session.on_timer(T0 + after)
+                self.assertEqual(session.close_reason is not None, closed)
+                if closed:
+                    self.assertIn("Registration timed out", session.close_reason)
+                    self.assertEqual(commands(take_out(session)), ["ERROR"])
+
+    def test_registered_client_has_no_registration_deadline(self):
+        session = make_session(registration_timeout_s=60, ping_interval_s=1000)
+        register(session)
+        session.on_timer(T0 + 500)
+        self.assertIsNone(session.close_reason)
+        self.assertEqual(take_out(session), [])
+
+
+class LinesTest(unittest.TestCase):
+    def test_line_too_long_gets_417_and_the_client_stays(self):
+        for registered in (False, True):
+            with self.subTest(registered=registered):
+                session = make_session()
+                if registered:
+                    register(session)
+                session.on_line(LineTooLong(9000), T0)
+                out = take_out(session)
+                self.assertEqual(commands(out), [N.ERR_INPUTTOOLONG])
+                self.assertEqual(out[0].params[0], "alice" if registered else "*")
+                self.assertIsNone(session.close_reason)
+
+    def test_unparsable_line_is_answered(self):
+        for raw in (b":onlysource", b"@tag=1", b"   "):
+            with self.subTest(raw=raw):
+                session = make_session()
+                session.on_line(raw, T0)
+                self.assertEqual(commands(take_out(session)), [N.ERR_UNKNOWNERROR])
+                self.assertIsNone(session.close_reason)
+
+    def test_encodings(self):
+        cases = [
+            (b"PRIVMSG #a :caf\xc3\xa9", "caf\u00e9"),
+            (b"PRIVMSG #a :caf\xe9", "caf\u00e9"),  # Latin-1 fallback
+            (b"PRIVMSG #a :a\x00b", "ab"),          # NUL dropped
+        ]
+        for raw, text in cases:
+            with self.subTest(raw=raw):
+                session = make_session()
+                register(session)
+                take_master(session)
+                session.on_line(raw, T0)
+                self.assertEqual(take_master(session),
+                                 [(ipc.COMMAND, CONN, "PRIVMSG", ("#a", text))])
+
+    def test_ping_is_answered(self):
+        cases = [("PING token", "token"), ("PING :two words", "two words")]
+        for line, token in cases:
+            with self.subTest(line=line):
+                session = make_session(server_name="irc.test")
+                feed(session, line)
+                out = take_out(session)
+                self.assertEqual(out[0].command, "PONG")
+                self.assertEqual(out[0].params, ("irc.test", token))
+
+    def test_ping_after_registration_is_answered_by_the_worker(self):
+        # Its order behind replies the master still owes is OrderTest's business.
+        self.assertNotIn("PING", GLOBAL_COMMANDS)
+        session = make_session(server_name="irc.test")
+        register(session)
+        feed(session, "PING :tok en")
+        [pong] = take_items(session)
+        self.assertEqual((pong.source, pong.command, pong.params),
+                         ("irc.test", "PONG", ("irc.test", "tok en")))
+        self.assertEqual(take_master(session), [])
+
+    def test_quit(self):
+        cases = [
+            ("QUIT", "Client Quit", False),
+            ("QUIT :gone fishing", "Quit: gone fishing", False),
+            ("QUIT :bye", "Quit: bye", True),
+        ]
+        for line, reason, registered in cases:
+            with self.subTest(line=line, registered=registered):
+                session = make_session()
+                if registered:
+                    register(session)
+                feed(session, line)
+                out = take_out(session)
+                self.assertEqual(commands(out), ["ERROR"])
+                self.assertEqual(session.close_reason, reason)
+
+    def test_close_only_once(self):
+        session = make_session()
+        session.close("first")
+        session.close("second")
+        self.assertEqual(session.close_reason, "first")
+        self.assertEqual(commands(take_out(session)), ["ERROR"])
+
+    def test_version_and_time(self):
+        session = make_session()
+        register(session)
+        feed(session, "VERSION", "TIME")
+        self.assertEqual(commands(take_out(session)), [N.RPL_VERSION, N.RPL_TIME])
+
+
+class OrderTest(unittest.TestCase):
+    """Replies keep the client's command order: a reply of the worker's own that follows a
+    command forwarded to the master goes behind a SYNC_POINT, with a SYNC to the master."""
+
+    def registered_session(self) -> Session:
+        session = make_session(server_name="irc.test")
+        register(session)
+        self.assertEqual((session.to_master, session.out, session.syncs_outstanding), ([], [], 0))
+        return session
+
+    def test_local_reply_after_a_forwarded_command_waits_for_a_sync(self):
+        cases = [
+            ("PING tok", ["PONG"]),
+            ("VERSION", [N.RPL_VERSION]),
+            ("MOTD", [N.ERR_NOMOTD]),
+            ("FOOBAR", [N.ERR_UNKNOWNCOMMAND]),
+            ("KICK #a", [N.ERR_NEEDMOREPARAMS]),
+            ("NICK 1bad", [N.ERR_ERRONEUSNICKNAME]),
+            ("USER a b c d", [N.ERR_ALREADYREGISTERED]),
+            ("QUIT :bye", ["ERROR"]),
+        ]
+        for forwarded in ("PRIVMSG #a :hi", "NICK bob"):
+            for line, reply in cases:
+                with self.subTest(forwarded=forwarded, line=line):
+                    session = self.registered_session()
+                    feed(session, forwarded, line)
+                    [frame, sync] = take_master(session)
+                    self.assertIn(frame[0], (ipc.COMMAND, ipc.CLAIM_NICK))
+                    self.assertEqual(sync, (ipc.SYNC, CONN))
+                    self.assertEqual(commands(take_items(session)), [SYNC] + reply)
+                    self.assertEqual(session.syncs_outstanding, 1)
+
+    def test_one_sync_for_the_replies_up_to_the_next_forward(self):
+        session = self.registered_session()
+        feed(session, "JOIN #a", "PING 1", "VERSION", "PING 2", "NAMES #a", "TOPIC #a", "PING 3")
+        self.assertEqual(take_master(session), [
+            (ipc.COMMAND, CONN, "JOIN", ("#a",)), (ipc.SYNC, CONN),
+            (ipc.COMMAND, CONN, "NAMES", ("#a",)), (ipc.COMMAND, CONN, "TOPIC", ("#a",)),
+            (ipc.SYNC, CONN)])
+        items = take_items(session)
+        self.assertEqual(commands(items), [SYNC, "PONG", N.RPL_VERSION, "PONG", SYNC, "PONG"])
+        self.assertEqual([m.params[1] for m in items if m != SYNC and m.command == "PONG"],
+                         ["1", "2", "3"])
+        self.assertEqual(session.syncs_outstanding, 2)
+        session.on_synced(T0)
+        session.on_synced(T0)
+        self.assertEqual(session.syncs_outstanding, 0)
+        self.assertEqual((take_items(session), take_master(session)), ([], []))
+
+    def test_local_reply_with_nothing_forwarded_since_the_last_sync_goes_out_at_once(self):
+        session = self.registered_session()
+        feed(session, "PING a", "VERSION")
+        self.assertEqual(take_master(session), [])
+        self.assertEqual(commands(take_items(session)), ["PONG", N.RPL_VERSION])
+        # after a sync has been asked for, the next local reply needs none until a forward
+        feed(session, "WHO #a", "PING b")
+        take_master(session)
+        take_items(session)
+        feed(session, "PING c", "TIME")
+        self.assertEqual(take_master(session), [])
+        self.assertEqual(commands(take_items(session)), ["PONG", N.RPL_TIME])
+        # nor is it held for the SYNCED: once registered, input is never held
+        self.assertEqual((session.syncs_outstanding, session.held_lines), (1, []))
+
+    def test_forwarded_commands_alone_need_no_sync(self):
+        session = self.registered_session()
+        feed(session, "JOIN #a", "PRIVMSG #a :hi", "NICK bob", "PONG x")
+        self.assertEqual(take_master(session), [
+            (ipc.COMMAND, CONN, "JOIN", ("#a",)), (ipc.COMMAND, CONN, "PRIVMSG", ("#a", "hi")),
+            (ipc.CLAIM_NICK, CONN, "bob")])
+        self.assertEqual(take_items(session), [])
+
+    def test_timer_ping_goes_behind_a_sync_too(self):
+        session = make_session(ping_interval_s=90)
+        register(session)
+        feed(session, "PRIVMSG #a :hi", now=T0 + 1)
+        take_master(session)
+        session.on_timer(T0 + 91)
+        self.assertEqual(commands(take_items(session)), [SYNC, "PING"])
+        self.assertEqual(take_master(session), [(ipc.SYNC, CONN)])
+
+    def test_lines_sent_in_one_go_before_registration_wait_for_the_master(self):
+        session = make_session()
+        feed(session, "NICK x", "USER u 0 * :R", "VERSION", "JOIN #a", "TIME")
+        self.assertEqual(take_master(session), [(ipc.CLAIM_NICK, CONN, "x"), (ipc.SYNC, CONN)])
+        self.assertEqual(take_items(session), [SYNC])
+        self.assertEqual(session.held_lines,
+                         [b"USER u 0 * :R", b"VERSION", b"JOIN #a", b"TIME"])
+        session.on_nick_granted("x")
+        self.assertEqual((take_items(session), take_master(session)), ([], []))
+        session.on_synced(T0)
+        # USER completes the registration, and everything after it waits for the welcome
+        self.assertEqual(take_master(session), [(ipc.REGISTERED, CONN, "u", "R", HOST),
+                                                (ipc.SYNC, CONN)])
+        self.assertEqual(take_items(session), [SYNC])
+        self.assertEqual(session.held_lines, [b"VERSION", b"JOIN #a", b"TIME"])
+        self.assertFalse(session.registered)
+        session.on_welcome()
+        self.assertTrue(session.registered)
+        welcome = take_items(session)
+        self.assertEqual(welcome[0].command, N.RPL_WELCOME)
+        self.assertEqual(welcome[-1].command, N.ERR_NOMOTD)
+        self.assertNotIn(SYNC, welcome)
+        self.assertNotIn(N.RPL_VERSION, commands(welcome))
+        self.assertEqual(take_master(session), [])
+        # a line coming in now still queues behind the held ones
+        feed(session, "PING late")
+        self.assertEqual(session.held_lines, [b"VERSION", b"JOIN #a", b"TIME", b"PING late"])
+        self.assertEqual(take_items(session), [])
+        session.on_synced(T0)
+        self.assertEqual(session.held_lines, [])
+        self.assertEqual(take_master(session), [(ipc.COMMAND, CONN, "JOIN", ("#a",)),
+                                                (ipc.SYNC, CONN)])
+        self.assertEqual(commands(take_items(session)),
+                         [N.RPL_VERSION, SYNC, N.RPL_TIME, "PONG"])
+        # from now on lines are handled as they come
+        feed(session, "PRIVMSG #a :hi")
+        self.assertEqual(take_master(session), [(ipc.COMMAND, CONN, "PRIVMSG", ("#a", "hi"))])
+
+    def test_held_lines_after_a_refused_nick(self):
+        # The master answers a taken nick with 433 (a reply of its own) and SYNCED, no grant.
+        session = make_session()
+        feed(session, "NICK taken", "USER u 0 * :R", "NICK free", "PING t")
+        take_master(session)
+        take_items(session)
+        session.on_synced(T0)
+        self.assertEqual(take_master(session), [(ipc.CLAIM_NICK, CONN, "free"), (ipc.SYNC, CONN)])
+        self.assertEqual(take_items(session), [SYNC])
+        self.assertEqual(session.held_lines, [b"PING t"])
+        session.on_nick_granted("free")  # USER was already in: this completes registration
+        self.assertEqual(take_master(session), [(ipc.REGISTERED, CONN, "u", "R", HOST),
+                                                (ipc.SYNC, CONN)])
+        session.on_synced(T0)
+        self.assertEqual(session.held_lines, [b"PING t"])  # still waiting for the welcome
+        session.on_welcome()
+        session.on_synced(T0)
+        self.assertEqual(session.held_lines, [])
+        out = take_items(session)
+        self.assertEqual(out[0], SYNC)  # the one of REGISTERED; then the welcome, then PONG
+        self.assertEqual((out[1].command, out[1].params[0]), (N.RPL_WELCOME, "free"))
+        self.assertEqual(commands(out).count(SYNC), 1)
+        self.assertEqual(commands(out)[-1], "PONG")
+
+    def test_held_line_too_long_is_answered_in_its_turn(self):
+        session = make_session()
+        feed(session, "NICK x")
+        session.on_line(LineTooLong(9000), T0)
+        feed(session, "PING t")
+        take_items(session)
+        session.on_nick_granted("x")
+        session.on_synced(T0)
+        self.assertEqual(commands(take_items(session)), [N.ERR_INPUTTOOLONG, "PONG"])
+
+    def test_too_many_held_lines_close_the_connection(self):
+        session = make_session()
+        feed(session, "NICK x")
+        take_items(session)
+        feed(session, *[f"PRIVMSG #a :{i}" for i in range(MAX_HELD_LINES)])
+        self.assertEqual(len(session.held_lines), MAX_HELD_LINES)
+        self.assertIsNone(session.close_reason)
+        self.assertEqual(take_items(session), [])
+        feed(session, "PRIVMSG #a :one too many")
+        self.assertEqual(session.close_reason, "Too many lines before registration")
+        [error] = take_items(session)
+        self.assertEqual(error.command, "ERROR")
+        self.assertIn("Too many lines before registration", error.params[0])
+        # the held lines are not run once the master answers
+        session.on_nick_granted("x")
+        session.on_synced(T0)
+        self.assertEqual((take_items(session), take_master(session)),
+                         ([], [(ipc.CLAIM_NICK, CONN, "x"), (ipc.SYNC, CONN)]))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,125 @@
+"""chatd.irc.validate: which nicks and channel names are acceptable (RFC 2812 2.3.1)."""
+
+import unittest
+
+from chatd.irc.validate import (
+    CHANNELLEN,
+    CHANTYPES,
+    NICKLEN,
+    is_channel_name,
+    is_valid_channel,
+    is_valid_nick,
+)
+
+VALID_NICKS = [
+    "a",
+    "Nick",
+    "nick123",
+    "a-b",
+    "[away]",
+    "{x}",
+    "\\o",
+    "`tick",
+    "_under",
+    "^caret",
+    "|pipe",
+    "n" * NICKLEN,
+]
+
+INVALID_NICKS = [
+    "",
+    "1abc",        # may not start with a digit
+    "-abc",        # nor with '-'
+    "a b",
+    "a!b",
+    "a@b",
+    "a,b",
+    "a*",
+    "a?",
+    "a/b",
+    "nick:",
+    ":nick",
+    "#chan",
+    "&chan",
+    "caf\u00e9",
+    "a\tb",
+    "a\x00",
+    "n" * (NICKLEN + 1),
+]
+
+VALID_CHANNELS = [
+    "#a",
+    "#lobby",
+    "#Lobby-2",
+    "##",
+    "#caf\u00e9",
+    "#a.b/c",
+    "#" + "c" * (CHANNELLEN - 1),
+]
+
+INVALID_CHANNELS = [
+    "",
+    "#",
+    "lobby",
+    "&local",      # only '#' is a channel type here
+    "+modeless",
+    "!safe",
+    "#a b",
+    "#a,b",
+    "#a:b",
+    "#a\x07",
+    "#a\x00",
+    "#a\r",
+    "#a\n",
+    "#" + "c" * CHANNELLEN,
+]
+
+
+class NickTest(unittest.TestCase):
+    def test_valid(self):
+        for nick in VALID_NICKS:
+            with self.subTest(nick=nick):
+                self.assertTrue(is_valid_nick(nick))
+
+    def test_invalid(self):
+        for nick in INVALID_NICKS:
+            with self.subTest(nick=nick):
+                self.assertFalse(is_valid_nick(nick))
+
+    def test_length_limit_is_a_parameter(self):
+        cases = [("abcde", 5, True), ("abcdef", 5, False), ("a", 1, True)]
+        for nick, max_len, ok in cases:
+            with self.subTest(nick=nick, max_len=max_len):
+                self.assertEqual(is_valid_nick(nick, max_len), ok)
+
+
+class ChannelTest(unittest.TestCase):
+    def test_chantypes(self):
+        self.assertEqual(CHANTYPES, "#")
+
+    def test_valid(self):
+        for name in VALID_CHANNELS:
+            with self.subTest(name=name):
+                self.assertTrue(is_valid_channel(name))
+                self.assertTrue(is_channel_name(name))
+
+    def test_invalid(self):
+        for name in INVALID_CHANNELS:
+            with self.subTest(name=name):
+                self.assertFalse(is_valid_channel(name))
+
+    def test_is_channel_name_only_looks_at_the_prefix(self):
+        cases = [("#", True), ("#a b", True), ("", False), ("a#", False), ("&a", False)]
+        for name, expected in cases:
+            with self.subTest(name=name):
+                self.assertEqual(is_channel_name(name), expected)
+
+    def test_length_limit_is_a_parameter(self):
+        cases = [("#abcd", 5, True), ("#abcde", 5, False)]
+        for name, max_len, ok in cases:
+            with self.subTest(name=name, max_len=max_len):
+                self.assertEqual(is_valid_channel(name, max_len), ok)
+
+
+if __name__ == "__main__":
+    unittest.main()
