@@ -1,0 +1,68 @@
+"""Command line: `tui HOST PORT [--nick NAME] [--channel #chan]`.
+
+Parses arguments, connects first when the nick is known (so an unreachable server is reported
+before the terminal UI starts), then hands over to the curses client. Exit status: 0 after
+quitting, 1 when the server cannot be reached, 2 for bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import locale
+import sys
+
+from tui.app import App
+from tui.connection import Connection, ConnectionClosed
+
+EXIT_CONNECT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="tui", description="Terminal chat client for chatd "
+                                     "(an IRC client).")
+    parser.add_argument("host", help="server host name or address")
+    parser.add_argument("port", type=int, help="server port")
+    parser.add_argument("--nick", help="nick to use (asked for when absent)")
+    parser.add_argument("--channel", help="channel to join (default: what the server "
+                        "joins you to, else #lobby)")
+    args = parser.parse_args(argv)
+    if not 0 < args.port < 65536:
+        parser.error(f"port must be 1-65535, not {args.port}")
+    if args.channel and args.channel[0] not in "#&":
+        args.channel = "#" + args.channel
+    return args
+
+
+def login_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry / no USER in a container
+        return "guest"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        print("tui: needs a terminal (stdin and stdout must be a tty)", file=sys.stderr)
+        return EXIT_USAGE
+    locale.setlocale(locale.LC_ALL, "")  # curses needs it to draw UTF-8 and wide characters
+    connection = None
+    if args.nick:
+        connection = Connection(args.host, args.port)
+        try:
+            connection.connect_now()
+        except ConnectionClosed as exc:
+            print(f"tui: {exc}", file=sys.stderr)
+            return EXIT_CONNECT_FAILED
+    app = App(args.host, args.port, nick=args.nick, channel=args.channel or "#lobby",
+              channel_explicit=bool(args.channel), login=login_name())
+    from tui.curses_client import (
+        run,  # imported late: curses is not needed to print usage
+    )
+    return run(app, connection)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

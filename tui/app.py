@@ -1,0 +1,194 @@
+"""The client without its terminal and socket: modes (name prompt, nick prompt, chat), what
+Enter and Tab do, reconnecting with backoff, and what the pane and status bar show.
+
+The event loop (curses_client) feeds it keys, received lines and the time, and executes the
+actions it returns (`Send`, `Connect`, `Disconnect`, `Quit`). Pure, so the whole flow from the
+name prompt to chatting is unit-testable.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+
+from chatd.irc.validate import NICKLEN, is_valid_nick
+from tui import commands
+from tui.commands import Action
+from tui.inputline import InputLine
+from tui.layout import Row, scroll, view_rows
+from tui.render import line_rows, status_row
+from tui.session import AskNick, Session
+from tui.state import BufferKind, Kind, Line, State
+
+RECONNECT_DELAYS_S = (1, 2, 5, 10, 30)  # then every 30 s
+NAME_PROMPT = "Your name: "
+
+
+@dataclass(frozen=True, slots=True)
+class Connect:
+    """Open a connection to the server now."""
+
+
+class Mode(enum.Enum):
+    NAME = "name"  # asking for the nick before the first connection
+    NICK = "nick"  # the server refused the nick during registration
+    CHAT = "chat"
+
+
+def default_nick(login: str) -> str:
+    """The login name turned into something a server accepts as a nick."""
+    nick = re.sub(r"[^A-Za-z0-9\[\]\\`_^{|}-]", "", login)[:NICKLEN]
+    if not nick or not is_valid_nick(nick):
+        nick = ("u" + nick)[:NICKLEN] if nick else "guest"
+    return nick if is_valid_nick(nick) else "guest"
+
+
+class App:
+    def __init__(self, host: str, port: int, *, nick: str | None, channel: str = "#lobby",
+                 channel_explicit: bool = False, login: str = "guest",
+                 tz: tzinfo | None = None):
+        self.host, self.port = host, port
+        self.tz = tz
+        self.state = State(server_name=host, tz=tz)
+        self.session = Session(self.state, nick or default_nick(login), user=default_nick(login),
+                               realname=login or "tui", channel=channel,
+                               channel_explicit=channel_explicit)
+        self.input = InputLine()
+        self.ever_connected = False
+        self._attempt = 0
+        self._reconnect_at: datetime | None = None
+        now = datetime.now().astimezone()
+        self.state.add(self.state.server, Line(now, Kind.INFO,
+                                               f"tui: chat on {host} port {port}. /help for help."))
+        if nick is None:
+            self.mode = Mode.NAME
+            self.prompt = NAME_PROMPT
+            self.input.set(self.session.nick, selected=True)
+        else:
+            self.mode = Mode.CHAT
+            self.prompt = ""
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> list[Action]:
+        """Actions at program start: connect at once unless the name must be asked first."""
+        return [Connect()] if self.mode == Mode.CHAT else []
+
+    def on_connected(self, now: datetime) -> list[Action]:
+        self.ever_connected = True
+        self._reconnect_at = None
+        return self._handle(self.session.connect(now))
+
+    def on_connection_lost(self, reason: str, now: datetime) -> None:
+        """The socket closed or could not be opened: try again later, with backoff."""
+        self.session.disconnected(reason, now)
+        delay = RECONNECT_DELAYS_S[min(self._attempt, len(RECONNECT_DELAYS_S) - 1)]
+        self._attempt += 1
+        self._reconnect_at = now + timedelta(seconds=delay)
+        self.state.add(self.state.server, Line(now, Kind.INFO, f"Reconnecting in {delay} s..."))
+
+    def on_line(self, line: str, now: datetime) -> list[Action]:
+        actions = self._handle(self.session.receive(line, now))
+        if self.session.registered:
+            self._attempt = 0  # a successful registration resets the backoff
+        return actions
+
+    def tick(self, now: datetime) -> list[Action]:
+        actions = self._handle(self.session.tick(now))
+        if self._reconnect_at is not None and now >= self._reconnect_at:
+            self._reconnect_at = None
+            actions.append(Connect())
+        return actions
+
+    def next_deadline(self) -> datetime | None:
+        deadlines = [d for d in (self.session.next_deadline(), self._reconnect_at) if d]
+        return min(deadlines, default=None)
+
+    def _handle(self, effects: list) -> list[Action]:
+        """Take the effects that concern the UI (AskNick); pass the rest to the loop."""
+        out: list[Action] = []
+        for effect in effects:
+            if isinstance(effect, AskNick):
+                self.mode = Mode.NICK
+                self.prompt = f"{effect.message} New nick: "
+                self.input.set(effect.suggestion, selected=True)
+            else:
+                out.append(effect)
+        return out
+
+    # -- keys ------------------------------------------------------------------------------------
+    def submit(self, now: datetime) -> list[Action]:
+        """Enter."""
+        if self.mode == Mode.CHAT:
+            text = self.input.submit()
+            return self._handle(commands.run_input(text, self.session, self.state, now))
+        text = self.input.text.strip()
+        if not is_valid_nick(text):
+            self.state.add(self.state.current, Line(
+                now, Kind.ERROR, f"{text!r} cannot be a nick: use letters, digits and "
+                "_-[]\\`^{|}, not starting with a digit or '-', at most "
+                f"{NICKLEN} characters."))
+            return []
+        self.input.set("")
+        mode, self.mode, self.prompt = self.mode, Mode.CHAT, ""
+        if mode == Mode.NAME:
+            self.session.nick = text
+            return [Connect()]
+        return self._handle(self.session.choose_nick(text))
+
+    def complete(self) -> None:
+        """Tab: complete a nick of the current channel (or the query partner)."""
+        buf = self.state.current
+        if buf.kind == BufferKind.CHANNEL:
+            nicks = [n for n in buf.users.values() if not self.session.is_me(n)]
+        elif buf.kind == BufferKind.QUERY:
+            nicks = [buf.name]
+        else:
+            nicks = []
+        self.input.complete(nicks)
+
+    def switch(self, index: int) -> None:
+        self.state.switch(index)
+
+    def cycle(self, step: int) -> None:
+        self.state.cycle(step)
+
+    def scroll_page(self, direction: int, width: int, height: int) -> None:
+        """PgUp (-1) / PgDn (+1): move by a page, keeping two rows of context."""
+        buf = self.state.current
+        buf.anchor = scroll(self._rows_of(width), buf.first_index, buf.end_index, height,
+                            buf.anchor, direction * max(1, height - 2))
+        if buf.anchor is None:
+            buf.unseen = 0
+
+    # -- what to draw --------------------------------------------------------------------------
+    def _rows_of(self, width: int):
+        buf = self.state.current
+        return lambda index: list(line_rows(buf.line_at(index), width, self.tz))
+
+    def pane(self, width: int, height: int) -> list[Row]:
+        buf = self.state.current
+        rows, buf.anchor = view_rows(self._rows_of(width), buf.first_index, buf.end_index,
+                                     height, buf.anchor)
+        if buf.anchor is None:
+            buf.unseen = 0
+        return rows
+
+    def connection_label(self) -> str:
+        if self.session.registered:
+            return "connected"
+        if self.session.connected:
+            return "connecting"
+        if self._reconnect_at is not None:
+            return "reconnecting"
+        return "offline" if self.ever_connected else "not connected"
+
+    def status(self, width: int) -> Row:
+        buf = self.state.current
+        return status_row(
+            width, connection=self.connection_label(), nick=self.session.nick,
+            buffer_number=self.state.current_index + 1, buffer_name=buf.name,
+            users=len(buf.users) if buf.kind == BufferKind.CHANNEL and buf.joined else None,
+            activity=[(n, b.name, b.mention) for n, b in self.state.activity()],
+            more_below=buf.unseen if buf.anchor is not None else None)

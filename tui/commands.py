@@ -1,0 +1,216 @@
+"""What the user types: `/commands` and plain messages, turned into session calls.
+
+Parsing is explicit (`parse_input`) and dispatch goes through the `COMMANDS` table, whose
+entries also feed `/help`. Handlers return effects for the event loop (`Send`, or `Quit` to end
+the program) and report mistakes as lines in the current buffer. No I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from chatd.irc.message import ProtocolError, parse
+from tui.session import Effect, Send, Session, send
+from tui.state import Buffer, BufferKind, Kind, Line, State
+
+DEFAULT_QUIT_REASON = "Leaving"
+
+
+@dataclass(frozen=True, slots=True)
+class Quit:
+    """End the program after telling the server (QUIT) why."""
+
+    reason: str
+
+
+Action = Effect | Quit
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    session: Session
+    state: State
+    now: datetime
+
+    @property
+    def buffer(self) -> Buffer:
+        return self.state.current
+
+    def say(self, text: str, kind: Kind = Kind.INFO) -> list[Action]:
+        self.state.add(self.buffer, Line(self.now, kind, text))
+        return []
+
+    def error(self, text: str) -> list[Action]:
+        return self.say(text, Kind.ERROR)
+
+
+def parse_input(text: str) -> tuple[str | None, str]:
+    """Split an input line into (command, arguments); command is None for a plain message.
+    `//text` and `/ text` send text that starts with a slash."""
+    if text.startswith("//"):
+        return None, text[1:]
+    if not text.startswith("/") or text.startswith("/ "):
+        return None, text.removeprefix("/ ")
+    name, _, args = text[1:].partition(" ")
+    return name.lower(), args.strip()
+
+
+def _conversation_target(ctx: Context) -> str | None:
+    buf = ctx.buffer
+    return buf.name if buf.kind in (BufferKind.CHANNEL, BufferKind.QUERY) else None
+
+
+def send_message(ctx: Context, text: str, action: bool = False) -> list[Action]:
+    """A plain line typed in a buffer (or /me)."""
+    target = _conversation_target(ctx)
+    if target is None:
+        return ctx.error("This is the server buffer: /join #channel or /query nick first.")
+    if not ctx.session.connected:
+        return ctx.error("Not connected; the message was not sent.")
+    if ctx.buffer.kind == BufferKind.CHANNEL and not ctx.buffer.joined:
+        return ctx.error(f"You are not in {target}; /join {target} first.")
+    return list(ctx.session.say(target, text, ctx.now, action=action, show_in=ctx.buffer))
+
+
+def _channel_arg(name: str) -> str:
+    return name if name[:1] in "#&" else "#" + name
+
+
+def cmd_join(ctx: Context, args: str) -> list[Action]:
+    if not args:
+        return ctx.error("Usage: /join #channel")
+    out: list[Action] = []
+    for name in args.split()[0].split(","):
+        if name:
+            out += ctx.session.request_join(_channel_arg(name))
+    return out
+
+
+def cmd_part(ctx: Context, args: str) -> list[Action]:
+    words = args.split(" ", 1)
+    if words[0] and ctx.session.is_channel(words[0]):
+        name, reason = words[0], words[1] if len(words) > 1 else ""
+    else:
+        name, reason = _conversation_target(ctx) or "", args
+    if not name:
+        return ctx.error("Usage: /part [#channel] [reason]")
+    buf = ctx.state.get(name)
+    if buf is not None and (buf.kind == BufferKind.QUERY or not buf.joined):
+        ctx.state.close(buf)  # nothing to tell the server
+        return []
+    return [send("PART", name, reason) if reason else send("PART", name)]
+
+
+def cmd_msg(ctx: Context, args: str) -> list[Action]:
+    target, _, text = args.partition(" ")
+    if not target or not text:
+        return ctx.error("Usage: /msg nick|#channel text")
+    if not ctx.session.connected:
+        return ctx.error("Not connected; the message was not sent.")
+    return list(ctx.session.say(target, text, ctx.now))
+
+
+def cmd_query(ctx: Context, args: str) -> list[Action]:
+    nick, _, text = args.partition(" ")
+    if not nick or ctx.session.is_channel(nick):
+        return ctx.error("Usage: /query nick [text]")
+    buf = ctx.state.open(nick, BufferKind.QUERY)
+    ctx.state.focus(buf)
+    return send_message(ctx, text) if text else []
+
+
+def cmd_me(ctx: Context, args: str) -> list[Action]:
+    if not args:
+        return ctx.error("Usage: /me does something")
+    return send_message(ctx, args, action=True)
+
+
+def cmd_nick(ctx: Context, args: str) -> list[Action]:
+    nick = args.split(" ")[0]
+    if not nick:
+        return ctx.error("Usage: /nick newnick")
+    return list(ctx.session.choose_nick(nick))
+
+
+def cmd_topic(ctx: Context, args: str) -> list[Action]:
+    buf = ctx.buffer
+    if buf.kind != BufferKind.CHANNEL:
+        return ctx.error("/topic works in a channel buffer.")
+    if not args:
+        if buf.topic:
+            return ctx.say(f"-- Topic of {buf.name}: {buf.topic}", Kind.EVENT)
+        return [send("TOPIC", buf.name)]
+    return [send("TOPIC", buf.name, args)]
+
+
+def cmd_names(ctx: Context, args: str) -> list[Action]:
+    name = args.split(" ")[0] or (ctx.buffer.name if ctx.buffer.kind == BufferKind.CHANNEL
+                                  else "")
+    if not name:
+        return ctx.error("Usage: /names #channel")
+    return list(ctx.session.request_names(name))
+
+
+def cmd_quit(ctx: Context, args: str) -> list[Action]:
+    return [Quit(args or DEFAULT_QUIT_REASON)]
+
+
+def cmd_win(ctx: Context, args: str) -> list[Action]:
+    if not args.isdigit() or not ctx.state.switch(int(args) - 1):
+        return ctx.error(f"Usage: /win N, with N from 1 to {len(ctx.state.buffers)}")
+    return []
+
+
+def cmd_say(ctx: Context, args: str) -> list[Action]:
+    return send_message(ctx, args) if args else []
+
+
+def cmd_quote(ctx: Context, args: str) -> list[Action]:
+    try:
+        parse(args)
+    except ProtocolError:
+        return ctx.error("Usage: /quote RAW IRC LINE")
+    return [Send(args)]
+
+
+def cmd_help(ctx: Context, args: str) -> list[Action]:
+    ctx.say("Commands:")
+    for name, (_, usage, description) in COMMANDS.items():
+        ctx.say(f"  /{name} {usage}".ljust(28) + description)
+    ctx.say("Keys: PgUp/PgDn scroll, Alt-1..9 or Ctrl-N/Ctrl-P switch buffers, Tab completes "
+            "nicks, Up/Down recall sent lines, Ctrl-C quits.")
+    return []
+
+
+Handler = Callable[[Context, str], list[Action]]
+COMMANDS: dict[str, tuple[Handler, str, str]] = {
+    "join": (cmd_join, "#channel", "join a channel"),
+    "part": (cmd_part, "[#channel] [reason]", "leave a channel (or close a query)"),
+    "msg": (cmd_msg, "nick text", "send a private message"),
+    "query": (cmd_query, "nick [text]", "open a private conversation"),
+    "me": (cmd_me, "text", "describe an action"),
+    "nick": (cmd_nick, "newnick", "change your nick"),
+    "topic": (cmd_topic, "[text]", "show or set the channel topic"),
+    "names": (cmd_names, "[#channel]", "list the users of a channel"),
+    "win": (cmd_win, "N", "switch to buffer N"),
+    "say": (cmd_say, "text", "send text as is (even if it starts with /)"),
+    "quote": (cmd_quote, "LINE", "send a raw IRC line"),
+    "quit": (cmd_quit, "[reason]", "leave chat"),
+    "help": (cmd_help, "", "this list"),
+}
+ALIASES = {"j": "join", "leave": "part", "close": "part", "q": "query", "w": "win",
+           "window": "win", "raw": "quote", "exit": "quit"}
+
+
+def run_input(text: str, session: Session, state: State, now: datetime) -> list[Action]:
+    """Handle one submitted input line."""
+    ctx = Context(session, state, now)
+    command, args = parse_input(text)
+    if command is None:
+        return send_message(ctx, args) if args else []
+    entry = COMMANDS.get(ALIASES.get(command, command))
+    if entry is None:
+        return ctx.error(f"Unknown command /{command} (type /help for the list)")
+    return entry[0](ctx, args)

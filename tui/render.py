@@ -1,0 +1,120 @@
+"""How buffer lines and the status bar look: `HH:MM nick: text`, nick colours, event dimming,
+dividers. Produces styled rows (via `layout.wrap`); curses turns styles into attributes.
+
+Every piece of network text goes through `sanitize` here, at the last step before the screen.
+Pure: no terminal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import tzinfo
+from functools import lru_cache
+
+from chatd.irc.casemap import casefold
+from tui.layout import Row, clip, text_width, wrap
+from tui.sanitize import PLAIN, Segment, Style, clean, parse_formatting
+from tui.state import Kind, Line
+
+# IRC colours that read well on dark and light backgrounds (no white/black/greys).
+NICK_COLOURS = (2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13)
+TIME_STYLE = Style(dim=True)
+EVENT_STYLE = Style(dim=True)
+ERROR_STYLE = Style(bold=True, fg=4)
+OWN_NICK_STYLE = Style(bold=True)
+STATUS_STYLE = Style(reverse=True)
+LIVE_DIVIDER = "— live —"
+
+
+def nick_colour(nick: str) -> int:
+    """A stable colour per nick (the same in every run, so not Python's salted hash)."""
+    h = 5381
+    for ch in casefold(nick):
+        h = (h * 33 + ord(ch)) & 0xFFFFFFFF
+    return NICK_COLOURS[h % len(NICK_COLOURS)]
+
+
+def nick_style(line: Line) -> Style:
+    if line.own:
+        return OWN_NICK_STYLE
+    style = Style(fg=nick_colour(line.nick))
+    return replace(style, reverse=True) if line.mention else style
+
+
+def line_segments(line: Line, tz: tzinfo | None = None) -> tuple[list[Segment], int]:
+    """The styled text of one line and the hanging indent for its continuation rows."""
+    stamp = line.time.astimezone(tz).strftime("%H:%M") + " "
+    head: list[Segment] = [(stamp, TIME_STYLE)]
+    nick = clean(line.nick)
+    if line.kind == Kind.MESSAGE:
+        head += [(nick, nick_style(line)), (": ", PLAIN)]
+        body = parse_formatting(line.text)
+    elif line.kind == Kind.ACTION:
+        head += [("* ", PLAIN), (nick, nick_style(line)), (" ", PLAIN)]
+        body = parse_formatting(line.text)
+    elif line.kind == Kind.NOTICE:
+        head += [("-", PLAIN), (nick, nick_style(line)), ("- ", PLAIN)]
+        body = parse_formatting(line.text)
+    elif line.kind == Kind.EVENT:
+        body = parse_formatting(line.text, EVENT_STYLE)
+    elif line.kind == Kind.ERROR:
+        head += [("!! ", ERROR_STYLE)]
+        body = parse_formatting(line.text)
+    else:
+        head += [("-- ", EVENT_STYLE)]
+        body = parse_formatting(line.text)
+    indent = sum(text_width(t) for t, _ in head)
+    return head + body, indent
+
+
+def divider_row(label: str, width: int) -> Row:
+    label = clean(label if label != "live" else LIVE_DIVIDER)
+    text = f" {label} "
+    room = max(width - text_width(text), 0)
+    left = room // 2
+    return [(clip("-" * left + text + "-" * (room - left), width), EVENT_STYLE)]
+
+
+@lru_cache(maxsize=8192)
+def line_rows(line: Line, width: int, tz: tzinfo | None = None) -> tuple[Row, ...]:
+    """The rows one line occupies at `width` columns (cached: redraws are frequent)."""
+    if line.kind == Kind.DIVIDER:
+        return (divider_row(line.text, width),)
+    segments, indent = line_segments(line, tz)
+    return tuple(wrap(segments, width, indent))
+
+
+def status_row(width: int, *, connection: str, nick: str, buffer_number: int,
+               buffer_name: str, users: int | None, activity: list[tuple[int, str, bool]],
+               more_below: int | None) -> Row:
+    """The status bar: connection, nick, current buffer and its user count, activity in the
+    other buffers (`!` marks a mention or private message), and a scrolled-up notice."""
+    parts: list[Segment] = [(f" {connection} ", STATUS_STYLE), ("|", STATUS_STYLE),
+                            (f" {clean(nick)} ", replace(STATUS_STYLE, bold=True)),
+                            ("|", STATUS_STYLE)]
+    where = f" {buffer_number}:{clean(buffer_name)}"
+    if users is not None:
+        where += f" ({users} user{'s' if users != 1 else ''})"
+    parts.append((where + " ", STATUS_STYLE))
+    if more_below is not None:
+        more = f"| -- more below ({more_below} new) -- " if more_below else "| -- more below -- "
+        parts.append((more, replace(STATUS_STYLE, bold=True)))
+    if activity:
+        parts.append(("| act:", STATUS_STYLE))
+        for number, name, mention in activity:
+            label = f" {number}:{clean(name)}" + ("!" if mention else "")
+            parts.append((label, replace(STATUS_STYLE, bold=mention)))
+        parts.append((" ", STATUS_STYLE))
+    # Clip to the width, then pad so the bar spans the whole row.
+    row: Row = []
+    used = 0
+    for text, style in parts:
+        piece = clip(text, width - used)
+        if piece:
+            row.append((piece, style))
+            used += text_width(piece)
+        if used >= width:
+            break
+    if used < width:
+        row.append((" " * (width - used), STATUS_STYLE))
+    return row
