@@ -1,13 +1,15 @@
 """The commands a worker answers for one connection without asking the master (CAP, PASS,
-NICK validation, USER, PING/PONG, QUIT, MOTD, VERSION, TIME), and `dispatch`, which forwards
-the commands that need global state (see global_commands.GLOBAL_COMMANDS) to the master."""
+NICK validation, USER, PING/PONG, QUIT, MOTD, VERSION, TIME, CHATHISTORY), and `dispatch`,
+which forwards the commands that need global state (see global_commands.GLOBAL_COMMANDS) to
+the master."""
 
 from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING, Callable
 
-from chatd import ipc
+from chatd.capabilities import handle_cap
+from chatd.chathistory import handle_chathistory
 from chatd.global_commands import GLOBAL_COMMANDS
 from chatd.irc import numerics as N
 from chatd.irc.message import Message
@@ -19,40 +21,6 @@ if TYPE_CHECKING:
 LocalHandler = Callable[["Session", Message], None]
 
 VERSION = "chatd-0.1"
-SUPPORTED_CAPS = ("server-time",)
-
-
-def handle_cap(session: Session, msg: Message) -> None:
-    """IRCv3 capability negotiation (ircv3.net/specs/extensions/capability-negotiation)."""
-    sub = (msg.param(0) or "").upper()
-    who = session.nick or "*"
-    src = session.server_name
-    if sub == "LS":
-        if not session.registered:
-            session.cap_negotiating = True
-        session.send(Message("CAP", (who, "LS", " ".join(SUPPORTED_CAPS)), src).format())
-    elif sub == "LIST":
-        session.send(Message("CAP", (who, "LIST", " ".join(sorted(session.caps))), src).format())
-    elif sub == "REQ":
-        if not session.registered:
-            session.cap_negotiating = True
-        wanted = (msg.param(1) or "").split()
-        names = [w.lstrip("-") for w in wanted]
-        if not wanted or any(n not in SUPPORTED_CAPS for n in names):
-            session.send(Message("CAP", (who, "NAK", msg.param(1) or ""), src).format())
-            return
-        for word in wanted:
-            if word.startswith("-"):
-                session.caps.discard(word[1:])
-            else:
-                session.caps.add(word)
-        session.send(Message("CAP", (who, "ACK", " ".join(wanted)), src).format())
-    elif sub == "END":
-        if not session.registered:
-            session.cap_negotiating = False
-            session.try_complete_registration()
-    else:
-        session.send_numeric(N.ERR_INVALIDCAPCMD, sub or "*", "Invalid CAP command")
 
 
 def handle_pass(session: Session, msg: Message) -> None:
@@ -69,7 +37,7 @@ def handle_nick(session: Session, msg: Message) -> None:
     elif not is_valid_nick(nick):
         session.send_numeric(N.ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname")
     else:
-        session.forward((ipc.CLAIM_NICK, session.conn_id, nick))
+        session.forward_nick(nick)
         if not session.registered:
             session.request_sync()  # hold further input until the master has answered
 
@@ -124,6 +92,7 @@ LOCAL_COMMANDS: dict[str, tuple[LocalHandler, int, bool]] = {
     "MOTD": (handle_motd, 0, False),
     "VERSION": (handle_version, 0, False),
     "TIME": (handle_time, 0, False),
+    "CHATHISTORY": (handle_chathistory, 1, False),
 }
 
 
@@ -149,4 +118,4 @@ def dispatch(session: Session, msg: Message) -> None:
     elif len(msg.params) < remote[1]:
         session.send_numeric(N.ERR_NEEDMOREPARAMS, command, "Not enough parameters")
     else:
-        session.forward((ipc.COMMAND, session.conn_id, command, msg.params))
+        session.forward_command(msg)

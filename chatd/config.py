@@ -38,6 +38,7 @@ class Config:
     history_path: Path = Path("chatd.db")
     history_replay: int = 50
     history_synchronous: str = "normal"
+    history_retention_days: int = 0  # 0: keep everything
     autojoin: tuple[str, ...] = ("#lobby",)
     sendq_bytes: int = 1 << 20
     channels_per_client: int = 50
@@ -143,6 +144,7 @@ SCHEMA = {
         "path": ("history_path", _path),
         "replay": ("history_replay", _int_range(0, 1000)),
         "synchronous": ("history_synchronous", _choice("normal", "full")),
+        "retention_days": ("history_retention_days", _int_range(0, 100000)),
     },
     "channels": {
         "autojoin": ("autojoin", _channels),
@@ -219,6 +221,8 @@ def _cross_checks(config: Config, path: Path) -> list[str]:
         problems.append(f"{path}: [history] path: folder {folder} does not exist")
     elif not os.access(folder, os.W_OK | os.X_OK):
         problems.append(f"{path}: [history] path: folder {folder} is not writable")
+    elif config.history_path.exists() and not config.history_path.is_file():
+        problems.append(f"{path}: [history] path: {config.history_path} is not a file")
     elif config.history_path.exists() and not os.access(config.history_path, os.R_OK | os.W_OK):
         problems.append(f"{path}: [history] path: {config.history_path} is not writable")
     if config.motd_path is not None and not config.motd_path.is_file():

@@ -1,38 +1,54 @@
 """Stored events: their tuple layout, the history timelines they belong to, and how one is
-written as an IRC line. Pure: used by the master (live delivery), workers (replay) and the
-writer (storage), so a replayed message reads exactly like the live one did.
+written as an IRC line for a given recipient's capabilities. Pure: used by the master (live
+delivery), workers (replay, CHATHISTORY) and the writer (storage), so a replayed message reads
+exactly like the live one did — same text, same msgid, same time.
 
-An event is a plain tuple (it crosses processes with marshal, which takes no subclasses):
-    (id, ts_ms, kind, source, target, text)
-kind is the IRC command (PRIVMSG, NOTICE, JOIN, PART, QUIT, NICK, TOPIC); source is the
-sender's nick!user@host; target is the channel or nick addressed (for NICK: the new nick).
+A stored event is a plain tuple (it crosses processes with marshal, which takes no subclasses):
+    (id, ts_ms, kind, source, target, text, client_tags)
+kind is the IRC command (PRIVMSG, NOTICE, TAGMSG, JOIN, PART, QUIT, NICK, TOPIC); source is the
+sender's nick!user@host; target is the channel or nick addressed (for NICK: the new nick);
+client_tags is the IRCv3 client-only tag section the sender attached ("+a=b;+c"), or "".
 """
 
 from __future__ import annotations
 
+import calendar
 import time
 
 from chatd.irc.casemap import casefold
+from chatd.irc.framing import MAX_BODY_BYTES, truncate_utf8
 
-ID, TS, KIND, SOURCE, TARGET, TEXT = range(6)
+ID, TS, KIND, SOURCE, TARGET, TEXT, TAGS = range(7)
 
-MESSAGE_KINDS = ("PRIVMSG", "NOTICE")
-STORED_KINDS = ("PRIVMSG", "NOTICE", "JOIN", "PART", "QUIT", "NICK", "TOPIC")
+MESSAGE_KINDS = ("PRIVMSG", "NOTICE")  # what history shows without draft/event-playback
+SENT_KINDS = ("PRIVMSG", "NOTICE", "TAGMSG")  # what a client sends to a target
+STORED_KINDS = ("PRIVMSG", "NOTICE", "TAGMSG", "JOIN", "PART", "QUIT", "NICK", "TOPIC")
+
+# Which tags a recipient gets, as a bit set (IRCv3: a tag goes only to clients that asked).
+WANTS_TIME = 1  # server-time
+WANTS_TAGS = 2  # message-tags: msgid and client-only tags
+VARIANTS = 4
+NO_UPPER_BOUND = 1 << 62  # larger than any event id: "no upper bound" in history queries
 
 
-def private_timeline(nick_a: str, nick_b: str) -> str:
-    """The timeline key of a private conversation: both nicks, folded and sorted, so either
-    participant finds it. Channel timelines are the folded channel name (always starts
-    with '#', so the two kinds never collide)."""
-    a, b = sorted((casefold(nick_a), casefold(nick_b)))
-    return f"{a} {b}"
+def private_timelines(sender: str, recipient: str) -> tuple[str, ...]:
+    """Timeline keys of a private message: one per participant, "<own nick> <other nick>"
+    folded, so each participant's conversations are one index range ("alice ..."). Channel
+    timelines are the folded channel name, which starts with '#', so the two never collide."""
+    a, b = casefold(sender), casefold(recipient)
+    return (f"{a} {b}",) if a == b else (f"{a} {b}", f"{b} {a}")
+
+
+def private_timeline(own_nick: str, other_nick: str) -> str:
+    """The timeline key under which `own_nick` finds its conversation with `other_nick`."""
+    return f"{casefold(own_nick)} {casefold(other_nick)}"
 
 
 def format_event(kind: str, source: str, target: str, text: str) -> str:
     """The IRC line (without tags and CRLF) for an event."""
     if kind in ("PRIVMSG", "NOTICE", "TOPIC"):
         return f":{source} {kind} {target} :{text}"
-    if kind == "JOIN" or kind == "NICK":
+    if kind in ("JOIN", "NICK", "TAGMSG"):
         return f":{source} {kind} {target}"
     if kind == "PART":
         return f":{source} PART {target} :{text}" if text else f":{source} PART {target}"
@@ -47,9 +63,44 @@ def server_time(ts_ms: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
 
 
+def parse_server_time(text: str) -> int | None:
+    """Milliseconds since the epoch for a server-time string, or None if it is not one."""
+    if len(text) < 20 or not text.endswith("Z") or text[10] != "T":
+        return None
+    main, _, frac = text[:-1].partition(".")
+    try:
+        parsed = time.strptime(main, "%Y-%m-%dT%H:%M:%S")
+    except ValueError:
+        return None
+    if frac and not (frac.isascii() and frac.isdigit()):
+        return None
+    millis = int((frac + "000")[:3]) if frac else 0
+    return calendar.timegm(parsed) * 1000 + millis
+
+
+def tag_section(variant: int, event_id: int, ts_ms: int, client_tags: str,
+                extra: str = "") -> str:
+    """The tag section ('@...' and a space, or '') of an event line for a recipient whose
+    capabilities give `variant`. `extra` tags (batch=, label=) come first."""
+    parts = [extra] if extra else []
+    if variant & WANTS_TIME:
+        parts.append(f"time={server_time(ts_ms)}")
+    if variant & WANTS_TAGS:
+        parts.append(f"msgid={event_id}")
+        if client_tags:
+            parts.append(client_tags)
+    return "@" + ";".join(parts) + " " if parts else ""
+
+
 def tag_prefix(event_id: int, ts_ms: int) -> str:
-    """The tag section (with '@' and trailing space) carrying an event's time and id."""
-    return f"@time={server_time(ts_ms)};msgid={event_id} "
+    """Tags carrying both time and msgid (the full variant)."""
+    return tag_section(WANTS_TIME | WANTS_TAGS, event_id, ts_ms, "")
+
+
+def event_line(row: tuple, variant: int, extra_tags: str = "") -> str:
+    """A stored event row as a line for a recipient with `variant` (no CRLF)."""
+    return (tag_section(variant, row[ID], row[TS], row[TAGS], extra_tags)
+            + format_event(row[KIND], row[SOURCE], row[TARGET], row[TEXT]))
 
 
 def replay_text(kind: str, text: str, ts_ms: int) -> str:
@@ -60,3 +111,17 @@ def replay_text(kind: str, text: str, ts_ms: int) -> str:
     if kind in MESSAGE_KINDS and text.startswith("\x01ACTION "):
         return "\x01ACTION " + stamp + text[len("\x01ACTION "):]
     return stamp + text
+
+
+def stamped_replay_line(row: tuple, variant: int) -> str:
+    """A replayed event for a client without server-time: the original time goes in front of
+    the text (replay_text). If the stamp would push the line past 512 bytes, the end of the
+    text gives way, marked with an ellipsis, so the line stays legal and the cut is visible."""
+    text = replay_text(row[KIND], row[TEXT], row[TS])
+    line = event_line(row[:TEXT] + (text,) + row[TEXT + 1:], variant)
+    overflow = len(line.encode("utf-8")) + 2 - MAX_BODY_BYTES
+    if overflow > 0:
+        keep = len(text.encode("utf-8")) - overflow - len("…".encode("utf-8"))
+        text = truncate_utf8(text, max(keep, 0)) + "…"
+        line = event_line(row[:TEXT] + (text,) + row[TEXT + 1:], variant)
+    return line

@@ -17,6 +17,7 @@ from chatd.registry import ClientRecord
 Handler = Callable[[Hub, ClientRecord, tuple[str, ...]], None]
 
 MAX_TARGETS = 4  # advertised as TARGMAX in ISUPPORT
+AWAYLEN = 390  # advertised in ISUPPORT
 
 
 def handle_join(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
@@ -47,7 +48,9 @@ def _handle_message(kind: str, hub: Hub, client: ClientRecord, params: tuple[str
         if not quiet:
             hub.send_numeric(client, N.ERR_NORECIPIENT, f"No recipient given ({kind})")
         return
-    if len(params) < 2 or params[1] == "":
+    if kind == "TAGMSG":
+        params = (params[0], "")
+    elif len(params) < 2 or params[1] == "":
         if not quiet:
             hub.send_numeric(client, N.ERR_NOTEXTTOSEND, "No text to send")
         return
@@ -61,7 +64,7 @@ def _handle_message(kind: str, hub: Hub, client: ClientRecord, params: tuple[str
                              f"Too many recipients (at most {MAX_TARGETS})")
         return
     for target in targets.values():
-        hub.message(client, kind, target, params[1])
+        hub.message(client, kind, target, params[1], hub.command_tags)
 
 
 def handle_privmsg(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
@@ -70,6 +73,11 @@ def handle_privmsg(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> N
 
 def handle_notice(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
     _handle_message("NOTICE", hub, client, params)
+
+
+def handle_tagmsg(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    """IRCv3 TAGMSG: a message that is only tags (reactions, typing notifications)."""
+    _handle_message("TAGMSG", hub, client, params)
 
 
 def handle_topic(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
@@ -173,8 +181,12 @@ def _channel_mode(hub: Hub, client: ClientRecord, name: str, changes: tuple[str,
         hub.reply(client, hub.numeric(client, N.RPL_CHANNELMODEIS, channel.name, "+n"),
                   hub.numeric(client, N.RPL_CREATIONTIME, channel.name, str(channel.created_s)))
         return
-    if changes[0].lstrip("+") in ("b", "e", "I"):  # list queries: we keep no such lists
+    mode = changes[0].lstrip("+")
+    if mode == "b":  # the ban list query (CHANMODES=b,,,n): chatd keeps no bans yet
         hub.send_numeric(client, N.RPL_ENDOFBANLIST, channel.name, "End of channel ban list")
+        return
+    if mode[:1] not in ("", "-") and mode[0] not in "bnov":  # CHANMODES and PREFIX modes
+        hub.send_numeric(client, N.ERR_UNKNOWNMODE, mode[0], "is unknown mode char to me")
         return
     # chatd has no channel operators yet, so nobody may change channel modes.
     hub.send_numeric(client, N.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
@@ -209,7 +221,7 @@ def _user_mode(hub: Hub, client: ClientRecord, nick: str, changes: tuple[str, ..
 
 def handle_away(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
     if params and params[0]:
-        client.away = params[0]
+        client.away = truncate_utf8(params[0], AWAYLEN)
         hub.send_numeric(client, N.RPL_NOWAWAY, "You have been marked as being away")
     else:
         client.away = None
@@ -261,6 +273,7 @@ GLOBAL_COMMANDS: dict[str, tuple[Handler, int]] = {
     "PART": (handle_part, 1),
     "PRIVMSG": (handle_privmsg, 0),  # 411/412 are answered by the handler
     "NOTICE": (handle_notice, 0),
+    "TAGMSG": (handle_tagmsg, 0),
     "TOPIC": (handle_topic, 1),
     "NAMES": (handle_names, 0),
     "WHO": (handle_who, 0),

@@ -17,7 +17,8 @@ from chatd.config import Config
 from chatd.irc import numerics as N
 from chatd.irc.casemap import casefold
 from chatd.irc.message import Message, as_middle_param
-from chatd.irc.validate import is_valid_channel
+from chatd.irc.framing import MAX_BODY_BYTES
+from chatd.irc.validate import is_channel_name, is_valid_channel
 from chatd.registry import ChannelRecord, ClientRecord, Registry
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class Emit:
     origin: int
     workers: tuple[int, ...]
     extra: str = ""
+    tags: str = ""  # client-only tags sent with a PRIVMSG/NOTICE/TAGMSG
 
 
 @dataclass(slots=True)
@@ -68,7 +70,21 @@ class Welcome:
     conn_id: int
 
 
-Effect = Reply | Emit | NickGranted | Synced | Welcome
+@dataclass(slots=True)
+class LabelStart:
+    """What follows for this client answers its labeled command, up to LabelEnd."""
+    worker: int
+    conn_id: int
+    label: str
+
+
+@dataclass(slots=True)
+class LabelEnd:
+    worker: int
+    conn_id: int
+
+
+Effect = Reply | Emit | NickGranted | Synced | Welcome | LabelStart | LabelEnd
 
 
 class Hub:
@@ -79,6 +95,7 @@ class Hub:
         self.registry = Registry()
         self.effects: list[Effect] = []
         self.now_ms = 0  # wall-clock milliseconds, set by the master before each batch of frames
+        self.command_tags = ""  # client-only tags of the command being handled (message-tags)
 
     @property
     def now_s(self) -> int:
@@ -121,6 +138,12 @@ class Hub:
         self.registry.set_nick(client, nick)
         self.effects.append(Emit("NICK", old_source, nick, "", convs, convs,
                                  (client.conn_id,), client.conn_id, tuple(workers)))
+
+    def label_start(self, client: ClientRecord, label: str) -> None:
+        self.effects.append(LabelStart(client.worker, client.conn_id, label))
+
+    def label_end(self, client: ClientRecord) -> None:
+        self.effects.append(LabelEnd(client.worker, client.conn_id))
 
     def sync(self, client: ClientRecord) -> None:
         self.effects.append(Synced(client.worker, client.conn_id))
@@ -177,19 +200,26 @@ class Hub:
         # An empty last parameter formats as " :", so the names joined below are the trailing
         # parameter (353 <client> <symbol> <channel> :<nick>{ <nick>}).
         head = self.numeric(client, N.RPL_NAMREPLY, "=", channel.name, "")
-        budget = 510 - len(head.encode())
+        budget = MAX_BODY_BYTES - 2 - len(head.encode())  # 2: CRLF
+        full = "userhost-in-names" in client.caps  # IRCv3: nick!user@host in NAMES
         lines, batch, used = [], [], 0
         for member in channel.members.values():
-            size = len(member.nick) + 1
+            name = member.source if full else (member.nick or "")
+            size = len(name.encode()) + 1
             if batch and used + size > budget:
                 lines.append(head + " ".join(batch))
                 batch, used = [], 0
-            batch.append(member.nick)
+            batch.append(name)
             used += size
         if batch:
             lines.append(head + " ".join(batch))
         lines.append(self.numeric(client, N.RPL_ENDOFNAMES, channel.name, "End of /NAMES list"))
         return lines
+
+    @staticmethod
+    def _relayed_too_long(client: ClientRecord, kind: str, target: str, text: str) -> bool:
+        line = f":{client.source} {kind} {target} :{text}"
+        return len(line.encode("utf-8")) + 2 > MAX_BODY_BYTES
 
     def set_topic(self, client: ClientRecord, channel: ChannelRecord, text: str,
                   ts_ms: int) -> None:
@@ -197,11 +227,20 @@ class Hub:
         self.effects.append(Emit("TOPIC", client.source, channel.name, text, (channel.folded,),
                                  (channel.folded,), (), client.conn_id, channel.workers()))
 
-    def message(self, client: ClientRecord, kind: str, target: str, text: str) -> None:
-        """PRIVMSG or NOTICE to one target. Per RFC 2812 3.3.2, no error goes back for a
-        NOTICE."""
+    def message(self, client: ClientRecord, kind: str, target: str, text: str,
+                tags: str = "") -> None:
+        """PRIVMSG, NOTICE or TAGMSG to one target. Per RFC 2812 3.3.2, no error goes back
+        for a NOTICE."""
         quiet = kind == "NOTICE"
-        if target[:1] == "#":
+        if self._relayed_too_long(client, kind, target, text):
+            # RFC 1459: a line is at most 512 bytes. Relaying this one with the sender's
+            # prefix would break that, and cutting it would lose text silently: refuse it.
+            if not quiet:
+                self.send_numeric(client, N.ERR_INPUTTOOLONG,
+                                  "Message too long once relayed with your nick!user@host; "
+                                  "split it")
+            return
+        if is_channel_name(target):
             channel = self.registry.channel(target)
             if channel is None:
                 if not quiet:
@@ -213,15 +252,18 @@ class Hub:
                                       "Cannot send to channel (you are not in it)")
                 return
             self.effects.append(Emit(kind, client.source, channel.name, text, (channel.folded,),
-                                     (channel.folded,), (), client.conn_id, channel.workers()))
+                                     (channel.folded,), (), client.conn_id, channel.workers(),
+                                     tags=tags))
             return
         other = self.registry.find_nick(target)
         if other is None or not other.registered:
             if not quiet:
                 self.send_numeric(client, N.ERR_NOSUCHNICK, target, "No such nick/channel")
             return
-        conv = events.private_timeline(client.nick or "", other.nick or "")
-        self.effects.append(Emit(kind, client.source, other.nick or "", text, (conv,), (),
-                                 (other.conn_id,), client.conn_id, (other.worker,)))
+        convs = events.private_timelines(client.nick or "", other.nick or "")
+        # The sender's worker gets it too: it echoes the message (echo-message) once stored.
+        workers = tuple({other.worker, client.worker})
+        self.effects.append(Emit(kind, client.source, other.nick or "", text, convs, (),
+                                 (other.conn_id,), client.conn_id, workers, tags=tags))
         if other.away is not None and not quiet:
             self.send_numeric(client, N.RPL_AWAY, other.nick or "", other.away)

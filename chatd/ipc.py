@@ -22,12 +22,16 @@ CLOSE_CONN = 5      # (op, conn_id, reason) close this client with ERROR
 SHUTDOWN = 6        # (op,) tell clients, flush, exit
 SYNCED = 7          # (op, conn_id) answer to SYNC: everything before it for this client is out
 WELCOME = 8         # (op, conn_id) registration accepted: send the welcome burst
+LABEL_START = 9     # (op, conn_id, label) what follows for conn_id answers a labeled command
+LABEL_END = 10      # (op, conn_id) ... up to here (labeled-response, see labels.py)
 # worker -> master
-COMMAND = 20        # (op, conn_id, command, params) a command that needs global state
+COMMAND = 20        # (op, conn_id, command, params, label, client_tags) a command that needs
+                    # global state; label is None or the client's label, client_tags "+a=b"
 CONN_CLOSED = 21    # (op, conn_id, reason) the client is gone (QUIT, EOF, error, timeout)
 REGISTERED = 22     # (op, conn_id, user, realname, host) registration completed
-CLAIM_NICK = 23     # (op, conn_id, nick) reserve/change nick
+CLAIM_NICK = 23     # (op, conn_id, nick, label) reserve/change nick
 SYNC = 24           # (op, conn_id) a barrier: answered with SYNCED in order (see session.py)
+CAPS = 25           # (op, conn_id, caps) the capabilities the master needs to know changed
 # writer <-> master
 STORE = 40          # (op, [event row, ...]) master -> writer; rows already carry id and time
 READY = 41          # (op, last_id, last_ts_ms) writer -> master after opening the database

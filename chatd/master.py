@@ -34,6 +34,11 @@ ACCEPTS_PER_WAKEUP = 64
 WRITER_READY_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 MAX_RESTARTS_PER_MINUTE = 10
+RESTART_WINDOW_S = 60.0
+# A writer that acknowledges nothing for this long is hung: it is killed and replaced (the
+# master re-sends what it had not committed). Until then clients wait rather than lose data.
+WRITER_STALL_S = 30.0
+LISTEN_BACKLOG = 1024
 
 
 @dataclass
@@ -65,6 +70,9 @@ class Master:
         self.exit_code = EXIT_OK
         self.restarts: list[float] = []
         self._signals: list[int] = []
+        self._writer_waiting_since: float | None = None  # oldest unacknowledged STORE
+        self._stop_deadline = 0.0
+        self._writer_told = False
         self._wake_r, self._wake_w = socket.socketpair()
         self.info = build_server_info(config, _read_motd(config), time.time())
 
@@ -142,6 +150,7 @@ class Master:
             self._handle_signals()
             if self.stopping and self._stop_progress():
                 return self.exit_code
+            self._watch_writer()
             self._send_rows()
             self._flush_channels()
 
@@ -196,11 +205,14 @@ class Master:
             if frame[0] == ipc.COMMITTED:
                 assert self.sequencer is not None
                 self._dispatch(self.sequencer.committed(frame[1]))
+                self._writer_waiting_since = (
+                    time.monotonic() if self.sequencer.uncommitted_count else None)
             elif frame[0] == ipc.READY:
                 _, last_id, last_ts, topics = frame
                 self._on_writer_ready(last_id, last_ts, topics)
 
     def _on_writer_ready(self, last_id: int, last_ts: int, topics: list) -> None:
+        self._writer_waiting_since = None
         if self.sequencer is None:
             self.sequencer = Sequencer(last_id, last_ts)
             for name, text, setter, ts in topics:
@@ -210,6 +222,7 @@ class Master:
         log.info("writer back at id %d; storing %d pending events again", last_id, len(rows))
         if rows:
             self._send(self.writer, (ipc.STORE, rows))
+            self._writer_waiting_since = time.monotonic()
         self._dispatch(ready)
 
     def _on_worker_frames(self, worker: Child, frames: list[tuple]) -> None:
@@ -224,11 +237,18 @@ class Master:
             try:
                 if op == ipc.COMMAND:
                     if client.registered:
-                        GLOBAL_COMMANDS[frame[2]][0](hub, client, tuple(frame[3]))
+                        self._run_command(client, frame)
                 elif op == ipc.SYNC:
                     hub.sync(client)
                 elif op == ipc.CLAIM_NICK:
+                    label = frame[3]
+                    if label:
+                        hub.label_start(client, label)
                     hub.claim_nick(client, frame[2])
+                    if label:
+                        hub.label_end(client)
+                elif op == ipc.CAPS:
+                    client.caps = frozenset(frame[2])
                 elif op == ipc.REGISTERED:
                     hub.registered(client, frame[2], frame[3])
                 elif op == ipc.CONN_CLOSED:
@@ -239,6 +259,19 @@ class Master:
                 self._send(worker, (ipc.CLOSE_CONN, conn_id, "Internal server error"))
         assert self.sequencer is not None
         self._dispatch(self.sequencer.add(hub.take_effects(), hub.now_ms))
+
+    def _run_command(self, client, frame: tuple) -> None:
+        _, _, command, params, label, client_tags = frame
+        hub = self.hub
+        if label:
+            hub.label_start(client, label)
+        hub.command_tags = client_tags
+        try:
+            GLOBAL_COMMANDS[command][0](hub, client, tuple(params))
+        finally:
+            hub.command_tags = ""
+            if label:
+                hub.label_end(client)
 
     def _dispatch(self, outgoing: Outgoing) -> None:
         for index, frame in outgoing:
@@ -265,6 +298,8 @@ class Master:
             rows = self.sequencer.take_rows()
             if rows:
                 self._send(self.writer, (ipc.STORE, rows))
+                if self._writer_waiting_since is None:
+                    self._writer_waiting_since = time.monotonic()
 
     def _flush_channels(self) -> None:
         for child in [self.writer, *self.workers]:
@@ -309,6 +344,16 @@ class Master:
             log.error("%s %d (pid %d) %s", child.role, child.index, pid, text)
             self._replace(child, code)
 
+    def _watch_writer(self) -> None:
+        since = self._writer_waiting_since
+        writer = self.writer
+        if since is None or writer is None or not writer.alive:
+            return
+        if time.monotonic() - since > WRITER_STALL_S:
+            log.error("writer acknowledged nothing for %.0f s; killing it", WRITER_STALL_S)
+            self._kill(writer, signal.SIGKILL)
+            self._writer_waiting_since = None
+
     def _forget_channel(self, child: Child) -> None:
         try:
             self.selector.unregister(child.channel)
@@ -324,7 +369,7 @@ class Master:
 
     def _replace(self, child: Child, code: int) -> None:
         now = time.monotonic()
-        self.restarts = [t for t in self.restarts if now - t < 60] + [now]
+        self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW_S] + [now]
         if code == EXIT_BOOT_FAILED or len(self.restarts) > MAX_RESTARTS_PER_MINUTE:
             log.critical("%s %d cannot run; stopping chatd", child.role, child.index)
             self.exit_code = EXIT_RUNTIME
@@ -418,7 +463,7 @@ def bind(config: Config) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(addr)
-        sock.listen(1024)
+        sock.listen(LISTEN_BACKLOG)
     except OSError as exc:
         sock.close()
         raise StartupError(f"cannot listen on {host}:{config.listen_port}: {exc.strerror}") from None

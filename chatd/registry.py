@@ -23,6 +23,7 @@ class ClientRecord:
     registered: bool = False
     away: str | None = None
     invisible: bool = False
+    caps: frozenset = frozenset()  # the capabilities the master needs (capabilities.MASTER_CAPS)
     channels: dict[str, "ChannelRecord"] = field(default_factory=dict)  # folded -> channel
 
     @property

@@ -11,7 +11,7 @@ from __future__ import annotations
 import collections
 
 from chatd import ipc
-from chatd.hub import Effect, Emit, NickGranted, Reply, Synced, Welcome
+from chatd.hub import Effect, Emit, LabelEnd, LabelStart, NickGranted, Reply, Synced, Welcome
 
 Outgoing = list[tuple[int, bytes]]  # (worker index, encoded frame)
 
@@ -28,6 +28,11 @@ class Sequencer:
     @property
     def held_count(self) -> int:
         return len(self._held)
+
+    @property
+    def uncommitted_count(self) -> int:
+        """Rows handed to the writer and not yet acknowledged."""
+        return len(self._uncommitted)
 
     def add(self, effects: list[Effect], now_ms: int) -> Outgoing:
         """Sequence effects; return the frames that may go out at once."""
@@ -50,14 +55,20 @@ class Sequencer:
             return 0, [(effect.worker, ipc.encode((ipc.SYNCED, effect.conn_id)))]
         if isinstance(effect, Welcome):
             return 0, [(effect.worker, ipc.encode((ipc.WELCOME, effect.conn_id)))]
+        if isinstance(effect, LabelStart):
+            frame = (ipc.LABEL_START, effect.conn_id, effect.label)
+            return 0, [(effect.worker, ipc.encode(frame))]
+        if isinstance(effect, LabelEnd):
+            return 0, [(effect.worker, ipc.encode((ipc.LABEL_END, effect.conn_id)))]
         return self._sequence_event(effect, now_ms)
 
     def _sequence_event(self, e: Emit, now_ms: int) -> tuple[int, Outgoing]:
         event_id = self.next_id
         self.next_id += 1
         ts = self.last_ts_ms = max(now_ms, self.last_ts_ms)
-        self._unstored.append((event_id, ts, e.kind, e.source, e.target, e.text, e.convs))
-        frame = ipc.encode((ipc.EVENT, event_id, ts, e.kind, e.source, e.target, e.text,
+        self._unstored.append((event_id, ts, e.kind, e.source, e.target, e.text, e.tags,
+                               e.convs))
+        frame = ipc.encode((ipc.EVENT, event_id, ts, e.kind, e.source, e.target, e.text, e.tags,
                             e.origin, e.channels, e.to_conns, e.extra))
         return event_id, [(worker, frame) for worker in e.workers]
 

@@ -10,6 +10,10 @@ SYNC and puts a SYNC_POINT in `out`: the worker holds everything after that poin
 master's SYNCED comes back, which the master sends only after its replies to the earlier
 commands. Before registration, input itself waits for the master (a nick claim, the
 registration) in the same way, so a client may send NICK, USER and JOIN in one go.
+
+Labels (IRCv3 labeled-response). A labeled command answered here has its reply collected and
+labeled at once (labels.py). A labeled command forwarded to the master carries its label; the
+master brackets its answer with LABEL_START/LABEL_END and the worker labels what is between.
 """
 
 from __future__ import annotations
@@ -17,15 +21,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from chatd import ipc
+from chatd import events, ipc, labels
+from chatd.chathistory import MAX_LIMIT as CHATHISTORY_MAX
 from chatd.commands import VERSION, dispatch
 from chatd.config import Config
-from chatd.global_commands import MAX_TARGETS
+from chatd.global_commands import AWAYLEN, MAX_TARGETS
 from chatd.irc.casemap import CASEMAPPING
 from chatd.irc.validate import CHANNELLEN, CHANTYPES, NICKLEN, TOPICLEN
 from chatd.irc import numerics as N
 from chatd.irc.framing import LineTooLong, decode_line, encode_line
-from chatd.irc.message import Message, ProtocolError, as_middle_param, parse
+from chatd.irc.message import Message, ProtocolError, as_middle_param, format_tags, parse
 
 
 
@@ -45,7 +50,8 @@ def build_server_info(config: Config, motd_text: str | None, started_at_s: float
         f"CHANNELLEN={CHANNELLEN}", f"TOPICLEN={TOPICLEN}", "PREFIX=(ov)@+",
         f"NETWORK={config.network}", "CHANMODES=b,,,n",
         f"CHANLIMIT={CHANTYPES}:{config.channels_per_client}",
-        f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS}", "AWAYLEN=390",
+        f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},TAGMSG:{MAX_TARGETS}",
+        f"AWAYLEN={AWAYLEN}", f"CHATHISTORY={CHATHISTORY_MAX}", "MSGREFTYPES=msgid,timestamp",
     )
     motd = tuple(motd_text.splitlines()) if motd_text is not None else None
     created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started_at_s))
@@ -53,14 +59,19 @@ def build_server_info(config: Config, motd_text: str | None, started_at_s: float
 
 
 SYNC_POINT = b""  # marker in Session.out: hold what follows until the master's SYNCED
+MAX_CLIENT_TAG_BYTES = 4094  # IRCv3 message-tags: a client's tag data, beyond: 417
+# Commands whose client-only tags are relayed (and stored) with them.
+TAGGED_COMMANDS = ("PRIVMSG", "NOTICE", "TAGMSG")
 MAX_HELD_LINES = 256  # lines a client may send before its welcome (a bouncer may send many JOINs)
 
 
 class Session:
     """The state machine of one client connection."""
 
-    def __init__(self, conn_id: int, host: str, info: ServerInfo, now: float):
+    def __init__(self, conn_id: int, host: str, info: ServerInfo, now: float,
+                 history=None):
         self.conn_id = conn_id
+        self.history = history  # a history.HistoryReader (or a fake), for CHATHISTORY
         self.host = host
         self.info = info
         self.nick: str | None = None  # granted by the master
@@ -68,7 +79,16 @@ class Session:
         self.realname = ""
         self.registered = False
         self.caps: set[str] = set()
+        self.cap_version = 0
         self.cap_negotiating = False
+        self.channels: set[str] = set()  # folded names, as committed events say (worker)
+        self._batches = 0
+        self._label: str | None = None  # label of the command being handled
+        self._label_forwarded = False
+        self._capture: list[bytes] | None = None
+        # A CHATHISTORY read must see what this client sent before it, so it waits until the
+        # master has answered (committed) everything forwarded so far.
+        self._reading_history = False
         self.password: str | None = None
         self.connected_at = now
         self.last_recv = now
@@ -90,16 +110,57 @@ class Session:
     def wants_server_time(self) -> bool:
         return "server-time" in self.caps
 
+    @property
+    def tag_variant(self) -> int:
+        """Which tags this client gets on events (events.WANTS_*)."""
+        return ((events.WANTS_TIME if "server-time" in self.caps else 0)
+                | (events.WANTS_TAGS if "message-tags" in self.caps else 0))
+
+    def next_batch_ref(self) -> str:
+        self._batches += 1
+        return f"b{self._batches}"
+
+    def batch(self, lines: list[bytes], batch_type: str) -> list[bytes]:
+        """Wrap lines in a batch if the client negotiated `batch`."""
+        if "batch" not in self.caps:
+            return lines
+        return labels.wrap_batch(lines, self.next_batch_ref(), self.server_name, batch_type)
+
+    def label_response(self, lines: list[bytes], label: str) -> list[bytes]:
+        ref = self.next_batch_ref() if "batch" in self.caps else None
+        return labels.label_response(lines, label, self.server_name, ref)
+
     # effects
     def send(self, line: str) -> None:
+        self.send_lines([encode_line(line)])
+
+    def send_lines(self, lines: list[bytes]) -> None:
+        """Queue encoded lines for the client, behind the master's pending answers."""
+        if not lines:  # nothing to order: no SYNC (a labeled forwarded command sends none)
+            return
+        if self._capture is not None:
+            self._capture.extend(lines)
+            return
         if self.forwarded_since_sync:
             self.request_sync()
-        self.out.append(encode_line(line))
+        self.out.extend(lines)
 
     def forward(self, frame: tuple) -> None:
         """Send a frame to the master whose answers the client must see before ours."""
         self.to_master.append(frame)
         self.forwarded_since_sync = True
+
+    def forward_command(self, msg: Message) -> None:
+        client_tags = ""
+        if msg.command in TAGGED_COMMANDS and "message-tags" in self.caps:
+            client_tags = format_tags({k: v for k, v in msg.tags.items() if k.startswith("+")})
+        self._label_forwarded = self._label is not None
+        self.forward((ipc.COMMAND, self.conn_id, msg.command, msg.params, self._label,
+                      client_tags))
+
+    def forward_nick(self, nick: str) -> None:
+        self._label_forwarded = self._label is not None
+        self.forward((ipc.CLAIM_NICK, self.conn_id, nick, self._label))
 
     def request_sync(self) -> None:
         self.to_master.append((ipc.SYNC, self.conn_id))
@@ -110,11 +171,22 @@ class Session:
     def on_synced(self, now: float) -> None:
         """The master answered a SYNC: continue with input held while we waited."""
         self.syncs_outstanding -= 1
+        if self.syncs_outstanding == 0:
+            self._reading_history = False
+        self._run_held_lines()
+
+    def _run_held_lines(self) -> None:
         while self.held_lines and not self._must_hold_input() and self.close_reason is None:
+            raw = self.held_lines[0]
+            if _is_history_read(raw) and (self.forwarded_since_sync or self.syncs_outstanding):
+                if self.forwarded_since_sync:
+                    self.request_sync()
+                self._reading_history = True
+                return
             self._handle_line(self.held_lines.pop(0))
 
     def _must_hold_input(self) -> bool:
-        return not self.registered and self.syncs_outstanding > 0
+        return self.syncs_outstanding > 0 and (not self.registered or self._reading_history)
 
     def send_numeric(self, code: str, *params: str) -> None:
         middle = tuple(as_middle_param(p) for p in params[:-1])
@@ -133,16 +205,14 @@ class Session:
         """Handle one line from the client."""
         self.last_recv = now
         self.ping_sent_at = None
-        if self._must_hold_input() or self.held_lines:
-            if len(self.held_lines) >= MAX_HELD_LINES:
-                self.close("Too many lines before registration")
-            else:
-                self.held_lines.append(raw)
+        if self.held_lines and len(self.held_lines) >= MAX_HELD_LINES:
+            self.close("Too many lines while waiting for the server")
             return
-        self._handle_line(raw)
+        self.held_lines.append(raw)
+        self._run_held_lines()
 
     def _handle_line(self, raw: bytes | LineTooLong) -> None:
-        if isinstance(raw, LineTooLong):
+        if isinstance(raw, LineTooLong) or _client_tag_bytes(raw) > MAX_CLIENT_TAG_BYTES:
             self.send_numeric(N.ERR_INPUTTOOLONG, "Input line was too long")
             return
         try:
@@ -150,7 +220,20 @@ class Session:
         except ProtocolError as exc:
             self.send_numeric(N.ERR_UNKNOWNERROR, "*", f"Could not parse your line: {exc}")
             return
-        dispatch(self, msg)
+        label = msg.tags.get("label") if "labeled-response" in self.caps else None
+        if not label:
+            dispatch(self, msg)
+            return
+        self._label, self._label_forwarded, self._capture = label, False, []
+        try:
+            dispatch(self, msg)
+        finally:
+            captured, forwarded = self._capture, self._label_forwarded
+            self._label, self._label_forwarded, self._capture = None, False, None
+        if forwarded:  # the master labels the answer (LABEL_START/LABEL_END)
+            self.send_lines(captured)
+        else:
+            self.send_lines(self.label_response(captured, label))
 
     def on_nick_granted(self, nick: str) -> None:
         old = self.nick
@@ -220,3 +303,23 @@ class Session:
         for line in motd:
             self.send_numeric(N.RPL_MOTD, f"- {line}")
         self.send_numeric(N.RPL_ENDOFMOTD, "End of /MOTD command.")
+
+
+def _client_tag_bytes(raw: bytes) -> int:
+    """Length of the tag data a client sent (between '@' and the first space)."""
+    if not raw.startswith(b"@"):
+        return 0
+    space = raw.find(b" ")
+    return (space if space >= 0 else len(raw)) - 1
+
+
+def _is_history_read(raw: bytes | LineTooLong) -> bool:
+    """Whether a raw line is a CHATHISTORY command (checked before parsing, cheaply)."""
+    if isinstance(raw, LineTooLong):
+        return False
+    if raw.startswith(b"@"):
+        raw = raw[raw.find(b" ") + 1:]
+    raw = raw.lstrip(b" ")
+    if raw.startswith(b":"):  # a source prefix, which a client may send (and we ignore)
+        raw = raw[raw.find(b" ") + 1:].lstrip(b" ")
+    return raw[:12].upper() == b"CHATHISTORY "

@@ -36,7 +36,8 @@ SHUTDOWN_FLUSH_S = 2.0
 class Connection:
     """A client socket with its line reader, output buffer and protocol session."""
 
-    __slots__ = ("sock", "session", "reader", "outbuf", "want_write", "closed", "held")
+    __slots__ = ("sock", "session", "reader", "outbuf", "want_write", "closed", "held",
+                 "capture", "capture_label")
 
     def __init__(self, sock: socket.socket, session: Session):
         self.sock = sock
@@ -48,6 +49,9 @@ class Connection:
         # Replies of the session's own, held until the master's SYNCED says that the master's
         # replies to earlier commands are out (one segment per outstanding SYNC).
         self.held: collections.deque[bytearray] = collections.deque()
+        # The answer to a labeled command, collected between LABEL_START and LABEL_END.
+        self.capture: list[bytes] | None = None
+        self.capture_label = ""
 
 
 class Worker:
@@ -66,7 +70,7 @@ class Worker:
         self.dirty: set[Connection] = set()
         self.channel_wants_write = False  # whether the selector watches it for EVENT_WRITE
         self.stopping = False
-        self._history: sqlite3.Connection | None = None
+        self.history = history.HistoryReader(self.config.history_path)
 
     # main loop
     def run(self) -> int:
@@ -128,6 +132,10 @@ class Worker:
                 self.on_new_conn(frame[1], frame[2], self.channel.take_fd())
             elif op == ipc.SYNCED:
                 self.on_synced(frame[1])
+            elif op == ipc.LABEL_START:
+                self.on_label_start(frame[1], frame[2])
+            elif op == ipc.LABEL_END:
+                self.on_label_end(frame[1])
             elif op == ipc.NICK_OK:
                 conn = self.conns.get(frame[1])
                 if conn is not None:
@@ -152,7 +160,8 @@ class Worker:
         sock.setblocking(False)
         if sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        conn = Connection(sock, Session(conn_id, host, self.info, time.monotonic()))
+        session = Session(conn_id, host, self.info, time.monotonic(), self.history)
+        conn = Connection(sock, session)
         self.conns[conn_id] = conn
         self.selector.register(sock, selectors.EVENT_READ, conn)
         log.debug("connection %d from %s", conn_id, host)
@@ -160,24 +169,62 @@ class Worker:
     def on_reply(self, conn_id: int, payload: bytes) -> None:
         conn = self.conns.get(conn_id)
         if conn is not None:
-            self.queue(conn, payload)
+            self.respond(conn, payload)
+
+    def on_label_start(self, conn_id: int, label: str) -> None:
+        conn = self.conns.get(conn_id)
+        if conn is not None:
+            conn.capture, conn.capture_label = [], label
+
+    def on_label_end(self, conn_id: int) -> None:
+        conn = self.conns.get(conn_id)
+        if conn is None or conn.capture is None:
+            return
+        lines, label = conn.capture, conn.capture_label
+        conn.capture = None
+        self.queue(conn, b"".join(conn.session.label_response(_split_lines(lines), label)))
+
+    def respond(self, conn: Connection, data: bytes) -> None:
+        """Output that answers the client's own command: collected while a labeled command
+        is being answered (LABEL_START..LABEL_END), else sent."""
+        if conn.capture is not None:
+            conn.capture.append(data)
+        else:
+            self.queue(conn, data)
 
     def on_event(self, frame: tuple) -> None:
         """Deliver one committed event to its local recipients and apply its membership
-        change. The line is formatted once, plus once with tags for server-time clients."""
-        (_, event_id, ts_ms, kind, source, target, text, origin, channels, to_conns,
+        change. The line is formatted once per tag variant that some recipient needs."""
+        (_, event_id, ts_ms, kind, source, target, text, tags, origin, channels, to_conns,
          extra) = frame
-        plain = encode_line(events.format_event(kind, source, target, text))
-        tagged = events.tag_prefix(event_id, ts_ms).encode() + plain
+        row = (event_id, ts_ms, kind, source, target, text, tags)
+        variants: list[bytes | None] = [None] * events.VARIANTS
+
+        def line_for(variant: int) -> bytes:
+            line = variants[variant]
+            if line is None:
+                line = variants[variant] = encode_line(events.event_line(row, variant))
+            return line
+
         origin_conn = self.conns.get(origin)
         if kind == "JOIN" and origin_conn is not None:
             self.members.setdefault(channels[0], {})[origin] = origin_conn
-        # A channel message is not sent back to its sender; a private one to oneself is.
-        skip_origin = kind in events.MESSAGE_KINDS and bool(channels)
+            origin_conn.session.channels.add(channels[0])
+        sent_by_origin = kind in events.SENT_KINDS
+        only_tag_clients = kind == "TAGMSG"  # never to clients without message-tags
         for conn in self._recipients(channels, to_conns):
-            if skip_origin and conn is origin_conn:
+            variant = conn.session.tag_variant
+            if only_tag_clients and not variant & events.WANTS_TAGS:
                 continue
-            self.queue(conn, tagged if conn.session.wants_server_time else plain)
+            if conn is origin_conn:
+                if sent_by_origin and channels:
+                    continue  # a channel message is not sent back, except as an echo below
+                if not sent_by_origin:
+                    self.respond(conn, line_for(variant))  # its own JOIN, PART, NICK, TOPIC
+                    continue
+            self.queue(conn, line_for(variant))
+        if origin_conn is not None:
+            self._after_own_event(origin_conn, kind, channels, target, row, extra, line_for)
         if kind == "PART" or kind == "QUIT":
             for folded in channels:
                 local = self.members.get(folded)
@@ -185,12 +232,24 @@ class Worker:
                     local.pop(origin, None)
                     if not local:
                         del self.members[folded]
-        elif kind == "NICK" and origin_conn is not None:
-            origin_conn.session.on_nick_changed(target)
-        elif kind == "JOIN" and origin_conn is not None:
+            if origin_conn is not None:
+                origin_conn.session.channels.difference_update(channels)
+
+    def _after_own_event(self, conn: Connection, kind: str, channels: tuple[str, ...],
+                         target: str, row: tuple, extra: str, line_for) -> None:
+        session = conn.session
+        if kind in events.SENT_KINDS:
+            variant = session.tag_variant
+            if "echo-message" in session.caps and (kind != "TAGMSG" or variant & events.WANTS_TAGS):
+                # The echo is sent only now that the message is committed: it means "stored".
+                self.respond(conn, line_for(variant))
+        elif kind == "NICK":
+            session.on_nick_changed(target)
+        elif kind == "JOIN":
             if extra:
-                self.queue(origin_conn, extra.encode() + b"\r\n")
-            self.replay(origin_conn, channels[0], event_id)
+                self.respond(conn, extra.encode() + b"\r\n")
+            if "draft/chathistory" not in session.caps:  # such clients ask for history
+                self.replay(conn, channels[0], target, row[events.ID])
 
     def _recipients(self, channels: tuple[str, ...], to_conns: tuple[int, ...]):
         if len(channels) == 1 and not to_conns:
@@ -204,31 +263,28 @@ class Worker:
                 found[conn_id] = conn
         return list(found.values())
 
-    def replay(self, conn: Connection, folded: str, before_id: int) -> None:
-        """Send the channel's last messages from history after a JOIN (see docs/history.md)."""
+    def replay(self, conn: Connection, folded: str, channel: str, before_id: int) -> None:
+        """Send the channel's last messages from history after a JOIN (docs/history.md)."""
         limit = self.config.history_replay
         if limit <= 0:
             return
         try:
-            rows = history.replay(self.history_db(), folded, before_id, limit)
+            rows = history.replay(self.history, folded, before_id, limit)
         except sqlite3.Error as exc:
             log.error("history replay for %s failed: %s", folded, exc)
             return
-        server_time = conn.session.wants_server_time
-        parts = []
-        for event_id, ts_ms, kind, source, target, text in rows:
-            if server_time:
-                line = events.tag_prefix(event_id, ts_ms) + events.format_event(kind, source, target, text)
-            else:
-                line = events.format_event(kind, source, target, events.replay_text(kind, text, ts_ms))
-            parts.append(encode_line(line))
-        if parts:
-            self.queue(conn, b"".join(parts))
-
-    def history_db(self) -> sqlite3.Connection:
-        if self._history is None:
-            self._history = history.open_for_reading(self.config.history_path)
-        return self._history
+        if not rows:
+            return
+        session = conn.session
+        variant = session.tag_variant
+        lines = []
+        for row in rows:
+            if variant & events.WANTS_TIME:
+                line = events.event_line(row, variant)
+            else:  # no server-time: the original time goes in front of the text
+                line = events.stamped_replay_line(row, variant)
+            lines.append(encode_line(line))
+        self.respond(conn, b"".join(session.batch(lines, f"chathistory {channel}")))
 
     # clients
     def on_client_readable(self, conn: Connection) -> None:
@@ -264,7 +320,11 @@ class Worker:
             segment = conn.held.popleft()
             if segment:
                 self.queue(conn, bytes(segment))
-        conn.session.on_synced(time.monotonic())
+        try:  # runs the client's held lines: guarded as in on_client_readable
+            conn.session.on_synced(time.monotonic())
+        except Exception:  # a bug with one client's line must not take the worker down
+            log.exception("error handling a line from connection %d", conn_id)
+            conn.session.close("Internal server error")
         self.apply_session_effects(conn)
 
     def apply_session_effects(self, conn: Connection, caused_by_master: bool = False) -> None:
@@ -351,18 +411,36 @@ class Worker:
     def shutdown_clients(self) -> None:
         """Tell every client the server is going away and flush, within a deadline."""
         notice = encode_line("ERROR :Server shutting down")
+        writable = selectors.DefaultSelector()  # only write interest: no spinning on reads
         for conn in self.conns.values():
+            for segment in conn.held:
+                conn.outbuf += segment
+            conn.held.clear()
             conn.outbuf += notice
+            writable.register(conn.sock, selectors.EVENT_WRITE, conn)
         deadline = time.monotonic() + SHUTDOWN_FLUSH_S
-        pending = [c for c in self.conns.values() if not c.closed]
+        pending = len(self.conns)
         while pending and time.monotonic() < deadline:
-            for conn in pending:
-                self.flush_conn(conn)
-            pending = [c for c in pending if c.outbuf and not c.closed]
-            if pending:
-                self.selector.select(timeout=0.05)
+            for key, _mask in writable.select(max(0.0, deadline - time.monotonic())):
+                conn = key.data
+                self._send_some(conn)
+                if not conn.outbuf or conn.closed:
+                    writable.unregister(conn.sock)
+                    pending -= 1
+        writable.close()
         for conn in list(self.conns.values()):
             self.close_conn(conn, "Server shutting down", tell_master=False)
+        self.history.close()
+
+    def _send_some(self, conn: Connection) -> None:
+        try:
+            sent = conn.sock.send(conn.outbuf)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            conn.outbuf.clear()  # the client is gone; nothing more to flush
+            return
+        del conn.outbuf[:sent]
 
 
 def run_worker(index: int, sock: socket.socket, info: ServerInfo) -> int:
@@ -374,3 +452,15 @@ def run_worker(index: int, sock: socket.socket, info: ServerInfo) -> int:
     worker = Worker(index, Channel(sock), info)
     log.info("worker %d started", index)
     return worker.run()
+
+
+def _split_lines(chunks: list[bytes]) -> list[bytes]:
+    """Encoded chunks (each one or more CRLF-terminated lines) as single lines."""
+    lines = []
+    for chunk in chunks:
+        start = 0
+        while start < len(chunk):
+            end = chunk.index(b"\r\n", start) + 2
+            lines.append(chunk[start:end])
+            start = end
+    return lines

@@ -13,6 +13,7 @@ import selectors
 import signal
 import sqlite3
 import sys
+import time
 
 from chatd import history, ipc, logsetup
 from chatd.channel import Channel, ChannelClosed
@@ -40,20 +41,36 @@ def run_writer(sock, config: Config) -> int:
     log.info("history %s opened: last id %d", config.history_path, last_id)
     channel.send((ipc.READY, last_id, last_ts, topics))
     try:
-        return _serve(channel, db)
+        return _serve(channel, db, config.history_retention_days)
     finally:
         db.close()
 
 
-def _serve(channel: Channel, db: sqlite3.Connection) -> int:
+RETENTION_INTERVAL_S = 3600.0
+
+
+def _apply_retention(db: sqlite3.Connection, days: int) -> None:
+    if days <= 0:
+        return
+    deleted = history.delete_before(db, int((time.time() - days * 86400) * 1000))
+    if deleted:
+        log.info("retention: deleted %d events older than %d days", deleted, days)
+
+
+def _serve(channel: Channel, db: sqlite3.Connection, retention_days: int) -> int:
     selector = selectors.DefaultSelector()
     selector.register(channel, selectors.EVENT_READ)
+    next_retention = time.monotonic()
     while True:
+        if time.monotonic() >= next_retention:
+            _apply_retention(db, retention_days)
+            next_retention = time.monotonic() + RETENTION_INTERVAL_S
         if not channel.flush():
             selector.modify(channel, selectors.EVENT_READ | selectors.EVENT_WRITE)
         else:
             selector.modify(channel, selectors.EVENT_READ)
-        selector.select()
+        if not selector.select(timeout=max(0.0, next_retention - time.monotonic())):
+            continue
         try:
             frames = channel.receive()
         except ChannelClosed:

@@ -80,9 +80,18 @@ class ErrorReplyTest(unittest.TestCase):
             c.send("JOIN #long")
             c.expect(r" 366 \S+ #long ")
         head = "PRIVMSG #long :"
-        longest = head + "a" * (510 - len(head))  # 510 bytes + CRLF: exactly the limit
-        talker.send(longest)
-        listener.expect(rf"^{src('talker')} PRIVMSG #long :a{{{510 - len(head)}}}$")
+        # The relayed line, with the sender's prefix, must fit in 512 bytes with its CRLF.
+        relay_head = f":talker!talker@127.0.0.1 {head}"
+        room = 510 - len(relay_head)
+        talker.send(head + "a" * room)
+        listener.expect(rf"^{src('talker')} PRIVMSG #long :a{{{room}}}$")
+        # One byte more is a legal input line, but could only be relayed too long or cut:
+        # it is refused with 417 (and says why), never cut.
+        talker.send(head + "c" * (room + 1))
+        replies = numerics(talker.sync())
+        self.assertEqual(1, len(replies), replies)
+        self.assertTrue(replies[0].startswith(":chat.test 417 talker :"), replies)
+        self.assertIn("relayed", replies[0])
         for size in (511, 600, 4000):
             with self.subTest(bytes_before_crlf=size):
                 talker.send(head + "b" * (size - len(head)))
@@ -90,7 +99,7 @@ class ErrorReplyTest(unittest.TestCase):
                 self.assertEqual([":chat.test 417 talker :Input line was too long"], replies)
         talker.send("PRIVMSG #long :after the long ones")
         listener.expect(rf"^{src('talker')} PRIVMSG #long :after the long ones$")
-        self.assertFalse([l for l in listener.seen if "bbbb" in l])  # not cut and delivered
+        self.assertFalse([l for l in listener.seen if "bbbb" in l or "cccc" in l])  # not cut
 
 
 class GarbageTest(unittest.TestCase):

@@ -17,7 +17,8 @@ from tests.support.chatd_process import (
 )
 from tests.support.irc_client import IRCClient, open_client
 
-SERVER_TIME = ("server-time",)
+# msgid comes only with message-tags, time only with server-time (IRCv3).
+SERVER_TIME = ("server-time", "message-tags")
 
 
 def history_config(replay: int) -> dict[str, dict[str, str]]:

@@ -15,7 +15,8 @@ from tests.support.irc_client import IRCClient, open_client
 from tests.support.wait import wait_until
 
 NO_AUTOJOIN = {"channels": {"autojoin": '""'}}
-SERVER_TIME = ("server-time",)
+# msgid comes only with message-tags, time only with server-time (IRCv3).
+SERVER_TIME = ("server-time", "message-tags")
 
 
 def src(nick: str) -> str:

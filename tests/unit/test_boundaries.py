@@ -20,6 +20,9 @@ PURE_MODULES = [
     "chatd.irc.validate",
     "chatd.session",
     "chatd.commands",
+    "chatd.capabilities",
+    "chatd.chathistory",  # reads history through an injected reader, never sqlite3 itself
+    "chatd.labels",
     "chatd.hub",
     "chatd.global_commands",
     "chatd.registry",

@@ -17,6 +17,7 @@ class EventsTest(unittest.TestCase):
             ("PART", "#a", "", ":n!u@h PART #a"),
             ("PART", "#a", "bye now", ":n!u@h PART #a :bye now"),
             ("QUIT", "", "Quit: gone", ":n!u@h QUIT :Quit: gone"),
+            ("TAGMSG", "#a", "", ":n!u@h TAGMSG #a"),
         ]
         for kind, target, text, line in cases:
             with self.subTest(kind=kind, text=text):
@@ -54,14 +55,93 @@ class EventsTest(unittest.TestCase):
             with self.subTest(kind=kind, text=text):
                 self.assertEqual(events.replay_text(kind, text, ts), expected)
 
-    def test_private_timeline(self):
-        cases = [("alice", "bob"), ("Bob", "ALICE"), ("a[1]", "A{1}")]
-        for a, b in cases:
-            with self.subTest(a=a, b=b):
-                self.assertEqual(events.private_timeline(a, b), events.private_timeline(b, a))
-                self.assertFalse(events.private_timeline(a, b).startswith("#"))
-        self.assertEqual(events.private_timeline("Bob", "ALICE"), "alice bob")
+    def test_private_timelines_give_each_participant_a_key(self):
+        # (sender, recipient, keys): "<own> <other>" folded, one per participant
+        cases = [
+            ("alice", "bob", ("alice bob", "bob alice")),
+            ("Bob", "ALICE", ("bob alice", "alice bob")),
+            ("a[1]", "A{1}", ("a{1} a{1}",)),     # the same nick under rfc1459 folding
+            ("Carol", "carol", ("carol carol",)),  # a message to oneself: one key
+        ]
+        for sender, recipient, keys in cases:
+            with self.subTest(sender=sender, recipient=recipient):
+                self.assertEqual(events.private_timelines(sender, recipient), keys)
+                self.assertEqual(set(events.private_timelines(recipient, sender)), set(keys))
+                for key in keys:
+                    self.assertFalse(key.startswith("#"))
 
+    def test_private_timeline_is_the_own_key(self):
+        # Each participant finds the conversation under its own key, and that key is one of
+        # those the message was stored under; a third party's key is not.
+        self.assertEqual(events.private_timeline("Bob", "ALICE"), "bob alice")
+        self.assertEqual(events.private_timeline("ALICE", "Bob"), "alice bob")
+        keys = events.private_timelines("alice", "Bob")
+        self.assertIn(events.private_timeline("ALICE", "bob"), keys)
+        self.assertIn(events.private_timeline("BOB", "alice"), keys)
+        self.assertNotIn(events.private_timeline("carol", "bob"), keys)
+        self.assertNotIn(events.private_timeline("carol", "alice"), keys)
+
+    def test_tag_section_per_variant(self):
+        ts = 1_700_000_000_123
+        time_tag = "time=2023-11-14T22:13:20.123Z"
+        cases = [
+            # (variant, client tags, extra, expected)
+            (0, "", "", ""),
+            (0, "+draft/react=x", "", ""),                      # client tags need message-tags
+            (0, "", "batch=b1", "@batch=b1 "),
+            (events.WANTS_TIME, "+a", "", f"@{time_tag} "),    # no msgid without message-tags
+            (events.WANTS_TAGS, "", "", "@msgid=42 "),          # no time without server-time
+            (events.WANTS_TAGS, "+a=1;+b", "", "@msgid=42;+a=1;+b "),
+            (events.WANTS_TIME | events.WANTS_TAGS, "+a", "batch=b1",
+             f"@batch=b1;{time_tag};msgid=42;+a "),
+        ]
+        for variant, client_tags, extra, expected in cases:
+            with self.subTest(variant=variant, client_tags=client_tags, extra=extra):
+                self.assertEqual(events.tag_section(variant, 42, ts, client_tags, extra),
+                                 expected)
+        self.assertEqual(events.tag_prefix(42, ts), f"@{time_tag};msgid=42 ")
+
+    def test_event_line(self):
+        row = (7, 1_700_000_000_123, "PRIVMSG", "n!u@h", "#a", "hi there", "+x=1")
+        cases = [
+            (0, ":n!u@h PRIVMSG #a :hi there"),
+            (events.WANTS_TIME, "@time=2023-11-14T22:13:20.123Z :n!u@h PRIVMSG #a :hi there"),
+            (events.WANTS_TAGS, "@msgid=7;+x=1 :n!u@h PRIVMSG #a :hi there"),
+        ]
+        for variant, line in cases:
+            with self.subTest(variant=variant):
+                self.assertEqual(events.event_line(row, variant), line)
+        full = parse(events.event_line(row, events.WANTS_TIME | events.WANTS_TAGS, "label=L"))
+        self.assertEqual(full.tags, {"label": "L", "time": "2023-11-14T22:13:20.123Z",
+                                     "msgid": "7", "+x": "1"})
+        self.assertEqual((full.command, full.params), ("PRIVMSG", ("#a", "hi there")))
+        tagmsg = (8, 0, "TAGMSG", "n!u@h", "bob", "", "+typing=active")
+        self.assertEqual(events.event_line(tagmsg, events.WANTS_TAGS),
+                         "@msgid=8;+typing=active :n!u@h TAGMSG bob")
+
+    def test_parse_server_time(self):
+        cases = [
+            ("1970-01-01T00:00:00.000Z", 0),
+            ("2023-11-14T22:13:20.123Z", 1_700_000_000_123),
+            ("2023-11-14T22:13:20.007Z", 1_700_000_000_007),
+            ("2023-11-14T22:13:20Z", 1_700_000_000_000),        # no fraction
+            ("2023-11-14T22:13:20.1Z", 1_700_000_000_100),      # short fraction
+            ("2023-11-14T22:13:20.123456Z", 1_700_000_000_123),  # longer: cut to ms
+            ("", None),
+            ("garbage", None),
+            ("2023-11-14 22:13:20.123Z", None),                 # no T
+            ("2023-11-14T22:13:20.123", None),                  # no Z
+            ("2023-13-14T22:13:20.123Z", None),                 # month 13
+            ("2023-11-14T22:13:20.1x3Z", None),
+            ("2023-11-14T22:13:20.\u0663Z", None),
+            ("2023-11-14T22:13:20.\u0663\u0663\u0663Z", None),  # non-ASCII digits
+        ]
+        for text, expected in cases:
+            with self.subTest(text=text):
+                self.assertEqual(events.parse_server_time(text), expected)
+        for ts in (0, 1_700_000_000_123, 1_999_999_999_999):
+            with self.subTest(round_trip=ts):
+                self.assertEqual(events.parse_server_time(events.server_time(ts)), ts)
 
 if __name__ == "__main__":
     unittest.main()

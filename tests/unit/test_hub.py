@@ -1,8 +1,8 @@
 """chatd.hub + chatd.global_commands + chatd.registry: the master's decisions, driven directly.
 
 Clients are opened, named and registered on the Hub as the master would do it; commands run
-through GLOBAL_COMMANDS; the effects (Reply / Emit / NickGranted / Synced / Welcome) are
-checked.
+through GLOBAL_COMMANDS; the effects (Reply / Emit / NickGranted / Synced / Welcome /
+LabelStart / LabelEnd) are checked.
 """
 
 import dataclasses
@@ -11,7 +11,16 @@ import unittest
 from chatd import events
 from chatd.config import Config
 from chatd.global_commands import GLOBAL_COMMANDS, MAX_TARGETS
-from chatd.hub import Emit, Hub, NickGranted, Reply, Synced, Welcome
+from chatd.hub import (
+    Emit,
+    Hub,
+    LabelEnd,
+    LabelStart,
+    NickGranted,
+    Reply,
+    Synced,
+    Welcome,
+)
 from chatd.irc import numerics as N
 from chatd.irc.message import Message, parse
 from chatd.irc.validate import TOPICLEN
@@ -298,13 +307,27 @@ class RoutingTest(unittest.TestCase):
         run(self.hub, self.w2, "JOIN #a")
         self.assertEqual(self.workers_for_message(), {0, 1, 2})
 
-    def test_private_message_goes_to_the_targets_worker(self):
+    def test_private_message_goes_to_both_participants_workers(self):
+        # The target's worker delivers it; the sender's worker echoes it (echo-message) once
+        # it is stored. It is stored under each participant's own timeline key.
         [emit] = run(self.hub, self.w0, "PRIVMSG W2 :psst")
         self.assertEqual((emit.kind, emit.target, emit.text), ("PRIVMSG", "w2", "psst"))
-        self.assertEqual(emit.workers, (2,))
+        self.assertEqual(sorted(emit.workers), [0, 2])
+        self.assertEqual(len(set(emit.workers)), len(emit.workers))
         self.assertEqual(emit.to_conns, (4,))
         self.assertEqual(emit.channels, ())
-        self.assertEqual(emit.convs, (events.private_timeline("w0", "w2"),))
+        self.assertEqual(emit.origin, 1)
+        self.assertEqual(emit.convs, events.private_timelines("w0", "w2"))
+        self.assertEqual(set(emit.convs), {"w0 w2", "w2 w0"})
+
+    def test_private_message_on_one_worker_names_it_once(self):
+        [emit] = run(self.hub, self.w1a, "PRIVMSG w1b :same worker")
+        self.assertEqual(emit.workers, (1,))
+        self.assertEqual(emit.to_conns, (3,))
+
+    def test_private_message_to_oneself_has_one_timeline(self):
+        [emit] = run(self.hub, self.w0, "PRIVMSG W0 :note to self")
+        self.assertEqual((emit.convs, emit.workers, emit.to_conns), (("w0 w0",), (0,), (1,)))
 
 
 class MessageTest(unittest.TestCase):
@@ -371,6 +394,40 @@ class MessageTest(unittest.TestCase):
         self.assertEqual(codes(effects), [N.ERR_TOOMANYTARGETS])
         self.assertEqual(replies(effects)[0].params[:2], ("alice", too_many))
         self.assertEqual(run(self.hub, self.alice, f"NOTICE {too_many} :hi"), [])
+
+    def test_client_tags_of_the_command_go_with_the_message(self):
+        # The master sets hub.command_tags from the COMMAND frame while the handler runs.
+        for line in ("PRIVMSG #bobs :hi", "NOTICE #bobs :hi", "TAGMSG #bobs", "PRIVMSG alice :hi",
+                     "TAGMSG alice"):
+            with self.subTest(line=line):
+                self.hub.command_tags = "+draft/react=\U0001f44d;+typing=active"
+                try:
+                    [emit] = run(self.hub, self.bob, line)
+                finally:
+                    self.hub.command_tags = ""
+                self.assertEqual(emit.tags, "+draft/react=\U0001f44d;+typing=active")
+                [plain] = run(self.hub, self.bob, line)
+                self.assertEqual(plain.tags, "")
+
+    def test_tagmsg(self):
+        # TAGMSG needs no text (412 is not for it), but the same recipient rules as PRIVMSG.
+        [emit] = run(self.hub, self.bob, "TAGMSG #BOBS")
+        self.assertEqual((emit.kind, emit.target, emit.text, emit.channels),
+                         ("TAGMSG", "#bobs", "", ("#bobs",)))
+        [emit] = run(self.hub, self.bob, "TAGMSG Alice")
+        self.assertEqual((emit.kind, emit.target, emit.to_conns, emit.convs),
+                         ("TAGMSG", "alice", (1,), events.private_timelines("bob", "alice")))
+        cases = [
+            ("TAGMSG", N.ERR_NORECIPIENT),
+            ("TAGMSG nobody", N.ERR_NOSUCHNICK),
+            ("TAGMSG #nowhere", N.ERR_NOSUCHCHANNEL),
+            ("TAGMSG #bobs", N.ERR_CANNOTSENDTOCHAN),   # alice is not in it
+        ]
+        for line, code in cases:
+            with self.subTest(line=line):
+                effects = run(self.hub, self.alice, line)
+                self.assertEqual(codes(effects), [code])
+                self.assertEqual(emits(effects), [])
 
     def test_away_reply_follows_the_message(self):
         run(self.hub, self.bob, "AWAY :lunch")
@@ -478,6 +535,37 @@ class NamesTest(unittest.TestCase):
                 self.assertEqual(codes(effects), expected)
         names = replies(run(hub, alice, "NAMES #a"))[0]
         self.assertEqual(names.params, ("alice", "=", "#a", "alice bob"))
+
+
+    def test_userhost_in_names(self):
+        # Only a client that negotiated userhost-in-names (the worker tells the master with
+        # a CAPS frame) gets nick!user@host; everyone else plain nicks.
+        hub = make_hub()
+        alice, bob = add_client(hub, 1, "alice"), add_client(hub, 2, "bob")
+        run(hub, alice, "JOIN #a")
+        alice.caps = frozenset({"userhost-in-names", "multi-prefix"})
+        [emit] = run(hub, bob, "JOIN #a")
+        names = [parse(line) for line in emit.extra.split("\r\n")]
+        self.assertEqual(names[0].params[-1], "alice bob")   # bob did not ask for it
+        names = replies(run(hub, alice, "NAMES #a"))
+        self.assertEqual(names[0].params, ("alice", "=", "#a", "alice!u1@host1 bob!u2@host2"))
+        self.assertEqual(names[-1].command, N.RPL_ENDOFNAMES)
+
+    def test_userhost_in_names_still_fits_512_bytes(self):
+        hub = make_hub(server_name="irc." + "s" * 40 + ".example")
+        clients = [add_client(hub, i + 1, f"n{i:03d}" + "x" * 26) for i in range(60)]
+        for client in clients:
+            run(hub, client, "JOIN #c")
+        clients[0].caps = frozenset({"userhost-in-names"})
+        lines = run(hub, clients[0], "NAMES #c")[0].lines
+        seen = []
+        for line in lines:
+            self.assertLessEqual(len(line.encode()) + 2, 512, line)
+            msg = parse(line)
+            if msg.command == N.RPL_NAMREPLY:
+                seen += msg.params[3].split(" ")
+        self.assertGreater(len(lines), 3)
+        self.assertEqual(sorted(seen), sorted(c.source for c in clients))
 
 
 class QueryTest(unittest.TestCase):
@@ -689,6 +777,35 @@ class SyncTest(unittest.TestCase):
         hub.take_effects()
         hub.registered(client, "al", "Alice")
         self.assertEqual(hub.take_effects(), [Welcome(0, 1)])
+
+
+class LabelTest(unittest.TestCase):
+    """The master brackets the answer to a labeled command with label_start/label_end (see
+    master._run_command); the effects keep that order, so the worker can label what is
+    between."""
+
+    def test_label_effects_bracket_the_answer_in_order(self):
+        hub = make_hub()
+        alice = add_client(hub, 1, "alice", worker=3)
+        bob = add_client(hub, 2, "bob", worker=1)
+        run(hub, bob, "JOIN #a")
+        hub.label_start(alice, "abc")
+        for line in ("JOIN #a", "NAMES #a"):
+            GLOBAL_COMMANDS[parse(line).command][0](hub, alice, parse(line).params)
+        hub.label_end(alice)
+        hub.sync(alice)
+        effects = hub.take_effects()
+        self.assertEqual(effects[0], LabelStart(3, 1, "abc"))
+        self.assertEqual([type(e) for e in effects], [LabelStart, Emit, Reply, LabelEnd, Synced])
+        self.assertEqual(effects[3], LabelEnd(3, 1))
+
+    def test_empty_answer_is_only_the_brackets(self):
+        hub = make_hub()
+        alice = add_client(hub, 1, "alice")
+        hub.label_start(alice, "x")
+        GLOBAL_COMMANDS["NOTICE"][0](hub, alice, ("nobody", "hi"))  # silently dropped
+        hub.label_end(alice)
+        self.assertEqual(hub.take_effects(), [LabelStart(0, 1, "x"), LabelEnd(0, 1)])
 
 
 class RegistryTest(unittest.TestCase):

@@ -7,11 +7,17 @@ from chatd import ipc
 
 FRAMES = [
     (ipc.NEW_CONN, 1, "127.0.0.1"),
-    (ipc.EVENT, 42, 1_700_000_000_123, "PRIVMSG", "n!u@h", "#a", "caf\u00e9 \U0001f600", 3,
-     ("#a",), (3, 4), ""),
+    (ipc.EVENT, 42, 1_700_000_000_123, "PRIVMSG", "n!u@h", "#a", "caf\u00e9 \U0001f600",
+     "+draft/react=\U0001f44d", 3, ("#a",), (3, 4), ""),
     (ipc.REPLY, 7, b":irc.test 001 alice :Welcome\r\n"),
-    (ipc.COMMAND, 7, "PRIVMSG", ("#a", "hi")),
-    (ipc.STORE, [(1, 2, "JOIN", "s", "#a", "", ("#a",))]),
+    (ipc.LABEL_START, 7, "lbl;1"),
+    (ipc.LABEL_END, 7),
+    (ipc.COMMAND, 7, "PRIVMSG", ("#a", "hi"), None, ""),
+    (ipc.COMMAND, 7, "TAGMSG", ("#a",), "lbl", "+typing=active"),
+    (ipc.CLAIM_NICK, 7, "bob", None),
+    (ipc.CAPS, 7, ("multi-prefix", "userhost-in-names")),
+    (ipc.STORE, [(1, 2, "JOIN", "s", "#a", "", "", ("#a",)),
+                 (2, 3, "PRIVMSG", "s", "bob", "hi", "+x", ("s bob", "bob s"))]),
     (ipc.SHUTDOWN,),
 ]
 

@@ -5,7 +5,7 @@ import struct
 import unittest
 
 from chatd import ipc
-from chatd.hub import Emit, NickGranted, Reply, Synced, Welcome
+from chatd.hub import Emit, LabelEnd, LabelStart, NickGranted, Reply, Synced, Welcome
 from chatd.sequencer import Sequencer
 
 
@@ -38,6 +38,10 @@ def describe(frames) -> list[tuple]:
             out.append((worker, "SYNCED", f[1]))   # the connection
         elif f[0] == ipc.WELCOME:
             out.append((worker, "WELCOME", f[1]))
+        elif f[0] == ipc.LABEL_START:
+            out.append((worker, "LABEL_START", f[2]))  # the label
+        elif f[0] == ipc.LABEL_END:
+            out.append((worker, "LABEL_END", f[1]))
         else:
             raise AssertionError(f"unexpected frame {f!r}")
     return out
@@ -52,7 +56,7 @@ class SequencerTest(unittest.TestCase):
         self.assertEqual([r[0] for r in rows], [42, 43, 44])
         self.assertEqual([r[5] for r in rows], ["a", "b", "c"])
         self.assertEqual(rows[0][2:5], ("PRIVMSG", "n!u@h", "#a"))
-        self.assertEqual(rows[0][6], ("#a",))
+        self.assertEqual(rows[0][6:], ("", ("#a",)))  # client tags, then the timelines
 
     def test_times_never_go_backwards(self):
         # (now_ms for each add) -> timestamps stored
@@ -75,8 +79,22 @@ class SequencerTest(unittest.TestCase):
         seq.add([e], 1234)
         [(worker, frame)] = seq.committed(10)
         self.assertEqual(worker, 0)
-        self.assertEqual(decode(frame), (ipc.EVENT, 10, 1234, "JOIN", "n!u@h", "#a", "", 3,
+        self.assertEqual(decode(frame), (ipc.EVENT, 10, 1234, "JOIN", "n!u@h", "#a", "", "", 3,
                                          ("#a",), (3,), "extra lines"))
+
+    def test_client_tags_are_stored_and_sent(self):
+        seq = Sequencer(last_id=0, last_ts_ms=0)
+        e = Emit("TAGMSG", "n!u@h", "bob", "", ("n bob", "bob n"), (), (8,), 3, (0, 1),
+                 tags="+draft/react=x;+y")
+        seq.add([e], 50)
+        [row] = seq.take_rows()
+        self.assertEqual(row, (1, 50, "TAGMSG", "n!u@h", "bob", "", "+draft/react=x;+y",
+                               ("n bob", "bob n")))
+        frames = seq.committed(1)
+        self.assertEqual([w for w, _f in frames], [0, 1])
+        self.assertEqual(decode(frames[0][1]),
+                         (ipc.EVENT, 1, 50, "TAGMSG", "n!u@h", "bob", "", "+draft/react=x;+y",
+                          3, (), (8,), ""))
 
     def test_replies_go_at_once_when_nothing_is_held(self):
         seq = Sequencer(last_id=0, last_ts_ms=0)
@@ -126,6 +144,22 @@ class SequencerTest(unittest.TestCase):
                          [(0, "EVENT", "e1"), (0, "REPLY", "r1"), (0, "SYNCED", 1),
                           (0, "SYNCED", 1)])
         self.assertEqual(seq.held_count, 0)
+
+    def test_label_frames(self):
+        seq = Sequencer(last_id=0, last_ts_ms=0)
+        ready = seq.add([LabelStart(2, 5, "a;b c"), LabelEnd(2, 5)], 1)
+        self.assertEqual([(w, decode(f)) for w, f in ready],
+                         [(2, (ipc.LABEL_START, 5, "a;b c")), (2, (ipc.LABEL_END, 5))])
+        self.assertEqual(seq.take_rows(), [])  # not stored
+
+    def test_label_end_waits_behind_the_labeled_commands_event(self):
+        # A labeled JOIN: its event is part of the answer, so LABEL_END must not overtake it.
+        seq = Sequencer(last_id=0, last_ts_ms=0)
+        ready = seq.add([LabelStart(0, 1, "L"), emit("join", kind="JOIN"), reply("names"),
+                         LabelEnd(0, 1)], 1)
+        self.assertEqual(describe(ready), [(0, "LABEL_START", "L")])
+        self.assertEqual(describe(seq.committed(1)),
+                         [(0, "EVENT", "join"), (0, "REPLY", "names"), (0, "LABEL_END", 1)])
 
     def test_welcome_goes_before_the_autojoin_event(self):
         seq = Sequencer(last_id=0, last_ts_ms=0)

@@ -11,12 +11,20 @@ import dataclasses
 import unittest
 
 from chatd import ipc
+from chatd.capabilities import SUPPORTED_CAPS
 from chatd.config import Config
 from chatd.global_commands import GLOBAL_COMMANDS
 from chatd.irc import numerics as N
 from chatd.irc.framing import LineTooLong
 from chatd.irc.message import Message, parse
-from chatd.session import MAX_HELD_LINES, SYNC_POINT, Session, build_server_info
+from chatd.session import (
+    MAX_CLIENT_TAG_BYTES,
+    MAX_HELD_LINES,
+    SYNC_POINT,
+    Session,
+    build_server_info,
+)
+from tests.unit.fake_history import FakeHistory
 
 CONN = 7
 HOST = "host.example"
@@ -32,6 +40,17 @@ def make_session(motd: str | None = None, **settings) -> Session:
 def feed(session: Session, *lines: str | bytes, now: float = T0) -> None:
     for line in lines:
         session.on_line(line if isinstance(line, bytes) else line.encode(), now)
+
+
+def command(name: str, params: tuple[str, ...], label: str | None = None,
+            client_tags: str = "") -> tuple:
+    """The COMMAND frame a forwarded command makes."""
+    return (ipc.COMMAND, CONN, name, params, label, client_tags)
+
+
+def claim(nick: str, label: str | None = None) -> tuple:
+    """The CLAIM_NICK frame a NICK command makes."""
+    return (ipc.CLAIM_NICK, CONN, nick, label)
 
 
 def take_items(session: Session) -> list[Message | str]:
@@ -98,7 +117,7 @@ class RegistrationTest(unittest.TestCase):
     def test_nick_is_claimed_from_the_master(self):
         session = make_session()
         feed(session, "NICK alice")
-        self.assertEqual(take_master(session), [(ipc.CLAIM_NICK, CONN, "alice"), (ipc.SYNC, CONN)])
+        self.assertEqual(take_master(session), [claim("alice"), (ipc.SYNC, CONN)])
         self.assertEqual(take_items(session), [SYNC])
         self.assertIsNone(session.nick)
         session.on_nick_granted("alice")
@@ -147,8 +166,8 @@ class RegistrationTest(unittest.TestCase):
         session = make_session()
         feed(session, "NICK a", "NICK b", "USER u 0 * :R")
         frames = serve(session)
-        self.assertEqual(frames, [(ipc.CLAIM_NICK, CONN, "a"), (ipc.SYNC, CONN),
-                                  (ipc.CLAIM_NICK, CONN, "b"), (ipc.SYNC, CONN),
+        self.assertEqual(frames, [claim("a"), (ipc.SYNC, CONN),
+                                  claim("b"), (ipc.SYNC, CONN),
                                   (ipc.REGISTERED, CONN, "u", "R", HOST), (ipc.SYNC, CONN)])
         out = take_out(session)
         self.assertEqual((out[0].command, out[0].params[0]), (N.RPL_WELCOME, "b"))
@@ -330,14 +349,14 @@ class ParamsTest(unittest.TestCase):
             ("TOPIC #a :new topic", "TOPIC", ("#a", "new topic")),
             ("MODE alice +i", "MODE", ("alice", "+i")),
         ]
-        for line, command, params in cases:
+        for line, name, params in cases:
             with self.subTest(line=line):
                 session = make_session()
                 register(session)
                 take_master(session)
                 feed(session, line)
                 self.assertEqual(take_out(session), [])
-                self.assertEqual(take_master(session), [(ipc.COMMAND, CONN, command, params)])
+                self.assertEqual(take_master(session), [command(name, params)])
 
     def test_nick_errors(self):
         cases = [
@@ -365,7 +384,7 @@ class ParamsTest(unittest.TestCase):
         take_master(session)
         feed(session, "NICK bob")
         # registered: no SYNC, input goes on (the answer is a NICK event or a 433 reply)
-        self.assertEqual(take_master(session), [(ipc.CLAIM_NICK, CONN, "bob")])
+        self.assertEqual(take_master(session), [claim("bob")])
         self.assertEqual(take_items(session), [])
         session.on_nick_changed("bob")
         feed(session, "FOOBAR")
@@ -447,13 +466,15 @@ class CapTest(unittest.TestCase):
         self.assertTrue(session.registered)
 
     def test_cap_replies(self):
-        # (lines, expected CAP reply params after the nick, caps afterwards)
+        # (lines, expected CAP reply params after the nick, caps afterwards); the details of
+        # negotiation are test_capabilities' business
+        every = " ".join(SUPPORTED_CAPS)
         cases = [
-            (["CAP LS"], ("LS", "server-time"), set()),
-            (["CAP ls 302"], ("LS", "server-time"), set()),
+            (["CAP LS"], ("LS", every), set()),
+            (["CAP ls 302"], ("LS", every), {"cap-notify"}),  # 302 implies cap-notify
             (["CAP REQ server-time"], ("ACK", "server-time"), {"server-time"}),
             (["CAP REQ :server-time"], ("ACK", "server-time"), {"server-time"}),
-            (["CAP REQ :multi-prefix"], ("NAK", "multi-prefix"), set()),
+            (["CAP REQ :multi-prefix"], ("ACK", "multi-prefix"), {"multi-prefix"}),
             (["CAP REQ :server-time bogus"], ("NAK", "server-time bogus"), set()),
             (["CAP REQ :"], ("NAK", ""), set()),
             (["CAP REQ server-time", "CAP REQ -server-time"], ("ACK", "-server-time"), set()),
@@ -588,7 +609,7 @@ class LinesTest(unittest.TestCase):
                 take_master(session)
                 session.on_line(raw, T0)
                 self.assertEqual(take_master(session),
-                                 [(ipc.COMMAND, CONN, "PRIVMSG", ("#a", text))])
+                                 [command("PRIVMSG", ("#a", text))])
 
     def test_ping_is_answered(self):
         cases = [("PING token", "token"), ("PING :two words", "two words")]
@@ -677,8 +698,8 @@ class OrderTest(unittest.TestCase):
         session = self.registered_session()
         feed(session, "JOIN #a", "PING 1", "VERSION", "PING 2", "NAMES #a", "TOPIC #a", "PING 3")
         self.assertEqual(take_master(session), [
-            (ipc.COMMAND, CONN, "JOIN", ("#a",)), (ipc.SYNC, CONN),
-            (ipc.COMMAND, CONN, "NAMES", ("#a",)), (ipc.COMMAND, CONN, "TOPIC", ("#a",)),
+            command("JOIN", ("#a",)), (ipc.SYNC, CONN),
+            command("NAMES", ("#a",)), command("TOPIC", ("#a",)),
             (ipc.SYNC, CONN)])
         items = take_items(session)
         self.assertEqual(commands(items), [SYNC, "PONG", N.RPL_VERSION, "PONG", SYNC, "PONG"])
@@ -709,8 +730,8 @@ class OrderTest(unittest.TestCase):
         session = self.registered_session()
         feed(session, "JOIN #a", "PRIVMSG #a :hi", "NICK bob", "PONG x")
         self.assertEqual(take_master(session), [
-            (ipc.COMMAND, CONN, "JOIN", ("#a",)), (ipc.COMMAND, CONN, "PRIVMSG", ("#a", "hi")),
-            (ipc.CLAIM_NICK, CONN, "bob")])
+            command("JOIN", ("#a",)), command("PRIVMSG", ("#a", "hi")),
+            claim("bob")])
         self.assertEqual(take_items(session), [])
 
     def test_timer_ping_goes_behind_a_sync_too(self):
@@ -723,9 +744,17 @@ class OrderTest(unittest.TestCase):
         self.assertEqual(take_master(session), [(ipc.SYNC, CONN)])
 
     def test_lines_sent_in_one_go_before_registration_wait_for_the_master(self):
+        # After the welcome, the held lines run when the next line comes in or when the
+        # REGISTERED sync is answered, whichever is first; in both cases in the order sent,
+        # and their replies go behind the sync point, so the client sees the same order.
+        for first in ("a line", "the SYNCED"):
+            with self.subTest(first=first):
+                self._check_lines_sent_in_one_go(first)
+
+    def _check_lines_sent_in_one_go(self, first: str) -> None:
         session = make_session()
         feed(session, "NICK x", "USER u 0 * :R", "VERSION", "JOIN #a", "TIME")
-        self.assertEqual(take_master(session), [(ipc.CLAIM_NICK, CONN, "x"), (ipc.SYNC, CONN)])
+        self.assertEqual(take_master(session), [claim("x"), (ipc.SYNC, CONN)])
         self.assertEqual(take_items(session), [SYNC])
         self.assertEqual(session.held_lines,
                          [b"USER u 0 * :R", b"VERSION", b"JOIN #a", b"TIME"])
@@ -746,19 +775,25 @@ class OrderTest(unittest.TestCase):
         self.assertNotIn(SYNC, welcome)
         self.assertNotIn(N.RPL_VERSION, commands(welcome))
         self.assertEqual(take_master(session), [])
-        # a line coming in now still queues behind the held ones
-        feed(session, "PING late")
-        self.assertEqual(session.held_lines, [b"VERSION", b"JOIN #a", b"TIME", b"PING late"])
-        self.assertEqual(take_items(session), [])
-        session.on_synced(T0)
+        self.assertEqual(session.held_lines, [b"VERSION", b"JOIN #a", b"TIME"])
+        if first == "a line":
+            # a line coming in now runs behind the held ones, before the SYNCED
+            feed(session, "PING late")
+            self.assertEqual(session.syncs_outstanding, 2)
+            session.on_synced(T0)
+        else:
+            session.on_synced(T0)
+            self.assertEqual(session.syncs_outstanding, 1)
+            feed(session, "PING late")
         self.assertEqual(session.held_lines, [])
-        self.assertEqual(take_master(session), [(ipc.COMMAND, CONN, "JOIN", ("#a",)),
+        self.assertEqual(take_master(session), [command("JOIN", ("#a",)),
                                                 (ipc.SYNC, CONN)])
         self.assertEqual(commands(take_items(session)),
                          [N.RPL_VERSION, SYNC, N.RPL_TIME, "PONG"])
         # from now on lines are handled as they come
         feed(session, "PRIVMSG #a :hi")
-        self.assertEqual(take_master(session), [(ipc.COMMAND, CONN, "PRIVMSG", ("#a", "hi"))])
+        self.assertEqual(take_master(session), [command("PRIVMSG", ("#a", "hi"))])
+        self.assertEqual(session.held_lines, [])
 
     def test_held_lines_after_a_refused_nick(self):
         # The master answers a taken nick with 433 (a reply of its own) and SYNCED, no grant.
@@ -767,7 +802,7 @@ class OrderTest(unittest.TestCase):
         take_master(session)
         take_items(session)
         session.on_synced(T0)
-        self.assertEqual(take_master(session), [(ipc.CLAIM_NICK, CONN, "free"), (ipc.SYNC, CONN)])
+        self.assertEqual(take_master(session), [claim("free"), (ipc.SYNC, CONN)])
         self.assertEqual(take_items(session), [SYNC])
         self.assertEqual(session.held_lines, [b"PING t"])
         session.on_nick_granted("free")  # USER was already in: this completes registration
@@ -803,15 +838,270 @@ class OrderTest(unittest.TestCase):
         self.assertIsNone(session.close_reason)
         self.assertEqual(take_items(session), [])
         feed(session, "PRIVMSG #a :one too many")
-        self.assertEqual(session.close_reason, "Too many lines before registration")
+        self.assertEqual(session.close_reason, "Too many lines while waiting for the server")
         [error] = take_items(session)
         self.assertEqual(error.command, "ERROR")
-        self.assertIn("Too many lines before registration", error.params[0])
+        self.assertIn("Too many lines while waiting for the server", error.params[0])
         # the held lines are not run once the master answers
         session.on_nick_granted("x")
         session.on_synced(T0)
         self.assertEqual((take_items(session), take_master(session)),
-                         ([], [(ipc.CLAIM_NICK, CONN, "x"), (ipc.SYNC, CONN)]))
+                         ([], [claim("x"), (ipc.SYNC, CONN)]))
+
+
+class LabelTest(unittest.TestCase):
+    """IRCv3 labeled-response: a reply of the worker's own is labeled at once (labels.py has
+    the shapes); a forwarded command carries its label to the master, which brackets its
+    answer with LABEL_START/LABEL_END for the worker to label."""
+
+    CAPS = ("labeled-response", "batch")
+
+    def labeled_session(self, caps=CAPS) -> Session:
+        session = make_session(server_name="irc.test", motd="one\ntwo")
+        register(session)
+        take_master(session)
+        session.caps = set(caps)
+        return session
+
+    def test_local_replies_are_labeled(self):
+        # (line, [(command or batch param, label tag)] sent back)
+        cases = [
+            ("@label=a PING tok", [("PONG", "a")]),
+            ("@label=b PONG tok", [("ACK", "b")]),                  # nothing to say: ACK
+            ("@label=c FOOBAR", [(N.ERR_UNKNOWNCOMMAND, "c")]),
+            ("@label=d KICK #a", [(N.ERR_NEEDMOREPARAMS, "d")]),
+            ("@label=e NICK 1bad", [(N.ERR_ERRONEUSNICKNAME, "e")]),
+            ("@label=f MOTD", [("+b1", "f"), (N.RPL_MOTDSTART, None), (N.RPL_MOTD, None),
+                                (N.RPL_MOTD, None), (N.RPL_ENDOFMOTD, None), ("-b1", None)]),
+            ("@label=g CAP LIST", [("CAP", "g")]),
+            ("@label=a\\sb\\:c PING x", [("PONG", "a b;c")]),         # escaped both ways
+            ("@label= PING x", [("PONG", None)]),                  # an empty label is none
+            ("@+other=1 PING x", [("PONG", None)]),
+        ]
+        for line, expected in cases:
+            with self.subTest(line=line):
+                session = self.labeled_session()
+                feed(session, line)
+                out = take_items(session)
+                self.assertNotIn(SYNC, out)
+                got = [(m.params[0] if m.command == "BATCH" else m.command, m.tags.get("label"))
+                       for m in out]
+                self.assertEqual(got, expected)
+                if len(out) > 1:
+                    self.assertEqual(out[0].params[1], "labeled-response")
+                    self.assertTrue(all(m.tags.get("batch") == "b1" for m in out[1:-1]))
+                self.assertEqual(take_master(session), [])
+
+    def test_without_batch_only_the_first_line_is_labeled(self):
+        session = self.labeled_session({"labeled-response"})
+        feed(session, "@label=m MOTD")
+        out = take_out(session)
+        self.assertEqual([m.command for m in out],
+                         [N.RPL_MOTDSTART, N.RPL_MOTD, N.RPL_MOTD, N.RPL_ENDOFMOTD])
+        self.assertEqual([m.tags.get("label") for m in out], ["m", None, None, None])
+
+    def test_without_the_cap_the_label_is_ignored(self):
+        session = self.labeled_session({"batch"})
+        feed(session, "@label=x PING tok", "@label=y PRIVMSG #a :hi")
+        [pong] = take_out(session)
+        self.assertEqual((pong.command, pong.tags), ("PONG", {}))
+        self.assertEqual(take_master(session), [command("PRIVMSG", ("#a", "hi"))])
+
+    def test_forwarded_commands_carry_the_label(self):
+        session = self.labeled_session()
+        feed(session, "@label=j JOIN #a", "@label=n NICK bob", "PRIVMSG #a :plain",
+             "@label=p;+x=1 PRIVMSG #a :hi")
+        # no ACK and no SYNC from the worker: the master answers (and labels) these
+        self.assertEqual(take_master(session), [
+            command("JOIN", ("#a",), "j"), claim("bob", "n"), command("PRIVMSG", ("#a", "plain")),
+            command("PRIVMSG", ("#a", "hi"), "p")])
+        self.assertEqual(take_items(session), [])
+        self.assertEqual(session.syncs_outstanding, 0)
+
+    def test_labeled_local_reply_after_a_forward_waits_behind_a_sync(self):
+        session = self.labeled_session()
+        feed(session, "PRIVMSG #a :hi", "@label=v VERSION")
+        self.assertEqual(take_master(session), [command("PRIVMSG", ("#a", "hi")),
+                                                (ipc.SYNC, CONN)])
+        [sync, version] = take_items(session)
+        self.assertEqual((sync, version.command, version.tags), (SYNC, N.RPL_VERSION,
+                                                                 {"label": "v"}))
+
+    def test_labeled_nick_before_registration(self):
+        session = make_session()
+        session.caps = set(self.CAPS)
+        feed(session, "@label=r NICK alice")
+        self.assertEqual(take_master(session), [claim("alice", "r"), (ipc.SYNC, CONN)])
+        self.assertEqual(take_items(session), [SYNC])
+
+    def test_the_next_command_is_not_labeled(self):
+        session = self.labeled_session()
+        feed(session, "@label=a JOIN #a", "NAMES #a", "@label=b PING x", "PING y")
+        self.assertEqual([f[4] for f in take_master(session) if f[0] == ipc.COMMAND],
+                         ["a", None])
+        out = take_out(session)
+        self.assertEqual([(m.command, m.tags.get("label")) for m in out],
+                         [("PONG", "b"), ("PONG", None)])
+
+
+class ClientTagsTest(unittest.TestCase):
+    """IRCv3 message-tags: client-only tags ('+' keys) of PRIVMSG/NOTICE/TAGMSG go to the
+    master with the command (to be relayed and stored), only from message-tags clients."""
+
+    def session(self, caps=("message-tags",)) -> Session:
+        session = make_session()
+        register(session)
+        take_master(session)
+        session.caps = set(caps)
+        return session
+
+    def test_client_tags_are_forwarded(self):
+        # (line, COMMAND frame)
+        cases = [
+            ("@+draft/react=x TAGMSG #a", command("TAGMSG", ("#a",), None, "+draft/react=x")),
+            ("@+a=1;time=forged;+b PRIVMSG #a :hi",
+             command("PRIVMSG", ("#a", "hi"), None, "+a=1;+b")),     # server tags dropped
+            ("@msgid=9;+a=x\\sy NOTICE bob :hi",
+             command("NOTICE", ("bob", "hi"), None, "+a=x\\sy")),   # escaped again
+            ("@+a=1 JOIN #a", command("JOIN", ("#a",))),           # not a tagged command
+            ("@+a=1 TOPIC #a :t", command("TOPIC", ("#a", "t"))),
+            ("PRIVMSG #a :hi", command("PRIVMSG", ("#a", "hi"))),
+            ("@label=l;+a PRIVMSG #a :hi", command("PRIVMSG", ("#a", "hi"), None, "+a")),
+        ]
+        for line, frame in cases:
+            with self.subTest(line=line):
+                session = self.session()
+                feed(session, line)
+                self.assertEqual(take_master(session), [frame])
+                self.assertEqual(take_items(session), [])
+
+    def test_only_with_message_tags(self):
+        session = self.session(caps=())
+        feed(session, "@+a=1 PRIVMSG #a :hi", "@+a=1 TAGMSG #a")
+        self.assertEqual(take_master(session), [command("PRIVMSG", ("#a", "hi")),
+                                                command("TAGMSG", ("#a",))])
+
+    def test_tag_data_over_4094_bytes_is_417(self):
+        self.assertEqual(MAX_CLIENT_TAG_BYTES, 4094)
+        for size, refused in ((4094, False), (4095, True), (8000, True)):
+            with self.subTest(size=size):
+                session = self.session()
+                tag = b"+k=" + b"v" * (size - 3)
+                session.on_line(b"@" + tag + b" TAGMSG #a", T0)
+                if refused:
+                    self.assertEqual(commands(take_items(session)), [N.ERR_INPUTTOOLONG])
+                    self.assertEqual(take_master(session), [])
+                    self.assertIsNone(session.close_reason)
+                else:
+                    self.assertEqual(take_master(session),
+                                     [command("TAGMSG", ("#a",), None, tag.decode())])
+
+
+class HistoryHoldTest(unittest.TestCase):
+    """A CHATHISTORY read must see what the client sent before it committed: it waits (with
+    every line after it) until the master has answered everything forwarded so far."""
+
+    ROW = (1, 5000, "PRIVMSG", "alice!al@host.example", "#a", "hi", "", ("#a",))
+
+    def session(self, caps=("batch", "message-tags", "draft/chathistory")) -> Session:
+        session = make_session(server_name="irc.test")
+        register(session)
+        take_master(session)
+        session.caps = set(caps)
+        session.channels = {"#a"}
+        session.history = FakeHistory()
+        return session
+
+    def history_ids(self, items) -> list[int]:
+        return [int(m.tags["msgid"]) for m in items
+                if m != SYNC and m.command not in ("BATCH", "NOTE")
+                and "msgid" in m.tags]
+
+    def test_nothing_outstanding_reads_at_once(self):
+        session = self.session()
+        session.history.add(self.ROW)
+        feed(session, "CHATHISTORY LATEST #a * 10", "PING x")
+        self.assertEqual(take_master(session), [])
+        items = take_items(session)
+        self.assertEqual(commands(items), ["BATCH", "PRIVMSG", "BATCH", "PONG"])
+        self.assertEqual(self.history_ids(items), [1])
+
+    def test_read_waits_for_the_masters_answer_to_earlier_commands(self):
+        for prefix in ("", "@label=q ", ":alice ", "@label=q :alice "):
+            with self.subTest(prefix=prefix):
+                session = self.session()
+                session.caps.add("labeled-response")
+                read = f"{prefix}chathistory LATEST #a * 10"
+                feed(session, "PRIVMSG #a :hi", read, "PING x", "JOIN #b")
+                # a SYNC after the PRIVMSG; nothing read, nothing after the read handled
+                self.assertEqual(take_master(session), [command("PRIVMSG", ("#a", "hi")),
+                                                        (ipc.SYNC, CONN)])
+                self.assertEqual(take_items(session), [SYNC])
+                self.assertEqual(session.history.calls, [])
+                self.assertEqual(session.held_lines, [read.encode(), b"PING x", b"JOIN #b"])
+                session.history.add(self.ROW)   # the PRIVMSG is committed...
+                session.on_synced(T0)           # ...before the master answers the SYNC
+                items = take_items(session)
+                self.assertNotIn(SYNC, items)
+                self.assertEqual(commands(items), ["BATCH", "PRIVMSG", "BATCH", "PONG"])
+                self.assertEqual(self.history_ids(items), [1])
+                self.assertEqual(items[0].tags.get("label"), "q" if "label" in prefix else None)
+                self.assertEqual(take_master(session), [command("JOIN", ("#b",))])
+                self.assertEqual(session.held_lines, [])
+
+    def test_read_waits_for_a_sync_already_outstanding(self):
+        session = self.session()
+        feed(session, "PRIVMSG #a :hi", "PING x", "CHATHISTORY LATEST #a * 10")
+        self.assertEqual(take_master(session), [command("PRIVMSG", ("#a", "hi")),
+                                                (ipc.SYNC, CONN)])   # no second SYNC
+        self.assertEqual(commands(take_items(session)), [SYNC, "PONG"])
+        self.assertEqual(session.history.calls, [])
+        session.on_synced(T0)
+        self.assertEqual(commands(take_items(session)), ["BATCH", "BATCH"])
+        self.assertEqual(take_master(session), [])
+
+    def test_read_waits_for_every_outstanding_sync(self):
+        session = self.session()
+        feed(session, "PRIVMSG #a :1", "PING a", "PRIVMSG #a :2", "CHATHISTORY LATEST #a * 10")
+        self.assertEqual(session.syncs_outstanding, 2)
+        take_items(session)
+        session.on_synced(T0)
+        self.assertEqual((take_items(session), session.history.calls), ([], []))
+        session.on_synced(T0)
+        self.assertEqual(commands(take_items(session)), ["BATCH", "BATCH"])
+        self.assertEqual(session.syncs_outstanding, 0)
+
+    def test_local_commands_alone_do_not_hold_it(self):
+        session = self.session()
+        feed(session, "PING a", "VERSION", "CHATHISTORY LATEST #a * 10")
+        self.assertEqual(take_master(session), [])
+        self.assertEqual(commands(take_items(session)), ["PONG", N.RPL_VERSION, "BATCH", "BATCH"])
+
+    def test_lines_after_the_read_are_not_held_once_it_ran(self):
+        session = self.session()
+        feed(session, "PRIVMSG #a :hi", "CHATHISTORY LATEST #a * 10")
+        take_master(session)
+        session.on_synced(T0)
+        take_items(session)
+        feed(session, "PING x", "PRIVMSG #a :again")
+        self.assertEqual(commands(take_items(session)), ["PONG"])
+        self.assertEqual(take_master(session), [command("PRIVMSG", ("#a", "again"))])
+        self.assertEqual(session.held_lines, [])
+
+    def test_too_many_lines_while_waiting_close_the_connection(self):
+        session = self.session()
+        feed(session, "PRIVMSG #a :hi", "CHATHISTORY LATEST #a * 10")
+        take_master(session)
+        take_items(session)
+        feed(session, *[f"PING {i}" for i in range(MAX_HELD_LINES - 1)])
+        self.assertEqual(len(session.held_lines), MAX_HELD_LINES)
+        self.assertIsNone(session.close_reason)
+        feed(session, "PING one too many")
+        self.assertEqual(session.close_reason, "Too many lines while waiting for the server")
+        [error] = take_items(session)
+        self.assertEqual(error.command, "ERROR")
+        session.on_synced(T0)   # the held lines are not run once the master answers
+        self.assertEqual((take_items(session), session.history.calls), ([], []))
 
 
 if __name__ == "__main__":

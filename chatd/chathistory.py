@@ -1,0 +1,216 @@
+"""The IRCv3 CHATHISTORY command (draft/chathistory, ircv3.net/specs/extensions/chathistory),
+answered by the worker from the history through an injected reader. Planning is pure; the
+reader (history.HistoryReader, or a fake in tests) does the SQL.
+
+Rules that matter (from the spec and the public conformance suite):
+- every reference bound is exclusive, and results are always sent oldest first;
+- BEFORE/LATEST take the messages nearest the reference/newest, AFTER the nearest after it;
+- BETWEEN counts from its first reference, in whichever direction the second one lies;
+- AROUND includes the reference message itself;
+- only channels one is in, and one's own private conversations, may be read
+  (FAIL INVALID_TARGET otherwise);
+- without draft/event-playback only PRIVMSG and NOTICE are returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from chatd import events
+from chatd.events import NO_UPPER_BOUND
+from chatd.irc.casemap import casefold
+from chatd.irc.message import Message, as_middle_param
+from chatd.irc.validate import is_channel_name, is_valid_nick
+
+if TYPE_CHECKING:
+    from chatd.session import Session
+
+MAX_LIMIT = 100  # advertised as CHATHISTORY=100
+SUBCOMMANDS = ("BEFORE", "AFTER", "LATEST", "AROUND", "BETWEEN", "TARGETS")
+
+
+class Fail(Exception):
+    """A standard reply: FAIL CHATHISTORY <code> <context...> :<description>."""
+
+    def __init__(self, code: str, *context: str, description: str):
+        super().__init__(description)
+        self.code, self.context, self.description = code, context, description
+
+
+@dataclass(frozen=True)
+class Ref:
+    kind: str  # "msgid", "timestamp" or "*"
+    value: int = 0
+
+
+def parse_ref(word: str, subcommand: str, allow_star: bool = False) -> Ref:
+    if word == "*" and allow_star:
+        return Ref("*")
+    key, sep, value = word.partition("=")
+    if sep and key == "msgid" and value.isascii() and value.isdigit():
+        # Ids are positions in the one history order; one past any id SQLite can hold is
+        # still "after everything" (and must not overflow the query).
+        return Ref("msgid", min(int(value), NO_UPPER_BOUND))
+    if sep and key == "timestamp":
+        ts = events.parse_server_time(value)
+        if ts is not None:
+            return Ref("timestamp", ts)
+        raise Fail("INVALID_PARAMS", subcommand, word, description="Invalid timestamp")
+    raise Fail("INVALID_PARAMS", subcommand, word, description="Invalid message reference")
+
+
+def parse_limit(word: str, subcommand: str) -> int:
+    if not (word.isascii() and word.isdigit()):
+        raise Fail("INVALID_PARAMS", subcommand, word, description="Invalid limit")
+    limit = int(word)
+    return MAX_LIMIT if limit == 0 or limit > MAX_LIMIT else limit
+
+
+def handle_chathistory(session: Session, msg: Message) -> None:
+    params = msg.params
+    subcommand = params[0].upper()
+    try:
+        if subcommand not in SUBCOMMANDS:
+            raise Fail("INVALID_PARAMS", params[0], description="Unknown subcommand")
+        needed = 5 if subcommand == "BETWEEN" else 4
+        if len(params) < needed:
+            raise Fail("INVALID_PARAMS", subcommand, description="Insufficient parameters")
+        if session.history is None:
+            raise Fail("MESSAGE_ERROR", subcommand, params[1],
+                       description="History is not available")
+        if subcommand == "TARGETS":
+            lines = _targets(session, params)
+        else:
+            lines = _messages(session, subcommand, params)
+    except Fail as fail:
+        # The context echoes words the client sent: one that cannot be a middle parameter
+        # (empty, or starting with ':') is shown as '*' rather than break the reply.
+        context = tuple(as_middle_param(word) for word in fail.context)
+        session.send(Message("FAIL", ("CHATHISTORY", fail.code, *context, fail.description),
+                             session.server_name).format())
+        return
+    session.send_lines(lines)
+
+
+def _visible_kinds(session: Session) -> tuple[str, ...]:
+    if "draft/event-playback" not in session.caps:
+        return events.MESSAGE_KINDS
+    if "message-tags" in session.caps:
+        return events.STORED_KINDS
+    return tuple(k for k in events.STORED_KINDS if k != "TAGMSG")
+
+
+def timeline_for(session: Session, target: str, subcommand: str) -> str:
+    """The timeline the client may read for `target`, or FAIL INVALID_TARGET."""
+    if is_channel_name(target):
+        folded = casefold(target)
+        if folded in session.channels:
+            return folded
+    elif is_valid_nick(target) and session.nick is not None:
+        return events.private_timeline(session.nick, target)
+    raise Fail("INVALID_TARGET", subcommand, target, description="Messages could not be retrieved")
+
+
+def _messages(session: Session, subcommand: str, params: tuple[str, ...]) -> list[bytes]:
+    target = params[1]
+    conv = timeline_for(session, target, subcommand)
+    reader = session.history
+    kinds = _visible_kinds(session)
+    limit = parse_limit(params[-1], subcommand)
+    first = parse_ref(params[2], subcommand, allow_star=subcommand == "LATEST")
+
+    def lower(ref: Ref) -> int:  # exclusive lower id bound for "after ref"
+        if ref.kind == "msgid":
+            return ref.value
+        return reader.last_id_at_or_before(ref.value) if ref.kind == "timestamp" else 0
+
+    def upper(ref: Ref) -> int:  # exclusive upper id bound for "before ref"
+        if ref.kind == "msgid":
+            return ref.value
+        return reader.first_id_at_or_after(ref.value)
+
+    floor = reader.floor_id()
+    truncated = False
+
+    def page(after_id: int, before_id: int, count: int, newest: bool) -> list[tuple]:
+        """One select; notes whether its range reaches below the retention floor with
+        nothing nearer the floor cut off by the limit (so history is missing from it)."""
+        nonlocal truncated
+        rows = reader.select(conv, after_id, before_id, count, newest, kinds)
+        if after_id < floor and count > 0 and (not newest or len(rows) < count):
+            truncated = True
+        return rows
+
+    if subcommand == "BEFORE":
+        rows = page(0, upper(first), limit, True)
+    elif subcommand == "AFTER":
+        rows = page(lower(first), NO_UPPER_BOUND, limit, False)
+    elif subcommand == "LATEST":
+        rows = page(lower(first), NO_UPPER_BOUND, limit, True)
+    elif subcommand == "AROUND":
+        center = upper(first)  # the reference itself (or the first message at that time)
+        rows = page(0, center, (limit - 1) // 2, True)
+        rows += page(center - 1, NO_UPPER_BOUND, limit - len(rows), False)
+    else:  # BETWEEN
+        second = parse_ref(params[3], subcommand)
+        if _position(first, reader) <= _position(second, reader):
+            rows = page(lower(first), upper(second), limit, False)
+        else:
+            rows = page(lower(second), upper(first), limit, True)
+    return _history_batch(session, target, rows, truncated)
+
+
+def _position(ref: Ref, reader) -> tuple[int, int]:
+    """Where a reference lies in the history, to tell BETWEEN's direction."""
+    if ref.kind == "msgid":
+        return (ref.value, 1)
+    return (reader.first_id_at_or_after(ref.value), 0)
+
+
+def _history_batch(session: Session, target: str, rows: list[tuple],
+                   truncated: bool) -> list[bytes]:
+    variant = session.tag_variant
+    lines = [(events.event_line(row, variant) + "\r\n").encode() for row in rows]
+    if truncated:
+        # Retention deleted older history: say so rather than let a short page pass for the
+        # beginning of the conversation.
+        note = Message("NOTE", ("CHATHISTORY", "HISTORY_TRUNCATED", target,
+                                "Older messages were deleted by the retention policy"),
+                       session.server_name).format()
+        lines.insert(0, (note + "\r\n").encode())
+    return session.batch(lines, f"chathistory {target}")
+
+
+def _targets(session: Session, params: tuple[str, ...]) -> list[bytes]:
+    first = parse_ref(params[1], "TARGETS")
+    second = parse_ref(params[2], "TARGETS")
+    if first.kind != "timestamp" or second.kind != "timestamp":
+        raise Fail("INVALID_PARAMS", "TARGETS", description="TARGETS takes two timestamps")
+    limit = parse_limit(params[3], "TARGETS")
+    reader = session.history
+    kinds = _visible_kinds(session)
+    low, high = sorted((first.value, second.value))
+    found = []  # (ts, name)
+    for conv in session.channels:
+        row = reader.latest(conv, kinds)
+        if row is not None:
+            # The channel as its latest event spelled it; a QUIT or NICK (event-playback)
+            # targets no channel, so the timeline's own (folded) name stands in.
+            name = row[events.TARGET]
+            found.append((row[events.TS], name if casefold(name) == conv else conv))
+    own = casefold(session.nick or "")
+    for conv in reader.conversations_with_prefix(own + " "):
+        row = reader.latest(conv, kinds)
+        if row is not None:
+            sender = row[events.SOURCE].split("!", 1)[0]
+            other = row[events.TARGET] if casefold(sender) == own else sender
+            found.append((row[events.TS], other))
+    inside = sorted(item for item in found if low < item[0] < high)
+    inside = inside[:limit] if first.value <= second.value else inside[-limit:]
+    lines = [
+        (Message("CHATHISTORY", ("TARGETS", name, events.server_time(ts)),
+                 session.server_name).format() + "\r\n").encode()
+        for ts, name in inside
+    ]
+    return session.batch(lines, "draft/chathistory-targets")

@@ -1,0 +1,59 @@
+"""IRCv3 labeled-response and batch framing of a response, on encoded lines. Pure.
+
+labeled-response (ircv3.net/specs/extensions/labeled-response): the label a client put on a
+command goes on exactly one message of the response — the only line if there is one, an ACK
+if there is none, or the start of a `labeled-response` batch wrapping several lines. Without
+the batch capability we can only label the first line.
+"""
+
+from __future__ import annotations
+
+from chatd.irc.message import escape_tag_value
+
+
+def add_tag(line: bytes, tag: bytes) -> bytes:
+    """Put `tag` (b"key=value") first in an encoded line's tag section."""
+    if line.startswith(b"@"):
+        return b"@" + tag + b";" + line[1:]
+    return b"@" + tag + b" " + line
+
+
+def has_batch_tag(line: bytes) -> bool:
+    if not line.startswith(b"@"):
+        return False
+    tags = line[1:line.find(b" ")]
+    return any(t.startswith(b"batch=") for t in tags.split(b";"))
+
+
+def wrap_batch(lines: list[bytes], ref: str, server: str, batch_type: str,
+               first_tag: bytes = b"") -> list[bytes]:
+    """Lines inside a batch: BATCH +ref, each line tagged batch=ref (lines already in a
+    nested batch keep their own tag), BATCH -ref."""
+    start = f":{server} BATCH +{ref} {batch_type}\r\n".encode()
+    if first_tag:
+        start = add_tag(start, first_tag)
+    tag = f"batch={ref}".encode()
+    inner = [line if has_batch_tag(line) else add_tag(line, tag) for line in lines]
+    return [start, *inner, f":{server} BATCH -{ref}\r\n".encode()]
+
+
+def label_response(lines: list[bytes], label: str, server: str, batch_ref: str | None) -> list[bytes]:
+    """Apply a label to a whole response. `batch_ref` is None when the client lacks `batch`."""
+    tag = f"label={escape_tag_value(label)}".encode()
+    if not lines:
+        return [add_tag(f":{server} ACK\r\n".encode(), tag)]
+    if len(lines) == 1 or batch_ref is None:
+        return [add_tag(lines[0], tag), *lines[1:]]
+    if _is_one_batch(lines):
+        # The response is already a single batch (CHATHISTORY): label its start line.
+        return [add_tag(lines[0], tag), *lines[1:]]
+    return wrap_batch(lines, batch_ref, server, "labeled-response", tag)
+
+
+def _is_one_batch(lines: list[bytes]) -> bool:
+    first, last = lines[0], lines[-1]
+    if first.startswith(b"@") or b" BATCH +" not in first or b" BATCH -" not in last:
+        return False
+    ref = first.split(b" BATCH +", 1)[1].split(b" ", 1)[0].rstrip(b"\r\n")
+    return last.rstrip(b"\r\n").endswith(b" BATCH -" + ref) and all(
+        has_batch_tag(line) for line in lines[1:-1])

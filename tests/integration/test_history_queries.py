@@ -1,0 +1,234 @@
+"""chatd.history.HistoryReader on a real SQLite file: every query it makes walks an index (the
+timeline primary key, messages' rowid, messages_ts, meta's key), so CHATHISTORY stays O(log n)
+however long the history grows; and it answers exactly as the in-memory reader the unit tests
+use (tests/unit/fake_history.py), so those tests describe the real thing.
+
+This is the one test outside the pure unit tests that opens SQLite directly (no server
+process): a temporary file made with history.open_for_writing, read through HistoryReader.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import tempfile
+import unittest
+from pathlib import Path
+
+from chatd import history
+from chatd.events import MESSAGE_KINDS, NO_UPPER_BOUND, STORED_KINDS
+from tests.unit.fake_history import FakeHistory
+
+T = 1_700_000_000_000
+FULL_SCAN = re.compile(r"^SCAN (timeline|t|messages|m)\b")
+
+
+def make_rows(count: int) -> list[tuple]:
+    """`count` stored rows over three channels and two private conversations; every id has
+    a time, several ids share one (as events of the same millisecond do)."""
+    rows = []
+    kinds = ("PRIVMSG", "NOTICE", "JOIN", "TAGMSG", "PRIVMSG", "PART", "TOPIC")
+    for i in range(1, count + 1):
+        ts = T + (i // 3) * 1000
+        kind = kinds[i % len(kinds)]
+        if i % 11 == 0:
+            convs = ("alice bob", "bob alice")
+            kind, target = "PRIVMSG", "bob"
+        elif i % 13 == 0:
+            convs = ("carol carol",)
+            kind, target = "NOTICE", "carol"
+        else:
+            target = ("#a", "#b", "#c")[i % 3]
+            convs = (target,)
+        rows.append((i, ts, kind, "alice!a@h", target, f"text {i}", "+x=1" if i % 4 else "",
+                     convs))
+    return rows
+
+
+class Recorder:
+    """Stands in for the reader's connection: records (sql, params) of every query."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.real = conn
+        self.queries: list[tuple[str, tuple]] = []
+
+    def execute(self, sql: str, params=()):
+        self.queries.append((sql, tuple(params)))
+        return self.real.execute(sql, params)
+
+    def close(self) -> None:
+        self.real.close()
+
+
+def every_reader_call(reader: history.HistoryReader, last_id: int, last_ts: int) -> None:
+    """Call each query method of the reader, with arguments where a scan would cost most."""
+    middle = last_id // 2
+    for newest in (True, False):
+        for kinds in (MESSAGE_KINDS, STORED_KINDS, ("PRIVMSG",)):
+            reader.select("#a", 0, NO_UPPER_BOUND, 50, newest, kinds)
+            reader.select("#b", middle, NO_UPPER_BOUND, 10, newest, kinds)
+            reader.select("alice bob", 0, middle, 10, newest, kinds)
+            reader.select("#nowhere", 0, NO_UPPER_BOUND, 10, newest, kinds)
+    reader.last_id_at_or_before(last_ts)         # the newest end: max(id) walked it all
+    reader.last_id_at_or_before(T)
+    reader.first_id_at_or_after(T)
+    reader.first_id_at_or_after(last_ts)         # the newest end: min(id) walked it all
+    reader.first_id_at_or_after(last_ts + 1)     # past the end
+    reader.floor_id()
+    reader.latest("#c", MESSAGE_KINDS)
+    reader.latest("carol carol", STORED_KINDS)
+    reader.conversations_with_prefix("alice ")
+    reader.conversations_with_prefix("zed ")
+    history.replay(reader, "#a", middle, 50)
+
+
+class HistoryFile(unittest.TestCase):
+    def make_history(self, rows: list[tuple]) -> tuple[Path, sqlite3.Connection]:
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        path = Path(tmp.name) / "history.db"
+        db = history.open_for_writing(path, "normal")
+        self.addCleanup(db.close)
+        if rows:
+            history.insert_events(db, rows)
+        return path, db
+
+    def reader(self, path: Path) -> history.HistoryReader:
+        reader = history.HistoryReader(path)
+        self.addCleanup(reader.close)
+        return reader
+
+
+class QueryPlanTest(HistoryFile):
+    def test_every_query_searches_an_index(self):
+        rows = make_rows(3000)
+        path, _db = self.make_history(rows)
+        reader = self.reader(path)
+        recorder = Recorder(reader.conn)
+        reader._conn = recorder   # the reader's queries now go through the recorder
+        every_reader_call(reader, rows[-1][0], rows[-1][1])
+        queries = {(sql, params) for sql, params in recorder.queries
+                   if not sql.lstrip().upper().startswith("PRAGMA")}
+        self.assertGreaterEqual(len({sql for sql, _p in queries}), 6)
+        for sql, params in sorted(queries):
+            with self.subTest(sql=sql, params=params):
+                plan = [row[3] for row in
+                        recorder.real.execute("EXPLAIN QUERY PLAN " + sql, params)]
+                text = "; ".join(plan)
+                self.assertTrue(any(d.startswith("SEARCH") for d in plan), text)
+                for detail in plan:
+                    self.assertIsNone(FULL_SCAN.match(detail), text)
+                    self.assertNotIn("TEMP B-TREE", detail, text)   # no sort of a whole range
+                self.assertNotIn("SCAN timeline", text)
+                self.assertNotIn("SCAN m", text)
+                if "FROM timeline t JOIN messages m" in sql:
+                    self.assertTrue(any(re.match(r"SEARCH t USING PRIMARY KEY \(conv=\? AND id", d)
+                                        for d in plan), text)
+                    self.assertIn("SEARCH m USING INTEGER PRIMARY KEY (rowid=?)", plan)
+                elif "ts <=" in sql or "ts >=" in sql:
+                    self.assertTrue(any("messages_ts" in d for d in plan), text)
+
+    def test_work_does_not_grow_with_the_history(self):
+        # SQLite virtual-machine steps per call, counted with a progress handler, on a history
+        # 10 times longer: an index walk costs about the same, a scan (even one that says
+        # SEARCH, such as max(id) with a WHERE on ts, which walks the rowids) ten times more.
+        def steps(count: int) -> dict[str, int]:
+            rows = make_rows(count)
+            path, _db = self.make_history(rows)
+            reader = self.reader(path)
+            conn = reader.conn
+            last_id, last_ts = rows[-1][0], rows[-1][1]
+            calls = {
+                "select newest": lambda: reader.select("#a", 0, NO_UPPER_BOUND, 20, True,
+                                                       MESSAGE_KINDS),
+                "select oldest above": lambda: reader.select("#a", last_id - 200, NO_UPPER_BOUND,
+                                                             20, False, MESSAGE_KINDS),
+                "select oldest below": lambda: reader.select("#b", 0, 100, 20, False,
+                                                             MESSAGE_KINDS),
+                "last_id_at_or_before newest": lambda: reader.last_id_at_or_before(last_ts),
+                "last_id_at_or_before oldest": lambda: reader.last_id_at_or_before(T),
+                "first_id_at_or_after oldest": lambda: reader.first_id_at_or_after(T),
+                "first_id_at_or_after newest": lambda: reader.first_id_at_or_after(last_ts),
+                "floor_id": reader.floor_id,
+                "latest": lambda: reader.latest("carol carol", MESSAGE_KINDS),
+                "conversations_with_prefix": lambda: reader.conversations_with_prefix("alice "),
+            }
+            counts = {}
+            counter = [0]
+
+            def tick() -> int:
+                counter[0] += 1
+                return 0
+
+            for name, call in calls.items():
+                call()   # warm: schema loaded, statement cached
+                counter[0] = 0
+                conn.set_progress_handler(tick, 1)
+                try:
+                    call()
+                finally:
+                    conn.set_progress_handler(None, 1)
+                counts[name] = counter[0]
+            return counts
+
+        small, large = steps(2000), steps(20000)
+        for name in small:
+            with self.subTest(call=name):
+                self.assertLess(large[name], 2 * small[name] + 100,
+                                f"{small[name]} steps for 2000 rows, {large[name]} for 20000")
+
+
+class SameAsFakeTest(HistoryFile):
+    """The real reader and the unit tests' fake answer every call alike."""
+
+    def calls(self, last_id: int, last_ts: int) -> list[tuple[str, tuple]]:
+        calls = []
+        for conv in ("#a", "#b", "alice bob", "bob alice", "carol carol", "#nowhere"):
+            for kinds in (MESSAGE_KINDS, STORED_KINDS, ("TAGMSG",)):
+                for after, before in ((0, NO_UPPER_BOUND), (10, 60), (last_id - 5, NO_UPPER_BOUND),
+                                      (0, 1), (30, 30), (40, 20)):
+                    for limit in (0, 1, 7, 1000):
+                        for newest in (True, False):
+                            calls.append(("select", (conv, after, before, limit, newest, kinds)))
+            calls.append(("latest", (conv, MESSAGE_KINDS)))
+            calls.append(("latest", (conv, STORED_KINDS)))
+        for ts in (0, T - 1, T, T + 999, T + 1000, T + 5500, last_ts - 1, last_ts, last_ts + 1):
+            calls.append(("last_id_at_or_before", (ts,)))
+            calls.append(("first_id_at_or_after", (ts,)))
+        for prefix in ("alice ", "bob ", "carol ", "al", "#", "zed "):
+            calls.append(("conversations_with_prefix", (prefix,)))
+        calls.append(("floor_id", ()))
+        return calls
+
+    def check_same(self, real: history.HistoryReader, fake: FakeHistory, last_id: int,
+                   last_ts: int) -> None:
+        for name, args in self.calls(last_id, last_ts):
+            with self.subTest(call=name, args=args):
+                got = getattr(real, name)(*args)
+                if isinstance(got, list):
+                    got = [tuple(r) if isinstance(r, tuple) else r for r in got]
+                self.assertEqual(got, getattr(fake, name)(*args))
+
+    def test_same_answers(self):
+        rows = make_rows(150)
+        path, _db = self.make_history(rows)
+        self.check_same(self.reader(path), FakeHistory(rows), rows[-1][0], rows[-1][1])
+
+    def test_same_answers_after_retention(self):
+        rows = make_rows(150)
+        path, db = self.make_history(rows)
+        cutoff = T + 20_000
+        deleted = history.delete_before(db, cutoff)
+        floor = max(r[0] for r in rows if r[1] < cutoff)
+        self.assertEqual(deleted, floor)
+        reader = self.reader(path)
+        self.assertEqual(reader.floor_id(), floor)
+        self.check_same(reader, FakeHistory(rows, floor_id=floor), rows[-1][0], rows[-1][1])
+
+    def test_empty_history(self):
+        path, _db = self.make_history([])
+        self.check_same(self.reader(path), FakeHistory([]), 0, T)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,59 @@
+"""An in-memory stand-in for history.HistoryReader, over a list of stored rows, for the pure
+CHATHISTORY and session tests. It implements the reader's contract in the plainest way (filter
+and sort a list), so the tests state what the answers must be without SQLite;
+tests/integration/test_history_queries.py checks that the real reader gives the same answers.
+
+Rows are written as the writer stores them: (id, ts, kind, source, target, text, tags, convs).
+"""
+
+from __future__ import annotations
+
+from chatd.events import NO_UPPER_BOUND
+
+
+class FakeHistory:
+    def __init__(self, rows: list[tuple] = (), floor_id: int = 0):
+        self._floor = floor_id
+        self.rows: list[tuple] = []
+        self.calls: list[str] = []  # names of the methods called, in order
+        for row in rows:
+            self.add(row)
+
+    def add(self, row: tuple) -> None:
+        """Store one row (id, ts, kind, source, target, text, tags, convs); rows at or below
+        the retention floor are gone, as if retention had deleted them."""
+        assert len(row) == 8 and isinstance(row[7], tuple), row
+        if row[0] > self._floor:
+            self.rows.append(row)
+            self.rows.sort(key=lambda r: r[0])
+
+    # the HistoryReader interface
+    def select(self, conv: str, after_id: int, before_id: int, limit: int, newest: bool,
+               kinds: tuple[str, ...]) -> list[tuple]:
+        self.calls.append("select")
+        if limit <= 0:
+            return []
+        found = [r[:7] for r in self.rows
+                 if conv in r[7] and after_id < r[0] < before_id and r[2] in kinds]
+        return found[-limit:] if newest else found[:limit]
+
+    def last_id_at_or_before(self, ts_ms: int) -> int:
+        self.calls.append("last_id_at_or_before")
+        return max((r[0] for r in self.rows if r[1] <= ts_ms), default=0)
+
+    def first_id_at_or_after(self, ts_ms: int) -> int:
+        self.calls.append("first_id_at_or_after")
+        return min((r[0] for r in self.rows if r[1] >= ts_ms), default=NO_UPPER_BOUND)
+
+    def floor_id(self) -> int:
+        self.calls.append("floor_id")
+        return self._floor
+
+    def latest(self, conv: str, kinds: tuple[str, ...]) -> tuple | None:
+        self.calls.append("latest")
+        found = [r[:7] for r in self.rows if conv in r[7] and r[2] in kinds]
+        return found[-1] if found else None
+
+    def conversations_with_prefix(self, prefix: str) -> list[str]:
+        self.calls.append("conversations_with_prefix")
+        return sorted({c for r in self.rows for c in r[7] if c.startswith(prefix)})
