@@ -21,8 +21,8 @@ from chatd import children, ipc
 from chatd.channel import Channel, ChannelClosed, ChannelOverflow
 from chatd.config import Config
 from chatd.exitcodes import EXIT_BOOT_FAILED, EXIT_OK, EXIT_RUNTIME
-from chatd.global_commands import GLOBAL_COMMANDS
 from chatd.hub import Hub
+from chatd.requests import handle_request
 from chatd.sequencer import Outgoing, Sequencer
 from chatd.session import build_server_info
 from chatd.worker import run_worker
@@ -234,44 +234,15 @@ class Master:
             client = clients.get(conn_id)
             if client is None:
                 continue
+            if op == ipc.CONN_CLOSED:
+                worker.conns -= 1
             try:
-                if op == ipc.COMMAND:
-                    if client.registered:
-                        self._run_command(client, frame)
-                elif op == ipc.SYNC:
-                    hub.sync(client)
-                elif op == ipc.CLAIM_NICK:
-                    label = frame[3]
-                    if label:
-                        hub.label_start(client, label)
-                    hub.claim_nick(client, frame[2])
-                    if label:
-                        hub.label_end(client)
-                elif op == ipc.CAPS:
-                    client.caps = frozenset(frame[2])
-                elif op == ipc.REGISTERED:
-                    hub.registered(client, frame[2], frame[3])
-                elif op == ipc.CONN_CLOSED:
-                    worker.conns -= 1
-                    hub.connection_closed(client, frame[2])
+                handle_request(hub, client, frame)
             except Exception:  # a bug in one command must not take the server down
                 log.exception("error handling %r for connection %d", frame[:3], conn_id)
                 self._send(worker, (ipc.CLOSE_CONN, conn_id, "Internal server error"))
         assert self.sequencer is not None
         self._dispatch(self.sequencer.add(hub.take_effects(), hub.now_ms))
-
-    def _run_command(self, client, frame: tuple) -> None:
-        _, _, command, params, label, client_tags = frame
-        hub = self.hub
-        if label:
-            hub.label_start(client, label)
-        hub.command_tags = client_tags
-        try:
-            GLOBAL_COMMANDS[command][0](hub, client, tuple(params))
-        finally:
-            hub.command_tags = ""
-            if label:
-                hub.label_end(client)
 
     def _dispatch(self, outgoing: Outgoing) -> None:
         for index, frame in outgoing:

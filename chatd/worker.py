@@ -71,6 +71,7 @@ class Worker:
         self.channel_wants_write = False  # whether the selector watches it for EVENT_WRITE
         self.stopping = False
         self.history = history.HistoryReader(self.config.history_path)
+        self.frame_handlers = self._frame_handlers()
 
     # main loop
     def run(self) -> int:
@@ -122,38 +123,39 @@ class Worker:
             log.warning("master is gone; closing %d connections", len(self.conns))
             self.shutdown_clients()
             return False
+        handlers = self.frame_handlers
         for frame in frames:
-            op = frame[0]
-            if op == ipc.EVENT:
-                self.on_event(frame)
-            elif op == ipc.REPLY:
-                self.on_reply(frame[1], frame[2])
-            elif op == ipc.NEW_CONN:
-                self.on_new_conn(frame[1], frame[2], self.channel.take_fd())
-            elif op == ipc.SYNCED:
-                self.on_synced(frame[1])
-            elif op == ipc.LABEL_START:
-                self.on_label_start(frame[1], frame[2])
-            elif op == ipc.LABEL_END:
-                self.on_label_end(frame[1])
-            elif op == ipc.NICK_OK:
-                conn = self.conns.get(frame[1])
-                if conn is not None:
-                    conn.session.on_nick_granted(frame[2])
-                    self.apply_session_effects(conn, caused_by_master=True)
-            elif op == ipc.WELCOME:
-                conn = self.conns.get(frame[1])
-                if conn is not None:
-                    conn.session.on_welcome()
-                    self.apply_session_effects(conn, caused_by_master=True)
-            elif op == ipc.CLOSE_CONN:
-                conn = self.conns.get(frame[1])
-                if conn is not None:
-                    conn.session.close(frame[2])
-                    self.apply_session_effects(conn)
-            elif op == ipc.SHUTDOWN:
-                self.stopping = True
+            handlers[frame[0]](frame)
         return True
+
+    def _frame_handlers(self) -> dict:
+        """Master frame opcode -> handler(frame)."""
+        return {
+            ipc.EVENT: self.on_event,
+            ipc.REPLY: lambda f: self.on_reply(f[1], f[2]),
+            ipc.NEW_CONN: lambda f: self.on_new_conn(f[1], f[2], self.channel.take_fd()),
+            ipc.SYNCED: lambda f: self.on_synced(f[1]),
+            ipc.LABEL_START: lambda f: self.on_label_start(f[1], f[2]),
+            ipc.LABEL_END: lambda f: self.on_label_end(f[1]),
+            ipc.NICK_OK: lambda f: self.on_master_verdict(f[1], Session.on_nick_granted, f[2]),
+            ipc.WELCOME: lambda f: self.on_master_verdict(f[1], Session.on_welcome),
+            ipc.CLOSE_CONN: lambda f: self.on_close_request(f[1], f[2]),
+            ipc.SHUTDOWN: lambda f: setattr(self, "stopping", True),
+        }
+
+    def on_master_verdict(self, conn_id: int, method, *args) -> None:
+        """The master granted a nick or accepted a registration: let the session react;
+        what it says is part of the master's ordered stream, so it goes out at once."""
+        conn = self.conns.get(conn_id)
+        if conn is not None:
+            method(conn.session, *args)
+            self.apply_session_effects(conn, caused_by_master=True)
+
+    def on_close_request(self, conn_id: int, reason: str) -> None:
+        conn = self.conns.get(conn_id)
+        if conn is not None:
+            conn.session.close(reason)
+            self.apply_session_effects(conn)
 
     def on_new_conn(self, conn_id: int, host: str, fd: int) -> None:
         sock = socket.socket(fileno=fd)
