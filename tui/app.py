@@ -9,6 +9,7 @@ name prompt to chatting is unit-testable.
 from __future__ import annotations
 
 import enum
+import random
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
@@ -16,14 +17,25 @@ from datetime import datetime, timedelta, tzinfo
 from chatd.irc.validate import NICKLEN, is_valid_nick
 from tui import commands
 from tui.commands import Action
+from tui.effects import AskNick
 from tui.inputline import InputLine
-from tui.layout import Row, scroll, view_rows
+from tui.layout import Row, at_top, scroll, view_rows
 from tui.render import line_rows, status_row
-from tui.session import AskNick, Session
+from tui.session import Session
 from tui.state import BufferKind, Kind, Line, State
 
-RECONNECT_DELAYS_S = (1, 2, 5, 10, 30)  # then every 30 s
+# Reconnect after FIRST, doubling up to MAX, each delay spread by +-JITTER so clients that lost
+# the same server do not all come back in the same instant.
+RECONNECT_FIRST_S = 1.0
+RECONNECT_MAX_S = 30.0
+RECONNECT_JITTER = 0.2
 NAME_PROMPT = "Your name: "
+
+
+def reconnect_delay_s(attempt: int, rng: random.Random) -> float:
+    """Seconds to wait before reconnect attempt `attempt` (0 = the first after a loss)."""
+    base = min(RECONNECT_FIRST_S * 2 ** min(attempt, 16), RECONNECT_MAX_S)
+    return base * rng.uniform(1 - RECONNECT_JITTER, 1 + RECONNECT_JITTER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +60,10 @@ def default_nick(login: str) -> str:
 class App:
     def __init__(self, host: str, port: int, *, nick: str | None, channel: str = "#lobby",
                  channel_explicit: bool = False, login: str = "guest",
-                 tz: tzinfo | None = None):
+                 tz: tzinfo | None = None, rng: random.Random | None = None):
         self.host, self.port = host, port
         self.tz = tz
+        self.rng = rng or random.Random()
         self.state = State(server_name=host, tz=tz)
         self.session = Session(self.state, nick or default_nick(login), user=default_nick(login),
                                realname=login or "tui", channel=channel,
@@ -83,10 +96,11 @@ class App:
     def on_connection_lost(self, reason: str, now: datetime) -> None:
         """The socket closed or could not be opened: try again later, with backoff."""
         self.session.disconnected(reason, now)
-        delay = RECONNECT_DELAYS_S[min(self._attempt, len(RECONNECT_DELAYS_S) - 1)]
+        delay = reconnect_delay_s(self._attempt, self.rng)
         self._attempt += 1
         self._reconnect_at = now + timedelta(seconds=delay)
-        self.state.add(self.state.server, Line(now, Kind.INFO, f"Reconnecting in {delay} s..."))
+        self.state.add(self.state.server, Line(now, Kind.INFO,
+                                               f"Reconnecting in {delay:.1f} s..."))
 
     def on_line(self, line: str, now: datetime) -> list[Action]:
         actions = self._handle(self.session.receive(line, now))
@@ -154,13 +168,19 @@ class App:
     def cycle(self, step: int) -> None:
         self.state.cycle(step)
 
-    def scroll_page(self, direction: int, width: int, height: int) -> None:
-        """PgUp (-1) / PgDn (+1): move by a page, keeping two rows of context."""
+    def scroll_page(self, direction: int, width: int, height: int) -> list[Action]:
+        """PgUp (-1) / PgDn (+1): move by a page, keeping two rows of context. Reaching the
+        top asks the server for the page of history before it."""
         buf = self.state.current
-        buf.anchor = scroll(self._rows_of(width), buf.first_index, buf.end_index, height,
+        rows_of = self._rows_of(width)
+        buf.anchor = scroll(rows_of, buf.first_index, buf.end_index, height,
                             buf.anchor, direction * max(1, height - 2))
         if buf.anchor is None:
             buf.unseen = 0
+        if direction < 0 and at_top(rows_of, buf.first_index, buf.end_index, height,
+                                    buf.anchor):
+            return self._handle(self.session.load_older(buf))
+        return []
 
     # -- what to draw --------------------------------------------------------------------------
     def _rows_of(self, width: int):
@@ -191,4 +211,6 @@ class App:
             buffer_number=self.state.current_index + 1, buffer_name=buf.name,
             users=len(buf.users) if buf.kind == BufferKind.CHANNEL and buf.joined else None,
             activity=[(n, b.name, b.mention) for n, b in self.state.activity()],
-            more_below=buf.unseen if buf.anchor is not None else None)
+            more_below=buf.unseen if buf.anchor is not None else None,
+            unsent=self.session.outbox.waiting(),
+            loading=self.session.history.busy)

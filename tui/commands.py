@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from chatd.irc.message import ProtocolError, parse
-from tui.session import Effect, Send, Session, send
+from tui.effects import Effect, Send, send
+from tui.session import Session
 from tui.state import Buffer, BufferKind, Kind, Line, State
 
 DEFAULT_QUIT_REASON = "Leaving"
@@ -63,15 +64,16 @@ def _conversation_target(ctx: Context) -> str | None:
 
 
 def send_message(ctx: Context, text: str, action: bool = False) -> list[Action]:
-    """A plain line typed in a buffer (or /me)."""
+    """A plain line typed in a buffer (or /me). Offline, or before the channel is re-joined,
+    it is queued and sent once the connection is back."""
     target = _conversation_target(ctx)
     if target is None:
         return ctx.error("This is the server buffer: /join #channel or /query nick first.")
-    if not ctx.session.connected:
-        return ctx.error("Not connected; the message was not sent.")
-    if ctx.buffer.kind == BufferKind.CHANNEL and not ctx.buffer.joined:
+    buf = ctx.buffer
+    if buf.kind == BufferKind.CHANNEL and not (buf.joined or buf.rejoin) \
+            and ctx.session.registered:
         return ctx.error(f"You are not in {target}; /join {target} first.")
-    return list(ctx.session.say(target, text, ctx.now, action=action, show_in=ctx.buffer))
+    return list(ctx.session.say(target, text, ctx.now, action=action, show_in=buf))
 
 
 def _channel_arg(name: str) -> str:
@@ -98,6 +100,7 @@ def cmd_part(ctx: Context, args: str) -> list[Action]:
         return ctx.error("Usage: /part [#channel] [reason]")
     buf = ctx.state.get(name)
     if buf is not None and (buf.kind == BufferKind.QUERY or not buf.joined):
+        ctx.session.outbox.left(buf)
         ctx.state.close(buf)  # nothing to tell the server
         return []
     return [send("PART", name, reason) if reason else send("PART", name)]
@@ -107,18 +110,19 @@ def cmd_msg(ctx: Context, args: str) -> list[Action]:
     target, _, text = args.partition(" ")
     if not target or not text:
         return ctx.error("Usage: /msg nick|#channel text")
-    if not ctx.session.connected:
-        return ctx.error("Not connected; the message was not sent.")
-    return list(ctx.session.say(target, text, ctx.now))
+    out: list[Action] = []
+    if not ctx.session.is_channel(target):
+        out += ctx.session.open_query(target)[1]
+    return out + list(ctx.session.say(target, text, ctx.now))
 
 
 def cmd_query(ctx: Context, args: str) -> list[Action]:
     nick, _, text = args.partition(" ")
     if not nick or ctx.session.is_channel(nick):
         return ctx.error("Usage: /query nick [text]")
-    buf = ctx.state.open(nick, BufferKind.QUERY)
+    buf, out = ctx.session.open_query(nick)
     ctx.state.focus(buf)
-    return send_message(ctx, text) if text else []
+    return list(out) + (send_message(ctx, text) if text else [])
 
 
 def cmd_me(ctx: Context, args: str) -> list[Action]:
@@ -167,6 +171,13 @@ def cmd_say(ctx: Context, args: str) -> list[Action]:
     return send_message(ctx, args) if args else []
 
 
+def cmd_resend(ctx: Context, args: str) -> list[Action]:
+    out = list(ctx.session.outbox.resend(ctx.buffer))
+    if not any(e.buffer is ctx.buffer for e in ctx.session.outbox.entries) and not out:
+        return ctx.say("Nothing here waits to be sent again.")
+    return out
+
+
 def cmd_quote(ctx: Context, args: str) -> list[Action]:
     try:
         parse(args)
@@ -196,6 +207,7 @@ COMMANDS: dict[str, tuple[Handler, str, str]] = {
     "names": (cmd_names, "[#channel]", "list the users of a channel"),
     "win": (cmd_win, "N", "switch to buffer N"),
     "say": (cmd_say, "text", "send text as is (even if it starts with /)"),
+    "resend": (cmd_resend, "", "send again messages marked ? (not confirmed stored)"),
     "quote": (cmd_quote, "LINE", "send a raw IRC line"),
     "quit": (cmd_quit, "[reason]", "leave chat"),
     "help": (cmd_help, "", "this list"),

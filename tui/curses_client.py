@@ -20,9 +20,9 @@ from datetime import UTC, datetime
 from tui.app import App, Connect
 from tui.commands import Quit
 from tui.connection import Connection, ConnectionClosed
+from tui.effects import Disconnect, Send
 from tui.layout import Row, clip, text_width
 from tui.sanitize import Style
-from tui.session import Disconnect, Send
 
 EXIT_OK = 0
 EXIT_CONNECT_FAILED = 1
@@ -166,9 +166,10 @@ class Loop:
     def run(self) -> int:
         previous = self.install_signals()
         try:
-            self.execute(self.app.start())
-            if self.conn is not None:
+            if self.conn is not None:  # connected before the screen started (--nick)
                 self.execute(self.app.on_connected(now_utc()))
+            else:
+                self.execute(self.app.start())
             while self.exit_code is None:
                 self.screen.draw(self.app)
                 self._update_registration()
@@ -360,7 +361,8 @@ class Loop:
         if key == curses.KEY_RESIZE:
             self.scr.clear()
         elif key in (curses.KEY_PPAGE, curses.KEY_NPAGE):
-            app.scroll_page(-1 if key == curses.KEY_PPAGE else 1, *self._pane_size())
+            self.execute(app.scroll_page(-1 if key == curses.KEY_PPAGE else 1,
+                                         *self._pane_size()))
         else:
             action = CURSES_KEYS.get(key) or NAMED_KEYS.get(curses.keyname(key))
             if action is not None:

@@ -206,6 +206,19 @@ def view_rows(rows_of: RowsOf, first: int, end: int, height: int,
     return out, anchor
 
 
+def at_top(rows_of: RowsOf, first: int, end: int, height: int,
+           anchor: Anchor | None) -> bool:
+    """True if the pane shows the very first row of the buffer (or the buffer is empty)."""
+    if end <= first:
+        return True
+    anchor = _normalize(rows_of, first, end, height, anchor)
+    if anchor is None:
+        last = end - 1
+        anchor = Anchor(last, len(rows_of(last)) - 1)
+    top = _step_back(rows_of, first, anchor, height - 1)
+    return top.line == first and top.row == 0
+
+
 def scroll(rows_of: RowsOf, first: int, end: int, height: int, anchor: Anchor | None,
            delta_rows: int) -> Anchor | None:
     """Move the view by `delta_rows` (negative: towards older lines). Returns the new anchor,

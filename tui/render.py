@@ -14,7 +14,7 @@ from functools import lru_cache
 from chatd.irc.casemap import casefold
 from tui.layout import Row, clip, text_width, wrap
 from tui.sanitize import PLAIN, Segment, Style, clean, parse_formatting
-from tui.state import Kind, Line
+from tui.state import Delivery, Kind, Line
 
 # IRC colours that read well on dark and light backgrounds (no white/black/greys).
 NICK_COLOURS = (2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13)
@@ -23,7 +23,18 @@ EVENT_STYLE = Style(dim=True)
 ERROR_STYLE = Style(bold=True, fg=4)
 OWN_NICK_STYLE = Style(bold=True)
 STATUS_STYLE = Style(reverse=True)
-LIVE_DIVIDER = "— live —"
+DIVIDER_LABELS = {"live": "— live —", "start": "— start of history —",
+                  "truncated": "— older messages were deleted —"}
+LIVE_DIVIDER = DIVIDER_LABELS["live"]
+# The mark after one of our own messages: waiting (queued or written, no echo yet), not known
+# to be stored (/resend), refused. A stored (echoed) message has no mark.
+DELIVERY_MARKS = {
+    Delivery.QUEUED: (" ⋯", Style(dim=True)),
+    Delivery.PENDING: (" ⋯", Style(dim=True)),
+    Delivery.UNCONFIRMED: (" ?", Style(bold=True, fg=7)),
+    Delivery.FAILED: (" ✗ not sent", Style(bold=True, fg=4)),
+}
+PENDING_TEXT = Style(dim=True)
 
 
 def nick_colour(nick: str) -> int:
@@ -46,12 +57,13 @@ def line_segments(line: Line, tz: tzinfo | None = None) -> tuple[list[Segment], 
     stamp = line.time.astimezone(tz).strftime("%H:%M") + " "
     head: list[Segment] = [(stamp, TIME_STYLE)]
     nick = clean(line.nick)
+    waiting = line.delivery in (Delivery.QUEUED, Delivery.PENDING)
     if line.kind == Kind.MESSAGE:
         head += [(nick, nick_style(line)), (": ", PLAIN)]
-        body = parse_formatting(line.text)
+        body = parse_formatting(line.text, PENDING_TEXT if waiting else PLAIN)
     elif line.kind == Kind.ACTION:
         head += [("* ", PLAIN), (nick, nick_style(line)), (" ", PLAIN)]
-        body = parse_formatting(line.text)
+        body = parse_formatting(line.text, PENDING_TEXT if waiting else PLAIN)
     elif line.kind == Kind.NOTICE:
         head += [("-", PLAIN), (nick, nick_style(line)), ("- ", PLAIN)]
         body = parse_formatting(line.text)
@@ -63,12 +75,15 @@ def line_segments(line: Line, tz: tzinfo | None = None) -> tuple[list[Segment], 
     else:
         head += [("-- ", EVENT_STYLE)]
         body = parse_formatting(line.text)
+    mark = DELIVERY_MARKS.get(line.delivery) if line.delivery is not None else None
+    if mark is not None:
+        body = [*body, mark]
     indent = sum(text_width(t) for t, _ in head)
     return head + body, indent
 
 
 def divider_row(label: str, width: int) -> Row:
-    label = clean(label if label != "live" else LIVE_DIVIDER)
+    label = clean(DIVIDER_LABELS.get(label, label))
     text = f" {label} "
     room = max(width - text_width(text), 0)
     left = room // 2
@@ -86,9 +101,10 @@ def line_rows(line: Line, width: int, tz: tzinfo | None = None) -> tuple[Row, ..
 
 def status_row(width: int, *, connection: str, nick: str, buffer_number: int,
                buffer_name: str, users: int | None, activity: list[tuple[int, str, bool]],
-               more_below: int | None) -> Row:
-    """The status bar: connection, nick, current buffer and its user count, activity in the
-    other buffers (`!` marks a mention or private message), and a scrolled-up notice."""
+               more_below: int | None, unsent: int = 0, loading: bool = False) -> Row:
+    """The status bar: connection, nick, current buffer and its user count, messages of ours
+    not yet confirmed stored, history being fetched, activity in the other buffers (`!` marks
+    a mention or private message), and a scrolled-up notice."""
     parts: list[Segment] = [(f" {connection} ", STATUS_STYLE), ("|", STATUS_STYLE),
                             (f" {clean(nick)} ", replace(STATUS_STYLE, bold=True)),
                             ("|", STATUS_STYLE)]
@@ -96,6 +112,10 @@ def status_row(width: int, *, connection: str, nick: str, buffer_number: int,
     if users is not None:
         where += f" ({users} user{'s' if users != 1 else ''})"
     parts.append((where + " ", STATUS_STYLE))
+    if unsent:
+        parts.append((f"| ⋯{unsent} pending ", replace(STATUS_STYLE, bold=True)))
+    if loading:
+        parts.append(("| loading history ", STATUS_STYLE))
     if more_below is not None:
         more = f"| -- more below ({more_below} new) -- " if more_below else "| -- more below -- "
         parts.append((more, replace(STATUS_STYLE, bold=True)))

@@ -1,7 +1,9 @@
 """End to end: the real `python3 -m tui` in tmux against a real chatd.
 
 The seed scenario (two users, messages both ways, Ctrl-C, server restart, history with times),
-plus a nick clash, an unreachable server, a hostile message, scrollback and resizing.
+plus a nick clash, an unreachable server, a hostile message, scrollback and resizing, and
+exact resume: a server restart under a running tui (reconnect, missed messages fetched once,
+a line typed while offline sent once) and older history loaded by scrolling up.
 Every wait is a deadline-bounded poll of the tmux screen.
 """
 
@@ -18,6 +20,7 @@ from tests.support.tmux import start_tmux, tmux_available
 
 TIMEOUT_S = 15.0
 TIME = r"\d\d:\d\d"
+PENDING_MARK = "⋯"
 
 
 def free_port() -> int:
@@ -25,6 +28,29 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def server_caps(port: int) -> set[str]:
+    """The capabilities a server offers (CAP LS 302), without registering."""
+    client = IRCClient(port)
+    try:
+        client.send("CAP LS 302")
+        caps: set[str] = set()
+        while True:
+            msg = client.expect_msg(r" CAP \S+ LS ")
+            caps |= {word.split("=", 1)[0] for word in msg.params[-1].split()}
+            if msg.params[2:3] != ("*",) or len(msg.params) < 4:
+                return caps
+    finally:
+        client.close()
+
+
+def pin_port(server) -> None:
+    """Make the server come back on the same port after a restart (the running tui
+    reconnects to it)."""
+    text = server.conf_path.read_text(encoding="utf-8")
+    server.conf_path.write_text(text.replace("127.0.0.1:0", f"127.0.0.1:{server.port}"),
+                                encoding="utf-8")
 
 
 @unittest.skipUnless(tmux_available(), "tmux is not installed (.ci/run installs it)")
@@ -49,6 +75,77 @@ class TuiEndToEndTest(unittest.TestCase):
         self.addCleanup(client.close)
         client.register(nick)
         return client
+
+    def test_server_restart_under_a_running_client(self) -> None:
+        """Reconnect with backoff, re-join, fetch exactly the missed messages, and send the
+        line typed while offline once."""
+        server = start_chatd(self)
+        pin_port(server)
+        alice = self.login(server.port, "alice")
+        bob = self.irc(server.port, "bob")
+        bob.send("JOIN #lobby")
+        bob.send("PRIVMSG #lobby :before the restart")
+        alice.wait_for(r"bob: before the restart", TIMEOUT_S)
+
+        server.stop()
+        alice.wait_for(r"Disconnected: [\s\S]*reconnecting \| alice", TIMEOUT_S)
+        alice.type_line("typed while offline")
+        screen = alice.wait_for(rf"alice: typed while offline {PENDING_MARK}", TIMEOUT_S)
+        self.assertRegex(screen, rf"{PENDING_MARK}1 pending")
+        # Wait for the third attempt's delay (4 s +-20 %): room to restart the server and
+        # store messages before tui comes back, so they are missed, not live.
+        alice.send_keys("M-1")
+        alice.wait_for(r"Reconnecting in (3\.[2-9]|4\.\d) s", TIMEOUT_S)
+        alice.send_keys("M-2")
+        server.start_on_same_config()
+        carol = self.irc(server.port, "carol")
+        carol.send("JOIN #lobby")
+        for i in range(3):
+            carol.send(f"PRIVMSG #lobby :missed {i}")
+        carol.sync()
+
+        screen = alice.wait_for(
+            lambda s: "missed 2" in s and f"typed while offline {PENDING_MARK}" not in s
+            and "typed while offline" in s, TIMEOUT_S)
+        carol.expect(r"PRIVMSG #lobby :typed while offline$", TIMEOUT_S)
+        self.assertRegex(screen, r"connected \| alice \| 2:#lobby")
+        self.assertNotIn("pending", screen)
+        for text in ("before the restart", "missed 0", "missed 1", "missed 2",
+                     "typed while offline"):
+            with self.subTest(text=text):
+                self.assertEqual(screen.count(f": {text}"), 1, screen)
+        self.assertLess(screen.index("missed 0"), screen.index("missed 2"))
+        carol.sync()
+        carol.assert_no_line(r"typed while offline")  # sent once, not again
+        alice.send_keys("C-c")
+        self.assertEqual(alice.wait_exit(TIMEOUT_S), 0)
+
+    def test_scrolling_up_loads_older_history(self) -> None:
+        server = start_chatd(self)
+        if "draft/chathistory" not in server_caps(server.port):
+            self.skipTest("this chatd does not offer draft/chathistory yet")
+        bob = self.irc(server.port, "bob")
+        bob.send("JOIN #lobby")
+        for i in range(150):
+            bob.send(f"PRIVMSG #lobby :history line {i:03d}")
+        bob.sync()
+        alice = self.login(server.port, "alice")
+        screen = alice.wait_for(r"history line 149", TIMEOUT_S)
+        self.assertNotIn("history line 000", screen)
+        for _ in range(80):  # each PgUp moves a page; reaching the top fetches the next
+            alice.send_keys("PPage")
+            screen = alice.wait_for(lambda s: "loading history" not in s, TIMEOUT_S)
+            if "start of history" in screen:
+                break
+        screen = alice.wait_for(r"— start of history —[\s\S]*history line 000\n"
+                                rf"{TIME} bob: history line 001", TIMEOUT_S)
+        self.assertIn("more below", screen)
+        for _ in range(80):
+            alice.send_keys("NPage")
+            if "more below" not in alice.capture():
+                break
+        screen = alice.wait_for(lambda s: "more below" not in s, TIMEOUT_S)
+        self.assertIn("history line 149", screen)
 
     def test_seed_scenario(self) -> None:
         server = start_chatd(self)

@@ -1,16 +1,17 @@
 """tui.app: the whole client flow without a terminal or socket, and the purity boundary."""
 
 import ast
+import random
 import unittest
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tui.app import App, Connect, Mode, default_nick
+from tui.app import App, Connect, Mode, default_nick, reconnect_delay_s
 from tui.session import Send
 
 T0 = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
-PURE_MODULES = ["app", "commands", "inputline", "layout", "render", "sanitize", "session",
-                "state"]
+PURE_MODULES = ["app", "batch", "caps", "commands", "effects", "history", "inputline", "layout",
+                "membership", "outbox", "render", "sanitize", "session", "state"]
 IO_MODULES = {"socket", "selectors", "curses", "sqlite3", "subprocess", "select"}
 
 
@@ -86,10 +87,60 @@ class FlowTest(unittest.TestCase):
         self.connect()
         self.app.on_connection_lost("reset", T0)
         self.assertEqual(self.app.connection_label(), "reconnecting")
-        self.assertEqual(self.app.tick(T0 + timedelta(seconds=0.5)), [])
-        self.assertEqual(self.app.tick(T0 + timedelta(seconds=1)), [Connect()])
-        self.app.on_connection_lost("refused", T0)
-        self.assertEqual(self.app.next_deadline(), T0 + timedelta(seconds=2))
+        self.assertIn("reconnecting", "".join(t for t, _ in self.app.status(80)))
+        self.assertEqual(self.app.tick(T0 + timedelta(seconds=0.79)), [])
+        self.assertEqual(self.app.tick(T0 + timedelta(seconds=1.2)), [Connect()])
+        delays = []
+        for _ in range(8):
+            self.app.on_connection_lost("refused", T0)
+            delays.append((self.app.next_deadline() - T0).total_seconds())
+        for attempt, delay in enumerate(delays, start=1):
+            with self.subTest(attempt=attempt):
+                base = min(2 ** attempt, 30)
+                self.assertGreaterEqual(delay, base * 0.8)
+                self.assertLessEqual(delay, base * 1.2)
+        self.app.on_line(":s 001 alice :Welcome", T0)  # registered: backoff starts over
+        self.app.on_connection_lost("reset", T0)
+        self.assertLessEqual((self.app.next_deadline() - T0).total_seconds(), 1.2)
+
+    def test_backoff_delays(self) -> None:
+        rng = random.Random(7)
+        cases = [(0, 1), (1, 2), (2, 4), (3, 8), (4, 16), (5, 30), (6, 30), (40, 30)]
+        for attempt, base in cases:
+            with self.subTest(attempt=attempt):
+                spread = {round(reconnect_delay_s(attempt, rng) / base, 2) for _ in range(50)}
+                self.assertTrue(all(0.8 <= s <= 1.2 for s in spread), spread)
+                self.assertGreater(len(spread), 5)  # jittered, not fixed
+
+    def test_page_up_at_the_top_loads_older_history(self) -> None:
+        self.connect()
+        lines = [":s CAP * LS :batch draft/chathistory message-tags server-time",
+                 ":s CAP * ACK :batch draft/chathistory message-tags server-time",
+                 ":s 001 alice :Welcome", ":s 422 alice :No MOTD",
+                 "@time=2026-11-25T18:00:00.000Z :alice!a@h JOIN #lobby",
+                 ":s BATCH +1 chathistory #lobby"]
+        lines += [f"@batch=1;msgid={i};time=2026-11-25T17:{i:02d}:00.000Z :bob!b@h PRIVMSG "
+                  f"#lobby :line {i}" for i in range(10, 60)]
+        for line in lines + [":s BATCH -1"]:
+            self.app.on_line(line, T0)
+        self.assertIn("line 59", screen(self.app))
+        self.assertEqual(self.app.scroll_page(-1, 60, 10), [])  # not at the top yet
+        actions = []
+        for _ in range(10):
+            actions += self.app.scroll_page(-1, 60, 10)
+        self.assertEqual(actions, [Send("CHATHISTORY BEFORE #lobby msgid=10 50")])
+        self.assertIn("loading history", "".join(t for t, _ in self.app.status(100)))
+        self.assertIn("line 10", screen(self.app))
+
+    def test_status_counts_messages_not_yet_stored(self) -> None:
+        self.connect()
+        self.app.on_line(":s 001 alice :Welcome", T0)
+        self.app.on_line(":alice!a@h JOIN #lobby", T0)
+        self.app.on_connection_lost("reset", T0)
+        self.app.input.set("typed offline")
+        self.assertEqual(self.app.submit(T0), [])
+        self.assertIn("⋯1 pending", "".join(t for t, _ in self.app.status(100)))
+        self.assertIn("alice: typed offline ⋯", screen(self.app))
 
     def test_default_nick(self) -> None:
         cases = [("root", "root"), ("john.doe", "johndoe"), ("1user", "u1user"), ("", "guest"),

@@ -25,11 +25,11 @@ class RunInputTest(unittest.TestCase):
     def setUp(self) -> None:
         self.state = State(tz=UTC)
         self.session = Session(self.state, "alice")
-        self.session.connected = self.session.registered = True
-        self.lobby = self.state.open("#lobby", BufferKind.CHANNEL)
-        self.lobby.joined = True
-        self.lobby.topic = "hello"
-        self.state.focus(self.lobby)
+        self.session.connect(NOW)
+        for line in (":s CAP * LS :sasl", ":s 001 alice :Welcome", ":s 422 alice :No MOTD",
+                     ":alice!a@h JOIN #lobby", ":s 332 alice #lobby :hello"):
+            self.session.receive(line, NOW)
+        self.lobby = self.state.get("#lobby")
 
     def run_(self, text: str) -> list[str]:
         return [a.line if isinstance(a, Send) else a for a in
@@ -82,10 +82,21 @@ class RunInputTest(unittest.TestCase):
         self.assertEqual(self.run_("hello?"), [])
         self.assertIn("/join", self.last()[1])
 
-    def test_not_connected(self) -> None:
-        self.session.connected = False
+    def test_offline_messages_are_queued_not_refused(self) -> None:
+        self.session.disconnected("gone", NOW)
         self.assertEqual(self.run_("hello"), [])
-        self.assertIn("Not connected", self.last()[1])
+        self.assertEqual(self.run_("/msg bob psst"), [])
+        self.assertEqual(len(self.session.outbox), 2)
+        self.assertEqual(self.lobby.lines[-1].text, "hello")
+
+    def test_not_in_the_channel(self) -> None:
+        self.session.receive(":alice!a@h KICK #lobby alice :out", NOW)
+        self.assertEqual(self.run_("hello"), [])
+        self.assertIn("You are not in #lobby", self.last()[1])
+
+    def test_resend_with_nothing_to_resend(self) -> None:
+        self.assertEqual(self.run_("/resend"), [])
+        self.assertIn("Nothing here", self.last()[1])
 
     def test_query_and_win(self) -> None:
         self.assertEqual(self.run_("/query bob hi"), ["PRIVMSG bob hi"])

@@ -4,6 +4,7 @@ import unittest
 
 from tui.layout import (
     Anchor,
+    at_top,
     char_width,
     clip,
     row_width,
@@ -97,6 +98,15 @@ class ScrollTest(unittest.TestCase):
         self.assertIsNone(scroll(self.rows_of, 0, 2, 10, None, -5))
         rows, _ = view_rows(self.rows_of, 0, 2, 10, None)
         self.assertEqual(len(rows), 4)
+
+    def test_at_top(self) -> None:
+        cases = [  # (first, end, height, anchor, expected)
+            (0, 10, 4, None, False), (0, 10, 4, Anchor(1, 1), True),
+            (0, 10, 4, Anchor(2, 0), False), (0, 2, 10, None, True), (0, 0, 4, None, True),
+            (-5, 10, 4, Anchor(-4, 1), True), (-5, 10, 4, Anchor(1, 1), False)]
+        for first, end, height, anchor, expected in cases:
+            with self.subTest(first=first, end=end, anchor=anchor):
+                self.assertEqual(at_top(self.rows_of, first, end, height, anchor), expected)
 
     def test_trimmed_anchor_is_clamped(self) -> None:
         rows, anchor = view_rows(self.rows_of, 5, 10, 2, Anchor(1, 1))

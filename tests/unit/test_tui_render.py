@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from tui.layout import row_width
 from tui.render import line_rows, nick_colour, status_row
-from tui.state import Kind, Line
+from tui.state import Delivery, Kind, Line
 
 T = datetime(2026, 11, 25, 18, 57, 25, tzinfo=UTC)
 
@@ -26,6 +26,7 @@ class LineRowsTest(unittest.TestCase):
             (Line(T, Kind.MESSAGE, "\x02bold\x02 \x0304red", nick="bob"),
              ["18:57 bob: bold red"]),
             (Line(T, Kind.DIVIDER, "live"), ["---------- — live — ----------"]),
+            (Line(T, Kind.DIVIDER, "start"), ["---- — start of history — ----"]),
         ]
         for line, expected in cases:
             with self.subTest(line=line):
@@ -44,6 +45,20 @@ class LineRowsTest(unittest.TestCase):
         self.assertTrue(own[0][1][1].bold)
         self.assertEqual(other[0][1][1].fg, nick_colour("bob"))
         self.assertTrue(mention[0][1][1].reverse)
+
+    def test_delivery_marks(self) -> None:
+        cases = [(None, "18:57 me: hi"), (Delivery.QUEUED, "18:57 me: hi ⋯"),
+                 (Delivery.PENDING, "18:57 me: hi ⋯"), (Delivery.SENT, "18:57 me: hi"),
+                 (Delivery.UNCONFIRMED, "18:57 me: hi ?"),
+                 (Delivery.FAILED, "18:57 me: hi ✗ not sent")]
+        for delivery, expected in cases:
+            with self.subTest(delivery=delivery):
+                line = Line(T, Kind.MESSAGE, "hi", nick="me", own=True, delivery=delivery)
+                rows = line_rows(line, 40, UTC)
+                self.assertEqual(text(rows), [expected])
+                body_style = next(st for t, st in rows[0] if "hi" in t)
+                self.assertEqual(body_style.dim, delivery in (Delivery.QUEUED,
+                                                              Delivery.PENDING))
 
     def test_nick_colour_is_stable_and_case_insensitive(self) -> None:
         self.assertEqual(nick_colour("Bob"), nick_colour("bob"))
@@ -70,6 +85,11 @@ class StatusRowTest(unittest.TestCase):
     def test_more_below(self) -> None:
         self.assertIn("more below (5 new)", self.render(100, more_below=5))
         self.assertNotIn("more below", self.render(100))
+
+    def test_pending_and_loading(self) -> None:
+        self.assertIn("⋯2 pending", self.render(100, unsent=2))
+        self.assertNotIn("pending", self.render(100))
+        self.assertIn("loading history", self.render(100, loading=True))
 
     def test_narrow(self) -> None:
         self.assertEqual(len(self.render(20)), 20)

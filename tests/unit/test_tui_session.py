@@ -304,21 +304,26 @@ class MessageTest(unittest.TestCase):
 
 
 class KeepaliveTest(unittest.TestCase):
+    """A silent connection: PING after 60 s without traffic, dead 30 s later."""
+
     def test_ping_then_timeout(self) -> None:
         h = Harness()
         h.register()
         self.assertEqual(sent(h.advance(2)), ["JOIN #lobby"])
+        self.assertEqual(h.session.next_deadline(), T0 + timedelta(seconds=60))
+        self.assertEqual(sent(h.advance(57)), [])
+        self.assertEqual(sent(h.advance(1)), ["PING tui"])
         self.assertEqual(h.session.next_deadline(), T0 + timedelta(seconds=90))
-        self.assertEqual(sent(h.advance(89)), ["PING tui"])
-        effects = h.advance(61)
-        self.assertEqual(effects, [Disconnect("ping timeout")])
+        self.assertEqual(h.advance(29), [])
+        self.assertEqual(h.advance(1), [Disconnect("ping timeout")])
 
     def test_traffic_resets_the_probe(self) -> None:
         h = Harness()
         h.register()
-        h.advance(91)
+        self.assertEqual(sent(h.advance(61))[-1:], ["PING tui"])
         h.recv(":srv PONG srv :tui")
-        self.assertEqual(h.advance(61), [])
+        self.assertEqual(h.advance(31), [])
+        self.assertEqual(h.session.next_deadline(), h.now + timedelta(seconds=29))
 
 
 class ServerTimeTest(unittest.TestCase):

@@ -1,0 +1,311 @@
+"""Exact history from the client's side, with IRCv3 draft/chathistory
+(ircv3.net/specs/extensions/chathistory):
+
+- first join of a channel (or a new private buffer): the latest page (`LATEST * 50`);
+- scrolling to the top: older pages (`BEFORE msgid=<oldest>`) until a short page (or the
+  server's HISTORY_TRUNCATED note) marks the start;
+- after a reconnect: exactly what was missed (`AFTER msgid=<newest we have>`), page after
+  page until one is shorter than the limit, and private conversations we were not in are
+  discovered with `TARGETS` and caught up the same way;
+- a message of ours found in those pages by its nonce is confirmed, not sent again.
+
+A buffer is "syncing" from its (re)join until its catch-up is complete; our queued messages
+for it wait until then. One request per buffer is in flight at a time; replies are matched by
+label (labeled-response), else by target, else in order. Pure: it returns lines to send.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from chatd.irc.casemap import irc_equal
+from chatd.irc.message import Message, format_message
+from tui.batch import Batch
+from tui.effects import Effect, Send
+from tui.outbox import NONCE_TAG
+from tui.state import Buffer, BufferKind, Kind, Line
+
+if TYPE_CHECKING:
+    from tui.session import Session
+
+PAGE_LIMIT = 50  # LATEST and BEFORE: a screenful or two
+CATCH_UP_LIMIT = 100  # AFTER: catching up wants big pages
+TARGETS_LIMIT = 50
+TARGETS_END_MARGIN = timedelta(minutes=1)  # our clock may be behind the server's
+# A request not answered in this time is given up (a catch-up ends unverified), so a server
+# that never answers cannot hold our queued messages forever.
+REQUEST_TIMEOUT = timedelta(seconds=30)
+# What chathistory needs besides itself: page boundaries (batch), ids (message-tags) and
+# times (server-time). Without all of them the client relies on the server's JOIN replay.
+REQUIRED_CAPS = frozenset({"draft/chathistory", "batch", "message-tags", "server-time"})
+MESSAGE_QUERIES = ("LATEST", "BEFORE", "AFTER")
+
+
+def format_time(when: datetime) -> str:
+    """IRCv3 server-time format: UTC with milliseconds."""
+    when = when.astimezone(UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+@dataclass(eq=False)
+class Request:
+    query: str  # LATEST, BEFORE, AFTER or TARGETS
+    buffer: Buffer | None
+    target: str
+    limit: int
+    label: str = ""
+    sync: bool = False  # part of a (re)join's catch-up: its last page ends the sync
+    missed: bool = False  # lines missed while offline: they count as unread
+    start: datetime | None = None  # TARGETS: the lower bound (also where new buffers start)
+    end: datetime | None = None  # TARGETS: the upper bound
+    sent_at: datetime | None = None
+
+
+class History:
+    def __init__(self, session: Session):
+        self.session = session
+        self.state = session.state
+        self.max_limit = 0  # ISUPPORT CHATHISTORY=<n>; 0: not announced / no limit
+        self.reftypes = {"msgid", "timestamp"}  # ISUPPORT MSGREFTYPES
+        self.inflight: list[Request] = []
+        self.syncing: set[Buffer] = set()
+
+    @property
+    def enabled(self) -> bool:
+        return REQUIRED_CAPS <= self.session.caps
+
+    def reset(self) -> None:
+        """The connection ended: its requests will never be answered."""
+        self.inflight.clear()
+        self.syncing.clear()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.inflight)
+
+    def on_isupport(self, key: str, value: str) -> None:
+        if key == "CHATHISTORY":
+            self.max_limit = int(value) if value.isascii() and value.isdigit() else 0
+        elif key == "MSGREFTYPES" and value:
+            self.reftypes = set(value.split(","))
+
+    def limit(self, wanted: int) -> int:
+        return min(wanted, self.max_limit) if self.max_limit > 0 else wanted
+
+    def ref(self, line: Line) -> str:
+        if line.msgid and "msgid" in self.reftypes:
+            return f"msgid={line.msgid}"
+        return f"timestamp={format_time(line.time)}"
+
+    def message_ref(self, msg: Message) -> str:
+        """The reference to a received message: its msgid, else its time."""
+        msgid = msg.tags.get("msgid", "")
+        if msgid and "msgid" in self.reftypes:
+            return f"msgid={msgid}"
+        return f"timestamp={msg.tags.get('time', '')}"
+
+    def _in_flight_for(self, buf: Buffer) -> bool:
+        return any(r.buffer is buf for r in self.inflight)
+
+    # -- requests ------------------------------------------------------------------------------
+    def sync(self, buf: Buffer, since: datetime | None = None) -> list[Effect]:
+        """Catch a buffer up after our (re)join: from the newest msgid we have, paging to the
+        end; with nothing stored shown yet, the latest page (or, with `since`, everything
+        after that time). The buffer syncs until the last page is in."""
+        if not self.enabled or any(r.buffer is buf and r.sync for r in self.inflight):
+            return []
+        self.syncing.add(buf)
+        start = self._catch_up_from(buf)
+        if start is not None:
+            return self._ask(Request("AFTER", buf, buf.name, self.limit(CATCH_UP_LIMIT),
+                                     sync=True, missed=True), self.ref(start))
+        if since is not None:
+            return self._ask(Request("AFTER", buf, buf.name, self.limit(CATCH_UP_LIMIT),
+                                     sync=True, missed=True), f"timestamp={format_time(since)}")
+        return self._ask(Request("LATEST", buf, buf.name, self.limit(PAGE_LIMIT), sync=True),
+                         "*")
+
+    def _catch_up_from(self, buf: Buffer) -> Line | None:
+        """The newest stored line we have — or, if a message of ours may have been stored
+        without our seeing its echo, the last stored line shown before it (its msgid can be
+        lower than lines that arrived after we sent it, so it must be in the pages)."""
+        unverified = {e.nonce for e in self.session.outbox.entries
+                      if e.unverified and e.buffer is buf}
+        first = next((i for i, line in enumerate(buf.lines) if line.nonce in unverified), None) \
+            if unverified else None
+        if first is None:
+            return buf.newest_stored()
+        return next((line for line in reversed(buf.lines[:first]) if line.msgid), None)
+
+    def load_older(self, buf: Buffer) -> list[Effect]:
+        """The user reached the top of the buffer: the page before the oldest line we have."""
+        if (not self.enabled or buf.history_start or buf.kind == BufferKind.SERVER
+                or self._in_flight_for(buf)):
+            return []
+        oldest = buf.oldest_stored()
+        if oldest is None:  # nothing stored shown yet (e.g. a catch-up found nothing new)
+            return self._ask(Request("LATEST", buf, buf.name, self.limit(PAGE_LIMIT)), "*")
+        return self._ask(Request("BEFORE", buf, buf.name, self.limit(PAGE_LIMIT)),
+                         self.ref(oldest))
+
+    def discover(self, since: datetime, now: datetime) -> list[Effect]:
+        """Private conversations with messages since `since` (we may have none of them)."""
+        if not self.enabled:
+            return []
+        end = now + TARGETS_END_MARGIN
+        return self._ask(Request("TARGETS", None, "", self.limit(TARGETS_LIMIT), start=since,
+                                 end=end), "")
+
+    def _ask(self, req: Request, ref: str) -> list[Effect]:
+        tags = {}
+        if "labeled-response" in self.session.caps:
+            req.label = self.session.new_label()
+            tags["label"] = req.label
+        if req.query == "TARGETS":
+            assert req.start is not None and req.end is not None
+            params = ("TARGETS", f"timestamp={format_time(req.start)}",
+                      f"timestamp={format_time(req.end)}", str(req.limit))
+        else:
+            params = (req.query, req.target, ref, str(req.limit))
+        req.sent_at = self.session.now
+        self.inflight.append(req)
+        return [Send(format_message(Message("CHATHISTORY", params, tags=tags)))]
+
+    def deadline(self) -> datetime | None:
+        sent = [r.sent_at for r in self.inflight if r.sent_at is not None]
+        return min(sent) + REQUEST_TIMEOUT if sent else None
+
+    def expire(self, now: datetime) -> list[Effect]:
+        """Give up the requests not answered in time."""
+        out: list[Effect] = []
+        for req in [r for r in self.inflight
+                    if r.sent_at is not None and now >= r.sent_at + REQUEST_TIMEOUT]:
+            self.inflight.remove(req)
+            self.state.add(req.buffer or self.state.server,
+                           Line(now, Kind.ERROR, "History not available: no answer in time"))
+            if req.sync and req.buffer is not None:
+                out += self._synced(req.buffer, verified=False)
+        return out
+
+    def _take(self, label: str | None, target: str | None, queries: tuple[str, ...]) \
+            -> Request | None:
+        """The request a reply answers: by label, else the oldest for that target (or of
+        that kind), else None."""
+        for match in (lambda r: bool(label) and r.label == label,
+                      lambda r: r.query in queries and (
+                          target is None or irc_equal(r.target, target))):
+            for req in self.inflight:
+                if match(req):
+                    self.inflight.remove(req)
+                    return req
+        return None
+
+    # -- replies -------------------------------------------------------------------------------
+    def on_page(self, batch: Batch, label: str | None) -> list[Effect]:
+        """A `chathistory` batch: place its lines, then page on or end the sync."""
+        target = batch.params[0] if batch.params else ""
+        req = self._take(label, target, MESSAGE_QUERIES)
+        buf = req.buffer if req is not None else self.state.get(target)
+        if buf is None:
+            return []  # a page for a buffer that is gone
+        session = self.session
+        lines: list[Line] = []
+        count = batch.dropped
+        truncated = False
+        last: Message | None = None  # where the next AFTER page starts (any kind of line)
+        for msg in batch.messages():
+            if msg.command == "NOTE" and msg.param(1) == "HISTORY_TRUNCATED":
+                truncated = True  # retention deleted what is older: not a real start
+                continue
+            count += 1
+            last = msg
+            line = session.history_line(msg)
+            if line is None:
+                continue
+            entry = session.outbox.find(nonce=msg.tags.get(NONCE_TAG)) \
+                if msg.tags.get(NONCE_TAG) and session.is_me(msg.source_nick) else None
+            if entry is not None:
+                session.outbox.confirm(entry, line)  # stored after all: do not send it again
+                continue
+            lines.append(line)
+        missed = req is not None and req.missed
+        self.state.insert_history(buf, lines, live_divider=req is not None and req.sync,
+                                  unread=missed)
+        if req is None:
+            return []
+        if req.query == "AFTER" and count >= req.limit and last is not None:
+            return self._ask(Request("AFTER", buf, req.target, req.limit, sync=req.sync,
+                                     missed=req.missed), self.message_ref(last))
+        if req.query in ("LATEST", "BEFORE") and (truncated or count < req.limit):
+            self.state.mark_history_start(buf, "truncated" if truncated else "start")
+        return self._synced(buf, verified=True) if req.sync else []
+
+    def on_targets(self, batch: Batch, label: str | None) -> list[Effect]:
+        """A `draft/chathistory-targets` batch: open and catch up the private conversations
+        we did not have."""
+        req = self._take(label, None, ("TARGETS",))
+        session = self.session
+        out: list[Effect] = []
+        found = [m for m in batch.messages()
+                 if m.command == "CHATHISTORY" and (m.param(0) or "").upper() == "TARGETS"]
+        latest: datetime | None = None
+        for msg in found:
+            name = msg.param(1) or ""
+            when = session.server_time(msg.param(2))
+            if when is not None and (latest is None or when > latest):
+                latest = when
+            if not name or session.is_channel(name) or session.is_me(name) \
+                    or self.state.get(name) is not None:
+                continue  # channels are re-joined; known conversations are synced already
+            buf = self.state.open(name, BufferKind.QUERY)
+            out += self.sync(buf, since=req.start if req is not None else None)
+        if req is not None and len(found) >= req.limit and latest is not None \
+                and req.end is not None and latest < req.end:
+            out += self._ask(Request("TARGETS", None, "", req.limit, start=latest,
+                                     end=req.end), "")
+        return out
+
+    def on_fail(self, msg: Message, label: str | None) -> list[Effect] | None:
+        """`FAIL CHATHISTORY <code> <subcommand> [<target>] ...` (or 421 for a server that
+        does not know the command): None if it answers no request of ours."""
+        words = [p for p in msg.params[1:-1]]
+        target = next((w for w in words[1:] if self.state.get(w) is not None), None)
+        subcommand = next((w.upper() for w in words if w.upper() in
+                           (*MESSAGE_QUERIES, "TARGETS")), None)
+        queries = (subcommand,) if subcommand else (*MESSAGE_QUERIES, "TARGETS")
+        req = self._take(label, target, queries) or self._take(None, None, queries)
+        if req is None:
+            return None
+        buf = req.buffer or self.state.server
+        description = msg.params[-1] if msg.params else "failed"
+        self.state.add(buf, Line(self.session.now, Kind.ERROR,
+                                 f"History not available: {description}"))
+        if req.buffer is not None and req.query == "BEFORE":
+            req.buffer.history_start = True  # do not ask again on every PgUp
+        if req.sync and req.buffer is not None:
+            return self._synced(req.buffer, verified=False)
+        return []
+
+    def fail_all(self) -> list[Effect]:
+        """The server does not answer CHATHISTORY after all: end every sync unverified."""
+        requests, self.inflight = self.inflight, []
+        out: list[Effect] = []
+        for req in requests:
+            if req.sync and req.buffer is not None:
+                out += self._synced(req.buffer, verified=False)
+        return out
+
+    def _synced(self, buf: Buffer, verified: bool) -> list[Effect]:
+        """The buffer's catch-up ended. With `verified`, a message of ours still unverified
+        was not in the history: it was not stored, so it is sent again; otherwise nobody can
+        tell, and it waits for the user (/resend)."""
+        self.syncing.discard(buf)
+        for entry in self.session.outbox.entries:
+            if entry.unverified and entry.buffer is buf:
+                if verified:
+                    entry.unverified = False
+                else:
+                    self.session.outbox.unconfirm(entry)
+        return self.session.flush()

@@ -1,0 +1,231 @@
+"""Our own messages until the server has stored them: typed while offline or before the
+re-join (queued), written and waiting for their echo (pending), or written on a connection
+that died before the echo came (unverified: they may or may not be stored).
+
+Every message gets an idempotency nonce (the client tag `+chatd/nonce`, stored with it and
+returned in its echo and in history) and, per write, a label (IRCv3 labeled-response). An echo
+(echo-message: sent only once the message is stored) is matched by label, else by nonce, else
+by text. After a reconnect an unverified message is looked up by its nonce in the history the
+buffer catches up on (see `history`) before it is written again, so it is never stored twice;
+a server with no history to look in cannot tell, so such a message is marked unconfirmed and
+waits for the user's /resend instead of being sent twice or dropped silently.
+
+Without echo-message a message counts as sent once written to the connection.
+
+Pure: the session tells it when targets become ready; it returns lines to send and updates
+the delivery mark on our lines in `State`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from chatd.irc.casemap import casefold
+from chatd.irc.message import Message, format_message
+from tui.effects import Effect, Send
+from tui.state import Buffer, BufferKind, Delivery, Kind, Line
+
+if TYPE_CHECKING:
+    from tui.session import Session
+
+NONCE_TAG = "+chatd/nonce"
+MAX_ENTRIES = 1000  # typing more than this while offline is refused, visibly
+CTCP = "\x01"
+UNCONFIRMED_NOTE = ("The connection dropped before the server confirmed a message (marked ?); "
+                    "/resend sends it again.")
+FULL_NOTE = "Too many messages are waiting to be sent; this one was not queued: "
+
+
+@dataclass(eq=False)
+class Outgoing:
+    nonce: str
+    target: str
+    command: str  # PRIVMSG
+    text: str  # the parameter as sent (a /me is wrapped in CTCP ACTION)
+    buffer: Buffer  # where the line is shown
+    label: str = ""  # of the write on the current connection
+    written: bool = False  # written on the current connection, echo not seen yet
+    unverified: bool = False  # written on an earlier connection, echo never seen
+    unconfirmed: bool = False  # unverified, and no history can tell: waits for /resend
+
+    @property
+    def target_key(self) -> str:
+        return casefold(self.target)
+
+
+class Outbox:
+    def __init__(self, session: Session, new_nonce: Callable[[], str]):
+        self.session = session
+        self.state = session.state
+        self.entries: list[Outgoing] = []
+        self._new_nonce = new_nonce
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def waiting(self) -> int:
+        """Messages not yet known to be stored (for the status bar)."""
+        return len(self.entries)
+
+    # -- lookup ------------------------------------------------------------------------------
+    def find(self, *, label: str | None = None, nonce: str | None = None) -> Outgoing | None:
+        for entry in self.entries:
+            if (label and entry.label == label) or (nonce and entry.nonce == nonce):
+                return entry
+        return None
+
+    def find_text(self, target: str, text: str) -> Outgoing | None:
+        """The oldest written-but-unacknowledged message with this text to this target (for
+        servers without tags, whose echoes and replays can only be compared by text)."""
+        key = casefold(target)
+        for entry in self.entries:
+            if (entry.target_key == key and entry.text == text
+                    and (entry.written or entry.unverified)):
+                return entry
+        return None
+
+    def for_target(self, target: str) -> list[Outgoing]:
+        key = casefold(target)
+        return [e for e in self.entries if e.target_key == key]
+
+    # -- adding and writing ------------------------------------------------------------------
+    def add(self, target: str, piece: str, buf: Buffer, now: datetime, *,
+            action: bool = False) -> None:
+        """Queue one message (already split to fit) and show it, marked queued."""
+        if len(self.entries) >= MAX_ENTRIES:
+            self.state.add(buf, Line(now, Kind.ERROR, FULL_NOTE + piece))
+            return
+        body = f"{CTCP}ACTION {piece}{CTCP}" if action else piece
+        entry = Outgoing(self._new_nonce(), target, "PRIVMSG", body, buf)
+        self.entries.append(entry)
+        self.state.add(buf, Line(now, Kind.ACTION if action else Kind.MESSAGE, piece,
+                                 nick=self.session.nick, own=True, nonce=entry.nonce,
+                                 delivery=Delivery.QUEUED))
+
+    def flush(self) -> list[Effect]:
+        """Write, in order, every waiting message whose buffer is ready for it. A message
+        that must wait holds back the later ones to the same buffer (order is kept)."""
+        out: list[Effect] = []
+        held: set[int] = set()  # ids of buffers with an earlier message still waiting
+        for entry in list(self.entries):
+            if entry.written or entry.unconfirmed:
+                continue
+            if id(entry.buffer) in held or not self.session.can_write_to(entry.buffer):
+                held.add(id(entry.buffer))
+                continue
+            if entry.unverified:
+                if self.session.history.enabled and entry.buffer in self.state.buffers:
+                    held.add(id(entry.buffer))  # its buffer's catch-up decides (history)
+                else:
+                    self.unconfirm(entry)  # no history to look it up in: the user decides
+                continue
+            out.append(self._write(entry))
+        return out
+
+    def _write(self, entry: Outgoing) -> Send:
+        caps = self.session.caps
+        tags = {}
+        if "labeled-response" in caps:
+            entry.label = self.session.new_label()
+            tags["label"] = entry.label
+        if "message-tags" in caps:
+            tags[NONCE_TAG] = entry.nonce
+        line = format_message(Message(entry.command, (entry.target, entry.text), tags=tags))
+        if "echo-message" in caps:
+            entry.written = True
+            self._mark(entry, Delivery.PENDING)
+        else:
+            self._done(entry, Delivery.SENT)  # no echo will say it was stored
+        return Send(line)
+
+    # -- what the server says ----------------------------------------------------------------
+    def confirm_echo(self, msg: Message, when: datetime, label: str | None) -> bool:
+        """Our own PRIVMSG/NOTICE came back (echo-message): it is stored. False if it is not
+        one we are waiting for (then it is shown like any message)."""
+        if "echo-message" not in self.session.caps:
+            return False
+        nonce = msg.tags.get(NONCE_TAG)
+        entry = self.find(label=label, nonce=nonce)
+        if entry is None and not nonce:
+            entry = self.find_text(msg.param(0) or "", msg.param(1) or "")
+        if entry is None:
+            return False
+        line = self.session.message_line(msg, when, history=False)
+        if line is not None:
+            self.confirm(entry, line)
+        return True
+
+    def confirm(self, entry: Outgoing, stored: Line) -> None:
+        """`entry` is in the history as `stored`: show our line as sent, with its msgid."""
+        self.entries.remove(entry)
+        self.state.update_own(entry.buffer, entry.nonce, Delivery.SENT, msgid=stored.msgid,
+                              time=stored.time)
+
+    def label_done(self, label: str) -> list[Effect]:
+        """The whole response to a labeled command arrived. If it was one of our messages and
+        held no echo (an error, or an empty ACK), the server did not store it."""
+        entry = self.find(label=label)
+        if entry is not None and entry.written:
+            self._done(entry, Delivery.FAILED)
+        return []
+
+    def delivery_failed(self, target: str) -> None:
+        """An unlabeled 401/403/404: the oldest message to `target` awaiting its echo."""
+        for entry in self.for_target(target):
+            if entry.written:
+                self._done(entry, Delivery.FAILED)
+                return
+
+    def echo_lost(self) -> None:
+        """echo-message was withdrawn (cap-notify DEL): what was written counts as sent."""
+        for entry in [e for e in self.entries if e.written]:
+            self._done(entry, Delivery.SENT)
+
+    # -- connection and buffers --------------------------------------------------------------
+    def connection_lost(self) -> None:
+        """Labels die with the connection; what was written and not echoed is unverified."""
+        for entry in self.entries:
+            entry.label = ""
+            if entry.written:
+                entry.written = False
+                entry.unverified = True
+
+    def left(self, buf: Buffer) -> None:
+        """We left a channel: what still waits to be sent there cannot be, visibly."""
+        if buf.kind != BufferKind.CHANNEL:
+            return
+        for entry in [e for e in self.entries if e.buffer is buf]:
+            self._done(entry, Delivery.FAILED)
+
+    def retarget(self, old: str, new: str) -> None:
+        """A private conversation partner changed nick: queued messages follow them."""
+        key = casefold(old)
+        for entry in self.entries:
+            if entry.target_key == key:
+                entry.target = new
+
+    def unconfirm(self, entry: Outgoing) -> None:
+        """Nobody can tell whether `entry` was stored: mark it and let the user decide."""
+        entry.unconfirmed = True
+        buf = entry.buffer
+        self._mark(entry, Delivery.UNCONFIRMED)
+        if not buf.lines or buf.lines[-1].text != UNCONFIRMED_NOTE:
+            self.state.add(buf, Line(self.session.now, Kind.ERROR, UNCONFIRMED_NOTE))
+
+    def resend(self, buf: Buffer) -> list[Effect]:
+        """/resend: the user decides that the unconfirmed messages in `buf` were lost."""
+        for entry in self.entries:
+            if entry.buffer is buf and entry.unconfirmed:
+                entry.unconfirmed = entry.unverified = False
+                self._mark(entry, Delivery.QUEUED)
+        return self.flush()
+
+    def _mark(self, entry: Outgoing, delivery: Delivery) -> None:
+        self.state.update_own(entry.buffer, entry.nonce, delivery)
+
+    def _done(self, entry: Outgoing, delivery: Delivery) -> None:
+        self.entries.remove(entry)
+        self._mark(entry, delivery)
