@@ -92,7 +92,8 @@ class Master:
         self.selector.register(self.listener, selectors.EVENT_READ, "listen")
         host, port = self.listener.getsockname()[:2]
         shown = f"[{host}]" if ":" in host else host
-        log.info("listening on %s:%d", shown, port)
+        # The stable ready line operators and tests rely on: printed whatever the log level.
+        print(f"chatd: listening on {shown}:{port}", file=sys.stderr, flush=True)
 
     def _record_signal(self, signum: int, _frame) -> None:
         self._signals.append(signum)  # acted on by the main loop, never here
