@@ -92,8 +92,10 @@ class Master:
         self.selector.register(self.listener, selectors.EVENT_READ, "listen")
         host, port = self.listener.getsockname()[:2]
         shown = f"[{host}]" if ":" in host else host
-        # The stable ready line operators and tests rely on: printed whatever the log level.
-        print(f"chatd: listening on {shown}:{port}", file=sys.stderr, flush=True)
+        # The stable ready line operators and tests rely on: printed whatever the log level,
+        # in one write so that the workers' log lines on the same stderr cannot split it.
+        sys.stderr.write(f"chatd: listening on {shown}:{port}\n")
+        sys.stderr.flush()
 
     def _record_signal(self, signum: int, _frame) -> None:
         self._signals.append(signum)  # acted on by the main loop, never here

@@ -17,7 +17,7 @@ from tests.support.irc_client import IRCClient, open_client
 from tests.support.wait import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
-LISTEN_RE = re.compile(r"listening on (\S+):(\d+)")
+LISTEN_RE = re.compile(r"listening on (\S+):(\d+)$")  # a whole line: never a split one
 # The master's debug line naming the worker that got a connection (matched by peer port).
 CONN_WORKER_RE = r"connection \d+ from \S+ port {port} -> worker (\d+)"
 
