@@ -16,6 +16,7 @@ from chatd.ipc import FrameError, decode_frames, encode
 
 _MAX_FDS_PER_RECV = 64
 _RECV_BYTES = 1 << 18
+_MAX_RECVS_PER_CALL = 64  # bounds one receive() call (16 MiB): the loop stays fair
 
 
 class ChannelClosed(Exception):
@@ -89,23 +90,39 @@ class Channel:
         return True
 
     def receive(self) -> list[tuple]:
-        """Read what is available and return the complete frames. Raise ChannelClosed on EOF."""
-        try:
-            data, ancdata, _flags, _addr = self.sock.recvmsg(
-                _RECV_BYTES, socket.CMSG_SPACE(_MAX_FDS_PER_RECV * 4))
-        except (BlockingIOError, InterruptedError):
-            return []
-        except ConnectionResetError as exc:
-            raise ChannelClosed(str(exc)) from None
+        """Read what is available (up to a bound) and return the complete frames. Raise
+        ChannelClosed on EOF once nothing read before it is left to return."""
+        got_data = False
+        for _ in range(_MAX_RECVS_PER_CALL):
+            # One recvmsg stops at each message that carries fds, so a burst of new
+            # connections needs a recvmsg apiece: loop, or a busy worker would take one
+            # connection per loop iteration.
+            try:
+                data, ancdata, _flags, _addr = self.sock.recvmsg(
+                    _RECV_BYTES, socket.CMSG_SPACE(_MAX_FDS_PER_RECV * 4))
+            except (BlockingIOError, InterruptedError):
+                break
+            except ConnectionResetError as exc:
+                if got_data:
+                    break
+                raise ChannelClosed(str(exc)) from None
+            self._keep_fds(ancdata)
+            if not data:
+                if got_data:
+                    break  # EOF again on the next call, after these frames are handled
+                raise ChannelClosed("peer closed the channel")
+            got_data = True
+            self._inbuf += data
+            if len(data) < _RECV_BYTES and not ancdata:
+                break  # drained: skip the recvmsg that would only say EAGAIN
+        return self._parse_frames() if got_data else []
+
+    def _keep_fds(self, ancdata) -> None:
         for level, kind, payload in ancdata:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                 fds = array.array("i")
                 fds.frombytes(payload[: len(payload) - (len(payload) % fds.itemsize)])
                 self._received_fds.extend(fds)
-        if not data:
-            raise ChannelClosed("peer closed the channel")
-        self._inbuf += data
-        return self._parse_frames()
 
     def _parse_frames(self) -> list[tuple]:
         try:

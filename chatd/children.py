@@ -21,10 +21,14 @@ from chatd.exitcodes import EXIT_RUNTIME
 
 log = logging.getLogger(__name__)
 
+CHANNEL_BUFFER_BYTES = 4 << 20
+
 
 def spawn(entry: Callable[[socket.socket], int], close_in_child: Callable[[], None]) -> tuple[int, Channel]:
     """Fork a child that runs entry(its end of a socketpair). Returns (pid, master's channel)."""
     parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    for end in (parent_end, child_end):
+        _widen_buffers(end)
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:  # child
@@ -43,6 +47,17 @@ def spawn(entry: Callable[[socket.socket], int], close_in_child: Callable[[], No
             os._exit(code)
     child_end.close()
     return pid, Channel(parent_end)
+
+
+def _widen_buffers(sock: socket.socket) -> None:
+    """Ask for large socket buffers: how much one side can queue bounds how many frames the
+    other takes per loop iteration (a JOIN storm's NAMES bursts are tens of KiB each). The
+    kernel caps the size at net.core.wmem_max/rmem_max, so this is only a request."""
+    for option in (socket.SO_SNDBUF, socket.SO_RCVBUF):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, option, CHANNEL_BUFFER_BYTES)
+        except OSError:
+            pass
 
 
 def describe_exit(status: int) -> tuple[int, str]:

@@ -36,7 +36,7 @@ class Reply:
 class Emit:
     """An event to store, then deliver: to the local members of `channels` on each worker in
     `workers`, and to the connections in `to_conns`. `extra` is sent to the origin right after
-    the event (the NAMES burst after its own JOIN)."""
+    the event (the NAMES burst after its own JOIN); only `origin_worker` is sent it."""
     kind: str
     source: str
     target: str
@@ -48,6 +48,7 @@ class Emit:
     workers: tuple[int, ...]
     extra: str = ""
     tags: str = ""  # client-only tags sent with a PRIVMSG/NOTICE/TAGMSG
+    origin_worker: int = -1
 
 
 @dataclass(slots=True)
@@ -177,7 +178,8 @@ class Hub:
         channel = self.registry.join(client, name, self.now_s)
         extra = self.topic_lines(client, channel, on_join=True) + self.names_lines(client, channel)
         self.effects.append(Emit("JOIN", client.source, channel.name, "", (folded,), (folded,),
-                                 (), client.conn_id, channel.workers(), "\r\n".join(extra)))
+                                 (), client.conn_id, channel.workers(), "\r\n".join(extra),
+                                 origin_worker=client.worker))
 
     def part(self, client: ClientRecord, channel: ChannelRecord, reason: str) -> None:
         folded = channel.folded

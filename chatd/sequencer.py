@@ -68,9 +68,15 @@ class Sequencer:
         ts = self.last_ts_ms = max(now_ms, self.last_ts_ms)
         self._unstored.append((event_id, ts, e.kind, e.source, e.target, e.text, e.tags,
                                e.convs))
-        frame = ipc.encode((ipc.EVENT, event_id, ts, e.kind, e.source, e.target, e.text, e.tags,
-                            e.origin, e.channels, e.to_conns, e.extra))
-        return event_id, [(worker, frame) for worker in e.workers]
+        fields = (ipc.EVENT, event_id, ts, e.kind, e.source, e.target, e.text, e.tags, e.origin,
+                  e.channels, e.to_conns)
+        frame = ipc.encode(fields + ("",))
+        if not e.extra:
+            return event_id, [(worker, frame) for worker in e.workers]
+        # The extra (a NAMES burst: N nicks) goes only to the origin's worker.
+        with_extra = ipc.encode(fields + (e.extra,))
+        return event_id, [(worker, with_extra if worker == e.origin_worker else frame)
+                          for worker in e.workers]
 
     def take_rows(self) -> list[tuple]:
         """Rows to send to the writer now; kept until committed, in case it restarts."""

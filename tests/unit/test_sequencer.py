@@ -75,12 +75,22 @@ class SequencerTest(unittest.TestCase):
 
     def test_event_frame_carries_id_and_time(self):
         seq = Sequencer(last_id=9, last_ts_ms=0)
-        e = Emit("JOIN", "n!u@h", "#a", "", ("#a",), ("#a",), (3,), 3, (0,), "extra lines")
+        e = Emit("JOIN", "n!u@h", "#a", "", ("#a",), ("#a",), (3,), 3, (0,), "extra lines",
+                 origin_worker=0)
         seq.add([e], 1234)
         [(worker, frame)] = seq.committed(10)
         self.assertEqual(worker, 0)
         self.assertEqual(decode(frame), (ipc.EVENT, 10, 1234, "JOIN", "n!u@h", "#a", "", "", 3,
                                          ("#a",), (3,), "extra lines"))
+
+    def test_extra_goes_only_to_the_origins_worker(self):
+        seq = Sequencer(last_id=0, last_ts_ms=0)
+        e = Emit("JOIN", "n!u@h", "#a", "", ("#a",), ("#a",), (), 3, (0, 1, 2), "NAMES burst",
+                 origin_worker=1)
+        seq.add([e], 5)
+        frames = dict(seq.committed(1))
+        self.assertEqual({w: decode(f)[-1] for w, f in frames.items()},
+                         {0: "", 1: "NAMES burst", 2: ""})
 
     def test_client_tags_are_stored_and_sent(self):
         seq = Sequencer(last_id=0, last_ts_ms=0)
