@@ -46,6 +46,21 @@ class ChannelTest(unittest.TestCase):
         self.right.send((ipc.NICK_OK, 1, "alice"))
         self.assertEqual(self.pump(self.right, self.left, 1), [(ipc.NICK_OK, 1, "alice")])
 
+    def test_one_receive_takes_every_queued_fd_frame(self):
+        # recvmsg stops at each message that carries fds: receive() must loop, or a busy
+        # worker takes one new connection per loop iteration.
+        pipes = [os.pipe() for _ in range(10)]
+        for index, (r, w) in enumerate(pipes):
+            os.close(w)
+            self.left.send((ipc.NEW_CONN, index, "h"), fds=(r,))
+        self.assertTrue(self.left.flush())
+        select.select([self.right.sock], [], [], DEADLINE_S)
+        frames = self.right.receive()
+        self.assertEqual(frames, [(ipc.NEW_CONN, i, "h") for i in range(10)])
+        fds = [self.right.take_fd() for _ in frames]
+        self.addCleanup(lambda: [os.close(fd) for fd in fds])
+        self.assertEqual(len(set(fds)), 10)
+
     def test_nothing_to_read(self):
         self.assertEqual(self.right.receive(), [])
         self.assertTrue(self.left.flush())
