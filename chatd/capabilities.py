@@ -42,7 +42,7 @@ def _ls(session: Session, msg: Message) -> None:
     if version.isascii() and version.isdigit() and int(version) >= 302:
         # Version 302 implies cap-notify for the rest of the connection.
         session.cap_version = max(session.cap_version, int(version))
-        session.caps.add("cap-notify")
+        session.caps |= {"cap-notify"}
     _reply(session, "LS", " ".join(SUPPORTED_CAPS))  # short enough for one line
 
 
@@ -64,12 +64,14 @@ def _req(session: Session, msg: Message) -> None:
     if refused:
         _reply(session, "NAK", requested)
         return
-    before = set(session.caps)
+    before = session.caps
+    caps = set(before)
     for word in words:
         if word.startswith("-"):
-            session.caps.discard(word[1:])
+            caps.discard(word[1:])
         else:
-            session.caps.add(word)
+            caps.add(word)
+    session.caps = caps
     if {c for c in before if c in MASTER_CAPS} != {c for c in session.caps if c in MASTER_CAPS}:
         session.to_master.append((ipc.CAPS, session.conn_id,
                                   tuple(sorted(c for c in session.caps if c in MASTER_CAPS))))

@@ -78,7 +78,7 @@ class Session:
         self.user: str | None = None
         self.realname = ""
         self.registered = False
-        self.caps: set[str] = set()
+        self.caps: frozenset[str] = frozenset()  # set through the property: see tag_variant
         self.cap_version = 0
         self.cap_negotiating = False
         self.channels: set[str] = set()  # folded names, as committed events say (worker)
@@ -111,10 +111,16 @@ class Session:
         return "server-time" in self.caps
 
     @property
-    def tag_variant(self) -> int:
-        """Which tags this client gets on events (events.WANTS_*)."""
-        return ((events.WANTS_TIME if "server-time" in self.caps else 0)
-                | (events.WANTS_TAGS if "message-tags" in self.caps else 0))
+    def caps(self) -> frozenset[str]:
+        return self._caps
+
+    @caps.setter
+    def caps(self, caps) -> None:
+        self._caps = frozenset(caps)
+        # Which tags this client gets on events (events.WANTS_*): read once per delivery by
+        # the worker's fan-out loop, so kept as a plain attribute, not computed each time.
+        self.tag_variant = ((events.WANTS_TIME if "server-time" in self._caps else 0)
+                            | (events.WANTS_TAGS if "message-tags" in self._caps else 0))
 
     def next_batch_ref(self) -> str:
         self._batches += 1

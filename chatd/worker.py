@@ -214,6 +214,10 @@ class Worker:
             origin_conn.session.channels.add(channels[0])
         sent_by_origin = kind in events.SENT_KINDS
         only_tag_clients = kind == "TAGMSG"  # never to clients without message-tags
+        # The hot loop (one pass per delivery): what queue() does, inlined, with no call and
+        # no new object per recipient.
+        sendq = self.config.sendq_bytes
+        mark_dirty = self.dirty.add
         for conn in self._recipients(channels, to_conns):
             variant = conn.session.tag_variant
             if only_tag_clients and not variant & events.WANTS_TAGS:
@@ -224,7 +228,17 @@ class Worker:
                 if not sent_by_origin:
                     self.respond(conn, line_for(variant))  # its own JOIN, PART, NICK, TOPIC
                     continue
-            self.queue(conn, line_for(variant))
+            if conn.closed:
+                continue
+            line = variants[variant]
+            if line is None:
+                line = line_for(variant)
+            outbuf = conn.outbuf
+            outbuf += line
+            if len(outbuf) > sendq:
+                self.drop_slow_reader(conn)
+            else:
+                mark_dirty(conn)
         if origin_conn is not None:
             self._after_own_event(origin_conn, kind, channels, target, row, extra, line_for)
         if kind == "PART" or kind == "QUIT":
@@ -358,12 +372,15 @@ class Worker:
             return
         conn.outbuf += data
         if len(conn.outbuf) > self.config.sendq_bytes:
-            # A reader that cannot keep up is dropped rather than buffered without bound.
-            conn.outbuf.clear()
-            conn.session.close("SendQ exceeded")
-            self.apply_session_effects(conn)
+            self.drop_slow_reader(conn)
             return
         self.dirty.add(conn)
+
+    def drop_slow_reader(self, conn: Connection) -> None:
+        """A reader that cannot keep up is dropped rather than buffered without bound."""
+        conn.outbuf.clear()
+        conn.session.close("SendQ exceeded")
+        self.apply_session_effects(conn)
 
     def flush_conn(self, conn: Connection) -> None:
         if conn.outbuf:

@@ -1030,7 +1030,7 @@ class HistoryHoldTest(unittest.TestCase):
         for prefix in ("", "@label=q ", ":alice ", "@label=q :alice "):
             with self.subTest(prefix=prefix):
                 session = self.session()
-                session.caps.add("labeled-response")
+                session.caps |= {"labeled-response"}
                 read = f"{prefix}chathistory LATEST #a * 10"
                 feed(session, "PRIVMSG #a :hi", read, "PING x", "JOIN #b")
                 # a SYNC after the PRIVMSG; nothing read, nothing after the read handled
