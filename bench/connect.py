@@ -28,8 +28,8 @@ def required_fds(clients: int, procs: int, workers: int) -> dict:
 
 
 def run_connect(args) -> dict:
-    server = ChatdServer(workers=args.workers, sendq_bytes=args.sendq_bytes,
-                         autojoin=CHANNEL).start()
+    server = ChatdServer(workers=args.workers, synchronous=args.synchronous,
+                         sendq_bytes=args.sendq_bytes, autojoin=CHANNEL).start()
     procs = args.procs or min(4, max(1, math.ceil(args.clients / 2500)))
     pools = [Pool(f"clients-{i}") for i in range(procs)]
     try:

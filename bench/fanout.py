@@ -43,8 +43,8 @@ class FanoutSession:
 
     def start(self) -> None:
         a = self.args
-        self.server = ChatdServer(workers=a.workers, sendq_bytes=a.sendq_bytes,
-                                  autojoin=CHANNEL).start()
+        self.server = ChatdServer(workers=a.workers, synchronous=a.synchronous,
+                                  sendq_bytes=a.sendq_bytes, autojoin=CHANNEL).start()
         procs = a.receiver_procs or min(4, max(1, math.ceil(a.receivers / 250)))
         self.receivers = [Pool(f"receivers-{i}") for i in range(procs)]
         self.sender = Pool("senders")

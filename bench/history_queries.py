@@ -120,7 +120,8 @@ def run_history(args) -> dict:
         if free < need:
             raise BenchError(f"{args.messages:,} messages need about {mib(need):,.0f} MiB in "
                              f"{folder}; only {mib(free):,.0f} MiB free")
-        server = ChatdServer(workers=args.workers, autojoin="", replay=args.replay)
+        server = ChatdServer(workers=args.workers, synchronous=args.synchronous, autojoin="",
+                             replay=args.replay)
         db = args.db if keep_db else server.history_path
         print(f"loading {args.messages:,} events into {db} ...", flush=True)
         load_figures = load_history.load(db, args.messages, args.seed)
@@ -128,8 +129,8 @@ def run_history(args) -> dict:
     events = load_history.count_messages(db)
     ids = middle_ids(db, args.queries, rng)
     if server is None:
-        server = ChatdServer(workers=args.workers, autojoin="", replay=args.replay,
-                             history_path=db)
+        server = ChatdServer(workers=args.workers, synchronous=args.synchronous, autojoin="",
+                             replay=args.replay, history_path=db)
     server.start()
     results = []
     try:

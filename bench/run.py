@@ -27,8 +27,16 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH.parent))  # chatd (the loader uses its writer code)
 sys.path.insert(0, str(BENCH))
 
-from common import (BenchError, TimeLimitReached, mib, print_table,  # noqa: E402
-                    raise_nofile_limit, write_json)
+from common import (  # noqa: E402
+    BenchError,
+    TimeLimitReached,
+    mib,
+    print_table,
+    raise_nofile_limit,
+    write_json,
+)
+
+from chatd.config import Config  # noqa: E402
 
 
 def _on_alarm(_signum, _frame) -> None:
@@ -54,6 +62,9 @@ def _common(parser: argparse.ArgumentParser, time_limit: float) -> None:
     parser.add_argument("--time-limit", type=float, default=time_limit, metavar="S",
                         help=f"stop the whole run after S seconds (default {time_limit:g})")
     parser.add_argument("--seed", type=int, default=1)
+    default = Config().history_synchronous
+    parser.add_argument("--synchronous", choices=("normal", "full"), default=default,
+                        help=f"chatd [history] synchronous (default: chatd's, {default})")
 
 
 def _fanout_options(parser: argparse.ArgumentParser) -> None:
@@ -119,7 +130,6 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p, 7200)
 
     p = sub.add_parser("store", help="messages/s the writer commits")
-    p.add_argument("--synchronous", choices=("normal", "full"), default="normal")
     p.add_argument("--senders", type=int, default=20)
     p.add_argument("--window", type=int, default=200,
                    help="messages a sender may have without their echo (default 200)")
