@@ -37,7 +37,7 @@ class Config:
     registration_timeout_s: float = 60.0
     history_path: Path = Path("chatd.db")
     history_replay: int = 50
-    history_synchronous: str = "normal"
+    history_synchronous: str = "full"
     history_retention_days: int = 0  # 0: keep everything
     autojoin: tuple[str, ...] = ("#lobby",)
     sendq_bytes: int = 1 << 20

@@ -16,6 +16,7 @@ import unittest
 from pathlib import Path
 
 from chatd import history
+from chatd.config import Config
 from chatd.events import MESSAGE_KINDS, NO_UPPER_BOUND, STORED_KINDS
 from tests.unit.fake_history import FakeHistory
 
@@ -232,3 +233,19 @@ class SameAsFakeTest(HistoryFile):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class DurabilityTest(unittest.TestCase):
+    """`[history] synchronous` reaches SQLite, and the default is the power-loss-safe one."""
+
+    def test_setting_is_applied(self):
+        expected = {"full": 2, "normal": 1}  # PRAGMA synchronous values
+        self.assertEqual(Config().history_synchronous, "full")
+        for setting, value in expected.items():
+            with self.subTest(setting=setting), tempfile.TemporaryDirectory() as tmp:
+                db = history.open_for_writing(Path(tmp) / "h.db", setting)
+                try:
+                    self.assertEqual(db.execute("PRAGMA synchronous").fetchone()[0], value)
+                    self.assertEqual(db.execute("PRAGMA journal_mode").fetchone()[0], "wal")
+                finally:
+                    db.close()
