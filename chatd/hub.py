@@ -17,7 +17,7 @@ from chatd.config import Config
 from chatd.irc import numerics as N
 from chatd.irc.casemap import casefold
 from chatd.irc.message import Message, as_middle_param
-from chatd.irc.framing import MAX_BODY_BYTES
+from chatd.irc.framing import MAX_BODY_BYTES, pack_words
 from chatd.irc.validate import is_channel_name, is_valid_channel
 from chatd.registry import ChannelRecord, ClientRecord, Registry
 
@@ -204,17 +204,7 @@ class Hub:
         head = self.numeric(client, N.RPL_NAMREPLY, "=", channel.name, "")
         budget = MAX_BODY_BYTES - 2 - len(head.encode())  # 2: CRLF
         full = "userhost-in-names" in client.caps  # IRCv3: nick!user@host in NAMES
-        lines, batch, used = [], [], 0
-        for member in channel.members.values():
-            name = member.source if full else (member.nick or "")
-            size = len(name.encode()) + 1
-            if batch and used + size > budget:
-                lines.append(head + " ".join(batch))
-                batch, used = [], 0
-            batch.append(name)
-            used += size
-        if batch:
-            lines.append(head + " ".join(batch))
+        lines = [head + piece for piece in pack_words(channel.names_text(full), budget)]
         lines.append(self.numeric(client, N.RPL_ENDOFNAMES, channel.name, "End of /NAMES list"))
         return lines
 

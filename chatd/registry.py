@@ -41,13 +41,36 @@ class ChannelRecord:
     topic: str = ""
     topic_setter: str = ""
     topic_ts_ms: int = 0
+    # The NAMES text (members' names joined by spaces, in join order), by full (nick!user@host,
+    # for userhost-in-names) or not: extended on each JOIN and rebuilt after a PART or NICK,
+    # so a JOIN storm does not rebuild it from every member for every joiner.
+    _names: dict[bool, str] = field(default_factory=dict)
 
     @property
     def folded(self) -> str:
         return casefold(self.name)
 
+    def names_text(self, full: bool) -> str:
+        text = self._names.get(full)
+        if text is None:
+            text = self._names[full] = " ".join(
+                _names_entry(member, full) for member in self.members.values())
+        return text
+
+    def _appended(self, client: ClientRecord) -> None:
+        for full, text in self._names.items():
+            entry = _names_entry(client, full)
+            self._names[full] = f"{text} {entry}" if text else entry
+
+    def names_changed(self) -> None:
+        self._names.clear()
+
     def workers(self) -> tuple[int, ...]:
         return tuple(self.worker_counts)
+
+
+def _names_entry(client: ClientRecord, full: bool) -> str:
+    return client.source if full else (client.nick or "")
 
 
 @dataclass(slots=True)
@@ -96,6 +119,8 @@ class Registry:
             self._nicks.pop(casefold(client.nick), None)
         client.nick = nick
         self._nicks[casefold(nick)] = client
+        for channel in client.channels.values():
+            channel.names_changed()
 
     def registered_count(self) -> int:
         return sum(1 for c in self.clients.values() if c.registered)
@@ -114,6 +139,8 @@ class Registry:
                 channel.topic, channel.topic_setter, channel.topic_ts_ms = (
                     saved.text, saved.setter, saved.ts_ms)
             self.channels[folded] = channel
+        if client.conn_id not in channel.members:
+            channel._appended(client)
         channel.members[client.conn_id] = client
         channel.worker_counts[client.worker] += 1
         client.channels[folded] = channel
@@ -122,6 +149,7 @@ class Registry:
     def part(self, client: ClientRecord, channel: ChannelRecord) -> None:
         folded = channel.folded
         channel.members.pop(client.conn_id, None)
+        channel.names_changed()
         channel.worker_counts[client.worker] -= 1
         if channel.worker_counts[client.worker] <= 0:
             del channel.worker_counts[client.worker]

@@ -4,6 +4,7 @@ Limits (modern.ircdocs.horse, IRCv3 message-tags): 512 bytes for the part after 
 CRLF included; 8191 bytes for the tag section, '@' and trailing space included.
 """
 
+import random
 import unittest
 
 from chatd.irc.framing import (
@@ -14,6 +15,7 @@ from chatd.irc.framing import (
     LineTooLong,
     decode_line,
     encode_line,
+    pack_words,
     split_utf8,
     truncate_utf8,
 )
@@ -269,3 +271,41 @@ class Utf8BudgetTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class PackWordsTest(unittest.TestCase):
+    """pack_words against the obvious word-by-word packing (which it must equal), on ASCII
+    (the fast path) and non-ASCII words, with words longer than the budget."""
+
+    @staticmethod
+    def reference(words: list[str], max_bytes: int) -> list[str]:
+        pieces, piece = [], []
+        for word in words:
+            if piece and len(" ".join([*piece, word]).encode()) > max_bytes:
+                pieces.append(" ".join(piece))
+                piece = []
+            piece.append(word)
+        return pieces + ([" ".join(piece)] if piece else [])
+
+    def test_same_as_word_by_word(self):
+        rng = random.Random(5)
+        alphabets = ("abcXYZ_[]", "abcé€😀")
+        for trial in range(400):
+            alphabet = alphabets[trial % 2]
+            words = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 14)))
+                     for _ in range(rng.randint(0, 60))]
+            budget = rng.randint(8, 80)
+            with self.subTest(trial=trial, budget=budget):
+                got = pack_words(" ".join(words), budget)
+                self.assertEqual(got, self.reference(words, budget))
+                self.assertEqual(" ".join(got).split(" ") if got else [], words)
+                for piece in got:
+                    if " " in piece:  # only a lone word may be over the budget
+                        self.assertLessEqual(len(piece.encode()), budget)
+
+    def test_edges(self):
+        self.assertEqual(pack_words("", 10), [])
+        self.assertEqual(pack_words("abc", 3), ["abc"])
+        self.assertEqual(pack_words("ab cd", 5), ["ab cd"])
+        self.assertEqual(pack_words("ab cd", 4), ["ab", "cd"])
+        self.assertEqual(pack_words("a longword b", 3), ["a", "longword", "b"])
