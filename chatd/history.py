@@ -10,6 +10,12 @@ belongs to its channel, a QUIT or NICK to every channel the user was in, a priva
 both participants' keys ("alice bob" and "bob alice"). Queries walk `timeline`'s (conv, id)
 primary key, so they stay O(log n) however long the history grows. Ids and times grow together
 (the master assigns both), so a time bound becomes an id bound through the index on ts.
+
+Most reads want only PRIVMSG/NOTICE (JOIN replay, CHATHISTORY without event-playback).
+`timeline.chat` marks those rows and the partial index `timeline_chat` holds only them, so
+"the last 50 messages" is an index walk of 50 entries even in a channel where thousands of
+JOINs and QUITs came since the last message (a JOIN storm would otherwise make each joiner's
+replay scan every earlier JOIN).
 """
 
 from __future__ import annotations
@@ -17,9 +23,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from chatd.events import NO_UPPER_BOUND
+from chatd.events import MESSAGE_KINDS, NO_UPPER_BOUND
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: timeline.chat and the timeline_chat index
 
 
 _SCHEMA = """
@@ -37,9 +43,15 @@ CREATE INDEX IF NOT EXISTS messages_ts ON messages (ts);
 CREATE TABLE IF NOT EXISTS timeline (
     conv TEXT NOT NULL,
     id   INTEGER NOT NULL,
+    chat INTEGER NOT NULL DEFAULT 0,  -- 1 for PRIVMSG and NOTICE
     PRIMARY KEY (conv, id)
 ) WITHOUT ROWID;
 """
+# Created after _add_missing_columns, which gives an older history its timeline.chat.
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS timeline_chat ON timeline (conv, id) WHERE chat = 1;
+"""
+_CHAT_KINDS = frozenset(MESSAGE_KINDS)
 
 _COLUMNS = "m.id, m.ts, m.kind, m.source, m.target, m.text, m.tags"
 
@@ -56,6 +68,7 @@ def open_for_writing(path: Path, synchronous: str) -> sqlite3.Connection:
         conn.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'full' else 'NORMAL'}")
         conn.executescript(_SCHEMA)
         _add_missing_columns(conn)
+        conn.executescript(_INDEXES)
         row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row is None:
             conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
@@ -68,10 +81,17 @@ def open_for_writing(path: Path, synchronous: str) -> sqlite3.Connection:
 
 
 def _add_missing_columns(conn: sqlite3.Connection) -> None:
-    """Histories written before client tags were stored lack the column."""
+    """Bring an older history up to this schema: messages.tags (client tags) and
+    timeline.chat, marked on the rows already there (one pass, once)."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(messages)")}
     if "tags" not in columns:
         conn.execute("ALTER TABLE messages ADD COLUMN tags TEXT NOT NULL DEFAULT ''")
+    if "chat" not in {row[1] for row in conn.execute("PRAGMA table_info(timeline)")}:
+        conn.execute("BEGIN")
+        conn.execute("ALTER TABLE timeline ADD COLUMN chat INTEGER NOT NULL DEFAULT 0")
+        conn.execute("UPDATE timeline SET chat = 1 WHERE id IN"
+                     " (SELECT id FROM messages WHERE kind IN ('PRIVMSG', 'NOTICE'))")
+        conn.execute("COMMIT")
 
 
 def last_id_and_time(conn: sqlite3.Connection) -> tuple[int, int]:
@@ -101,8 +121,8 @@ def insert_events(conn: sqlite3.Connection, rows: list[tuple]) -> None:
             "INSERT OR IGNORE INTO messages (id, ts, kind, source, target, text, tags)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)", [row[:7] for row in rows])
         conn.executemany(
-            "INSERT OR IGNORE INTO timeline (conv, id) VALUES (?, ?)",
-            [(conv, row[0]) for row in rows for conv in row[7]])
+            "INSERT OR IGNORE INTO timeline (conv, id, chat) VALUES (?, ?, ?)",
+            [(conv, row[0], row[2] in _CHAT_KINDS) for row in rows for conv in row[7]])
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -166,9 +186,14 @@ class HistoryReader:
         if limit <= 0:
             return []
         marks = ",".join("?" * len(kinds))
+        # Only messages wanted: walk the timeline_chat index, which holds nothing else.
+        # (Named: without statistics SQLite's planner prefers the primary key.)
+        chat_only = _CHAT_KINDS.issuperset(kinds)
         rows = self.conn.execute(
-            f"SELECT {_COLUMNS} FROM timeline t JOIN messages m ON m.id = t.id"
-            f" WHERE t.conv = ? AND t.id > ? AND t.id < ? AND m.kind IN ({marks})"
+            f"SELECT {_COLUMNS} FROM timeline t"
+            f"{' INDEXED BY timeline_chat' if chat_only else ''} JOIN messages m ON m.id = t.id"
+            f" WHERE t.conv = ? AND t.id > ? AND t.id < ?{' AND t.chat = 1' if chat_only else ''}"
+            f" AND m.kind IN ({marks})"
             f" ORDER BY t.id {'DESC' if newest else 'ASC'} LIMIT ?",
             (conv, after_id, before_id, *kinds, limit)).fetchall()
         if newest:

@@ -122,7 +122,12 @@ class QueryPlanTest(HistoryFile):
                     self.assertNotIn("TEMP B-TREE", detail, text)   # no sort of a whole range
                 self.assertNotIn("SCAN timeline", text)
                 self.assertNotIn("SCAN m", text)
-                if "FROM timeline t JOIN messages m" in sql:
+                if "FROM timeline t INDEXED BY timeline_chat JOIN messages m" in sql:
+                    self.assertTrue(any(re.match(
+                        r"SEARCH t USING (COVERING )?INDEX timeline_chat \(conv=\? AND id", d)
+                        for d in plan), text)
+                    self.assertIn("SEARCH m USING INTEGER PRIMARY KEY (rowid=?)", plan)
+                elif "FROM timeline t JOIN messages m" in sql:
                     self.assertTrue(any(re.match(r"SEARCH t USING PRIMARY KEY \(conv=\? AND id", d)
                                         for d in plan), text)
                     self.assertIn("SEARCH m USING INTEGER PRIMARY KEY (rowid=?)", plan)
@@ -177,6 +182,68 @@ class QueryPlanTest(HistoryFile):
             with self.subTest(call=name):
                 self.assertLess(large[name], 2 * small[name] + 100,
                                 f"{small[name]} steps for 2000 rows, {large[name]} for 20000")
+
+    def test_message_reads_skip_other_events(self):
+        # A channel whose last messages lie behind thousands of JOINs (a JOIN storm): the
+        # replay and a CHATHISTORY page of messages walk only messages (timeline_chat), so
+        # ten times more JOINs in between cost about the same; all kinds still come in order.
+        def history_with_joins(joins: int) -> tuple[history.HistoryReader, list[tuple]]:
+            rows = [(i, T + i, "PRIVMSG", "a!a@h", "#s", f"m{i}", "", ("#s",))
+                    for i in range(1, 61)]
+            rows += [(i, T + i, "JOIN", f"u{i}!u@h", "#s", "", "", ("#s",))
+                     for i in range(61, 61 + joins)]
+            path, _db = self.make_history(rows)
+            return self.reader(path), rows
+
+        def replay_steps(reader: history.HistoryReader) -> int:
+            history.replay(reader, "#s", NO_UPPER_BOUND, 50)  # warm
+            counter = [0]
+
+            def tick() -> int:
+                counter[0] += 1
+                return 0
+
+            reader.conn.set_progress_handler(tick, 1)
+            try:
+                got = history.replay(reader, "#s", NO_UPPER_BOUND, 50)
+            finally:
+                reader.conn.set_progress_handler(None, 1)
+            self.assertEqual([r[5] for r in got], [f"m{i}" for i in range(11, 61)])
+            return counter[0]
+
+        few, _ = history_with_joins(500)
+        many, rows = history_with_joins(5000)
+        small, large = replay_steps(few), replay_steps(many)
+        self.assertLess(large, 2 * small + 100, f"{small} steps after 500 JOINs, {large} after 5000")
+        everything = many.select("#s", 0, NO_UPPER_BOUND, 100, True, STORED_KINDS)
+        self.assertEqual([r[0] for r in everything], [r[0] for r in rows[-100:]])
+
+    def test_an_older_history_gets_its_chat_marks(self):
+        # A file written by schema 1 (no timeline.chat): opening it for writing marks the
+        # messages already there, so they are still found through timeline_chat.
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        path = Path(tmp.name) / "old.db"
+        old = sqlite3.connect(path)
+        old.executescript("""
+            CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+            INSERT INTO meta VALUES ('schema_version', '1');
+            CREATE TABLE messages (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL,
+                kind TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL,
+                text TEXT NOT NULL, tags TEXT NOT NULL DEFAULT '');
+            CREATE TABLE timeline (conv TEXT NOT NULL, id INTEGER NOT NULL,
+                PRIMARY KEY (conv, id)) WITHOUT ROWID;""")
+        old.executemany("INSERT INTO messages VALUES (?, ?, ?, 'a!a@h', '#o', ?, '')",
+                        [(1, T, "PRIVMSG", "hello"), (2, T, "JOIN", ""), (3, T, "NOTICE", "n")])
+        old.executemany("INSERT INTO timeline VALUES ('#o', ?)", [(1,), (2,), (3,)])
+        old.commit()
+        old.close()
+        db = history.open_for_writing(path, "normal")
+        self.addCleanup(db.close)
+        history.insert_events(db, [(4, T, "PRIVMSG", "b!b@h", "#o", "new", "", ("#o",))])
+        reader = self.reader(path)
+        self.assertEqual([r[0] for r in history.replay(reader, "#o", NO_UPPER_BOUND, 50)],
+                         [1, 3, 4])
 
 
 class SameAsFakeTest(HistoryFile):
