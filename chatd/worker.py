@@ -378,6 +378,8 @@ class Worker:
 
     def drop_slow_reader(self, conn: Connection) -> None:
         """A reader that cannot keep up is dropped rather than buffered without bound."""
+        log.info("connection %d (%s) dropped: over its send queue of %d bytes",
+                 conn.session.conn_id, conn.session.nick or "unregistered", self.config.sendq_bytes)
         conn.outbuf.clear()
         conn.session.close("SendQ exceeded")
         self.apply_session_effects(conn)
