@@ -1,8 +1,10 @@
 """The non-blocking socket that carries frames (chatd/ipc.py) between chatd's processes.
 
 A channel may also carry file descriptors (SCM_RIGHTS): that is how the master hands an
-accepted connection to a worker. Fds ride with the first byte of the frame they were queued
-with, so the receiver finds each one ready when it parses that frame.
+accepted connection to a worker. A frame carries at most one fd, riding with the frame's first
+byte, so the receiver finds each one ready when it parses that frame. If the receiver has no
+descriptor left (RLIMIT_NOFILE), the kernel drops the fd: the frame then gets LOST_FD in its
+place, so the fds of later frames still line up.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from chatd.ipc import FrameError, decode_frames, encode
 _MAX_FDS_PER_RECV = 64
 _RECV_BYTES = 1 << 18
 _MAX_RECVS_PER_CALL = 64  # bounds one receive() call (16 MiB): the loop stays fair
+LOST_FD = -1  # take_fd's answer for an fd the kernel could not install (MSG_CTRUNC)
 
 
 class ChannelClosed(Exception):
@@ -49,11 +52,14 @@ class Channel:
         return self._pending
 
     def send(self, frame: tuple, fds: tuple[int, ...] = ()) -> None:
-        """Queue a frame, and optionally fds to pass along with it. The channel takes
-        ownership of those fds: it closes them once the kernel has passed them on."""
+        """Queue a frame, and optionally an fd (at most one) to pass along with it. The
+        channel takes ownership of it: it closes it once the kernel has passed it on."""
         self.send_raw(encode(frame), fds)
 
     def send_raw(self, data: bytes, fds: tuple[int, ...] = ()) -> None:
+        if len(fds) > 1:
+            # One fd per sendmsg is what lets the receiver tell which one was dropped.
+            raise ValueError("a frame carries at most one fd")
         if fds or not self._out:
             self._out.append([bytearray(data), list(fds)])
         else:
@@ -98,7 +104,7 @@ class Channel:
             # connections needs a recvmsg apiece: loop, or a busy worker would take one
             # connection per loop iteration.
             try:
-                data, ancdata, _flags, _addr = self.sock.recvmsg(
+                data, ancdata, flags, _addr = self.sock.recvmsg(
                     _RECV_BYTES, socket.CMSG_SPACE(_MAX_FDS_PER_RECV * 4))
             except (BlockingIOError, InterruptedError):
                 break
@@ -106,7 +112,7 @@ class Channel:
                 if got_data:
                     break
                 raise ChannelClosed(str(exc)) from None
-            self._keep_fds(ancdata)
+            self._keep_fds(ancdata, truncated=bool(flags & socket.MSG_CTRUNC))
             if not data:
                 if got_data:
                     break  # EOF again on the next call, after these frames are handled
@@ -117,12 +123,17 @@ class Channel:
                 break  # drained: skip the recvmsg that would only say EAGAIN
         return self._parse_frames() if got_data else []
 
-    def _keep_fds(self, ancdata) -> None:
+    def _keep_fds(self, ancdata, truncated: bool) -> None:
+        kept = 0
         for level, kind, payload in ancdata:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                 fds = array.array("i")
                 fds.frombytes(payload[: len(payload) - (len(payload) % fds.itemsize)])
                 self._received_fds.extend(fds)
+                kept += len(fds)
+        if truncated and not kept:
+            # The one fd this message carried was dropped (EMFILE): hold its place.
+            self._received_fds.append(LOST_FD)
 
     def _parse_frames(self) -> list[tuple]:
         try:
@@ -131,7 +142,7 @@ class Channel:
             raise ChannelClosed(str(exc)) from None
 
     def take_fd(self) -> int:
-        """The next file descriptor received (in the order they were sent)."""
+        """The next file descriptor received (in the order they were sent), or LOST_FD."""
         return self._received_fds.popleft()
 
     def close(self) -> None:
@@ -145,6 +156,8 @@ class Channel:
 
 def _close_fds(fds) -> None:
     for fd in fds:
+        if fd == LOST_FD:
+            continue
         try:
             os.close(fd)
         except OSError:

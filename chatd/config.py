@@ -42,6 +42,7 @@ class Config:
     autojoin: tuple[str, ...] = ("#lobby",)
     sendq_bytes: int = 1 << 20
     channels_per_client: int = 50
+    max_clients: int = 0  # 0: as many as the file descriptor limit allows
     source_path: Path | None = field(default=None, compare=False)
 
 
@@ -152,6 +153,7 @@ SCHEMA = {
     "limits": {
         "sendq": ("sendq_bytes", _int_range(4096, 1 << 30)),
         "channels_per_client": ("channels_per_client", _int_range(1, 1000)),
+        "max_clients": ("max_clients", _int_range(0, 10_000_000)),
     },
 }
 

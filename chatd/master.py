@@ -8,6 +8,7 @@ socket is non-blocking and waiting is done by the selector.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import selectors
@@ -17,7 +18,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from chatd import children, ipc
+from chatd import children, fdlimit, ipc
 from chatd.channel import Channel, ChannelClosed, ChannelOverflow
 from chatd.config import Config
 from chatd.exitcodes import EXIT_BOOT_FAILED, EXIT_OK, EXIT_RUNTIME
@@ -39,6 +40,13 @@ RESTART_WINDOW_S = 60.0
 # master re-sends what it had not committed). Until then clients wait rather than lose data.
 WRITER_STALL_S = 30.0
 LISTEN_BACKLOG = 1024
+# accept() failing for want of descriptors or memory: pause accepting this long (the pending
+# connections wait in the kernel's backlog) rather than spin on a listener that stays ready.
+ACCEPT_PAUSE_S = 0.5
+ACCEPT_OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM}
+# Refused connections are logged once, then summed up at most this often.
+REFUSAL_LOG_INTERVAL_S = 10.0
+SERVER_FULL = "Server is full"
 
 
 @dataclass
@@ -50,6 +58,24 @@ class Child:
     conns: int = 0
     started_at: float = field(default_factory=time.monotonic)
     alive: bool = True
+
+
+class RefusalLog:
+    """Logs refused connections so that a flood of them cannot flood the log: one line at
+    once, then at most one per REFUSAL_LOG_INTERVAL_S, counting those not logged."""
+
+    def __init__(self) -> None:
+        self.unlogged = 0
+        self.next_log_at = 0.0
+
+    def record(self, host: str, reason: str, now: float) -> None:
+        if now < self.next_log_at:
+            self.unlogged += 1
+            return
+        more = f" ({self.unlogged} more refused since the last such line)" if self.unlogged else ""
+        log.warning("connection from %s refused: %s%s", host, reason, more)
+        self.unlogged = 0
+        self.next_log_at = now + REFUSAL_LOG_INTERVAL_S
 
 
 class StartupError(Exception):
@@ -75,12 +101,20 @@ class Master:
         self._writer_told = False
         self._wake_r, self._wake_w = socket.socketpair()
         self.info = build_server_info(config, _read_motd(config), time.time())
+        self.worker_capacity = 0  # clients one worker can hold: set from the fd limit at start
+        self._accept_paused_until: float | None = None
+        self._refusals = RefusalLog()
 
     # startup
     def start(self) -> None:
         for sock in (self._wake_r, self._wake_w):
             sock.setblocking(False)
         signal.set_wakeup_fd(self._wake_w.fileno(), warn_on_full_buffer=False)
+        fd_limit = fdlimit.raise_soft_limit()  # before forking: the children inherit it
+        self.worker_capacity = fdlimit.clients_per_worker(fd_limit)
+        log.info("file descriptor limit %d: up to %d clients per worker%s", fd_limit,
+                 self.worker_capacity, f", {self.config.max_clients} in all"
+                 if self.config.max_clients else "")
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD, signal.SIGHUP):
             signal.signal(signum, self._record_signal)
         self.selector.register(self._wake_r, selectors.EVENT_READ, "wakeup")
@@ -143,7 +177,7 @@ class Master:
     # main loop
     def run(self) -> int:
         while True:
-            for key, mask in self.selector.select(timeout=1.0):
+            for key, mask in self.selector.select(timeout=self._select_timeout()):
                 if key.data == "listen":
                     self._accept()
                 elif key.data == "wakeup":
@@ -153,6 +187,7 @@ class Master:
             self._handle_signals()
             if self.stopping and self._stop_progress():
                 return self.exit_code
+            self._resume_accepting()
             self._watch_writer()
             self._send_rows()
             self._flush_channels()
@@ -163,24 +198,64 @@ class Master:
                 sock, addr = self.listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
-            except OSError as exc:  # e.g. EMFILE: keep serving, try again next wakeup
-                log.error("accept failed: %s", exc)
-                return
-            worker = min((w for w in self.workers if w.alive), key=lambda w: w.conns, default=None)
-            if worker is None:
-                sock.close()
+            except OSError as exc:
+                if exc.errno in ACCEPT_OUT_OF_RESOURCES:
+                    self._pause_accepting(exc)
+                    return
+                log.debug("accept failed: %s", exc)  # e.g. the client gave up already
                 continue
-            conn_id = self.next_conn_id
-            self.next_conn_id += 1
             host = addr[0] if isinstance(addr, tuple) else "localhost"
             if host.startswith(":"):
                 host = "0" + host  # "::1" would read as a trailing parameter in replies
+            worker = self._worker_with_room()
+            if worker is None:
+                self._refuse(sock, host, SERVER_FULL)
+                continue
+            conn_id = self.next_conn_id
+            self.next_conn_id += 1
             self.hub.connection_opened(conn_id, worker.index, host, int(time.time()))
             # Tests and operators match this line (peer port) to see which worker holds whom.
             log.debug("connection %d from %s port %s -> worker %d", conn_id, host,
                       addr[1] if isinstance(addr, tuple) else "-", worker.index)
             worker.conns += 1
             self._send(worker, (ipc.NEW_CONN, conn_id, host), fds=(sock.detach(),))
+
+    def _worker_with_room(self) -> Child | None:
+        """The least-loaded live worker, or None when chatd is at [limits] max_clients or
+        every worker is at the number of clients its descriptor limit leaves room for."""
+        alive = [w for w in self.workers if w.alive]
+        max_clients = self.config.max_clients
+        if max_clients and sum(w.conns for w in alive) >= max_clients:
+            return None
+        worker = min(alive, key=lambda w: w.conns, default=None)
+        if worker is None or worker.conns >= self.worker_capacity:
+            return None
+        return worker
+
+    def _refuse(self, sock: socket.socket, host: str, reason: str) -> None:
+        """Tell a connection chatd cannot take why, in one line, and close it."""
+        try:
+            sock.setblocking(False)
+            sock.send(f"ERROR :Closing link: (unknown@{host}) [{reason}]\r\n".encode())
+        except OSError:
+            pass  # it is closed anyway
+        sock.close()
+        self._refusals.record(host, reason, time.monotonic())
+
+    def _pause_accepting(self, exc: OSError) -> None:
+        log.error("accept failed: %s; accepting again in %.1f s", exc, ACCEPT_PAUSE_S)
+        self.selector.unregister(self.listener)
+        self._accept_paused_until = time.monotonic() + ACCEPT_PAUSE_S
+
+    def _resume_accepting(self) -> None:
+        until = self._accept_paused_until
+        if until is not None and time.monotonic() >= until and not self.stopping:
+            self._accept_paused_until = None
+            self.selector.register(self.listener, selectors.EVENT_READ, "listen")
+
+    def _select_timeout(self) -> float:
+        until = self._accept_paused_until
+        return 1.0 if until is None else min(1.0, max(0.0, until - time.monotonic()))
 
     def _drain_wakeup(self) -> None:
         try:

@@ -20,7 +20,7 @@ import sqlite3
 import time
 
 from chatd import events, history, ipc, logsetup
-from chatd.channel import Channel, ChannelClosed
+from chatd.channel import LOST_FD, Channel, ChannelClosed
 from chatd.config import Config, log_level_number
 from chatd.exitcodes import EXIT_OK
 from chatd.irc.framing import LineReader, encode_line
@@ -158,6 +158,12 @@ class Worker:
             self.apply_session_effects(conn)
 
     def on_new_conn(self, conn_id: int, host: str, fd: int) -> None:
+        if fd == LOST_FD:
+            # The master counts clients against our descriptor limit, so this is not meant to
+            # happen; if it does, the connection is gone and the master must forget it.
+            log.error("connection %d from %s lost: no file descriptor left", conn_id, host)
+            self.channel.send((ipc.CONN_CLOSED, conn_id, "Server out of file descriptors"))
+            return
         sock = socket.socket(fileno=fd)
         sock.setblocking(False)
         if sock.family in (socket.AF_INET, socket.AF_INET6):

@@ -4,11 +4,62 @@ corruption and the send-queue limit. Waiting is done with select and a deadline.
 import os
 import select
 import socket
+import subprocess
+import sys
+import textwrap
 import time
 import unittest
+from pathlib import Path
 
 from chatd import ipc
 from chatd.channel import Channel, ChannelClosed, ChannelOverflow
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Run in a child process: it lowers its own RLIMIT_NOFILE and fills every free descriptor.
+FULL_RECEIVER = textwrap.dedent("""
+    import os, resource, select, socket
+    from chatd import ipc
+    from chatd.channel import LOST_FD, Channel
+
+    left, right = (Channel(s) for s in socket.socketpair())
+    r1, w1 = os.pipe()
+    r2, w2 = os.pipe()
+    highest = max(int(fd) for fd in os.listdir("/proc/self/fd"))
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    resource.setrlimit(resource.RLIMIT_NOFILE, (highest + 1, hard))
+
+    def send(conn_id, fd):
+        left.send((ipc.NEW_CONN, conn_id, "h"), fds=(fd,))
+        assert left.flush()  # this closes our copy of fd: its number is free again
+
+    def fill():  # take every free descriptor number under the limit
+        taken = []
+        while True:
+            try:
+                taken.append(os.dup(0))
+            except OSError:
+                return taken
+
+    def receive():
+        select.select([right.sock], [], [], 5)
+        return right.receive()
+
+    # No descriptor free: the kernel drops the passed fd, its place is held.
+    send(1, r1)
+    fillers = fill()
+    assert receive() == [(ipc.NEW_CONN, 1, "h")]
+    assert right.take_fd() == LOST_FD
+    # One free again: the next frame gets its own fd, not a shifted one.
+    send(2, r2)
+    fillers += fill()
+    os.close(fillers.pop())
+    assert receive() == [(ipc.NEW_CONN, 2, "h")]
+    fd = right.take_fd()
+    os.write(w2, b"2")
+    assert os.read(fd, 1) == b"2"
+    print("ok")
+""")
 
 DEADLINE_S = 5.0
 
@@ -99,6 +150,19 @@ class ChannelTest(unittest.TestCase):
             self.addCleanup(os.close, fd)
             os.write(w, bytes([i]))
             self.assertEqual(os.read(fd, 1), bytes([i]))
+
+    def test_a_frame_carries_at_most_one_fd(self):
+        r, w = os.pipe()
+        self.addCleanup(os.close, r)
+        self.addCleanup(os.close, w)
+        with self.assertRaises(ValueError):
+            self.left.send((ipc.NEW_CONN, 1, "h"), fds=(r, w))
+
+    def test_an_fd_the_receiver_has_no_room_for_holds_its_place(self):
+        done = subprocess.run([sys.executable, "-c", FULL_RECEIVER], check=False,
+                              capture_output=True, text=True, timeout=30,
+                              env=dict(os.environ, PYTHONPATH=str(REPO)))
+        self.assertEqual((done.returncode, done.stdout), (0, "ok\n"), done.stderr)
 
     def test_eof_is_channel_closed(self):
         self.left.send((ipc.SHUTDOWN,))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
@@ -53,8 +54,10 @@ def pids_running_config(conf_path: Path) -> list[int]:
 class ChatdProcess:
     """A chatd server for one test. Use `start_chatd(testcase, ...)`, which registers cleanup."""
 
-    def __init__(self, workdir: Path, workers: int = 2, extra: dict[str, dict[str, str]] | None = None):
+    def __init__(self, workdir: Path, workers: int = 2, extra: dict[str, dict[str, str]] | None = None,
+                 fd_limit: int | None = None):
         self.workdir = workdir
+        self.fd_limit = fd_limit  # RLIMIT_NOFILE (soft = hard) for chatd, if given
         self.conf_path = workdir / "chatd.conf"
         self.db_path = workdir / "history.db"
         sections: dict[str, dict[str, str]] = {
@@ -78,7 +81,8 @@ class ChatdProcess:
         self.proc = subprocess.Popen(
             chatd_command("-c", str(self.conf_path)),
             cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, env=chatd_env())
+            stderr=subprocess.STDOUT, text=True, env=chatd_env(),
+            preexec_fn=self._limit_fds if self.fd_limit else None)
         ready = threading.Event()
         threading.Thread(target=self._pump_log, args=(self.proc, ready), daemon=True).start()
         if not ready.wait(timeout_s):
@@ -87,6 +91,10 @@ class ChatdProcess:
         if self.port == 0:
             raise AssertionError("chatd exited before listening:\n" + self.log_text())
         return self
+
+    def _limit_fds(self) -> None:
+        """Runs in the child before exec: a hard limit chatd cannot raise."""
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.fd_limit, self.fd_limit))
 
     def _pump_log(self, proc: subprocess.Popen, ready: threading.Event) -> None:
         assert proc.stdout is not None
@@ -181,13 +189,14 @@ class ChatdProcess:
 
 
 def start_chatd(testcase: unittest.TestCase | type[unittest.TestCase], workers: int = 2,
-                extra: dict[str, dict[str, str]] | None = None) -> ChatdProcess:
+                extra: dict[str, dict[str, str]] | None = None,
+                fd_limit: int | None = None) -> ChatdProcess:
     """Start chatd in a fresh temporary folder; stop it (and remove the folder) at cleanup.
     Pass a TestCase class (from setUpClass) to share one server across its tests."""
     add_cleanup = testcase.addClassCleanup if isinstance(testcase, type) else testcase.addCleanup
     tmp = tempfile.TemporaryDirectory(prefix="chatd-test-")
     add_cleanup(tmp.cleanup)
-    server = ChatdProcess(Path(tmp.name), workers=workers, extra=extra)
+    server = ChatdProcess(Path(tmp.name), workers=workers, extra=extra, fd_limit=fd_limit)
     add_cleanup(server.kill)
     server.start()
     return server

@@ -68,6 +68,8 @@ BAD_VALUES = [
     ("limits", "sendq", "lots"),
     ("limits", "channels_per_client", "0"),
     ("limits", "channels_per_client", "1001"),
+    ("limits", "max_clients", "-1"),
+    ("limits", "max_clients", "unlimited"),
 ]
 
 # (section, key, raw value, field, expected value); paths are checked separately
@@ -109,6 +111,8 @@ GOOD_VALUES = [
     ("channels", "autojoin", "#lobby ; the hall", "autojoin", ("#lobby",)),
     ("limits", "sendq", "4096", "sendq_bytes", 4096),
     ("limits", "channels_per_client", "1", "channels_per_client", 1),
+    ("limits", "max_clients", "0", "max_clients", 0),
+    ("limits", "max_clients", "500", "max_clients", 500),
 ]
 
 
