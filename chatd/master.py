@@ -23,6 +23,7 @@ from chatd.channel import Channel, ChannelClosed, ChannelOverflow
 from chatd.config import Config
 from chatd.exitcodes import EXIT_BOOT_FAILED, EXIT_OK, EXIT_RUNTIME
 from chatd.hub import Hub
+from chatd.interest import rewatch
 from chatd.requests import handle_request
 from chatd.sequencer import Outgoing, Sequencer
 from chatd.session import build_server_info
@@ -47,6 +48,12 @@ ACCEPT_OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOM
 # Refused connections are logged once, then summed up at most this often.
 REFUSAL_LOG_INTERVAL_S = 10.0
 SERVER_FULL = "Server is full"
+# Events decided but not yet committed. Past HIGH the master stops reading the workers (they
+# then stop reading their clients, and TCP slows the senders) until the writer is back under
+# LOW: what waits for the disk is bounded, whatever clients send.
+BACKLOG_HIGH = 10_000
+BACKLOG_LOW = 5_000
+BACKLOG_WARN_INTERVAL_S = 60.0
 
 
 @dataclass
@@ -58,6 +65,7 @@ class Child:
     conns: int = 0
     started_at: float = field(default_factory=time.monotonic)
     alive: bool = True
+    mask: int = selectors.EVENT_READ  # what the selector watches its channel for (0: nothing)
 
 
 class RefusalLog:
@@ -104,6 +112,8 @@ class Master:
         self.worker_capacity = 0  # clients one worker can hold: set from the fd limit at start
         self._accept_paused_until: float | None = None
         self._refusals = RefusalLog()
+        self.reading_workers = True  # False while the writer's backlog is over BACKLOG_HIGH
+        self._backlog_warned_at = -BACKLOG_WARN_INTERVAL_S
 
     # startup
     def start(self) -> None:
@@ -183,7 +193,9 @@ class Master:
                 elif key.data == "wakeup":
                     self._drain_wakeup()
                 elif mask & selectors.EVENT_READ:
-                    self._on_child_readable(key.data)
+                    child = key.data
+                    if child.role == "writer" or self.reading_workers:
+                        self._on_child_readable(child)
             self._handle_signals()
             if self.stopping and self._stop_progress():
                 return self.exit_code
@@ -275,8 +287,25 @@ class Master:
             else:
                 self._on_worker_frames(child, frames)
         if frames is None:
-            self.selector.unregister(child.channel)
+            self._watch(child, 0)
             child.alive = False  # reaped (and restarted) when SIGCHLD is handled
+        self._check_backlog()
+
+    def _check_backlog(self) -> None:
+        """Stop or resume reading the workers by how far the writer is behind."""
+        if self.sequencer is None:
+            return
+        backlog = self.sequencer.backlog
+        if self.reading_workers and backlog >= BACKLOG_HIGH:
+            self.reading_workers = False
+            now = time.monotonic()
+            if now - self._backlog_warned_at >= BACKLOG_WARN_INTERVAL_S:
+                self._backlog_warned_at = now
+                log.warning("the history writer is %d events behind: clients' input waits "
+                            "until it is under %d (logged at most once a minute)",
+                            backlog, BACKLOG_LOW)
+        elif not self.reading_workers and backlog <= BACKLOG_LOW:
+            self.reading_workers = True
 
     def _on_writer_frames(self, frames: list[tuple]) -> None:
         for frame in frames:
@@ -358,8 +387,13 @@ class Master:
                 done = child.channel.flush()
             except ChannelClosed:
                 continue
-            mask = selectors.EVENT_READ | (0 if done else selectors.EVENT_WRITE)
-            self.selector.modify(child.channel, mask, child)
+            reading = child.role == "writer" or self.reading_workers
+            self._watch(child, (selectors.EVENT_READ if reading else 0)
+                        | (0 if done else selectors.EVENT_WRITE))
+
+    def _watch(self, child: Child, mask: int) -> None:
+        """Have the selector watch `child`'s channel for `mask` (0: not at all)."""
+        child.mask = rewatch(self.selector, child.channel, child, child.mask, mask)
 
     # signals and children
     def _handle_signals(self) -> None:
@@ -404,10 +438,7 @@ class Master:
             self._writer_waiting_since = None
 
     def _forget_channel(self, child: Child) -> None:
-        try:
-            self.selector.unregister(child.channel)
-        except (KeyError, ValueError):
-            pass  # already unregistered when its EOF was read
+        self._watch(child, 0)
         child.channel.close()
 
     def _child_by_pid(self, pid: int) -> Child | None:

@@ -30,6 +30,11 @@ class Sequencer:
         return len(self._held)
 
     @property
+    def backlog(self) -> int:
+        """Events decided and not yet committed (handed to the writer or not)."""
+        return self.next_id - 1 - self.committed_id
+
+    @property
     def uncommitted_count(self) -> int:
         """Rows handed to the writer and not yet acknowledged."""
         return len(self._uncommitted)

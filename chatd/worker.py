@@ -23,6 +23,7 @@ from chatd import events, history, ipc, logsetup
 from chatd.channel import LOST_FD, Channel, ChannelClosed
 from chatd.config import Config, log_level_number
 from chatd.exitcodes import EXIT_OK
+from chatd.interest import rewatch
 from chatd.irc.framing import LineReader, encode_line
 from chatd.session import SYNC_POINT, ServerInfo, Session
 
@@ -30,6 +31,13 @@ log = logging.getLogger(__name__)
 
 TIMER_INTERVAL_S = 1.0
 READ_BYTES = 1 << 16
+# Bytes queued for the master that its socket did not take. Past HIGH the worker stops reading
+# its clients (TCP then slows the senders) until the queue is back under LOW; within one loop
+# iteration, reads stop once ITERATION_CAP is queued. So the master's own pause (when the
+# writer is behind) bounds what waits here, however fast clients send.
+CHANNEL_HIGH_WATER = 1 << 20
+CHANNEL_LOW_WATER = 1 << 18
+ITERATION_CAP = 8 << 20
 SHUTDOWN_FLUSH_S = 2.0
 
 
@@ -37,7 +45,7 @@ class Connection:
     """A client socket with its line reader, output buffer and protocol session."""
 
     __slots__ = ("sock", "session", "reader", "outbuf", "want_write", "closed", "held",
-                 "capture", "capture_label")
+                 "capture", "capture_label", "mask")
 
     def __init__(self, sock: socket.socket, session: Session):
         self.sock = sock
@@ -52,6 +60,7 @@ class Connection:
         # The answer to a labeled command, collected between LABEL_START and LABEL_END.
         self.capture: list[bytes] | None = None
         self.capture_label = ""
+        self.mask = 0  # what the selector watches the socket for (0: not registered)
 
 
 class Worker:
@@ -69,6 +78,7 @@ class Worker:
         self.members: dict[str, dict[int, Connection]] = {}
         self.dirty: set[Connection] = set()
         self.channel_wants_write = False  # whether the selector watches it for EVENT_WRITE
+        self.reading_clients = True  # False while the master is not taking our frames
         self.stopping = False
         self.history = history.HistoryReader(self.config.history_path)
         self.frame_handlers = self._frame_handlers()
@@ -83,7 +93,8 @@ class Worker:
                 if key.data is None:
                     if not self.on_master_readable():
                         return EXIT_OK
-                elif mask & selectors.EVENT_READ:
+                elif (mask & selectors.EVENT_READ and self.reading_clients
+                      and self.channel.pending_bytes < ITERATION_CAP):
                     self.on_client_readable(key.data)
                 if key.data is not None and mask & selectors.EVENT_WRITE:
                     self.dirty.add(key.data)
@@ -92,6 +103,7 @@ class Worker:
                 self.on_timer(now)
                 next_timer = now + TIMER_INTERVAL_S
             self.flush_all()
+            self.pace_clients()
         self.shutdown_clients()
         return EXIT_OK
 
@@ -114,6 +126,26 @@ class Worker:
             mask = selectors.EVENT_READ | (0 if done else selectors.EVENT_WRITE)
             self.selector.modify(self.channel, mask, None)
             self.channel_wants_write = not done
+
+    def pace_clients(self) -> None:
+        """Stop reading clients while the master is not taking our frames; resume after."""
+        pending = self.channel.pending_bytes
+        if self.reading_clients and pending > CHANNEL_HIGH_WATER:
+            self.reading_clients = False
+            log.debug("%d bytes wait for the master: not reading clients", pending)
+        elif not self.reading_clients and pending <= CHANNEL_LOW_WATER:
+            self.reading_clients = True
+        else:
+            return
+        for conn in self.conns.values():
+            self.watch(conn)
+
+    def watch(self, conn: Connection) -> None:
+        """Have the selector watch the client for what it should now: reads unless clients
+        are paused, writes while output waits."""
+        mask = ((selectors.EVENT_READ if self.reading_clients else 0)
+                | (selectors.EVENT_WRITE if conn.want_write else 0))
+        conn.mask = rewatch(self.selector, conn.sock, conn, conn.mask, mask)
 
     # master channel
     def on_master_readable(self) -> bool:
@@ -171,7 +203,7 @@ class Worker:
         session = Session(conn_id, host, self.info, time.monotonic(), self.history)
         conn = Connection(sock, session)
         self.conns[conn_id] = conn
-        self.selector.register(sock, selectors.EVENT_READ, conn)
+        self.watch(conn)
         log.debug("connection %d from %s", conn_id, host)
 
     def on_reply(self, conn_id: int, payload: bytes) -> None:
@@ -402,9 +434,8 @@ class Worker:
             del conn.outbuf[:sent]
         want_write = bool(conn.outbuf)
         if want_write != conn.want_write:
-            mask = selectors.EVENT_READ | (selectors.EVENT_WRITE if want_write else 0)
-            self.selector.modify(conn.sock, mask, conn)
             conn.want_write = want_write
+            self.watch(conn)
 
     def close_conn(self, conn: Connection, reason: str, tell_master: bool = True) -> None:
         """Close a client connection (flushing what fits, e.g. its ERROR line)."""
@@ -423,7 +454,9 @@ class Worker:
         self.conns.pop(conn_id, None)
         # Membership is left to the QUIT event the master will send, so that the local
         # tables change only in history order.
-        self.selector.unregister(conn.sock)
+        if conn.mask:
+            self.selector.unregister(conn.sock)
+            conn.mask = 0
         conn.sock.close()
         if tell_master:
             self.channel.send((ipc.CONN_CLOSED, conn_id, reason))
