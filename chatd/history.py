@@ -125,7 +125,8 @@ def insert_events(conn: sqlite3.Connection, rows: list[tuple]) -> None:
             [(conv, row[0], row[2] in _CHAT_KINDS) for row in rows for conv in row[7]])
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite rolls back by itself on some errors (disk full)
+            conn.execute("ROLLBACK")
         raise
 
 
@@ -145,7 +146,8 @@ def delete_before(conn: sqlite3.Connection, cutoff_ms: int) -> int:
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('retention_floor_id', ?)", (str(floor),))
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite rolls back by itself on some errors (disk full)
+            conn.execute("ROLLBACK")
         raise
     return deleted
 

@@ -36,6 +36,8 @@ CAPS = 25           # (op, conn_id, caps) the capabilities the master needs to k
 STORE = 40          # (op, [event row, ...]) master -> writer; rows already carry id and time
 READY = 41          # (op, last_id, last_ts_ms) writer -> master after opening the database
 COMMITTED = 42      # (op, up_to_id) writer -> master: every id <= up_to_id is durable
+STALLED = 43        # (op, reason) writer -> master: alive, but commits fail (disk full...);
+                    # the rows are kept and retried, so the master must not replace it
 
 HEADER = struct.Struct(">I")
 MAX_FRAME_BYTES = 64 << 20  # a frame larger than this means a bug or corruption

@@ -317,6 +317,9 @@ class Master:
             elif frame[0] == ipc.READY:
                 _, last_id, last_ts, topics = frame
                 self._on_writer_ready(last_id, last_ts, topics)
+            elif frame[0] == ipc.STALLED and self._writer_waiting_since is not None:
+                # Not hung: it retries. A new writer would fail the same way.
+                self._writer_waiting_since = time.monotonic()
 
     def _on_writer_ready(self, last_id: int, last_ts: int, topics: list) -> None:
         self._writer_waiting_since = None

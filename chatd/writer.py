@@ -47,49 +47,104 @@ def run_writer(sock, config: Config) -> int:
 
 
 RETENTION_INTERVAL_S = 3600.0
+COMMIT_RETRY_S = 1.0  # a failed commit (disk full, I/O error) is retried this often
+STALL_LOG_INTERVAL_S = 60.0
+STOP_COMMIT_S = 5.0  # on SHUTDOWN, how long to keep retrying before giving up
 
 
 def _apply_retention(db: sqlite3.Connection, days: int) -> None:
     if days <= 0:
         return
-    deleted = history.delete_before(db, int((time.time() - days * 86400) * 1000))
+    try:
+        deleted = history.delete_before(db, int((time.time() - days * 86400) * 1000))
+    except sqlite3.OperationalError as exc:
+        log.error("retention: cannot delete old events: %s; trying again later", exc)
+        return
     if deleted:
         log.info("retention: deleted %d events older than %d days", deleted, days)
+
+
+class Committer:
+    """Commits the rows received, all at once (group commit). A commit that fails with an
+    operational error (disk full, I/O error, database locked) keeps its rows and is retried
+    every COMMIT_RETRY_S: nothing is acknowledged, so nothing is shown to clients, and
+    nothing is dropped while the writer lives."""
+
+    def __init__(self, db: sqlite3.Connection, channel: Channel):
+        self.db = db
+        self.channel = channel
+        self.rows: list[tuple] = []
+        self.failing_since: float | None = None
+        self.next_try = 0.0
+        self._logged_at = 0.0
+
+    def commit(self, now: float) -> None:
+        if not self.rows or now < self.next_try:
+            return
+        try:
+            history.insert_events(self.db, self.rows)
+        except sqlite3.OperationalError as exc:
+            self._failed(exc, now)
+            return
+        if self.failing_since is not None:
+            log.warning("commits work again after %.0f s; %d waiting events stored",
+                        now - self.failing_since, len(self.rows))
+            self.failing_since = None
+        self.channel.send((ipc.COMMITTED, self.rows[-1][0]))
+        self.rows = []
+
+    def _failed(self, exc: sqlite3.OperationalError, now: float) -> None:
+        if self.failing_since is None or now - self._logged_at >= STALL_LOG_INTERVAL_S:
+            log.error("cannot commit %d events: %s; retrying every %.0f s (clients' messages "
+                      "wait; logged at most once a minute)", len(self.rows), exc, COMMIT_RETRY_S)
+            self._logged_at = now
+        if self.failing_since is None:
+            self.failing_since = now
+        self.next_try = now + COMMIT_RETRY_S
+        self.channel.send((ipc.STALLED, str(exc)))
+
+    def timeout(self, now: float) -> float | None:
+        """How long the loop may wait before the next retry (None: no retry due)."""
+        return max(0.0, self.next_try - now) if self.rows and self.failing_since else None
 
 
 def _serve(channel: Channel, db: sqlite3.Connection, retention_days: int) -> int:
     selector = selectors.DefaultSelector()
     selector.register(channel, selectors.EVENT_READ)
+    committer = Committer(db, channel)
     next_retention = time.monotonic()
+    stop_by: float | None = None
     while True:
-        if time.monotonic() >= next_retention:
+        now = time.monotonic()
+        if now >= next_retention:
             _apply_retention(db, retention_days)
             next_retention = time.monotonic() + RETENTION_INTERVAL_S
+        if stop_by is not None and (not committer.rows or now >= stop_by):
+            if committer.rows:
+                log.error("stopping with %d events not stored: commits keep failing",
+                          len(committer.rows))
+            _flush_blocking(channel)
+            log.info("writer stopped")
+            return EXIT_OK
         if not channel.flush():
             selector.modify(channel, selectors.EVENT_READ | selectors.EVENT_WRITE)
         else:
             selector.modify(channel, selectors.EVENT_READ)
-        if not selector.select(timeout=max(0.0, next_retention - time.monotonic())):
+        waits = [next_retention - now, committer.timeout(now)]
+        if not selector.select(timeout=max(0.0, min(w for w in waits if w is not None))):
+            committer.commit(time.monotonic())  # a retry may be due
             continue
         try:
             frames = channel.receive()
         except ChannelClosed:
             log.info("master is gone; writer exiting")
             return EXIT_OK
-        rows: list[tuple] = []
-        stop = False
         for frame in frames:
             if frame[0] == ipc.STORE:
-                rows.extend(frame[1])
-            elif frame[0] == ipc.SHUTDOWN:
-                stop = True
-        if rows:
-            history.insert_events(db, rows)
-            channel.send((ipc.COMMITTED, rows[-1][0]))
-        if stop:
-            _flush_blocking(channel)
-            log.info("writer stopped")
-            return EXIT_OK
+                committer.rows.extend(frame[1])
+            elif frame[0] == ipc.SHUTDOWN and stop_by is None:
+                stop_by = time.monotonic() + STOP_COMMIT_S
+        committer.commit(time.monotonic())
 
 
 def _flush_blocking(channel: Channel) -> None:
