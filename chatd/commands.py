@@ -46,6 +46,10 @@ def handle_user(session: Session, msg: Message) -> None:
     if session.registered or session.user is not None:
         session.send_numeric(N.ERR_ALREADYREGISTERED, "You may not reregister")
         return
+    if not msg.params[0] or not msg.params[3]:
+        # modern.ircdocs: a username (and a realname) must not be empty; SHOULD be 461.
+        session.send_numeric(N.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
+        return
     user = "".join(ch for ch in msg.params[0] if ch.isalnum() or ch in "-_.")[:16]
     session.user = user or "user"
     session.realname = msg.params[3]

@@ -8,7 +8,7 @@ from typing import Callable
 
 from chatd.hub import Hub
 from chatd.irc import numerics as N
-from chatd.irc.casemap import casefold
+from chatd.irc.casemap import casefold, mask_matcher
 from chatd.irc.framing import truncate_utf8
 from chatd.irc.message import Message
 from chatd.irc.validate import TOPICLEN, is_channel_name
@@ -92,6 +92,8 @@ def handle_topic(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> Non
         hub.reply(client, *hub.topic_lines(client, channel))
         return
     text = truncate_utf8(params[1], TOPICLEN)
+    if text == channel.topic:
+        return  # unchanged: nothing to announce (modern.ircdocs: "changed or cleared")
     hub.set_topic(client, channel, text, hub.now_ms)
 
 
@@ -114,17 +116,18 @@ def _who_line(hub: Hub, asker: ClientRecord, channel_name: str, who: ClientRecor
 
 
 def handle_who(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
-    mask = params[0] if params else "*"
+    mask = params[0] if params and params[0] else "*"
     lines = []
     if is_channel_name(mask):
         channel = hub.registry.channel(mask)
         if channel is not None:
             lines = [_who_line(hub, client, channel.name, m) for m in channel.members.values()]
     else:
-        other = hub.registry.find_nick(mask)
-        if other is not None and other.registered:
-            first = next(iter(other.channels.values()), None)
-            lines = [_who_line(hub, client, first.name if first else "*", other)]
+        # A nick, or a mask with * and ? matched against nicks ("0" is RFC 1459's "*").
+        # The channel field may be any channel of theirs or "*" (modern.ircdocs): "*".
+        matches = mask_matcher("*" if mask == "0" else mask)
+        lines = [_who_line(hub, client, "*", other) for other in hub.registry.clients.values()
+                 if other.registered and other.nick and matches(other.nick)]
     lines.append(hub.numeric(client, N.RPL_ENDOFWHO, mask, "End of /WHO list"))
     hub.reply(client, *lines)
 
@@ -248,13 +251,24 @@ def handle_userhost(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> 
 
 
 def handle_lusers(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
-    users = hub.registry.registered_count()
-    hub.reply(
-        client,
-        hub.numeric(client, N.RPL_LUSERCLIENT, f"There are {users} users and 0 invisible on 1 servers"),
-        hub.numeric(client, N.RPL_LUSERCHANNELS, str(len(hub.registry.channels)), "channels formed"),
+    registry = hub.registry
+    users, most = registry.users, registry.max_users
+    unknown = len(registry.clients) - users  # connected, not registered yet
+    lines = [hub.numeric(client, N.RPL_LUSERCLIENT,
+                         f"There are {users} users and 0 invisible on 1 servers")]
+    if unknown:
+        lines.append(hub.numeric(client, N.RPL_LUSERUNKNOWN, str(unknown),
+                                 "unknown connection(s)"))
+    lines += [
+        hub.numeric(client, N.RPL_LUSERCHANNELS, str(len(registry.channels)), "channels formed"),
         hub.numeric(client, N.RPL_LUSERME, f"I have {users} clients and 0 servers"),
-    )
+        # One server: its local users are all the users.
+        hub.numeric(client, N.RPL_LOCALUSERS, str(users), str(most),
+                    f"Current local users {users}, max {most}"),
+        hub.numeric(client, N.RPL_GLOBALUSERS, str(users), str(most),
+                    f"Current global users {users}, max {most}"),
+    ]
+    hub.reply(client, *lines)
 
 
 def handle_kick(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:

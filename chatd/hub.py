@@ -150,7 +150,8 @@ class Hub:
         self.effects.append(Synced(client.worker, client.conn_id))
 
     def registered(self, client: ClientRecord, user: str, realname: str) -> None:
-        client.user, client.realname, client.registered = user, realname, True
+        client.user, client.realname = user, realname
+        self.registry.mark_registered(client)
         self.effects.append(Welcome(client.worker, client.conn_id))
         for name in self.config.autojoin:
             self.join(client, name)

@@ -89,6 +89,8 @@ class Registry:
         self.channels: dict[str, ChannelRecord] = {}
         # Topics outlive empty channels (and restarts: the writer reports them at start).
         self._topics: dict[str, SavedTopic] = {}
+        self.users = 0  # registered clients (LUSERS)
+        self.max_users = 0  # the most there have been at once since start
 
     # clients and nicks
     def add_client(self, conn_id: int, worker: int, host: str, now_s: int) -> ClientRecord:
@@ -100,6 +102,8 @@ class Registry:
         client = self.clients.pop(conn_id, None)
         if client is None:
             return None
+        if client.registered:
+            self.users -= 1
         for channel in list(client.channels.values()):
             self.part(client, channel)
         if client.nick is not None and self._nicks.get(casefold(client.nick)) is client:
@@ -122,8 +126,11 @@ class Registry:
         for channel in client.channels.values():
             channel.names_changed()
 
-    def registered_count(self) -> int:
-        return sum(1 for c in self.clients.values() if c.registered)
+    def mark_registered(self, client: ClientRecord) -> None:
+        if not client.registered:
+            client.registered = True
+            self.users += 1
+            self.max_users = max(self.max_users, self.users)
 
     # channels
     def channel(self, name: str) -> ChannelRecord | None:

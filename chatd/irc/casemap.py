@@ -4,6 +4,11 @@ RFC 1459 section 2.2: because of IRC's Scandinavian origin, {}|^ are the lower-c
 []\\~. The server advertises this as CASEMAPPING=rfc1459 in ISUPPORT (005).
 """
 
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
 CASEMAPPING = "rfc1459"
 
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ[]\\~"
@@ -19,3 +24,14 @@ def casefold(name: str) -> str:
 def irc_equal(a: str, b: str) -> bool:
     """True when two names are the same under rfc1459 case mapping."""
     return casefold(a) == casefold(b)
+
+
+def mask_matcher(mask: str) -> Callable[[str], bool]:
+    """A test of names against an IRC mask: `*` matches any run of characters, `?` any one,
+    everything else itself, compared case-insensitively under this casemapping. (No
+    character classes: `[` and `]` are ordinary nick characters.)"""
+    pattern = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch)
+                      for ch in casefold(mask))
+    regex = re.compile(pattern, re.DOTALL)
+    return lambda name: regex.fullmatch(casefold(name)) is not None
+

@@ -49,10 +49,15 @@ class QueryTest(unittest.TestCase):
             ":chat.test 352 ada #who bo 127.0.0.1 chat.test bo H :0 Test bo",
         ]), sorted(replies(lines, "352")))
         self.assertEqual(":chat.test 315 ada #who :End of /WHO list", lines[-1])
-        ada.send("WHO BO")  # case-insensitive
+        ada.send("WHO BO")  # case-insensitive; a nick query names no channel
         lines = ada.expect_until(r" 315 ")
-        self.assertEqual([":chat.test 352 ada #who bo 127.0.0.1 chat.test bo H :0 Test bo"],
+        self.assertEqual([":chat.test 352 ada * bo 127.0.0.1 chat.test bo H :0 Test bo"],
                          replies(lines, "352"))
+        ada.send("WHO b*")  # a mask
+        lines = ada.expect_until(r" 315 ")
+        self.assertIn(":chat.test 352 ada * bo 127.0.0.1 chat.test bo H :0 Test bo",
+                      replies(lines, "352"))
+        self.assertEqual(":chat.test 315 ada b* :End of /WHO list", lines[-1])
 
     def test_whois_a_client_on_another_worker(self) -> None:
         cy, _ = self.pair_in("#whois", "cy", "di")

@@ -458,6 +458,12 @@ class TopicTest(unittest.TestCase):
         self.assertEqual(topic.params, ("alice", "#a", "Welcome all"))
         self.assertEqual(whotime.params, ("alice", "#a", "alice", "1700000123"))
 
+    def test_setting_the_same_topic_again_announces_nothing(self):
+        [emit] = run(self.hub, self.alice, "TOPIC #a :same")
+        self.assertEqual(run(self.hub, self.alice, "TOPIC #a :same"), [])
+        [emit] = run(self.hub, self.alice, "TOPIC #a :changed")
+        self.assertEqual(emit.text, "changed")
+
     def test_topic_is_sent_on_join_and_survives_an_empty_channel(self):
         run(self.hub, self.alice, "TOPIC #a :kept")
         run(self.hub, self.alice, "PART #a")
@@ -588,11 +594,28 @@ class QueryTest(unittest.TestCase):
             ("WHO bob", [N.RPL_WHOREPLY, N.RPL_ENDOFWHO]),
             ("WHO nobody", [N.RPL_ENDOFWHO]),
             ("WHO #nowhere", [N.RPL_ENDOFWHO]),
-            ("WHO", [N.RPL_ENDOFWHO]),
         ]
         for line, expected in cases:
             with self.subTest(line=line):
                 self.assertEqual(codes(run(self.hub, self.alice, line)), expected)
+
+    def test_who_mask(self):
+        add_client(self.hub, 7, "bobby")
+        add_client(self.hub, 8, "Bob[x]")
+        add_client(self.hub, 9, "notyet", register=False)
+        everyone = {"alice", "bob", "bobby", "Bob[x]"}
+        cases = [("WHO *", everyone), ("WHO 0", everyone), ("WHO", everyone),
+                 ("WHO BOB*", {"bob", "bobby", "Bob[x]"}), ("WHO b?b", {"bob"}),
+                 ("WHO bob{X}", {"Bob[x]"}), ("WHO *y", {"bobby"}), ("WHO z*", set())]
+        for line, nicks in cases:
+            with self.subTest(line=line):
+                *rows, end = replies(run(self.hub, self.alice, line))
+                self.assertEqual({row.params[5] for row in rows}, nicks)
+                # the channel field: "*" (any channel of theirs would do; none is chosen)
+                self.assertTrue(all(row.params[1] == "*" for row in rows))
+                # the end echoes the mask as sent
+                self.assertEqual((end.command, end.params[1]),
+                                 (N.RPL_ENDOFWHO, line[4:] or "*"))
 
     def test_whois(self):
         effects = run(self.hub, self.bob, "WHOIS ALICE")
@@ -687,7 +710,16 @@ class QueryTest(unittest.TestCase):
 
     def test_lusers_and_kick(self):
         self.assertEqual(codes(run(self.hub, self.alice, "LUSERS")),
-                         [N.RPL_LUSERCLIENT, N.RPL_LUSERCHANNELS, N.RPL_LUSERME])
+                         [N.RPL_LUSERCLIENT, N.RPL_LUSERCHANNELS, N.RPL_LUSERME,
+                          N.RPL_LOCALUSERS, N.RPL_GLOBALUSERS])
+        add_client(self.hub, 8, "unregistered", register=False)
+        lines = replies(run(self.hub, self.alice, "LUSERS"))
+        by_code = {m.command: m.params for m in lines}
+        users = self.hub.registry.users
+        self.assertEqual(by_code[N.RPL_LUSERUNKNOWN][1], "1")
+        self.assertIn(f"There are {users} users", by_code[N.RPL_LUSERCLIENT][1])
+        self.assertEqual(by_code[N.RPL_LOCALUSERS][1:3], (str(users), str(users)))
+        self.assertEqual(by_code[N.RPL_GLOBALUSERS][1:3], (str(users), str(users)))
         cases = [
             ("KICK #a bob", N.ERR_CHANOPRIVSNEEDED),
             ("KICK #nowhere bob", N.ERR_NOSUCHCHANNEL),
@@ -834,11 +866,17 @@ class RegistryTest(unittest.TestCase):
         topic = parse(emit.extra.split("\r\n")[0])
         self.assertEqual((topic.command, topic.params[-1]), (N.RPL_TOPIC, "from history"))
 
-    def test_registered_count(self):
+    def test_user_counts(self):
         hub = make_hub()
         add_client(hub, 1, "a")
         add_client(hub, 2, "b", register=False)
-        self.assertEqual(hub.registry.registered_count(), 1)
+        add_client(hub, 3, "c")
+        self.assertEqual((hub.registry.users, hub.registry.max_users), (2, 2))
+        hub.registry.remove_client(1)
+        hub.registry.remove_client(2)  # never registered: not a user
+        self.assertEqual((hub.registry.users, hub.registry.max_users), (1, 2))
+        hub.registry.mark_registered(hub.registry.clients[3])  # twice counts once
+        self.assertEqual(hub.registry.users, 1)
 
 
 if __name__ == "__main__":

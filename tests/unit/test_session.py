@@ -250,7 +250,7 @@ class RegistrationTest(unittest.TestCase):
             ("USER ~al!ce 0 * :x", "alce", "x"),
             ("USER !!! 0 * :x", "user", "x"),
             ("USER " + "u" * 40 + " 0 * :x", "u" * 16, "x"),
-            ("USER a.b-c_d 0 * :", "a.b-c_d", ""),
+            ("USER a.b-c_d 0 * :_", "a.b-c_d", "_"),
         ]
         for line, user, realname in cases:
             with self.subTest(line=line):
@@ -260,6 +260,16 @@ class RegistrationTest(unittest.TestCase):
                 self.assertTrue(session.registered)
                 self.assertEqual((session.user, session.realname), (user, realname))
                 self.assertIn((ipc.REGISTERED, CONN, user, realname, HOST), frames)
+
+    def test_empty_username_or_realname_gets_461(self):
+        for line in ("USER al 0 * :", "USER :", "USER  0 * :x"):
+            with self.subTest(line=line):
+                session = make_session()
+                feed(session, "NICK alice", line)
+                serve(session)
+                self.assertFalse(session.registered)
+                [reply] = [m for m in take_out(session) if m.command == N.ERR_NEEDMOREPARAMS]
+                self.assertEqual(reply.params[1], "USER")
 
     def test_user_twice(self):
         cases = [
