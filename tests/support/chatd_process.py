@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import resource
 import signal
 import subprocess
 import sys
@@ -78,11 +77,15 @@ class ChatdProcess:
 
     # lifecycle
     def start(self, timeout_s: float = 15.0) -> ChatdProcess:
+        command = chatd_command("-c", str(self.conf_path))
+        if self.fd_limit:
+            # A hard limit chatd cannot raise, set by a shell that then execs chatd (no
+            # preexec_fn: this process has threads).
+            command = ["/bin/sh", "-c", f'ulimit -n {self.fd_limit} && exec "$@"', "sh",
+                       *command]
         self.proc = subprocess.Popen(
-            chatd_command("-c", str(self.conf_path)),
-            cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, env=chatd_env(),
-            preexec_fn=self._limit_fds if self.fd_limit else None)
+            command, cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, env=chatd_env())
         ready = threading.Event()
         threading.Thread(target=self._pump_log, args=(self.proc, ready), daemon=True).start()
         if not ready.wait(timeout_s):
@@ -91,10 +94,6 @@ class ChatdProcess:
         if self.port == 0:
             raise AssertionError("chatd exited before listening:\n" + self.log_text())
         return self
-
-    def _limit_fds(self) -> None:
-        """Runs in the child before exec: a hard limit chatd cannot raise."""
-        resource.setrlimit(resource.RLIMIT_NOFILE, (self.fd_limit, self.fd_limit))
 
     def _pump_log(self, proc: subprocess.Popen, ready: threading.Event) -> None:
         assert proc.stdout is not None
