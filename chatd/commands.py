@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Callable
 
+from chatd import ipc
 from chatd.capabilities import handle_cap
 from chatd.chathistory import handle_chathistory
 from chatd.global_commands import GLOBAL_COMMANDS
@@ -57,8 +58,13 @@ def handle_user(session: Session, msg: Message) -> None:
 
 
 def handle_ping(session: Session, msg: Message) -> None:
-    # Answered here; Session.send puts the PONG behind replies the master still owes, so a
-    # PING round trip is a barrier for everything the client sent before it.
+    # Answered here, behind a PING_SYNC through the master, which answers it in decision
+    # order (so after every event decided before it is committed and sent) once the other
+    # workers have had a moment to forward what they read before it. So a PING round trip
+    # is a barrier for what the client sent before it and for what others sent before it:
+    # clients and test suites (irctest) rely on that. Before registration only the first.
+    if session.registered:
+        session.request_sync(ipc.PING_SYNC)
     session.send(Message("PONG", (session.server_name, msg.params[0]), session.server_name).format())
 
 

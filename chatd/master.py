@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 from chatd import children, fdlimit, ipc
+from chatd.barriers import Barriers
 from chatd.channel import Channel, ChannelClosed, ChannelOverflow
 from chatd.config import Config
 from chatd.exitcodes import EXIT_BOOT_FAILED, EXIT_OK, EXIT_RUNTIME
@@ -113,6 +114,7 @@ class Master:
         self._accept_paused_until: float | None = None
         self._refusals = RefusalLog()
         self.reading_workers = True  # False while the writer's backlog is over BACKLOG_HIGH
+        self.barriers = Barriers()
         self._backlog_warned_at = -BACKLOG_WARN_INTERVAL_S
 
     # startup
@@ -200,6 +202,7 @@ class Master:
             if self.stopping and self._stop_progress():
                 return self.exit_code
             self._resume_accepting()
+            self._release_barriers()
             self._watch_writer()
             self._send_rows()
             self._flush_channels()
@@ -266,8 +269,12 @@ class Master:
             self.selector.register(self.listener, selectors.EVENT_READ, "listen")
 
     def _select_timeout(self) -> float:
-        until = self._accept_paused_until
-        return 1.0 if until is None else min(1.0, max(0.0, until - time.monotonic()))
+        waits = [1.0]
+        now = time.monotonic()
+        for until in (self._accept_paused_until, self.barriers.next_due()):
+            if until is not None:
+                waits.append(max(0.0, until - now))
+        return min(waits)
 
     def _drain_wakeup(self) -> None:
         try:
@@ -336,23 +343,37 @@ class Master:
         self._dispatch(ready)
 
     def _on_worker_frames(self, worker: Child, frames: list[tuple]) -> None:
-        hub = self.hub
-        hub.now_ms = int(time.time() * 1000)
-        clients = hub.registry.clients
+        self.hub.now_ms = int(time.time() * 1000)
+        now = time.monotonic()
+        hold = self.barriers.hold
         for frame in frames:
-            op, conn_id = frame[0], frame[1]
-            client = clients.get(conn_id)
-            if client is None:
-                continue
-            if op == ipc.CONN_CLOSED:
-                worker.conns -= 1
-            try:
-                handle_request(hub, client, frame)
-            except Exception:  # a bug in one command must not take the server down
-                log.exception("error handling %r for connection %d", frame[:3], conn_id)
-                self._send(worker, (ipc.CLOSE_CONN, conn_id, "Internal server error"))
+            if not hold(frame[1], frame[0], (worker, frame), now):
+                self._handle_worker_frame(worker, frame)
         assert self.sequencer is not None
-        self._dispatch(self.sequencer.add(hub.take_effects(), hub.now_ms))
+        self._dispatch(self.sequencer.add(self.hub.take_effects(), self.hub.now_ms))
+
+    def _release_barriers(self) -> None:
+        """Handle the frames of clients whose PING barrier has waited long enough."""
+        released = self.barriers.due(time.monotonic())
+        if not released or self.sequencer is None:
+            return
+        self.hub.now_ms = int(time.time() * 1000)
+        for worker, frame in released:
+            self._handle_worker_frame(worker, frame)
+        self._dispatch(self.sequencer.add(self.hub.take_effects(), self.hub.now_ms))
+
+    def _handle_worker_frame(self, worker: Child, frame: tuple) -> None:
+        op, conn_id = frame[0], frame[1]
+        client = self.hub.registry.clients.get(conn_id)
+        if client is None:
+            return
+        if op == ipc.CONN_CLOSED:
+            worker.conns -= 1
+        try:
+            handle_request(self.hub, client, frame)
+        except Exception:  # a bug in one command must not take the server down
+            log.exception("error handling %r for connection %d", frame[:3], conn_id)
+            self._send(worker, (ipc.CLOSE_CONN, conn_id, "Internal server error"))
 
     def _dispatch(self, outgoing: Outgoing) -> None:
         for index, frame in outgoing:

@@ -51,6 +51,7 @@ REQUESTS: dict[int, Callable[[Hub, ClientRecord, tuple], None]] = {
     ipc.COMMAND: _command,
     ipc.CLAIM_NICK: _claim_nick,
     ipc.SYNC: lambda hub, client, frame: hub.sync(client),
+    ipc.PING_SYNC: lambda hub, client, frame: hub.sync(client),
     ipc.CAPS: _caps,
     ipc.REGISTERED: lambda hub, client, frame: hub.registered(client, frame[2], frame[3]),
     ipc.CONN_CLOSED: lambda hub, client, frame: hub.connection_closed(client, frame[2]),

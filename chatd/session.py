@@ -168,8 +168,8 @@ class Session:
         self._label_forwarded = self._label is not None
         self.forward((ipc.CLAIM_NICK, self.conn_id, nick, self._label))
 
-    def request_sync(self) -> None:
-        self.to_master.append((ipc.SYNC, self.conn_id))
+    def request_sync(self, op: int = ipc.SYNC) -> None:
+        self.to_master.append((op, self.conn_id))
         self.out.append(SYNC_POINT)
         self.forwarded_since_sync = False
         self.syncs_outstanding += 1

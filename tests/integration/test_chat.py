@@ -123,6 +123,19 @@ class ChannelChatTest(ChatTestCase):
 
 
 class NickTest(ChatTestCase):
+    def test_a_ping_is_answered_after_what_others_sent_just_before_it(self) -> None:
+        # Clients and test suites (irctest) use a PING round trip as "everything sent before
+        # it has arrived": another client's message, which goes out only once committed and
+        # through another worker, must come before the PONG. Sent back to back, many times.
+        a, b = self.pair("sender", "pinger")
+        self.join("#barrier", a, b)
+        for round_no in range(30):
+            a.send(f"PRIVMSG #barrier :m{round_no}")
+            b.send(f"PING :p{round_no}")
+            lines = b.expect_until(rf"^:\S+ PONG \S+ :?p{round_no}$")
+            self.assertTrue(any(re.search(rf"{src('sender')} PRIVMSG #barrier :m{round_no}$", l)
+                                for l in lines), lines)
+
     def test_nick_in_use_on_another_worker_gets_433(self) -> None:
         holder = self.client("Nick[")
         claimant = open_on_other_worker(self, self.server, holder)

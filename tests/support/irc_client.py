@@ -16,6 +16,9 @@ from chatd.irc.message import Message, parse
 class IRCClient:
     def __init__(self, port: int, host: str = "127.0.0.1", timeout_s: float = 10.0):
         self.sock = socket.create_connection((host, port), timeout=timeout_s)
+        # Each line leaves at once: with Nagle, a line sent right after another waits in our
+        # kernel for the server's (delayed) ACK, up to 40 ms, which no server can help.
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.timeout_s = timeout_s
         self.reader = LineReader(max_body_bytes=1 << 16, max_tags_bytes=1 << 16)
         self.backlog: list[str] = []  # received lines not yet consumed by expect()

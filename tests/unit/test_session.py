@@ -631,16 +631,19 @@ class LinesTest(unittest.TestCase):
                 self.assertEqual(out[0].command, "PONG")
                 self.assertEqual(out[0].params, ("irc.test", token))
 
-    def test_ping_after_registration_is_answered_by_the_worker(self):
-        # Its order behind replies the master still owes is OrderTest's business.
+    def test_ping_after_registration_is_answered_behind_a_ping_sync(self):
+        # The worker answers, once the master has answered a PING_SYNC: it does so after
+        # everything decided before it (other clients' messages too) is committed and out.
         self.assertNotIn("PING", GLOBAL_COMMANDS)
         session = make_session(server_name="irc.test")
         register(session)
         feed(session, "PING :tok en")
-        [pong] = take_items(session)
+        self.assertEqual(take_master(session), [(ipc.PING_SYNC, CONN)])
+        [sync, pong] = take_items(session)
+        self.assertEqual(sync, SYNC)
         self.assertEqual((pong.source, pong.command, pong.params),
                          ("irc.test", "PONG", ("irc.test", "tok en")))
-        self.assertEqual(take_master(session), [])
+        self.assertEqual(session.held_lines, [])  # later input is not held for it
 
     def test_quit(self):
         cases = [
@@ -684,7 +687,7 @@ class OrderTest(unittest.TestCase):
 
     def test_local_reply_after_a_forwarded_command_waits_for_a_sync(self):
         cases = [
-            ("PING tok", ["PONG"]),
+            ("TIME", [N.RPL_TIME]),
             ("VERSION", [N.RPL_VERSION]),
             ("MOTD", [N.ERR_NOMOTD]),
             ("FOOBAR", [N.ERR_UNKNOWNCOMMAND]),
@@ -706,15 +709,14 @@ class OrderTest(unittest.TestCase):
 
     def test_one_sync_for_the_replies_up_to_the_next_forward(self):
         session = self.registered_session()
-        feed(session, "JOIN #a", "PING 1", "VERSION", "PING 2", "NAMES #a", "TOPIC #a", "PING 3")
+        feed(session, "JOIN #a", "TIME", "VERSION", "MOTD", "NAMES #a", "TOPIC #a", "TIME")
         self.assertEqual(take_master(session), [
             command("JOIN", ("#a",)), (ipc.SYNC, CONN),
             command("NAMES", ("#a",)), command("TOPIC", ("#a",)),
             (ipc.SYNC, CONN)])
         items = take_items(session)
-        self.assertEqual(commands(items), [SYNC, "PONG", N.RPL_VERSION, "PONG", SYNC, "PONG"])
-        self.assertEqual([m.params[1] for m in items if m != SYNC and m.command == "PONG"],
-                         ["1", "2", "3"])
+        self.assertEqual(commands(items), [SYNC, N.RPL_TIME, N.RPL_VERSION, N.ERR_NOMOTD,
+                                           SYNC, N.RPL_TIME])
         self.assertEqual(session.syncs_outstanding, 2)
         session.on_synced(T0)
         session.on_synced(T0)
@@ -723,16 +725,16 @@ class OrderTest(unittest.TestCase):
 
     def test_local_reply_with_nothing_forwarded_since_the_last_sync_goes_out_at_once(self):
         session = self.registered_session()
-        feed(session, "PING a", "VERSION")
+        feed(session, "TIME", "VERSION")
         self.assertEqual(take_master(session), [])
-        self.assertEqual(commands(take_items(session)), ["PONG", N.RPL_VERSION])
+        self.assertEqual(commands(take_items(session)), [N.RPL_TIME, N.RPL_VERSION])
         # after a sync has been asked for, the next local reply needs none until a forward
-        feed(session, "WHO #a", "PING b")
+        feed(session, "WHO #a", "VERSION")
         take_master(session)
         take_items(session)
-        feed(session, "PING c", "TIME")
+        feed(session, "MOTD", "TIME")
         self.assertEqual(take_master(session), [])
-        self.assertEqual(commands(take_items(session)), ["PONG", N.RPL_TIME])
+        self.assertEqual(commands(take_items(session)), [N.ERR_NOMOTD, N.RPL_TIME])
         # nor is it held for the SYNCED: once registered, input is never held
         self.assertEqual((session.syncs_outstanding, session.held_lines), (1, []))
 
@@ -788,18 +790,18 @@ class OrderTest(unittest.TestCase):
         self.assertEqual(session.held_lines, [b"VERSION", b"JOIN #a", b"TIME"])
         if first == "a line":
             # a line coming in now runs behind the held ones, before the SYNCED
-            feed(session, "PING late")
+            feed(session, "VERSION")
             self.assertEqual(session.syncs_outstanding, 2)
             session.on_synced(T0)
         else:
             session.on_synced(T0)
             self.assertEqual(session.syncs_outstanding, 1)
-            feed(session, "PING late")
+            feed(session, "VERSION")
         self.assertEqual(session.held_lines, [])
         self.assertEqual(take_master(session), [command("JOIN", ("#a",)),
                                                 (ipc.SYNC, CONN)])
         self.assertEqual(commands(take_items(session)),
-                         [N.RPL_VERSION, SYNC, N.RPL_TIME, "PONG"])
+                         [N.RPL_VERSION, SYNC, N.RPL_TIME, N.RPL_VERSION])
         # from now on lines are handled as they come
         feed(session, "PRIVMSG #a :hi")
         self.assertEqual(take_master(session), [command("PRIVMSG", ("#a", "hi"))])
@@ -808,26 +810,26 @@ class OrderTest(unittest.TestCase):
     def test_held_lines_after_a_refused_nick(self):
         # The master answers a taken nick with 433 (a reply of its own) and SYNCED, no grant.
         session = make_session()
-        feed(session, "NICK taken", "USER u 0 * :R", "NICK free", "PING t")
+        feed(session, "NICK taken", "USER u 0 * :R", "NICK free", "TIME")
         take_master(session)
         take_items(session)
         session.on_synced(T0)
         self.assertEqual(take_master(session), [claim("free"), (ipc.SYNC, CONN)])
         self.assertEqual(take_items(session), [SYNC])
-        self.assertEqual(session.held_lines, [b"PING t"])
+        self.assertEqual(session.held_lines, [b"TIME"])
         session.on_nick_granted("free")  # USER was already in: this completes registration
         self.assertEqual(take_master(session), [(ipc.REGISTERED, CONN, "u", "R", HOST),
                                                 (ipc.SYNC, CONN)])
         session.on_synced(T0)
-        self.assertEqual(session.held_lines, [b"PING t"])  # still waiting for the welcome
+        self.assertEqual(session.held_lines, [b"TIME"])  # still waiting for the welcome
         session.on_welcome()
         session.on_synced(T0)
         self.assertEqual(session.held_lines, [])
         out = take_items(session)
-        self.assertEqual(out[0], SYNC)  # the one of REGISTERED; then the welcome, then PONG
+        self.assertEqual(out[0], SYNC)  # the one of REGISTERED; then the welcome, then TIME
         self.assertEqual((out[1].command, out[1].params[0]), (N.RPL_WELCOME, "free"))
         self.assertEqual(commands(out).count(SYNC), 1)
-        self.assertEqual(commands(out)[-1], "PONG")
+        self.assertEqual(commands(out)[-1], N.RPL_TIME)
 
     def test_held_line_too_long_is_answered_in_its_turn(self):
         session = make_session()
@@ -876,7 +878,7 @@ class LabelTest(unittest.TestCase):
     def test_local_replies_are_labeled(self):
         # (line, [(command or batch param, label tag)] sent back)
         cases = [
-            ("@label=a PING tok", [("PONG", "a")]),
+            ("@label=a TIME", [(N.RPL_TIME, "a")]),
             ("@label=b PONG tok", [("ACK", "b")]),                  # nothing to say: ACK
             ("@label=c FOOBAR", [(N.ERR_UNKNOWNCOMMAND, "c")]),
             ("@label=d KICK #a", [(N.ERR_NEEDMOREPARAMS, "d")]),
@@ -884,9 +886,9 @@ class LabelTest(unittest.TestCase):
             ("@label=f MOTD", [("+b1", "f"), (N.RPL_MOTDSTART, None), (N.RPL_MOTD, None),
                                 (N.RPL_MOTD, None), (N.RPL_ENDOFMOTD, None), ("-b1", None)]),
             ("@label=g CAP LIST", [("CAP", "g")]),
-            ("@label=a\\sb\\:c PING x", [("PONG", "a b;c")]),         # escaped both ways
-            ("@label= PING x", [("PONG", None)]),                  # an empty label is none
-            ("@+other=1 PING x", [("PONG", None)]),
+            ("@label=a\\sb\\:c TIME", [(N.RPL_TIME, "a b;c")]),     # escaped both ways
+            ("@label= TIME", [(N.RPL_TIME, None)]),                # an empty label is none
+            ("@+other=1 TIME", [(N.RPL_TIME, None)]),
         ]
         for line, expected in cases:
             with self.subTest(line=line):
@@ -902,6 +904,14 @@ class LabelTest(unittest.TestCase):
                     self.assertTrue(all(m.tags.get("batch") == "b1" for m in out[1:-1]))
                 self.assertEqual(take_master(session), [])
 
+    def test_labeled_ping_is_answered_behind_its_ping_sync(self):
+        session = self.labeled_session()
+        feed(session, "@label=a PING tok")
+        self.assertEqual(take_master(session), [(ipc.PING_SYNC, CONN)])
+        [sync, pong] = take_items(session)
+        self.assertEqual((sync, pong.command, pong.params[1], pong.tags.get("label")),
+                         (SYNC, "PONG", "tok", "a"))
+
     def test_without_batch_only_the_first_line_is_labeled(self):
         session = self.labeled_session({"labeled-response"})
         feed(session, "@label=m MOTD")
@@ -912,9 +922,9 @@ class LabelTest(unittest.TestCase):
 
     def test_without_the_cap_the_label_is_ignored(self):
         session = self.labeled_session({"batch"})
-        feed(session, "@label=x PING tok", "@label=y PRIVMSG #a :hi")
-        [pong] = take_out(session)
-        self.assertEqual((pong.command, pong.tags), ("PONG", {}))
+        feed(session, "@label=x TIME", "@label=y PRIVMSG #a :hi")
+        [time_reply] = take_out(session)
+        self.assertEqual((time_reply.command, time_reply.tags), (N.RPL_TIME, {}))
         self.assertEqual(take_master(session), [command("PRIVMSG", ("#a", "hi"))])
 
     def test_forwarded_commands_carry_the_label(self):
@@ -946,12 +956,12 @@ class LabelTest(unittest.TestCase):
 
     def test_the_next_command_is_not_labeled(self):
         session = self.labeled_session()
-        feed(session, "@label=a JOIN #a", "NAMES #a", "@label=b PING x", "PING y")
+        feed(session, "@label=a JOIN #a", "NAMES #a", "@label=b TIME", "TIME")
         self.assertEqual([f[4] for f in take_master(session) if f[0] == ipc.COMMAND],
                          ["a", None])
         out = take_out(session)
         self.assertEqual([(m.command, m.tags.get("label")) for m in out],
-                         [("PONG", "b"), ("PONG", None)])
+                         [(N.RPL_TIME, "b"), (N.RPL_TIME, None)])
 
 
 class ClientTagsTest(unittest.TestCase):
@@ -1030,10 +1040,10 @@ class HistoryHoldTest(unittest.TestCase):
     def test_nothing_outstanding_reads_at_once(self):
         session = self.session()
         session.history.add(self.ROW)
-        feed(session, "CHATHISTORY LATEST #a * 10", "PING x")
+        feed(session, "CHATHISTORY LATEST #a * 10", "TIME")
         self.assertEqual(take_master(session), [])
         items = take_items(session)
-        self.assertEqual(commands(items), ["BATCH", "PRIVMSG", "BATCH", "PONG"])
+        self.assertEqual(commands(items), ["BATCH", "PRIVMSG", "BATCH", N.RPL_TIME])
         self.assertEqual(self.history_ids(items), [1])
 
     def test_read_waits_for_the_masters_answer_to_earlier_commands(self):
@@ -1042,18 +1052,18 @@ class HistoryHoldTest(unittest.TestCase):
                 session = self.session()
                 session.caps |= {"labeled-response"}
                 read = f"{prefix}chathistory LATEST #a * 10"
-                feed(session, "PRIVMSG #a :hi", read, "PING x", "JOIN #b")
+                feed(session, "PRIVMSG #a :hi", read, "TIME", "JOIN #b")
                 # a SYNC after the PRIVMSG; nothing read, nothing after the read handled
                 self.assertEqual(take_master(session), [command("PRIVMSG", ("#a", "hi")),
                                                         (ipc.SYNC, CONN)])
                 self.assertEqual(take_items(session), [SYNC])
                 self.assertEqual(session.history.calls, [])
-                self.assertEqual(session.held_lines, [read.encode(), b"PING x", b"JOIN #b"])
+                self.assertEqual(session.held_lines, [read.encode(), b"TIME", b"JOIN #b"])
                 session.history.add(self.ROW)   # the PRIVMSG is committed...
                 session.on_synced(T0)           # ...before the master answers the SYNC
                 items = take_items(session)
                 self.assertNotIn(SYNC, items)
-                self.assertEqual(commands(items), ["BATCH", "PRIVMSG", "BATCH", "PONG"])
+                self.assertEqual(commands(items), ["BATCH", "PRIVMSG", "BATCH", N.RPL_TIME])
                 self.assertEqual(self.history_ids(items), [1])
                 self.assertEqual(items[0].tags.get("label"), "q" if "label" in prefix else None)
                 self.assertEqual(take_master(session), [command("JOIN", ("#b",))])
@@ -1063,7 +1073,7 @@ class HistoryHoldTest(unittest.TestCase):
         session = self.session()
         feed(session, "PRIVMSG #a :hi", "PING x", "CHATHISTORY LATEST #a * 10")
         self.assertEqual(take_master(session), [command("PRIVMSG", ("#a", "hi")),
-                                                (ipc.SYNC, CONN)])   # no second SYNC
+                                                (ipc.PING_SYNC, CONN)])   # no second SYNC
         self.assertEqual(commands(take_items(session)), [SYNC, "PONG"])
         self.assertEqual(session.history.calls, [])
         session.on_synced(T0)
@@ -1083,9 +1093,10 @@ class HistoryHoldTest(unittest.TestCase):
 
     def test_local_commands_alone_do_not_hold_it(self):
         session = self.session()
-        feed(session, "PING a", "VERSION", "CHATHISTORY LATEST #a * 10")
+        feed(session, "TIME", "VERSION", "CHATHISTORY LATEST #a * 10")
         self.assertEqual(take_master(session), [])
-        self.assertEqual(commands(take_items(session)), ["PONG", N.RPL_VERSION, "BATCH", "BATCH"])
+        self.assertEqual(commands(take_items(session)),
+                         [N.RPL_TIME, N.RPL_VERSION, "BATCH", "BATCH"])
 
     def test_lines_after_the_read_are_not_held_once_it_ran(self):
         session = self.session()
@@ -1093,8 +1104,8 @@ class HistoryHoldTest(unittest.TestCase):
         take_master(session)
         session.on_synced(T0)
         take_items(session)
-        feed(session, "PING x", "PRIVMSG #a :again")
-        self.assertEqual(commands(take_items(session)), ["PONG"])
+        feed(session, "TIME", "PRIVMSG #a :again")
+        self.assertEqual(commands(take_items(session)), [N.RPL_TIME])
         self.assertEqual(take_master(session), [command("PRIVMSG", ("#a", "again"))])
         self.assertEqual(session.held_lines, [])
 
