@@ -115,6 +115,9 @@ def _who_line(hub: Hub, asker: ClientRecord, channel_name: str, who: ClientRecor
                        hub.config.server_name, who.nick or "*", flags, f"0 {who.realname}")
 
 
+WHO_MAX_MATCHES = 500  # a wildcard WHO answers at most this many users (one reply, one sendq)
+
+
 def handle_who(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
     mask = params[0] if params and params[0] else "*"
     lines = []
@@ -122,12 +125,22 @@ def handle_who(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
         channel = hub.registry.channel(mask)
         if channel is not None:
             lines = [_who_line(hub, client, channel.name, m) for m in channel.members.values()]
+    elif "*" not in mask and "?" not in mask and mask != "0":
+        other = hub.registry.find_nick(mask)
+        if other is not None and other.registered:
+            lines = [_who_line(hub, client, "*", other)]
     else:
-        # A nick, or a mask with * and ? matched against nicks ("0" is RFC 1459's "*").
+        # A mask with * and ? matched against nicks ("0" is RFC 1459's "*"). As RFC 2812
+        # 3.6.1 has it, invisible (+i) users show only to those sharing a channel with them.
         # The channel field may be any channel of theirs or "*" (modern.ircdocs): "*".
         matches = mask_matcher("*" if mask == "0" else mask)
-        lines = [_who_line(hub, client, "*", other) for other in hub.registry.clients.values()
-                 if other.registered and other.nick and matches(other.nick)]
+        shared = set().union(*(ch.members.keys() for ch in client.channels.values()))
+        for other in hub.registry.clients.values():
+            if (other.registered and other.nick and matches(other.nick)
+                    and (not other.invisible or other is client or other.conn_id in shared)):
+                lines.append(_who_line(hub, client, "*", other))
+                if len(lines) >= WHO_MAX_MATCHES:
+                    break
     lines.append(hub.numeric(client, N.RPL_ENDOFWHO, mask, "End of /WHO list"))
     hub.reply(client, *lines)
 

@@ -189,7 +189,9 @@ class Master:
     # main loop
     def run(self) -> int:
         while True:
-            for key, mask in self.selector.select(timeout=self._select_timeout()):
+            events = self.selector.select(timeout=self._select_timeout())
+            polled_at = time.monotonic()  # everything the workers sent before this is read below
+            for key, mask in events:
                 if key.data == "listen":
                     self._accept()
                 elif key.data == "wakeup":
@@ -202,7 +204,7 @@ class Master:
             if self.stopping and self._stop_progress():
                 return self.exit_code
             self._resume_accepting()
-            self._release_barriers()
+            self._release_barriers(polled_at)
             self._watch_writer()
             self._send_rows()
             self._flush_channels()
@@ -352,10 +354,14 @@ class Master:
         assert self.sequencer is not None
         self._dispatch(self.sequencer.add(self.hub.take_effects(), self.hub.now_ms))
 
-    def _release_barriers(self) -> None:
-        """Handle the frames of clients whose PING barrier has waited long enough."""
-        released = self.barriers.due(time.monotonic())
-        if not released or self.sequencer is None:
+    def _release_barriers(self, polled_at: float) -> None:
+        """Handle the frames of clients whose PING barrier was due when this iteration's
+        select returned: what other workers sent until then has been read first. While the
+        workers are not read (backlog), barriers wait too."""
+        if not self.reading_workers or self.sequencer is None:
+            return
+        released = self.barriers.due(polled_at)
+        if not released:
             return
         self.hub.now_ms = int(time.time() * 1000)
         for worker, frame in released:
@@ -503,6 +509,7 @@ class Master:
     # shutdown: workers first (they tell clients), then the writer (it commits what is left)
     def _begin_stop(self) -> None:
         self.stopping = True
+        self._accept_paused_until = None  # the listener closes: no resume to wait for
         self._stop_deadline = time.monotonic() + STOP_TIMEOUT_S
         self._writer_told = False
         try:

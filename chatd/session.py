@@ -254,6 +254,14 @@ class Session:
     def on_nick_changed(self, nick: str) -> None:
         self.nick = nick
 
+    def excuse(self, seconds: float) -> None:
+        """The server did not read this client for `seconds` (backpressure): that silence
+        is not the client's, so it does not count toward its timeouts."""
+        self.connected_at += seconds
+        self.last_recv += seconds
+        if self.ping_sent_at is not None:
+            self.ping_sent_at += seconds
+
     def on_timer(self, now: float) -> None:
         """Registration and ping timeouts (modern.ircdocs.horse: servers ping idle clients)."""
         config = self.info.config

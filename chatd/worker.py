@@ -79,6 +79,7 @@ class Worker:
         self.dirty: set[Connection] = set()
         self.channel_wants_write = False  # whether the selector watches it for EVENT_WRITE
         self.reading_clients = True  # False while the master is not taking our frames
+        self._paused_at = 0.0
         self.stopping = False
         self.history = history.HistoryReader(self.config.history_path)
         self.frame_handlers = self._frame_handlers()
@@ -132,9 +133,13 @@ class Worker:
         pending = self.channel.pending_bytes
         if self.reading_clients and pending > CHANNEL_HIGH_WATER:
             self.reading_clients = False
+            self._paused_at = time.monotonic()
             log.debug("%d bytes wait for the master: not reading clients", pending)
         elif not self.reading_clients and pending <= CHANNEL_LOW_WATER:
             self.reading_clients = True
+            paused_for = time.monotonic() - self._paused_at
+            for conn in self.conns.values():
+                conn.session.excuse(paused_for)
         else:
             return
         for conn in self.conns.values():
@@ -463,6 +468,8 @@ class Worker:
         log.debug("connection %d closed: %s", conn_id, reason)
 
     def on_timer(self, now: float) -> None:
+        if not self.reading_clients:
+            return  # their answers are unread: no timeouts now (excused when reading resumes)
         for conn in list(self.conns.values()):
             conn.session.on_timer(now)
             if conn.session.out or conn.session.close_reason:

@@ -50,6 +50,11 @@ RETENTION_INTERVAL_S = 3600.0
 COMMIT_RETRY_S = 1.0  # a failed commit (disk full, I/O error) is retried this often
 STALL_LOG_INTERVAL_S = 60.0
 STOP_COMMIT_S = 5.0  # on SHUTDOWN, how long to keep retrying before giving up
+# Failures that may pass (primary result codes): disk full, I/O error, busy, locked, no memory.
+# Any other error (e.g. the file was moved: read-only) is not retried here: the writer exits
+# and the master starts a new one, which reopens the file.
+TRANSIENT_ERRORS = {sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_BUSY,
+                    sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM}
 
 
 def _apply_retention(db: sqlite3.Connection, days: int) -> None:
@@ -65,8 +70,8 @@ def _apply_retention(db: sqlite3.Connection, days: int) -> None:
 
 
 class Committer:
-    """Commits the rows received, all at once (group commit). A commit that fails with an
-    operational error (disk full, I/O error, database locked) keeps its rows and is retried
+    """Commits the rows received, all at once (group commit). A commit that fails with a
+    transient error (disk full, I/O error, database locked) keeps its rows and is retried
     every COMMIT_RETRY_S: nothing is acknowledged, so nothing is shown to clients, and
     nothing is dropped while the writer lives."""
 
@@ -84,6 +89,8 @@ class Committer:
         try:
             history.insert_events(self.db, self.rows)
         except sqlite3.OperationalError as exc:
+            if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) not in TRANSIENT_ERRORS:
+                raise
             self._failed(exc, now)
             return
         if self.failing_since is not None:

@@ -20,10 +20,12 @@ REPORT = ("import resource; from chatd.fdlimit import raise_soft_limit; "
 def run_with_limit(soft: int, hard: int) -> tuple[int, int]:
     """(what raise_soft_limit returned, the soft limit after it) in a child started with
     RLIMIT_NOFILE = (soft, hard)."""
+    # A shell sets the limits and execs Python (no preexec_fn: the test process may have
+    # threads).
     done = subprocess.run(
-        [sys.executable, "-c", REPORT], check=False, capture_output=True, text=True, timeout=30,
-        env=dict(os.environ, PYTHONPATH=str(REPO)),
-        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard)))
+        ["/bin/sh", "-c", f'ulimit -S -n {soft} && ulimit -H -n {hard} && exec "$@"', "sh",
+         sys.executable, "-c", REPORT], check=False, capture_output=True, text=True,
+        timeout=30, env=dict(os.environ, PYTHONPATH=str(REPO)))
     if done.returncode != 0:
         raise AssertionError(done.stderr)
     returned, after = done.stdout.split()

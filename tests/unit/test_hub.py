@@ -10,7 +10,7 @@ import unittest
 
 from chatd import events
 from chatd.config import Config
-from chatd.global_commands import GLOBAL_COMMANDS, MAX_TARGETS
+from chatd.global_commands import GLOBAL_COMMANDS, MAX_TARGETS, WHO_MAX_MATCHES
 from chatd.hub import (
     Emit,
     Hub,
@@ -616,6 +616,25 @@ class QueryTest(unittest.TestCase):
                 # the end echoes the mask as sent
                 self.assertEqual((end.command, end.params[1]),
                                  (N.RPL_ENDOFWHO, line[4:] or "*"))
+
+    def test_who_mask_hides_invisible_users_without_a_shared_channel(self):
+        hidden = add_client(self.hub, 7, "hidden")
+        run(self.hub, hidden, "MODE hidden +i")
+        rows = lambda asker: {m.params[5] for m in replies(run(self.hub, asker, "WHO h*"))
+                              if m.command == N.RPL_WHOREPLY}
+        self.assertEqual(rows(self.alice), set())
+        self.assertEqual(rows(hidden), {"hidden"})  # themselves
+        run(self.hub, hidden, "JOIN #a")
+        self.assertEqual(rows(self.alice), {"hidden"})  # now they share #a
+        self.assertEqual(codes(run(self.hub, self.alice, "WHO hidden")),  # by exact nick
+                         [N.RPL_WHOREPLY, N.RPL_ENDOFWHO])
+
+    def test_who_mask_answers_at_most_a_bounded_number(self):
+        for i in range(WHO_MAX_MATCHES + 5):
+            add_client(self.hub, 100 + i, f"many{i}")
+        self.assertEqual(codes(run(self.hub, self.alice, "WHO many*")).count(N.RPL_WHOREPLY),
+                         WHO_MAX_MATCHES)
+
 
     def test_whois(self):
         effects = run(self.hub, self.bob, "WHOIS ALICE")

@@ -559,6 +559,19 @@ class TimerTest(unittest.TestCase):
         session.on_timer(T0 + 150)
         self.assertEqual(commands(take_out(session)), ["PING"])
 
+    def test_time_the_server_did_not_read_is_excused(self):
+        session = make_session(ping_interval_s=90, ping_timeout_s=120)
+        register(session)
+        take_items(session)
+        session.excuse(200)  # the worker read nothing from anyone for 200 s (backpressure)
+        session.on_timer(T0 + 250)  # 50 s of the client's own silence: no PING yet
+        self.assertEqual(take_items(session), [])
+        session.on_timer(T0 + 291)
+        self.assertEqual(commands(take_items(session)), ["PING"])
+        session.excuse(500)
+        session.on_timer(T0 + 291 + 400)  # the PING's timeout is excused too
+        self.assertIsNone(session.close_reason)
+
     def test_registration_timeout(self):
         cases = [
             ("nothing sent", [], 59, False),
