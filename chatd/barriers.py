@@ -21,20 +21,20 @@ class Barriers:
         # conn_id -> (due time, [item, ...]); dicts keep insertion order, which is due order
         self._held: dict[int, tuple[float, list]] = {}
 
-    def hold(self, conn_id: int, op: int, item, now: float) -> bool:
-        """Keep `item` (a frame, with whatever the caller needs to handle it later) when its
-        client is held or its frame starts a hold. True if kept."""
+    def hold(self, conn_id: int, op: int, source, frame: tuple, now: float) -> bool:
+        """Keep (source, frame) when the frame's client is held or the frame starts a hold.
+        True if kept. (Called for every frame from a worker: nothing is built otherwise.)"""
         held = self._held.get(conn_id)
         if held is not None:
-            held[1].append(item)
+            held[1].append((source, frame))
             return True
         if op == ipc.PING_SYNC:
-            self._held[conn_id] = (now + self.grace_s, [item])
+            self._held[conn_id] = (now + self.grace_s, [(source, frame)])
             return True
         return False
 
-    def due(self, now: float) -> list:
-        """The items of every client whose hold has ended, in the order they came."""
+    def due(self, now: float) -> list[tuple]:
+        """(source, frame) of every client whose hold has ended, in the order they came."""
         released = []
         for conn_id, (due_at, items) in list(self._held.items()):
             if due_at > now:

@@ -30,9 +30,9 @@ COMMAND = 20        # (op, conn_id, command, params, label, client_tags) a comma
 CONN_CLOSED = 21    # (op, conn_id, reason) the client is gone (QUIT, EOF, error, timeout)
 REGISTERED = 22     # (op, conn_id, user, realname, host) registration completed
 CLAIM_NICK = 23     # (op, conn_id, nick, label) reserve/change nick
-SYNC = 24           # (op, conn_id) a barrier: answered with SYNCED in order (see session.py);
-PING_SYNC = 26      # (op, conn_id) the same for a PING, answered a moment later (master.py)
+SYNC = 24           # (op, conn_id) a barrier: answered with SYNCED in order (see session.py)
 CAPS = 25           # (op, conn_id, caps) the capabilities the master needs to know changed
+PING_SYNC = 26      # (op, conn_id) SYNC for a PING: answered a moment later (barriers.py)
 # writer <-> master
 STORE = 40          # (op, [event row, ...]) master -> writer; rows already carry id and time
 READY = 41          # (op, last_id, last_ts_ms) writer -> master after opening the database

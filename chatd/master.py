@@ -25,9 +25,10 @@ from chatd.config import Config
 from chatd.exitcodes import EXIT_BOOT_FAILED, EXIT_OK, EXIT_RUNTIME
 from chatd.hub import Hub
 from chatd.interest import rewatch
+from chatd.irc.framing import encode_line
 from chatd.requests import handle_request
 from chatd.sequencer import Outgoing, Sequencer
-from chatd.session import build_server_info
+from chatd.session import build_server_info, closing_link
 from chatd.worker import run_worker
 from chatd.writer import run_writer
 
@@ -253,7 +254,7 @@ class Master:
         """Tell a connection chatd cannot take why, in one line, and close it."""
         try:
             sock.setblocking(False)
-            sock.send(f"ERROR :Closing link: (unknown@{host}) [{reason}]\r\n".encode())
+            sock.send(encode_line(closing_link(None, host, reason)))
         except OSError:
             pass  # it is closed anyway
         sock.close()
@@ -273,7 +274,9 @@ class Master:
     def _select_timeout(self) -> float:
         waits = [1.0]
         now = time.monotonic()
-        for until in (self._accept_paused_until, self.barriers.next_due()):
+        # Barriers wait while the workers are not read (backlog): no wakeup for them then.
+        barrier_due = self.barriers.next_due() if self.reading_workers else None
+        for until in (self._accept_paused_until, barrier_due):
             if until is not None:
                 waits.append(max(0.0, until - now))
         return min(waits)
@@ -349,7 +352,7 @@ class Master:
         now = time.monotonic()
         hold = self.barriers.hold
         for frame in frames:
-            if not hold(frame[1], frame[0], (worker, frame), now):
+            if not hold(frame[1], frame[0], worker, frame, now):
                 self._handle_worker_frame(worker, frame)
         assert self.sequencer is not None
         self._dispatch(self.sequencer.add(self.hub.take_effects(), self.hub.now_ms))

@@ -58,6 +58,11 @@ def build_server_info(config: Config, motd_text: str | None, started_at_s: float
     return ServerInfo(config, created, motd, tokens)
 
 
+def closing_link(user: str | None, host: str, reason: str) -> str:
+    """The ERROR line a connection gets before the server closes it."""
+    return f"ERROR :Closing link: ({user or 'unknown'}@{host}) [{reason}]"
+
+
 SYNC_POINT = b""  # marker in Session.out: hold what follows until the master's SYNCED
 MAX_CLIENT_TAG_BYTES = 4094  # IRCv3 message-tags: a client's tag data, beyond: 417
 # Commands whose client-only tags are relayed (and stored) with them.
@@ -202,8 +207,7 @@ class Session:
     def close(self, reason: str, error_text: str | None = None) -> None:
         """Say ERROR to the client and mark the connection for closing."""
         if self.close_reason is None:
-            user = self.user or "unknown"
-            self.send(f"ERROR :Closing link: ({user}@{self.host}) [{error_text or reason}]")
+            self.send(closing_link(self.user, self.host, error_text or reason))
             self.close_reason = reason
 
     # input
