@@ -20,10 +20,10 @@ CHANNEL = "#lobby"
 
 
 def measure(receivers: int, events: int, tagged_share: float) -> dict:
-    from chatd import ipc
-    from chatd.channel import Channel
+    from chatd.ipc import frames as ipc
+    from chatd.ipc.pipe import Channel
     from chatd.config import Config
-    from chatd.session import Session, build_server_info
+    from chatd.session.session import Session, build_server_info
     from chatd.worker import Connection, Worker
 
     config = dataclasses.replace(Config(), history_path=Path("/nonexistent/chatd.db"))

@@ -25,7 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from chatd import events, history  # noqa: E402
+from chatd import events  # noqa: E402
+from chatd.store import history  # noqa: E402
 
 CHANNELS = ("#lobby", "#dev", "#random", "#ops", "#music")
 CHANNEL_WEIGHTS = (0.50, 0.20, 0.15, 0.10, 0.05)

@@ -21,7 +21,7 @@ from pathlib import Path
 from clients import Pool, gather
 from common import BenchError, ChatdServer, CpuWindow, merge_counts
 
-from chatd import history
+from chatd.store import history
 
 TEXT = "store benchmark message: the quick brown fox jumps over the lazy dog 0123456789"
 SOURCE = "w0!w0@127.0.0.1"

@@ -7,7 +7,7 @@ import sys
 
 from chatd import config as config_module
 from chatd import logsetup, master
-from chatd.commands import VERSION
+from chatd.serverinfo import VERSION
 from chatd.exitcodes import EXIT_CONFIG, EXIT_OK
 
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import calendar
 import time
 
-from chatd.irc.casemap import casefold
-from chatd.irc.framing import MAX_BODY_BYTES, truncate_utf8
+from ircproto.casemap import casefold
+from ircproto.framing import MAX_BODY_BYTES, truncate_utf8
 
 ID, TS, KIND, SOURCE, TARGET, TEXT, TAGS = range(7)
 

@@ -18,17 +18,19 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from chatd import children, fdlimit, ipc
-from chatd.barriers import Barriers
-from chatd.channel import Channel, ChannelClosed, ChannelOverflow
+from chatd.processes import children
+from chatd.processes import fdlimit
+from chatd.ipc import frames as ipc
+from chatd.hub.barriers import Barriers
+from chatd.ipc.pipe import Channel, ChannelClosed, ChannelOverflow
 from chatd.config import Config
 from chatd.exitcodes import EXIT_BOOT_FAILED, EXIT_OK, EXIT_RUNTIME
-from chatd.hub import Hub
-from chatd.interest import rewatch
-from chatd.irc.framing import encode_line
-from chatd.requests import handle_request
-from chatd.sequencer import Outgoing, Sequencer
-from chatd.session import build_server_info, closing_link
+from chatd.hub.hub import Hub
+from chatd.selectmask import rewatch
+from ircproto.framing import encode_line
+from chatd.hub.worker_frames import handle_request
+from chatd.hub.sequencer import Outgoing, Sequencer
+from chatd.serverinfo import build_server_info, closing_link
 from chatd.worker import run_worker
 from chatd.writer import run_writer
 

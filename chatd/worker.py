@@ -19,13 +19,16 @@ import socket
 import sqlite3
 import time
 
-from chatd import events, history, ipc, logsetup
-from chatd.channel import LOST_FD, Channel, ChannelClosed
+from chatd import events, logsetup
+from chatd.store import history
+from chatd.ipc import frames as ipc
+from chatd.ipc.pipe import LOST_FD, Channel, ChannelClosed
 from chatd.config import Config, log_level_number
 from chatd.exitcodes import EXIT_OK
-from chatd.interest import rewatch
-from chatd.irc.framing import LineReader, encode_line
-from chatd.session import SYNC_POINT, ServerInfo, Session
+from chatd.selectmask import rewatch
+from ircproto.framing import LineReader, encode_line
+from chatd.serverinfo import ServerInfo
+from chatd.session.session import SYNC_POINT, Session
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,10 @@ import sqlite3
 import sys
 import time
 
-from chatd import history, ipc, logsetup
-from chatd.channel import Channel, ChannelClosed
+from chatd import logsetup
+from chatd.store import history
+from chatd.ipc import frames as ipc
+from chatd.ipc.pipe import Channel, ChannelClosed
 from chatd.config import Config, log_level_number
 from chatd.exitcodes import EXIT_BOOT_FAILED, EXIT_OK
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from chatd.irc.validate import NICKLEN, is_valid_nick
+from ircproto.validate import NICKLEN, is_valid_nick
 from tui import commands
 from tui.commands import Action
 from tui.effects import AskNick

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chatd.irc.message import Message
+from ircproto.message import Message
 
 MAX_OPEN = 32
 MAX_ITEMS = 2000  # a history page is at most CHATHISTORY=<limit> lines; this is far above

@@ -9,7 +9,7 @@ what the capabilities are for; the session reacts to `enabled` changing.
 
 from __future__ import annotations
 
-from chatd.irc.message import Message, format_message
+from ircproto.message import Message, format_message
 
 # What tui can use, in the order requested. batch: framing of history pages; cap-notify:
 # capabilities that come and go; draft/chathistory: pages of history on demand;

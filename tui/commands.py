@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from chatd.irc.message import ProtocolError, parse
+from ircproto.message import ProtocolError, parse
 from tui.effects import Effect, Send, send
 from tui.session import Session
 from tui.state import Buffer, BufferKind, Kind, Line, State

@@ -13,7 +13,7 @@ import os
 import socket
 import time
 
-from chatd.irc.framing import LineReader, LineTooLong, decode_line, encode_line
+from ircproto.framing import LineReader, LineTooLong, decode_line, encode_line
 
 CONNECT_TIMEOUT_S = 10.0
 MAX_QUEUED_BYTES = 1 << 20  # a server that stops reading must not make us grow forever

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chatd.irc.message import Message, format_message
+from ircproto.message import Message, format_message
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from chatd.irc.casemap import irc_equal
-from chatd.irc.message import Message, format_message
+from ircproto.casemap import irc_equal
+from ircproto.message import Message, format_message
 from tui.batch import Batch
 from tui.effects import Effect, Send
 from tui.outbox import NONCE_TAG

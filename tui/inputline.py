@@ -8,7 +8,7 @@ code points that never rests between a character and its combining marks. A pre-
 
 from __future__ import annotations
 
-from chatd.irc.casemap import casefold
+from ircproto.casemap import casefold
 from tui.layout import char_width
 
 MAX_HISTORY = 500

@@ -11,9 +11,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from chatd.irc import numerics as N
-from chatd.irc.casemap import casefold, irc_equal
-from chatd.irc.message import Message
+from ircproto import numerics as N
+from ircproto.casemap import casefold, irc_equal
+from ircproto.message import Message
 from tui.effects import Effect
 from tui.state import Buffer, BufferKind, Kind, Line
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from chatd.irc.casemap import casefold
-from chatd.irc.message import Message, format_message
+from ircproto.casemap import casefold
+from ircproto.message import Message, format_message
 from tui.effects import Effect, Send
 from tui.state import Buffer, BufferKind, Delivery, Kind, Line
 

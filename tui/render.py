@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import tzinfo
 from functools import lru_cache
 
-from chatd.irc.casemap import casefold
+from ircproto.casemap import casefold
 from tui.layout import Row, clip, text_width, wrap
 from tui.sanitize import PLAIN, Segment, Style, clean, parse_formatting
 from tui.state import Delivery, Kind, Line

@@ -17,11 +17,11 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from chatd.irc import numerics as N
-from chatd.irc.casemap import casefold, irc_equal
-from chatd.irc.framing import MAX_BODY_BYTES, split_utf8
-from chatd.irc.message import Message, ProtocolError, format_message, parse
-from chatd.irc.validate import NICKLEN
+from ircproto import numerics as N
+from ircproto.casemap import casefold, irc_equal
+from ircproto.framing import MAX_BODY_BYTES, split_utf8
+from ircproto.message import Message, ProtocolError, format_message, parse
+from ircproto.validate import NICKLEN
 from tui.batch import Batch, Batches
 from tui.caps import CapNegotiation
 from tui.effects import AskNick, Disconnect, Effect, Send, send

@@ -15,7 +15,7 @@ import enum
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 
-from chatd.irc.casemap import casefold
+from ircproto.casemap import casefold
 from tui.layout import Anchor
 
 MAX_LINES = 5000  # per buffer; older lines are dropped

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unittest
 
-from chatd.fdlimit import RESERVED_PER_WORKER
+from chatd.processes.fdlimit import RESERVED_PER_WORKER
 from tests.support.chatd_process import start_chatd
 from tests.support.irc_client import IRCClient, open_client
 from tests.support.wait import wait_until

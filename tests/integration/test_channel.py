@@ -11,16 +11,16 @@ import time
 import unittest
 from pathlib import Path
 
-from chatd import ipc
-from chatd.channel import Channel, ChannelClosed, ChannelOverflow
+from chatd.ipc import frames as ipc
+from chatd.ipc.pipe import Channel, ChannelClosed, ChannelOverflow
 
 REPO = Path(__file__).resolve().parents[2]
 
 # Run in a child process: it lowers its own RLIMIT_NOFILE and fills every free descriptor.
 FULL_RECEIVER = textwrap.dedent("""
     import os, resource, select, socket
-    from chatd import ipc
-    from chatd.channel import LOST_FD, Channel
+    from chatd.ipc import frames as ipc
+    from chatd.ipc.pipe import LOST_FD, Channel
 
     left, right = (Channel(s) for s in socket.socketpair())
     r1, w1 = os.pipe()

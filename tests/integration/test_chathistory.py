@@ -12,7 +12,7 @@ import time
 import unittest
 
 from chatd.events import server_time
-from chatd.irc.message import Message, parse
+from ircproto.message import Message, parse
 from tests.support.chatd_process import ChatdProcess, open_on_other_worker, start_chatd
 from tests.support.irc_client import IRCClient, open_client
 from tests.support.ircv3 import (

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import unittest
 
-from chatd.irc.message import Message, parse
+from ircproto.message import Message, parse
 from tests.support.chatd_process import (
     ChatdProcess,
     open_on_other_worker,

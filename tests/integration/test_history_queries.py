@@ -15,7 +15,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from chatd import history
+from chatd.store import history
 from chatd.config import Config
 from chatd.events import MESSAGE_KINDS, NO_UPPER_BOUND, STORED_KINDS
 from tests.unit.fake_history import FakeHistory

@@ -21,7 +21,7 @@ import time
 import unittest
 import uuid
 
-from chatd.irc.message import Message, parse
+from ircproto.message import Message, parse
 from tests.support.chatd_process import ChatdProcess, start_chatd
 from tests.support.irc_client import IRCClient
 from tests.support.ircv3 import NO_AUTOJOIN

@@ -8,7 +8,7 @@ import re
 import time
 import unittest
 
-from chatd.irc.message import parse
+from ircproto.message import parse
 from tests.support.chatd_process import open_on_other_worker, start_chatd
 from tests.support.irc_client import IRCClient, open_client
 

@@ -9,7 +9,7 @@ import re
 import signal
 import unittest
 
-from chatd.irc.message import parse
+from ircproto.message import parse
 from tests.support.chatd_process import ChatdProcess, open_on_other_worker, start_chatd
 from tests.support.irc_client import IRCClient, open_client
 from tests.support.wait import wait_until

@@ -9,8 +9,8 @@ import struct
 import time
 import unittest
 
-from chatd.irc.framing import LineReader, decode_line
-from chatd.irc.message import Message, parse
+from ircproto.framing import LineReader, decode_line
+from ircproto.message import Message, parse
 
 
 class IRCClient:

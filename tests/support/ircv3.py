@@ -9,7 +9,7 @@ import unittest
 from dataclasses import dataclass
 
 from chatd.events import parse_server_time
-from chatd.irc.message import Message, parse
+from ircproto.message import Message, parse
 from tests.support.chatd_process import ChatdProcess
 from tests.support.irc_client import IRCClient, open_client
 from tests.support.wait import wait_until

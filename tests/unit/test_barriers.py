@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import unittest
 
-from chatd import ipc
-from chatd.barriers import Barriers
+from chatd.ipc import frames as ipc
+from chatd.hub.barriers import Barriers
 
 T0 = 100.0
 

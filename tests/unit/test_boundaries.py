@@ -12,24 +12,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 PURE_MODULES = [
-    "chatd.irc",
-    "chatd.irc.casemap",
-    "chatd.irc.framing",
-    "chatd.irc.message",
-    "chatd.irc.numerics",
-    "chatd.irc.validate",
-    "chatd.session",
-    "chatd.commands",
-    "chatd.capabilities",
-    "chatd.chathistory",  # reads history through an injected reader, never sqlite3 itself
-    "chatd.labels",
-    "chatd.hub",
-    "chatd.global_commands",
-    "chatd.registry",
-    "chatd.sequencer",
+    "ircproto",
+    "ircproto.casemap",
+    "ircproto.framing",
+    "ircproto.message",
+    "ircproto.numerics",
+    "ircproto.validate",
+    "chatd.session.session",
+    "chatd.session.local_commands",
+    "chatd.session.capabilities",
+    "chatd.session.chathistory",  # reads history through an injected reader, never sqlite3
+    "chatd.session.labels",
+    "chatd.hub.hub",
+    "chatd.hub.commands",
+    "chatd.hub.registry",
+    "chatd.hub.sequencer",
     "chatd.events",
     "chatd.config",
-    "chatd.ipc",   # the frame codec; the socket that carries frames is chatd.channel
+    "chatd.ipc.frames",  # the frame codec; the socket that carries frames is chatd.ipc.pipe
 ]
 
 FORBIDDEN = {"socket", "_socket", "selectors", "sqlite3", "_sqlite3", "curses", "_curses"}
@@ -105,7 +105,7 @@ def forbidden_paths(start: str) -> list[list[str]]:
                 while parent[chain[-1]] is not None:
                     chain.append(parent[chain[-1]])
                 chains.append(chain[::-1])
-            elif (name.split(".")[0] == "chatd" and name not in parent
+            elif (name.split(".")[0] in ("chatd", "ircproto") and name not in parent
                   and module_file(name) is not None):
                 parent[name] = current
                 queue.append(name)
@@ -118,7 +118,7 @@ def chatd_closure(start: str) -> set[str]:
     todo = [start]
     while todo:
         for name in imports_of(todo.pop()):
-            if name.split(".")[0] == "chatd" and name not in seen and module_file(name):
+            if name.split(".")[0] in ("chatd", "ircproto") and name not in seen and module_file(name):
                 seen.add(name)
                 todo.append(name)
     return seen - {start}
@@ -137,10 +137,10 @@ class ScannerTest(unittest.TestCase):
             ("def f():\n    import socket\n", "socket"),
             ("try:\n    import curses\nexcept ImportError:\n    curses = None\n", "curses"),
             ("from chatd import ipc", "chatd.ipc"),
-            ("from chatd.irc import numerics as N", "chatd.irc.numerics"),
-            ("from chatd.irc.message import parse", "chatd.irc"),
+            ("from ircproto import numerics as N", "ircproto.numerics"),
+            ("from ircproto.message import parse", "ircproto"),
             ("from . import ipc", "chatd.ipc"),
-            ("from .irc import framing", "chatd.irc.framing"),
+            ("from .ipc import frames", "chatd.ipc.frames"),
             ("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    pass\nelse:\n"
              "    import socket\n", "socket"),
         ]
@@ -158,10 +158,10 @@ class ScannerTest(unittest.TestCase):
                 self.assertIsNotNone(module_file(name))
 
     def test_finds_the_channels_socket(self):
-        # chatd.channel is the I/O edge next to the pure codec: the walk must flag it.
-        chains = forbidden_paths("chatd.channel")
-        self.assertIn(["chatd.channel", "socket"], chains)
-        self.assertIn("chatd.channel", chatd_closure("chatd.master"))
+        # chatd.ipc.pipe is the I/O edge next to the pure codec: the walk must flag it.
+        chains = forbidden_paths("chatd.ipc.pipe")
+        self.assertIn(["chatd.ipc.pipe", "socket"], chains)
+        self.assertIn("chatd.ipc.pipe", chatd_closure("chatd.master"))
 
 
 class BoundaryTest(unittest.TestCase):
@@ -178,8 +178,8 @@ class BoundaryTest(unittest.TestCase):
                 self.assertEqual(chains, [], " ; ".join(" -> ".join(c) for c in chains))
 
     def test_pure_modules_do_not_import_the_io_edges(self):
-        edges = {"chatd.channel", "chatd.master", "chatd.worker", "chatd.writer",
-                 "chatd.history", "chatd.children", "chatd.cli"}
+        edges = {"chatd.ipc.pipe", "chatd.master", "chatd.worker", "chatd.writer",
+                 "chatd.store.history", "chatd.processes.children", "chatd.cli"}
         for name in PURE_MODULES:
             with self.subTest(module=name):
                 self.assertEqual(chatd_closure(name) & edges, set())

@@ -3,9 +3,9 @@ through a Session without sockets (ircv3.net/specs/extensions/capability-negotia
 
 import unittest
 
-from chatd import ipc
-from chatd.capabilities import MASTER_CAPS, SUPPORTED_CAPS
-from chatd.irc import numerics as N
+from chatd.ipc import frames as ipc
+from chatd.session.capabilities import MASTER_CAPS, SUPPORTED_CAPS
+from ircproto import numerics as N
 from tests.unit.test_session import (
     CONN,
     HOST,

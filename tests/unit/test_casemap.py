@@ -1,10 +1,10 @@
-"""chatd.irc.casemap: RFC 1459 case mapping (section 2.2: {}|^ are the lower case of []\\~)."""
+"""ircproto.casemap: RFC 1459 case mapping (section 2.2: {}|^ are the lower case of []\\~)."""
 
 import random
 import re
 import unittest
 
-from chatd.irc.casemap import CASEMAPPING, casefold, glob_match, irc_equal, mask_matcher
+from ircproto.casemap import CASEMAPPING, casefold, glob_match, irc_equal, mask_matcher
 
 # (name, folded)
 FOLDS = [

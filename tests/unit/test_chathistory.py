@@ -12,9 +12,9 @@ NOTICE come back (TAGMSG only to message-tags clients even with it).
 import unittest
 
 from chatd import events
-from chatd.chathistory import MAX_LIMIT
-from chatd.irc.message import Message, parse
-from chatd.session import SYNC_POINT
+from chatd.session.chathistory import MAX_LIMIT
+from ircproto.message import Message, parse
+from chatd.session.session import SYNC_POINT
 from tests.unit.fake_history import FakeHistory
 from tests.unit.test_session import make_session, register
 

@@ -3,7 +3,7 @@
 import unittest
 
 from chatd import events
-from chatd.irc.message import parse
+from ircproto.message import parse
 
 
 class EventsTest(unittest.TestCase):

@@ -10,10 +10,10 @@ import sys
 import unittest
 from pathlib import Path
 
-from chatd.fdlimit import RESERVED_PER_WORKER, clients_per_worker
+from chatd.processes.fdlimit import RESERVED_PER_WORKER, clients_per_worker
 
 REPO = Path(__file__).resolve().parents[2]
-REPORT = ("import resource; from chatd.fdlimit import raise_soft_limit; "
+REPORT = ("import resource; from chatd.processes.fdlimit import raise_soft_limit; "
           "print(raise_soft_limit(), resource.getrlimit(resource.RLIMIT_NOFILE)[0])")
 
 

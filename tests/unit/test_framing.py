@@ -1,4 +1,4 @@
-"""chatd.irc.framing: bytes -> lines with the protocol's limits, decoding, UTF-8 splitting.
+"""ircproto.framing: bytes -> lines with the protocol's limits, decoding, UTF-8 splitting.
 
 Limits (modern.ircdocs.horse, IRCv3 message-tags): 512 bytes for the part after the tags,
 CRLF included; 8191 bytes for the tag section, '@' and trailing space included.
@@ -7,7 +7,7 @@ CRLF included; 8191 bytes for the tag section, '@' and trailing space included.
 import random
 import unittest
 
-from chatd.irc.framing import (
+from ircproto.framing import (
     MAX_BODY_BYTES,
     MAX_LINE_BYTES,
     MAX_TAGS_BYTES,

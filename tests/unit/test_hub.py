@@ -10,8 +10,10 @@ import unittest
 
 from chatd import events
 from chatd.config import Config
-from chatd.global_commands import GLOBAL_COMMANDS, MAX_TARGETS, WHO_MAX_MATCHES
-from chatd.hub import (
+from chatd.commandset import COMMANDS
+from chatd.hub.commands import GLOBAL_COMMANDS, WHO_MAX_MATCHES
+from chatd.serverinfo import MAX_TARGETS
+from chatd.hub.hub import (
     Emit,
     Hub,
     LabelEnd,
@@ -21,9 +23,9 @@ from chatd.hub import (
     Synced,
     Welcome,
 )
-from chatd.irc import numerics as N
-from chatd.irc.message import Message, parse
-from chatd.irc.validate import TOPICLEN
+from ircproto import numerics as N
+from ircproto.message import Message, parse
+from ircproto.validate import TOPICLEN
 
 
 def make_hub(**settings) -> Hub:
@@ -46,8 +48,8 @@ def add_client(hub: Hub, conn_id: int, nick: str, worker: int = 0, register: boo
 def run(hub: Hub, client, line: str) -> list:
     """Run one command line as the master would after the worker forwarded it."""
     msg = parse(line)
-    handler, min_params = GLOBAL_COMMANDS[msg.command]
-    assert len(msg.params) >= min_params, "the worker answers 461 before this"
+    handler = GLOBAL_COMMANDS[msg.command]
+    assert len(msg.params) >= COMMANDS[msg.command].min_params, "the worker answers 461 before this"
     handler(hub, client, msg.params)
     return hub.take_effects()
 
@@ -774,7 +776,7 @@ class SyncTest(unittest.TestCase):
         bob = add_client(hub, 2, "bob", worker=1)
         run(hub, bob, "JOIN #a")
         for line in ("JOIN #a", "TOPIC #a", "AWAY :x", "PRIVMSG #a :hi"):
-            handler, _ = GLOBAL_COMMANDS[parse(line).command]
+            handler = GLOBAL_COMMANDS[parse(line).command]
             handler(hub, alice, parse(line).params)
         hub.sync(alice)
         effects = hub.take_effects()
@@ -842,7 +844,7 @@ class LabelTest(unittest.TestCase):
         run(hub, bob, "JOIN #a")
         hub.label_start(alice, "abc")
         for line in ("JOIN #a", "NAMES #a"):
-            GLOBAL_COMMANDS[parse(line).command][0](hub, alice, parse(line).params)
+            GLOBAL_COMMANDS[parse(line).command](hub, alice, parse(line).params)
         hub.label_end(alice)
         hub.sync(alice)
         effects = hub.take_effects()
@@ -854,7 +856,7 @@ class LabelTest(unittest.TestCase):
         hub = make_hub()
         alice = add_client(hub, 1, "alice")
         hub.label_start(alice, "x")
-        GLOBAL_COMMANDS["NOTICE"][0](hub, alice, ("nobody", "hi"))  # silently dropped
+        GLOBAL_COMMANDS["NOTICE"](hub, alice, ("nobody", "hi"))  # silently dropped
         hub.label_end(alice)
         self.assertEqual(hub.take_effects(), [LabelStart(0, 1, "x"), LabelEnd(0, 1)])
 

@@ -3,7 +3,7 @@
 import struct
 import unittest
 
-from chatd import ipc
+from chatd.ipc import frames as ipc
 
 FRAMES = [
     (ipc.NEW_CONN, 1, "127.0.0.1"),

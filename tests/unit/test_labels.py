@@ -8,8 +8,8 @@ an ACK when there is nothing to say, the line itself when there is one, else the
 
 import unittest
 
-from chatd import labels
-from chatd.irc.message import Message, parse
+from chatd.session import labels
+from ircproto.message import Message, parse
 
 SERVER = "irc.test"
 

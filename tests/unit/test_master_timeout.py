@@ -7,7 +7,7 @@ import socket
 import time
 import unittest
 
-from chatd import ipc
+from chatd.ipc import frames as ipc
 from chatd.config import Config
 from chatd.master import Master
 

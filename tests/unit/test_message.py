@@ -1,4 +1,4 @@
-"""chatd.irc.message: parsing and formatting IRC lines, IRCv3 tag escaping.
+"""ircproto.message: parsing and formatting IRC lines, IRCv3 tag escaping.
 
 Cases follow the modern client protocol (modern.ircdocs.horse "Message format"), the IRCv3
 message-tags spec ("Escaping values"), and a selection of the situations the public
@@ -8,7 +8,7 @@ so the expected commands below are upper case.
 
 import unittest
 
-from chatd.irc.message import (
+from ircproto.message import (
     Message,
     ProtocolError,
     escape_tag_value,

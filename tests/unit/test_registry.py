@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 import unittest
 
-from chatd.registry import Registry
+from chatd.hub.registry import Registry
 
 
 def fresh(registry: Registry, name: str, full: bool) -> str:

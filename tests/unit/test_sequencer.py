@@ -4,9 +4,9 @@ import marshal
 import struct
 import unittest
 
-from chatd import ipc
-from chatd.hub import Emit, LabelEnd, LabelStart, NickGranted, Reply, Synced, Welcome
-from chatd.sequencer import Sequencer
+from chatd.ipc import frames as ipc
+from chatd.hub.hub import Emit, LabelEnd, LabelStart, NickGranted, Reply, Synced, Welcome
+from chatd.hub.sequencer import Sequencer
 
 
 def decode(frame: bytes) -> tuple:

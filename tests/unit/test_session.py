@@ -10,14 +10,14 @@ for whatever the session forwarded.
 import dataclasses
 import unittest
 
-from chatd import ipc
-from chatd.capabilities import SUPPORTED_CAPS
+from chatd.ipc import frames as ipc
+from chatd.session.capabilities import SUPPORTED_CAPS
 from chatd.config import Config
-from chatd.global_commands import GLOBAL_COMMANDS
-from chatd.irc import numerics as N
-from chatd.irc.framing import LineTooLong
-from chatd.irc.message import Message, parse
-from chatd.session import (
+from chatd.commandset import COMMANDS, MASTER, commands_answered_by
+from ircproto import numerics as N
+from ircproto.framing import LineTooLong
+from ircproto.message import Message, parse
+from chatd.session.session import (
     MAX_CLIENT_TAG_BYTES,
     MAX_HELD_LINES,
     SYNC_POINT,
@@ -325,7 +325,8 @@ class ParamsTest(unittest.TestCase):
             ("CAP", False),
         ]
         cases += [(f"{cmd} " + " ".join(["x"] * (n - 1)), True)
-                  for cmd, (_h, n) in GLOBAL_COMMANDS.items() if n > 0]
+                  for cmd, n in ((c, s.min_params) for c, s in COMMANDS.items() if s.answered_by == MASTER)
+                  if n > 0]
         for line, registered in cases:
             with self.subTest(line=line):
                 session = make_session()
@@ -647,7 +648,7 @@ class LinesTest(unittest.TestCase):
     def test_ping_after_registration_is_answered_behind_a_ping_sync(self):
         # The worker answers, once the master has answered a PING_SYNC: it does so after
         # everything decided before it (other clients' messages too) is committed and out.
-        self.assertNotIn("PING", GLOBAL_COMMANDS)
+        self.assertNotIn("PING", commands_answered_by(MASTER))
         session = make_session(server_name="irc.test")
         register(session)
         feed(session, "PING :tok en")

@@ -2,7 +2,7 @@
 
 import unittest
 
-from chatd.irc.message import parse
+from ircproto.message import parse
 from tui.caps import WANTED, CapNegotiation
 
 EVERYTHING = " ".join(WANTED)

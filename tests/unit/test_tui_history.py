@@ -4,7 +4,7 @@ de-duplication by msgid), TARGETS discovery, failures, and servers without chath
 import unittest
 from datetime import timedelta
 
-from chatd.irc.message import parse
+from ircproto.message import parse
 from tests.unit.test_tui_support import ALL_CAPS, MASK, T0, Harness, stamp
 from tui.state import BufferKind, Delivery, Kind
 

@@ -4,7 +4,7 @@ the caught-up history after a reconnect (never stored twice, never dropped silen
 import unittest
 from datetime import timedelta
 
-from chatd.irc.message import parse
+from ircproto.message import parse
 from tests.unit.test_tui_support import ALL_CAPS, MASK, Harness
 from tui import outbox as outbox_module
 from tui.effects import Send

@@ -3,7 +3,7 @@
 import unittest
 from datetime import UTC, datetime, timedelta
 
-from chatd.irc.message import parse
+from ircproto.message import parse
 from tui.session import AskNick, Disconnect, Send, Session, parse_server_time
 from tui.state import BufferKind, Kind, State
 

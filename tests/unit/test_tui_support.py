@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from chatd.irc.message import Message, format_message, parse
+from ircproto.message import Message, format_message, parse
 from tui.effects import Send
 from tui.session import Session
 from tui.state import Buffer, State

@@ -1,8 +1,8 @@
-"""chatd.irc.validate: which nicks and channel names are acceptable (RFC 2812 2.3.1)."""
+"""ircproto.validate: which nicks and channel names are acceptable (RFC 2812 2.3.1)."""
 
 import unittest
 
-from chatd.irc.validate import (
+from ircproto.validate import (
     CHANNELLEN,
     CHANTYPES,
     NICKLEN,

@@ -13,10 +13,11 @@ import unittest
 from pathlib import Path
 from unittest import mock
 
-from chatd import events, ipc
-from chatd.channel import Channel
+from chatd import events
+from chatd.ipc import frames as ipc
+from chatd.ipc.pipe import Channel
 from chatd.config import Config
-from chatd.session import Session, build_server_info
+from chatd.session.session import Session, build_server_info
 from chatd.worker import Connection, Worker
 
 CHANNEL = "#lobby"

@@ -9,7 +9,8 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from chatd import history, ipc
+from chatd.store import history
+from chatd.ipc import frames as ipc
 from chatd.writer import Committer
 
 ROW = (1, 1_700_000_000_000, "PRIVMSG", "a!a@h", "#c", "hi", "", ("#c",))

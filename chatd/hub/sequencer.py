@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import collections
 
-from chatd import ipc
-from chatd.hub import Effect, Emit, LabelEnd, LabelStart, NickGranted, Reply, Synced, Welcome
+from chatd.ipc import frames as ipc
+from chatd.hub.hub import Effect, Emit, LabelEnd, LabelStart, NickGranted, Reply, Synced, Welcome
 
 Outgoing = list[tuple[int, bytes]]  # (worker index, encoded frame)
 

@@ -1,6 +1,6 @@
 """The commands a worker answers for one connection without asking the master (CAP, PASS,
 NICK validation, USER, PING/PONG, QUIT, MOTD, VERSION, TIME, CHATHISTORY), and `dispatch`,
-which forwards the commands that need global state (see global_commands.GLOBAL_COMMANDS) to
+which forwards the commands that need global state (see chatd/commandset.py) to
 the master."""
 
 from __future__ import annotations
@@ -8,20 +8,20 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Callable
 
-from chatd import ipc
-from chatd.capabilities import handle_cap
-from chatd.chathistory import handle_chathistory
-from chatd.global_commands import GLOBAL_COMMANDS
-from chatd.irc import numerics as N
-from chatd.irc.message import Message
-from chatd.irc.validate import is_valid_nick
+from chatd.ipc import frames as ipc
+from chatd.session.capabilities import handle_cap
+from chatd.session.chathistory import handle_chathistory
+from chatd.commandset import COMMANDS, WORKER
+from chatd.serverinfo import VERSION
+from ircproto import numerics as N
+from ircproto.message import Message
+from ircproto.validate import is_valid_nick
 
 if TYPE_CHECKING:
-    from chatd.session import Session
+    from chatd.session.session import Session
 
 LocalHandler = Callable[["Session", Message], None]
 
-VERSION = "chatd-0.1"
 
 
 def handle_pass(session: Session, msg: Message) -> None:
@@ -90,42 +90,36 @@ def handle_time(session: Session, msg: Message) -> None:
     session.send_numeric(N.RPL_TIME, session.server_name, now)
 
 
-# command -> (handler, minimum parameters, allowed before registration)
-LOCAL_COMMANDS: dict[str, tuple[LocalHandler, int, bool]] = {
-    "CAP": (handle_cap, 1, True),
-    "PASS": (handle_pass, 1, True),
-    "NICK": (handle_nick, 0, True),
-    "USER": (handle_user, 4, True),
-    "PING": (handle_ping, 1, True),
-    "PONG": (handle_pong, 0, True),
-    "QUIT": (handle_quit, 0, True),
-    "MOTD": (handle_motd, 0, False),
-    "VERSION": (handle_version, 0, False),
-    "TIME": (handle_time, 0, False),
-    "CHATHISTORY": (handle_chathistory, 1, False),
+# The commands this worker answers (chatd/commandset.py says which those are).
+LOCAL_HANDLERS: dict[str, LocalHandler] = {
+    "CAP": handle_cap,
+    "PASS": handle_pass,
+    "NICK": handle_nick,
+    "USER": handle_user,
+    "PING": handle_ping,
+    "PONG": handle_pong,
+    "QUIT": handle_quit,
+    "MOTD": handle_motd,
+    "VERSION": handle_version,
+    "TIME": handle_time,
+    "CHATHISTORY": handle_chathistory,
 }
 
 
 def dispatch(session: Session, msg: Message) -> None:
     """Run a local handler or forward to the master, answering 451/461/421 as the RFCs say."""
     command = msg.command
-    local = LOCAL_COMMANDS.get(command)
-    if local is not None:
-        handler, min_params, before_registration = local
-        if not (before_registration or session.registered):
-            session.send_numeric(N.ERR_NOTREGISTERED, "You have not registered")
-        elif len(msg.params) < min_params:
-            session.send_numeric(N.ERR_NEEDMOREPARAMS, command, "Not enough parameters")
+    spec = COMMANDS.get(command)
+    if spec is None:
+        if session.registered:
+            session.send_numeric(N.ERR_UNKNOWNCOMMAND, command, "Unknown command")
         else:
-            handler(session, msg)
-        return
-    if not session.registered:
+            session.send_numeric(N.ERR_NOTREGISTERED, "You have not registered")
+    elif not (spec.before_registration or session.registered):
         session.send_numeric(N.ERR_NOTREGISTERED, "You have not registered")
-        return
-    remote = GLOBAL_COMMANDS.get(command)
-    if remote is None:
-        session.send_numeric(N.ERR_UNKNOWNCOMMAND, command, "Unknown command")
-    elif len(msg.params) < remote[1]:
+    elif len(msg.params) < spec.min_params:
         session.send_numeric(N.ERR_NEEDMOREPARAMS, command, "Not enough parameters")
+    elif spec.answered_by == WORKER:
+        LOCAL_HANDLERS[command](session, msg)
     else:
         session.forward_command(msg)

@@ -21,46 +21,18 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from chatd import events, ipc, labels
-from chatd.chathistory import MAX_LIMIT as CHATHISTORY_MAX
-from chatd.commands import VERSION, dispatch
+from chatd import events
+from chatd.ipc import frames as ipc
+from chatd.session import labels
+from chatd.session.local_commands import dispatch
+from chatd.serverinfo import VERSION, ServerInfo, build_server_info, closing_link  # noqa: F401
 from chatd.config import Config
-from chatd.global_commands import AWAYLEN, MAX_TARGETS
-from chatd.irc.casemap import CASEMAPPING
-from chatd.irc.validate import CHANNELLEN, CHANTYPES, NICKLEN, TOPICLEN
-from chatd.irc import numerics as N
-from chatd.irc.framing import LineTooLong, decode_line, encode_line
-from chatd.irc.message import Message, ProtocolError, as_middle_param, format_tags, parse
+from ircproto import numerics as N
+from ircproto.framing import LineTooLong, decode_line, encode_line
+from ircproto.message import Message, ProtocolError, as_middle_param, format_tags, parse
 
 
 
-@dataclass(frozen=True)
-class ServerInfo:
-    """What every session of a worker shares: the config and the texts built from it once."""
-
-    config: Config
-    created: str
-    motd_lines: tuple[str, ...] | None  # None: no MOTD configured (422)
-    isupport: tuple[str, ...] = field(default=())
-
-
-def build_server_info(config: Config, motd_text: str | None, started_at_s: float) -> ServerInfo:
-    tokens = (
-        f"CASEMAPPING={CASEMAPPING}", f"CHANTYPES={CHANTYPES}", f"NICKLEN={NICKLEN}",
-        f"CHANNELLEN={CHANNELLEN}", f"TOPICLEN={TOPICLEN}", "PREFIX=(ov)@+",
-        f"NETWORK={config.network}", "CHANMODES=b,,,n",
-        f"CHANLIMIT={CHANTYPES}:{config.channels_per_client}",
-        f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},TAGMSG:{MAX_TARGETS}",
-        f"AWAYLEN={AWAYLEN}", f"CHATHISTORY={CHATHISTORY_MAX}", "MSGREFTYPES=msgid,timestamp",
-    )
-    motd = tuple(motd_text.splitlines()) if motd_text is not None else None
-    created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started_at_s))
-    return ServerInfo(config, created, motd, tokens)
-
-
-def closing_link(user: str | None, host: str, reason: str) -> str:
-    """The ERROR line a connection gets before the server closes it."""
-    return f"ERROR :Closing link: ({user or 'unknown'}@{host}) [{reason}]"
 
 
 SYNC_POINT = b""  # marker in Session.out: hold what follows until the master's SYNCED

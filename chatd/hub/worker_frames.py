@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from chatd import ipc
-from chatd.global_commands import GLOBAL_COMMANDS
-from chatd.hub import Hub
-from chatd.registry import ClientRecord
+from chatd.ipc import frames as ipc
+from chatd.hub.commands import GLOBAL_COMMANDS
+from chatd.hub.hub import Hub
+from chatd.hub.registry import ClientRecord
 
 
 def _command(hub: Hub, client: ClientRecord, frame: tuple) -> None:
@@ -18,7 +18,7 @@ def _command(hub: Hub, client: ClientRecord, frame: tuple) -> None:
     with _labeled(hub, client, label):
         hub.command_tags = client_tags
         try:
-            GLOBAL_COMMANDS[command][0](hub, client, tuple(params))
+            GLOBAL_COMMANDS[command](hub, client, tuple(params))
         finally:
             hub.command_tags = ""
 

@@ -16,7 +16,7 @@ import sys
 import traceback
 from typing import Callable
 
-from chatd.channel import Channel
+from chatd.ipc.pipe import Channel
 from chatd.exitcodes import EXIT_RUNTIME
 
 log = logging.getLogger(__name__)

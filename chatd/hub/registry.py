@@ -8,7 +8,7 @@ from __future__ import annotations
 import collections
 from dataclasses import dataclass, field
 
-from chatd.irc.casemap import casefold
+from ircproto.casemap import casefold
 
 
 @dataclass(slots=True, eq=False)

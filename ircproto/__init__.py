@@ -5,7 +5,7 @@ folds case, validates names and names the numerics. Importing socket, selectors,
 curses here is a bug (a unit test enforces it).
 """
 
-from chatd.irc.message import Message, ProtocolError, parse, format_message
-from chatd.irc.casemap import casefold, irc_equal
+from ircproto.message import Message, ProtocolError, parse, format_message
+from ircproto.casemap import casefold, irc_equal
 
 __all__ = ["Message", "ProtocolError", "parse", "format_message", "casefold", "irc_equal"]

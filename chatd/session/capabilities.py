@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chatd import ipc
-from chatd.irc import numerics as N
-from chatd.irc.message import Message
+from chatd.ipc import frames as ipc
+from ircproto import numerics as N
+from ircproto.message import Message
 
 if TYPE_CHECKING:
-    from chatd.session import Session
+    from chatd.session.session import Session
 
 SUPPORTED_CAPS = (
     "batch", "cap-notify", "draft/chathistory", "draft/event-playback", "echo-message",

@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING
 
 from chatd import events
 from chatd.events import NO_UPPER_BOUND
-from chatd.irc.casemap import casefold
-from chatd.irc.message import Message, as_middle_param
-from chatd.irc.validate import is_channel_name, is_valid_nick
+from chatd.serverinfo import CHATHISTORY_MAX
+from ircproto.casemap import casefold
+from ircproto.message import Message, as_middle_param
+from ircproto.validate import is_channel_name, is_valid_nick
 
 if TYPE_CHECKING:
-    from chatd.session import Session
+    from chatd.session.session import Session
 
-MAX_LIMIT = 100  # advertised as CHATHISTORY=100
+MAX_LIMIT = CHATHISTORY_MAX
 SUBCOMMANDS = ("BEFORE", "AFTER", "LATEST", "AROUND", "BETWEEN", "TARGETS")
 
 

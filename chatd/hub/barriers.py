@@ -10,7 +10,7 @@ replies must keep their order); other clients are not held.
 
 from __future__ import annotations
 
-from chatd import ipc
+from chatd.ipc import frames as ipc
 
 GRACE_S = 0.003
 

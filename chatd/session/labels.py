@@ -8,7 +8,7 @@ the batch capability we can only label the first line.
 
 from __future__ import annotations
 
-from chatd.irc.message import escape_tag_value
+from ircproto.message import escape_tag_value
 
 
 def add_tag(line: bytes, tag: bytes) -> bytes:

@@ -2,7 +2,7 @@
 
 Grammar from the modern IRC client protocol (modern.ircdocs.horse) and IRCv3 message-tags:
     [@tags SPACE] [:source SPACE] command *(SPACE param) [SPACE :trailing]
-Lines here are `str` without the CRLF; bytes and framing live in `chatd.irc.framing`.
+Lines here are `str` without the CRLF; bytes and framing live in `ircproto.framing`.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import collections
 import os
 import socket
 
-from chatd.ipc import FrameError, decode_frames, encode
+from chatd.ipc.frames import FrameError, decode_frames, encode
 
 _MAX_FDS_PER_RECV = 64
 _RECV_BYTES = 1 << 18

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 from typing import Callable
 
-from chatd.hub import Hub
-from chatd.irc import numerics as N
-from chatd.irc.casemap import casefold, mask_matcher
-from chatd.irc.framing import truncate_utf8
-from chatd.irc.message import Message
-from chatd.irc.validate import TOPICLEN, is_channel_name
-from chatd.registry import ClientRecord
+from chatd.hub.hub import Hub
+from chatd.serverinfo import AWAYLEN, MAX_TARGETS
+from ircproto import numerics as N
+from ircproto.casemap import casefold, mask_matcher
+from ircproto.framing import truncate_utf8
+from ircproto.message import Message
+from ircproto.validate import TOPICLEN, is_channel_name
+from chatd.hub.registry import ClientRecord
 
 Handler = Callable[[Hub, ClientRecord, tuple[str, ...]], None]
 
-MAX_TARGETS = 4  # advertised as TARGMAX in ISUPPORT
-AWAYLEN = 390  # advertised in ISUPPORT
 
 
 def handle_join(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
@@ -294,22 +293,22 @@ def handle_kick(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None
         hub.send_numeric(client, N.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
 
 
-# command -> (handler, minimum number of parameters)
-GLOBAL_COMMANDS: dict[str, tuple[Handler, int]] = {
-    "JOIN": (handle_join, 1),
-    "PART": (handle_part, 1),
-    "PRIVMSG": (handle_privmsg, 0),  # 411/412 are answered by the handler
-    "NOTICE": (handle_notice, 0),
-    "TAGMSG": (handle_tagmsg, 0),
-    "TOPIC": (handle_topic, 1),
-    "NAMES": (handle_names, 0),
-    "WHO": (handle_who, 0),
-    "WHOIS": (handle_whois, 1),
-    "LIST": (handle_list, 0),
-    "MODE": (handle_mode, 1),
-    "AWAY": (handle_away, 0),
-    "ISON": (handle_ison, 1),
-    "USERHOST": (handle_userhost, 1),
-    "LUSERS": (handle_lusers, 0),
-    "KICK": (handle_kick, 2),
+# The commands the master answers (chatd/commandset.py has their parameter counts).
+GLOBAL_COMMANDS: dict[str, Handler] = {
+    "JOIN": handle_join,
+    "PART": handle_part,
+    "PRIVMSG": handle_privmsg,
+    "NOTICE": handle_notice,
+    "TAGMSG": handle_tagmsg,
+    "TOPIC": handle_topic,
+    "NAMES": handle_names,
+    "WHO": handle_who,
+    "WHOIS": handle_whois,
+    "LIST": handle_list,
+    "MODE": handle_mode,
+    "AWAY": handle_away,
+    "ISON": handle_ison,
+    "USERHOST": handle_userhost,
+    "LUSERS": handle_lusers,
+    "KICK": handle_kick,
 }

@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 from chatd import events
 from chatd.config import Config
-from chatd.irc import numerics as N
-from chatd.irc.casemap import casefold
-from chatd.irc.message import Message, as_middle_param
-from chatd.irc.framing import MAX_BODY_BYTES, pack_words
-from chatd.irc.validate import is_channel_name, is_valid_channel
-from chatd.registry import ChannelRecord, ClientRecord, Registry
+from ircproto import numerics as N
+from ircproto.casemap import casefold
+from ircproto.message import Message, as_middle_param
+from ircproto.framing import MAX_BODY_BYTES, pack_words
+from ircproto.validate import is_channel_name, is_valid_channel
+from chatd.hub.registry import ChannelRecord, ClientRecord, Registry
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,62 @@
+"""Every IRC command chatd knows, as one table of frozen records: how many parameters it
+needs, whether it is allowed before registration, and which process answers it — the worker
+that holds the connection (WORKER) or the master, which holds the global tables (MASTER).
+Shared: the worker reads it to answer 451/461/421 and to know what to forward; the master's
+and the worker's handler tables are keyed by the same names (a unit test checks that each
+command has exactly one handler, on its side)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+WORKER = "worker"
+MASTER = "master"
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    name: str
+    min_params: int
+    answered_by: str  # WORKER or MASTER
+    before_registration: bool = False
+
+
+def _specs(*specs: CommandSpec) -> dict[str, CommandSpec]:
+    return {spec.name: spec for spec in specs}
+
+
+COMMANDS: dict[str, CommandSpec] = _specs(
+    # answered by the worker, from the connection's own state
+    CommandSpec("CAP", 1, WORKER, before_registration=True),
+    CommandSpec("PASS", 1, WORKER, before_registration=True),
+    CommandSpec("NICK", 0, WORKER, before_registration=True),  # 431 is the handler's
+    CommandSpec("USER", 4, WORKER, before_registration=True),
+    CommandSpec("PING", 1, WORKER, before_registration=True),
+    CommandSpec("PONG", 0, WORKER, before_registration=True),
+    CommandSpec("QUIT", 0, WORKER, before_registration=True),
+    CommandSpec("MOTD", 0, WORKER),
+    CommandSpec("VERSION", 0, WORKER),
+    CommandSpec("TIME", 0, WORKER),
+    CommandSpec("CHATHISTORY", 1, WORKER),
+    # answered by the master, from the global tables
+    CommandSpec("JOIN", 1, MASTER),
+    CommandSpec("PART", 1, MASTER),
+    CommandSpec("PRIVMSG", 0, MASTER),  # 411/412 are the handler's
+    CommandSpec("NOTICE", 0, MASTER),
+    CommandSpec("TAGMSG", 0, MASTER),
+    CommandSpec("TOPIC", 1, MASTER),
+    CommandSpec("NAMES", 0, MASTER),
+    CommandSpec("WHO", 0, MASTER),
+    CommandSpec("WHOIS", 1, MASTER),
+    CommandSpec("LIST", 0, MASTER),
+    CommandSpec("MODE", 1, MASTER),
+    CommandSpec("AWAY", 0, MASTER),
+    CommandSpec("ISON", 1, MASTER),
+    CommandSpec("USERHOST", 1, MASTER),
+    CommandSpec("LUSERS", 0, MASTER),
+    CommandSpec("KICK", 2, MASTER),
+)
+
+
+def commands_answered_by(side: str) -> frozenset[str]:
+    return frozenset(name for name, spec in COMMANDS.items() if spec.answered_by == side)

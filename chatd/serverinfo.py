@@ -1,0 +1,47 @@
+"""What every process knows about this server and tells clients: its version, the limits it
+advertises in ISUPPORT (RPL_ISUPPORT 005) and the texts built from the config once at start
+(MOTD, creation time). Shared by the master (which answers with it) and the workers (which
+send the welcome); pure."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from chatd.config import Config
+from ircproto.casemap import CASEMAPPING
+from ircproto.validate import CHANNELLEN, CHANTYPES, NICKLEN, TOPICLEN
+
+VERSION = "chatd-0.1"
+MAX_TARGETS = 4  # targets of one PRIVMSG/NOTICE/TAGMSG, advertised as TARGMAX
+AWAYLEN = 390
+CHATHISTORY_MAX = 100  # messages one CHATHISTORY answers at most, advertised as CHATHISTORY
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """What every session of a worker shares: the config and the texts built from it once."""
+
+    config: Config
+    created: str
+    motd_lines: tuple[str, ...] | None  # None: no MOTD configured (422)
+    isupport: tuple[str, ...] = field(default=())
+
+
+def build_server_info(config: Config, motd_text: str | None, started_at_s: float) -> ServerInfo:
+    tokens = (
+        f"CASEMAPPING={CASEMAPPING}", f"CHANTYPES={CHANTYPES}", f"NICKLEN={NICKLEN}",
+        f"CHANNELLEN={CHANNELLEN}", f"TOPICLEN={TOPICLEN}", "PREFIX=(ov)@+",
+        f"NETWORK={config.network}", "CHANMODES=b,,,n",
+        f"CHANLIMIT={CHANTYPES}:{config.channels_per_client}",
+        f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},TAGMSG:{MAX_TARGETS}",
+        f"AWAYLEN={AWAYLEN}", f"CHATHISTORY={CHATHISTORY_MAX}", "MSGREFTYPES=msgid,timestamp",
+    )
+    motd = tuple(motd_text.splitlines()) if motd_text is not None else None
+    created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started_at_s))
+    return ServerInfo(config, created, motd, tokens)
+
+
+def closing_link(user: str | None, host: str, reason: str) -> str:
+    """The ERROR line a connection gets before the server closes it."""
+    return f"ERROR :Closing link: ({user or 'unknown'}@{host}) [{reason}]"
