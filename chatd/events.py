@@ -12,11 +12,11 @@ client_tags is the IRCv3 client-only tag section the sender attached ("+a=b;+c")
 
 from __future__ import annotations
 
-import calendar
 import time
 
 from ircproto.casemap import casefold
 from ircproto.framing import MAX_BODY_BYTES, truncate_utf8
+from ircproto.servertime import format_server_time
 
 ID, TS, KIND, SOURCE, TARGET, TEXT, TAGS = range(7)
 
@@ -57,25 +57,6 @@ def format_event(kind: str, source: str, target: str, text: str) -> str:
     raise ValueError(f"unknown event kind {kind!r}")
 
 
-def server_time(ts_ms: int) -> str:
-    """IRCv3 server-time format: ISO 8601 UTC with milliseconds, e.g. 2026-11-25T18:57:25.123Z."""
-    seconds, millis = divmod(ts_ms, 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
-
-
-def parse_server_time(text: str) -> int | None:
-    """Milliseconds since the epoch for a server-time string, or None if it is not one."""
-    if len(text) < 20 or not text.endswith("Z") or text[10] != "T":
-        return None
-    main, _, frac = text[:-1].partition(".")
-    try:
-        parsed = time.strptime(main, "%Y-%m-%dT%H:%M:%S")
-    except ValueError:
-        return None
-    if frac and not (frac.isascii() and frac.isdigit()):
-        return None
-    millis = int((frac + "000")[:3]) if frac else 0
-    return calendar.timegm(parsed) * 1000 + millis
 
 
 def tag_section(variant: int, event_id: int, ts_ms: int, client_tags: str,
@@ -84,7 +65,7 @@ def tag_section(variant: int, event_id: int, ts_ms: int, client_tags: str,
     capabilities give `variant`. `extra` tags (batch=, label=) come first."""
     parts = [extra] if extra else []
     if variant & WANTS_TIME:
-        parts.append(f"time={server_time(ts_ms)}")
+        parts.append(f"time={format_server_time(ts_ms)}")
     if variant & WANTS_TAGS:
         parts.append(f"msgid={event_id}")
         if client_tags:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from chatd import events
 from chatd.events import NO_UPPER_BOUND
 from chatd.serverinfo import CHATHISTORY_MAX
+from ircproto.servertime import format_server_time, parse_server_time
 from ircproto.casemap import casefold
 from ircproto.message import Message, as_middle_param
 from ircproto.validate import is_channel_name, is_valid_nick
@@ -54,7 +55,7 @@ def parse_ref(word: str, subcommand: str, allow_star: bool = False) -> Ref:
         # still "after everything" (and must not overflow the query).
         return Ref("msgid", min(int(value), NO_UPPER_BOUND))
     if sep and key == "timestamp":
-        ts = events.parse_server_time(value)
+        ts = parse_server_time(value)
         if ts is not None:
             return Ref("timestamp", ts)
         raise Fail("INVALID_PARAMS", subcommand, word, description="Invalid timestamp")
@@ -210,7 +211,7 @@ def _targets(session: Session, params: tuple[str, ...]) -> list[bytes]:
     inside = sorted(item for item in found if low < item[0] < high)
     inside = inside[:limit] if first.value <= second.value else inside[-limit:]
     lines = [
-        (Message("CHATHISTORY", ("TARGETS", name, events.server_time(ts)),
+        (Message("CHATHISTORY", ("TARGETS", name, format_server_time(ts)),
                  session.server_name).format() + "\r\n").encode()
         for ts, name in inside
     ]

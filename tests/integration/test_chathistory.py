@@ -11,7 +11,7 @@ import sqlite3
 import time
 import unittest
 
-from chatd.events import server_time
+from ircproto.servertime import format_server_time as server_time
 from ircproto.message import Message, parse
 from tests.support.chatd_process import ChatdProcess, open_on_other_worker, start_chatd
 from tests.support.irc_client import IRCClient, open_client

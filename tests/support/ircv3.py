@@ -8,7 +8,7 @@ import time
 import unittest
 from dataclasses import dataclass
 
-from chatd.events import parse_server_time
+from ircproto.servertime import parse_server_time
 from ircproto.message import Message, parse
 from tests.support.chatd_process import ChatdProcess
 from tests.support.irc_client import IRCClient, open_client

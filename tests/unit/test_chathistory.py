@@ -12,6 +12,7 @@ NOTICE come back (TAGMSG only to message-tags clients even with it).
 import unittest
 
 from chatd import events
+from ircproto.servertime import format_server_time
 from chatd.session.chathistory import MAX_LIMIT
 from ircproto.message import Message, parse
 from chatd.session.session import SYNC_POINT
@@ -48,7 +49,7 @@ FULL = ("batch", "server-time", "message-tags", "draft/chathistory")
 
 
 def ts(event_id: int, delta_ms: int = 0) -> str:
-    return "timestamp=" + events.server_time(TS[event_id] + delta_ms)
+    return "timestamp=" + format_server_time(TS[event_id] + delta_ms)
 
 
 def client(nick: str = "alice", caps=FULL, channels=("#a",), reader=None):
@@ -187,7 +188,7 @@ class SelectionTest(Helper):
         session = client()
         [m3] = unbatch(self, ask(session, "CHATHISTORY AROUND #a msgid=3 1"), "chathistory", "#a")
         self.assertEqual((m3.source, m3.command, m3.params), (B, "PRIVMSG", ("#a", "m3")))
-        self.assertEqual(m3.tags["time"], events.server_time(TS[3]))
+        self.assertEqual(m3.tags["time"], format_server_time(TS[3]))
         self.assertEqual(m3.tags["+draft/reply"], "2")   # client tags come back with it
         self.assertEqual(set(m3.tags), {"batch", "time", "msgid", "+draft/reply"})
 
@@ -405,7 +406,7 @@ class TargetsTest(Helper):
         return [m.params[1:] for m in inner]
 
     def test_targets(self):
-        t = events.server_time
+        t = format_server_time
         early, late = ts(1, -1000), ts(16, 1000)
         # (who, channels, command, [(name, time of its latest message)])
         cases = [
@@ -440,7 +441,7 @@ class TargetsTest(Helper):
 
     def test_latest_follows_event_playback(self):
         # With event-playback the PART (14) is #a's latest; carol's QUIT (16) is #b's.
-        t = events.server_time
+        t = format_server_time
         early, late = ts(1, -1000), ts(16, 1000)
         for nick, channels, expected in (
                 ("alice", ("#a",), [("#a", t(TS[14])), ("bob", t(TS[15]))]),

@@ -28,16 +28,6 @@ class EventsTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             events.format_event("KICK", "n!u@h", "#a", "")
 
-    def test_server_time(self):
-        cases = [
-            (0, "1970-01-01T00:00:00.000Z"),
-            (1_700_000_000_123, "2023-11-14T22:13:20.123Z"),
-            (1_700_000_000_007, "2023-11-14T22:13:20.007Z"),
-        ]
-        for ts_ms, text in cases:
-            with self.subTest(ts_ms=ts_ms):
-                self.assertEqual(events.server_time(ts_ms), text)
-
     def test_tag_prefix_parses(self):
         prefix = events.tag_prefix(42, 1_700_000_000_123)
         msg = parse(prefix + ":n!u@h PRIVMSG #a :hi")
@@ -119,29 +109,6 @@ class EventsTest(unittest.TestCase):
         self.assertEqual(events.event_line(tagmsg, events.WANTS_TAGS),
                          "@msgid=8;+typing=active :n!u@h TAGMSG bob")
 
-    def test_parse_server_time(self):
-        cases = [
-            ("1970-01-01T00:00:00.000Z", 0),
-            ("2023-11-14T22:13:20.123Z", 1_700_000_000_123),
-            ("2023-11-14T22:13:20.007Z", 1_700_000_000_007),
-            ("2023-11-14T22:13:20Z", 1_700_000_000_000),        # no fraction
-            ("2023-11-14T22:13:20.1Z", 1_700_000_000_100),      # short fraction
-            ("2023-11-14T22:13:20.123456Z", 1_700_000_000_123),  # longer: cut to ms
-            ("", None),
-            ("garbage", None),
-            ("2023-11-14 22:13:20.123Z", None),                 # no T
-            ("2023-11-14T22:13:20.123", None),                  # no Z
-            ("2023-13-14T22:13:20.123Z", None),                 # month 13
-            ("2023-11-14T22:13:20.1x3Z", None),
-            ("2023-11-14T22:13:20.\u0663Z", None),
-            ("2023-11-14T22:13:20.\u0663\u0663\u0663Z", None),  # non-ASCII digits
-        ]
-        for text, expected in cases:
-            with self.subTest(text=text):
-                self.assertEqual(events.parse_server_time(text), expected)
-        for ts in (0, 1_700_000_000_123, 1_999_999_999_999):
-            with self.subTest(round_trip=ts):
-                self.assertEqual(events.parse_server_time(events.server_time(ts)), ts)
 
 if __name__ == "__main__":
     unittest.main()
