@@ -21,7 +21,7 @@ CHANNEL = "#lobby"
 
 def measure(receivers: int, events: int, tagged_share: float) -> dict:
     from chatd.ipc import frames as ipc
-    from chatd.ipc.pipe import Channel
+    from chatd.ipc.pipe import Pipe
     from chatd.config import Config
     from chatd.session.session import Session, build_server_info
     from chatd.worker import Connection, Worker
@@ -29,7 +29,7 @@ def measure(receivers: int, events: int, tagged_share: float) -> dict:
     config = dataclasses.replace(Config(), history_path=Path("/nonexistent/chatd.db"))
     info = build_server_info(config, None, 0)
     ours, theirs = socket.socketpair()
-    worker = Worker(0, Channel(ours), info)
+    worker = Worker(0, Pipe(ours), info)
     tagged = int(receivers * tagged_share)
     conns = []
     for conn_id in range(1, receivers + 1):
@@ -44,8 +44,8 @@ def measure(receivers: int, events: int, tagged_share: float) -> dict:
     for _round in range(5):  # best of 5: the least disturbed run
         start = time.perf_counter_ns()
         for event_id in range(1, events + 1):
-            worker.on_event((ipc.EVENT, event_id, 1_700_000_000_000, "PRIVMSG", "ann!a@h",
-                             CHANNEL, text, "", 0, (CHANNEL,), (), ""))
+            worker.on_event(ipc.Event(event_id, 1_700_000_000_000, "PRIVMSG", "ann!a@h",
+                                      CHANNEL, text, "", 0, (CHANNEL,), (), ""))
         elapsed = time.perf_counter_ns() - start
         best = min(best, elapsed)
         for conn in conns:

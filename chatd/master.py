@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 from chatd.processes import children
 from chatd.processes import fdlimit
-from chatd.ipc import frames as ipc
+from chatd.ipc import frames
 from chatd.hub.barriers import Barriers
-from chatd.ipc.pipe import Channel, ChannelClosed, ChannelOverflow
+from chatd.ipc.pipe import Pipe, PipeClosed, PipeOverflow
 from chatd.config import Config
 from chatd.exitcodes import EXIT_BOOT_FAILED, EXIT_OK, EXIT_RUNTIME
 from chatd.hub.hub import Hub
@@ -65,7 +65,7 @@ class Child:
     role: str
     index: int
     pid: int
-    channel: Channel
+    channel: Pipe
     conns: int = 0
     started_at: float = field(default_factory=time.monotonic)
     alive: bool = True
@@ -238,7 +238,7 @@ class Master:
             log.debug("connection %d from %s port %s -> worker %d", conn_id, host,
                       addr[1] if isinstance(addr, tuple) else "-", worker.index)
             worker.conns += 1
-            self._send(worker, (ipc.NEW_CONN, conn_id, host), fds=(sock.detach(),))
+            self._send(worker, frames.NewConn(conn_id, host), fds=(sock.detach(),))
 
     def _worker_with_room(self) -> Child | None:
         """The least-loaded live worker, or None when chatd is at [limits] max_clients or
@@ -292,15 +292,15 @@ class Master:
 
     def _on_child_readable(self, child: Child) -> None:
         try:
-            frames = child.channel.receive()
-        except ChannelClosed:
-            frames = None
-        if frames:
+            received = child.channel.receive()
+        except PipeClosed:
+            received = None
+        if received:
             if child.role == "writer":
-                self._on_writer_frames(frames)
+                self._on_writer_frames(received)
             else:
-                self._on_worker_frames(child, frames)
-        if frames is None:
+                self._on_worker_frames(child, received)
+        if received is None:
             self._watch(child, 0)
             child.alive = False  # reaped (and restarted) when SIGCHLD is handled
         self._check_backlog()
@@ -321,17 +321,16 @@ class Master:
         elif not self.reading_workers and backlog <= BACKLOG_LOW:
             self.reading_workers = True
 
-    def _on_writer_frames(self, frames: list[tuple]) -> None:
-        for frame in frames:
-            if frame[0] == ipc.COMMITTED:
+    def _on_writer_frames(self, received: list) -> None:
+        for frame in received:
+            if isinstance(frame, frames.Committed):
                 assert self.sequencer is not None
-                self._dispatch(self.sequencer.committed(frame[1]))
+                self._dispatch(self.sequencer.committed(frame.up_to_id))
                 self._writer_waiting_since = (
                     time.monotonic() if self.sequencer.uncommitted_count else None)
-            elif frame[0] == ipc.READY:
-                _, last_id, last_ts, topics = frame
-                self._on_writer_ready(last_id, last_ts, topics)
-            elif frame[0] == ipc.STALLED and self._writer_waiting_since is not None:
+            elif isinstance(frame, frames.Ready):
+                self._on_writer_ready(frame.last_id, frame.last_ts_ms, frame.topics)
+            elif isinstance(frame, frames.Stalled) and self._writer_waiting_since is not None:
                 # Not hung: it retries. A new writer would fail the same way.
                 self._writer_waiting_since = time.monotonic()
 
@@ -345,16 +344,16 @@ class Master:
         rows, ready = self.sequencer.writer_restarted(last_id)
         log.info("writer back at id %d; storing %d pending events again", last_id, len(rows))
         if rows:
-            self._send(self.writer, (ipc.STORE, rows))
+            self._send(self.writer, frames.Store(rows))
             self._writer_waiting_since = time.monotonic()
         self._dispatch(ready)
 
-    def _on_worker_frames(self, worker: Child, frames: list[tuple]) -> None:
+    def _on_worker_frames(self, worker: Child, received: list) -> None:
         self.hub.now_ms = int(time.time() * 1000)
         now = time.monotonic()
         hold = self.barriers.hold
-        for frame in frames:
-            if not hold(frame[1], frame[0], worker, frame, now):
+        for frame in received:
+            if not hold(worker, frame, now):
                 self._handle_worker_frame(worker, frame)
         assert self.sequencer is not None
         self._dispatch(self.sequencer.add(self.hub.take_effects(), self.hub.now_ms))
@@ -373,18 +372,18 @@ class Master:
             self._handle_worker_frame(worker, frame)
         self._dispatch(self.sequencer.add(self.hub.take_effects(), self.hub.now_ms))
 
-    def _handle_worker_frame(self, worker: Child, frame: tuple) -> None:
-        op, conn_id = frame[0], frame[1]
+    def _handle_worker_frame(self, worker: Child, frame) -> None:
+        conn_id = frame.conn_id
         client = self.hub.registry.clients.get(conn_id)
         if client is None:
             return
-        if op == ipc.CONN_CLOSED:
+        if isinstance(frame, frames.ConnClosed):
             worker.conns -= 1
         try:
             handle_request(self.hub, client, frame)
         except Exception:  # a bug in one command must not take the server down
-            log.exception("error handling %r for connection %d", frame[:3], conn_id)
-            self._send(worker, (ipc.CLOSE_CONN, conn_id, "Internal server error"))
+            log.exception("error handling %s for connection %d", _frame_summary(frame), conn_id)
+            self._send(worker, frames.CloseConn(conn_id, "Internal server error"))
 
     def _dispatch(self, outgoing: Outgoing) -> None:
         for index, frame in outgoing:
@@ -392,9 +391,9 @@ class Master:
             if worker is not None and worker.alive:
                 self._send_raw(worker, frame)
 
-    def _send(self, child: Child | None, frame: tuple, fds: tuple[int, ...] = ()) -> None:
+    def _send(self, child: Child | None, frame, fds: tuple[int, ...] = ()) -> None:
         if child is not None and child.alive:
-            self._send_raw(child, ipc.encode(frame), fds)
+            self._send_raw(child, frames.encode(frame), fds)
         else:
             for fd in fds:
                 os.close(fd)
@@ -402,7 +401,7 @@ class Master:
     def _send_raw(self, child: Child, data: bytes, fds: tuple[int, ...] = ()) -> None:
         try:
             child.channel.send_raw(data, fds)
-        except ChannelOverflow:
+        except PipeOverflow:
             log.error("%s %d is not reading its channel; killing it", child.role, child.index)
             self._kill(child, signal.SIGKILL)
 
@@ -410,7 +409,7 @@ class Master:
         if self.sequencer is not None and self.writer is not None and self.writer.alive:
             rows = self.sequencer.take_rows()
             if rows:
-                self._send(self.writer, (ipc.STORE, rows))
+                self._send(self.writer, frames.Store(rows))
                 if self._writer_waiting_since is None:
                     self._writer_waiting_since = time.monotonic()
 
@@ -420,7 +419,7 @@ class Master:
                 continue
             try:
                 done = child.channel.flush()
-            except ChannelClosed:
+            except PipeClosed:
                 continue
             reading = child.role == "writer" or self.reading_workers
             self._watch(child, (selectors.EVENT_READ if reading else 0)
@@ -523,7 +522,7 @@ class Master:
             pass
         self.listener.close()
         for worker in self.workers:
-            self._send(worker, (ipc.SHUTDOWN,))
+            self._send(worker, frames.Shutdown())
 
     def _stop_progress(self) -> bool:
         """Advance the shutdown; True when every child has exited."""
@@ -539,7 +538,7 @@ class Master:
         if writer is not None and writer.pid:
             if not self._writer_told:
                 self._send_rows()
-                self._send(writer, (ipc.SHUTDOWN,))
+                self._send(writer, frames.Shutdown())
                 self._writer_told = True
             elif overdue:
                 log.warning("writer did not stop in time; killing it")
@@ -557,6 +556,12 @@ class Master:
                     os.waitpid(child.pid, 0)
                 except ChildProcessError:
                     pass
+
+
+def _frame_summary(frame) -> str:
+    """A frame for a log line: its type and command, never a client's text."""
+    command = getattr(frame, "command", "")
+    return f"{type(frame).__name__} {command}".rstrip()
 
 
 def _read_motd(config: Config) -> str | None:

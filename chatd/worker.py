@@ -21,8 +21,8 @@ import time
 
 from chatd import events, logsetup
 from chatd.store import history
-from chatd.ipc import frames as ipc
-from chatd.ipc.pipe import LOST_FD, Channel, ChannelClosed
+from chatd.ipc import frames
+from chatd.ipc.pipe import LOST_FD, Pipe, PipeClosed
 from chatd.config import Config, log_level_number
 from chatd.exitcodes import EXIT_OK
 from chatd.selectmask import rewatch
@@ -69,7 +69,7 @@ class Connection:
 class Worker:
     """The event loop of one worker process."""
 
-    def __init__(self, index: int, channel: Channel, info: ServerInfo):
+    def __init__(self, index: int, channel: Pipe, info: ServerInfo):
         self.index = index
         self.channel = channel
         self.info = info
@@ -124,7 +124,7 @@ class Worker:
     def flush_channel(self) -> None:
         try:
             done = self.channel.flush()
-        except ChannelClosed:
+        except PipeClosed:
             return
         if done == self.channel_wants_write:
             mask = selectors.EVENT_READ | (0 if done else selectors.EVENT_WRITE)
@@ -158,29 +158,30 @@ class Worker:
     # master channel
     def on_master_readable(self) -> bool:
         try:
-            frames = self.channel.receive()
-        except ChannelClosed:
+            received = self.channel.receive()
+        except PipeClosed:
             log.warning("master is gone; closing %d connections", len(self.conns))
             self.shutdown_clients()
             return False
         handlers = self.frame_handlers
-        for frame in frames:
-            handlers[frame[0]](frame)
+        for frame in received:
+            handlers[type(frame)](frame)
         return True
 
     def _frame_handlers(self) -> dict:
-        """Master frame opcode -> handler(frame)."""
+        """Master frame type -> handler(frame)."""
         return {
-            ipc.EVENT: self.on_event,
-            ipc.REPLY: lambda f: self.on_reply(f[1], f[2]),
-            ipc.NEW_CONN: lambda f: self.on_new_conn(f[1], f[2], self.channel.take_fd()),
-            ipc.SYNCED: lambda f: self.on_synced(f[1]),
-            ipc.LABEL_START: lambda f: self.on_label_start(f[1], f[2]),
-            ipc.LABEL_END: lambda f: self.on_label_end(f[1]),
-            ipc.NICK_OK: lambda f: self.on_master_verdict(f[1], Session.on_nick_granted, f[2]),
-            ipc.WELCOME: lambda f: self.on_master_verdict(f[1], Session.on_welcome),
-            ipc.CLOSE_CONN: lambda f: self.on_close_request(f[1], f[2]),
-            ipc.SHUTDOWN: lambda f: setattr(self, "stopping", True),
+            frames.Event: self.on_event,
+            frames.Reply: lambda f: self.on_reply(f.conn_id, f.payload),
+            frames.NewConn: lambda f: self.on_new_conn(f.conn_id, f.host, self.channel.take_fd()),
+            frames.Synced: lambda f: self.on_synced(f.conn_id),
+            frames.LabelStart: lambda f: self.on_label_start(f.conn_id, f.label),
+            frames.LabelEnd: lambda f: self.on_label_end(f.conn_id),
+            frames.NickOk: lambda f: self.on_master_verdict(f.conn_id, Session.on_nick_granted,
+                                                            f.nick),
+            frames.Welcome: lambda f: self.on_master_verdict(f.conn_id, Session.on_welcome),
+            frames.CloseConn: lambda f: self.on_close_request(f.conn_id, f.reason),
+            frames.Shutdown: lambda f: setattr(self, "stopping", True),
         }
 
     def on_master_verdict(self, conn_id: int, method, *args) -> None:
@@ -202,7 +203,7 @@ class Worker:
             # The master counts clients against our descriptor limit, so this is not meant to
             # happen; if it does, the connection is gone and the master must forget it.
             log.error("connection %d from %s lost: no file descriptor left", conn_id, host)
-            self.channel.send((ipc.CONN_CLOSED, conn_id, "Server out of file descriptors"))
+            self.channel.send(frames.ConnClosed(conn_id, "Server out of file descriptors"))
             return
         sock = socket.socket(fileno=fd)
         sock.setblocking(False)
@@ -240,10 +241,10 @@ class Worker:
         else:
             self.queue(conn, data)
 
-    def on_event(self, frame: tuple) -> None:
+    def on_event(self, frame: frames.Event) -> None:
         """Deliver one committed event to its local recipients and apply its membership
         change. The line is formatted once per tag variant that some recipient needs."""
-        (_, event_id, ts_ms, kind, source, target, text, tags, origin, channels, to_conns,
+        (event_id, ts_ms, kind, source, target, text, tags, origin, channels, to_conns,
          extra) = frame
         row = (event_id, ts_ms, kind, source, target, text, tags)
         variants: list[bytes | None] = [None] * events.VARIANTS
@@ -467,7 +468,7 @@ class Worker:
             conn.mask = 0
         conn.sock.close()
         if tell_master:
-            self.channel.send((ipc.CONN_CLOSED, conn_id, reason))
+            self.channel.send(frames.ConnClosed(conn_id, reason))
         log.debug("connection %d closed: %s", conn_id, reason)
 
     def on_timer(self, now: float) -> None:
@@ -519,7 +520,7 @@ def run_worker(index: int, sock: socket.socket, info: ServerInfo) -> int:
     # Only the master decides when workers stop (it sends SHUTDOWN); see master.py.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    worker = Worker(index, Channel(sock), info)
+    worker = Worker(index, Pipe(sock), info)
     log.info("worker %d started", index)
     return worker.run()
 

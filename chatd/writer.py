@@ -17,8 +17,8 @@ import time
 
 from chatd import logsetup
 from chatd.store import history
-from chatd.ipc import frames as ipc
-from chatd.ipc.pipe import Channel, ChannelClosed
+from chatd.ipc import frames
+from chatd.ipc.pipe import Pipe, PipeClosed
 from chatd.config import Config, log_level_number
 from chatd.exitcodes import EXIT_BOOT_FAILED, EXIT_OK
 
@@ -32,7 +32,7 @@ def run_writer(sock, config: Config) -> int:
     # a commit short.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    channel = Channel(sock)
+    channel = Pipe(sock)
     try:
         db = history.open_for_writing(config.history_path, config.history_synchronous)
         last_id, last_ts = history.last_id_and_time(db)
@@ -41,7 +41,7 @@ def run_writer(sock, config: Config) -> int:
         print(f"chatd: cannot open history {config.history_path}: {exc}", file=sys.stderr)
         return EXIT_BOOT_FAILED
     log.info("history %s opened: last id %d", config.history_path, last_id)
-    channel.send((ipc.READY, last_id, last_ts, topics))
+    channel.send(frames.Ready(last_id, last_ts, topics))
     try:
         return _serve(channel, db, config.history_retention_days)
     finally:
@@ -77,7 +77,7 @@ class Committer:
     every COMMIT_RETRY_S: nothing is acknowledged, so nothing is shown to clients, and
     nothing is dropped while the writer lives."""
 
-    def __init__(self, db: sqlite3.Connection, channel: Channel):
+    def __init__(self, db: sqlite3.Connection, channel: Pipe):
         self.db = db
         self.channel = channel
         self.rows: list[tuple] = []
@@ -99,7 +99,7 @@ class Committer:
             log.warning("commits work again after %.0f s; %d waiting events stored",
                         now - self.failing_since, len(self.rows))
             self.failing_since = None
-        self.channel.send((ipc.COMMITTED, self.rows[-1][0]))
+        self.channel.send(frames.Committed(self.rows[-1][0]))
         self.rows = []
 
     def _failed(self, exc: sqlite3.OperationalError, now: float) -> None:
@@ -110,14 +110,14 @@ class Committer:
         if self.failing_since is None:
             self.failing_since = now
         self.next_try = now + COMMIT_RETRY_S
-        self.channel.send((ipc.STALLED, str(exc)))
+        self.channel.send(frames.Stalled(str(exc)))
 
     def timeout(self, now: float) -> float | None:
         """How long the loop may wait before the next retry (None: no retry due)."""
         return max(0.0, self.next_try - now) if self.rows and self.failing_since else None
 
 
-def _serve(channel: Channel, db: sqlite3.Connection, retention_days: int) -> int:
+def _serve(channel: Pipe, db: sqlite3.Connection, retention_days: int) -> int:
     selector = selectors.DefaultSelector()
     selector.register(channel, selectors.EVENT_READ)
     committer = Committer(db, channel)
@@ -144,19 +144,19 @@ def _serve(channel: Channel, db: sqlite3.Connection, retention_days: int) -> int
             committer.commit(time.monotonic())  # a retry may be due
             continue
         try:
-            frames = channel.receive()
-        except ChannelClosed:
+            received = channel.receive()
+        except PipeClosed:
             log.info("master is gone; writer exiting")
             return EXIT_OK
-        for frame in frames:
-            if frame[0] == ipc.STORE:
-                committer.rows.extend(frame[1])
-            elif frame[0] == ipc.SHUTDOWN and stop_by is None:
+        for frame in received:
+            if isinstance(frame, frames.Store):
+                committer.rows.extend(frame.rows)
+            elif isinstance(frame, frames.Shutdown) and stop_by is None:
                 stop_by = time.monotonic() + STOP_COMMIT_S
         committer.commit(time.monotonic())
 
 
-def _flush_blocking(channel: Channel) -> None:
+def _flush_blocking(channel: Pipe) -> None:
     selector = selectors.DefaultSelector()
     selector.register(channel, selectors.EVENT_WRITE)
     while not channel.flush():

@@ -10,7 +10,7 @@ replies must keep their order); other clients are not held.
 
 from __future__ import annotations
 
-from chatd.ipc import frames as ipc
+from chatd.ipc.frames import PingSync
 
 GRACE_S = 0.003
 
@@ -21,14 +21,15 @@ class Barriers:
         # conn_id -> (due time, [item, ...]); dicts keep insertion order, which is due order
         self._held: dict[int, tuple[float, list]] = {}
 
-    def hold(self, conn_id: int, op: int, source, frame: tuple, now: float) -> bool:
+    def hold(self, source, frame, now: float) -> bool:
         """Keep (source, frame) when the frame's client is held or the frame starts a hold.
         True if kept. (Called for every frame from a worker: nothing is built otherwise.)"""
+        conn_id = frame.conn_id
         held = self._held.get(conn_id)
         if held is not None:
             held[1].append((source, frame))
             return True
-        if op == ipc.PING_SYNC:
+        if type(frame) is PingSync:
             self._held[conn_id] = (now + self.grace_s, [(source, frame)])
             return True
         return False

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import collections
 
-from chatd.ipc import frames as ipc
+from chatd.ipc import frames
 from chatd.hub.hub import Effect, Emit, LabelEnd, LabelStart, NickGranted, Reply, Synced, Welcome
 
 Outgoing = list[tuple[int, bytes]]  # (worker index, encoded frame)
@@ -43,29 +43,17 @@ class Sequencer:
         """Sequence effects; return the frames that may go out at once."""
         ready: Outgoing = []
         for effect in effects:
-            needed, frames = self._frames_for(effect, now_ms)
+            needed, encoded = self._frames_for(effect, now_ms)
             if not self._held and needed <= self.committed_id:
-                ready.extend(frames)
+                ready.extend(encoded)
             else:
-                self._held.append((needed, frames))
+                self._held.append((needed, encoded))
         return ready
 
     def _frames_for(self, effect: Effect, now_ms: int) -> tuple[int, Outgoing]:
-        if isinstance(effect, Reply):
-            payload = ("\r\n".join(effect.lines) + "\r\n").encode("utf-8", "replace")
-            return 0, [(effect.worker, ipc.encode((ipc.REPLY, effect.conn_id, payload)))]
-        if isinstance(effect, NickGranted):
-            return 0, [(effect.worker, ipc.encode((ipc.NICK_OK, effect.conn_id, effect.nick)))]
-        if isinstance(effect, Synced):
-            return 0, [(effect.worker, ipc.encode((ipc.SYNCED, effect.conn_id)))]
-        if isinstance(effect, Welcome):
-            return 0, [(effect.worker, ipc.encode((ipc.WELCOME, effect.conn_id)))]
-        if isinstance(effect, LabelStart):
-            frame = (ipc.LABEL_START, effect.conn_id, effect.label)
-            return 0, [(effect.worker, ipc.encode(frame))]
-        if isinstance(effect, LabelEnd):
-            return 0, [(effect.worker, ipc.encode((ipc.LABEL_END, effect.conn_id)))]
-        return self._sequence_event(effect, now_ms)
+        if isinstance(effect, Emit):
+            return self._sequence_event(effect, now_ms)
+        return 0, [(effect.worker, frames.encode(_direct_frame(effect)))]
 
     def _sequence_event(self, e: Emit, now_ms: int) -> tuple[int, Outgoing]:
         event_id = self.next_id
@@ -73,13 +61,14 @@ class Sequencer:
         ts = self.last_ts_ms = max(now_ms, self.last_ts_ms)
         self._unstored.append((event_id, ts, e.kind, e.source, e.target, e.text, e.tags,
                                e.convs))
-        fields = (ipc.EVENT, event_id, ts, e.kind, e.source, e.target, e.text, e.tags, e.origin,
-                  e.channels, e.to_conns)
-        frame = ipc.encode(fields + ("",))
+        event = frames.Event(event_id=event_id, ts_ms=ts, kind=e.kind, source=e.source,
+                             target=e.target, text=e.text, tags=e.tags, origin=e.origin,
+                             channels=e.channels, to_conns=e.to_conns, extra="")
+        frame = frames.encode(event)
         if not e.extra:
             return event_id, [(worker, frame) for worker in e.workers]
         # The extra (a NAMES burst: N nicks) goes only to the origin's worker.
-        with_extra = ipc.encode(fields + (e.extra,))
+        with_extra = frames.encode(event._replace(extra=e.extra))
         return event_id, [(worker, with_extra if worker == e.origin_worker else frame)
                           for worker in e.workers]
 
@@ -107,3 +96,21 @@ class Sequencer:
         self._uncommitted.clear()
         self._unstored = rows
         return self.take_rows(), ready
+
+
+def _direct_frame(effect: Effect):
+    """The frame for an effect that is not stored (it goes out in order, without an id)."""
+    if isinstance(effect, Reply):
+        payload = ("\r\n".join(effect.lines) + "\r\n").encode("utf-8", "replace")
+        return frames.Reply(effect.conn_id, payload)
+    if isinstance(effect, NickGranted):
+        return frames.NickOk(effect.conn_id, effect.nick)
+    if isinstance(effect, Synced):
+        return frames.Synced(effect.conn_id)
+    if isinstance(effect, Welcome):
+        return frames.Welcome(effect.conn_id)
+    if isinstance(effect, LabelStart):
+        return frames.LabelStart(effect.conn_id, effect.label)
+    if isinstance(effect, LabelEnd):
+        return frames.LabelEnd(effect.conn_id)
+    raise TypeError(f"not a direct effect: {effect!r}")

@@ -3,33 +3,32 @@ to the Hub call that carries it out. Pure (the Hub records effects; the master m
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
-from chatd.ipc import frames as ipc
+from chatd.ipc import frames
 from chatd.hub.commands import GLOBAL_COMMANDS
 from chatd.hub.hub import Hub
 from chatd.hub.registry import ClientRecord
 
 
-def _command(hub: Hub, client: ClientRecord, frame: tuple) -> None:
-    _, _, command, params, label, client_tags = frame
+def _command(hub: Hub, client: ClientRecord, frame: frames.Command) -> None:
     if not client.registered:  # the worker forwards nothing before registration; be safe
         return
-    with _labeled(hub, client, label):
-        hub.command_tags = client_tags
+    with _labeled(hub, client, frame.label):
+        hub.command_tags = frame.client_tags
         try:
-            GLOBAL_COMMANDS[command](hub, client, tuple(params))
+            GLOBAL_COMMANDS[frame.command](hub, client, tuple(frame.params))
         finally:
             hub.command_tags = ""
 
 
-def _claim_nick(hub: Hub, client: ClientRecord, frame: tuple) -> None:
-    with _labeled(hub, client, frame[3]):
-        hub.claim_nick(client, frame[2])
+def _claim_nick(hub: Hub, client: ClientRecord, frame: frames.ClaimNick) -> None:
+    with _labeled(hub, client, frame.label):
+        hub.claim_nick(client, frame.nick)
 
 
-def _caps(hub: Hub, client: ClientRecord, frame: tuple) -> None:
-    client.caps = frozenset(frame[2])
+def _caps(hub: Hub, client: ClientRecord, frame: frames.Caps) -> None:
+    client.caps = frozenset(frame.caps)
 
 
 class _labeled:
@@ -47,16 +46,17 @@ class _labeled:
             self.hub.label_end(self.client)
 
 
-REQUESTS: dict[int, Callable[[Hub, ClientRecord, tuple], None]] = {
-    ipc.COMMAND: _command,
-    ipc.CLAIM_NICK: _claim_nick,
-    ipc.SYNC: lambda hub, client, frame: hub.sync(client),
-    ipc.PING_SYNC: lambda hub, client, frame: hub.sync(client),
-    ipc.CAPS: _caps,
-    ipc.REGISTERED: lambda hub, client, frame: hub.registered(client, frame[2], frame[3]),
-    ipc.CONN_CLOSED: lambda hub, client, frame: hub.connection_closed(client, frame[2]),
+REQUESTS: dict[type, Callable[[Hub, ClientRecord, Any], None]] = {
+    frames.Command: _command,
+    frames.ClaimNick: _claim_nick,
+    frames.Sync: lambda hub, client, frame: hub.sync(client),
+    frames.PingSync: lambda hub, client, frame: hub.sync(client),
+    frames.Caps: _caps,
+    frames.Registered: lambda hub, client, frame: hub.registered(client, frame.user,
+                                                                 frame.realname),
+    frames.ConnClosed: lambda hub, client, frame: hub.connection_closed(client, frame.reason),
 }
 
 
-def handle_request(hub: Hub, client: ClientRecord, frame: tuple) -> None:
-    REQUESTS[frame[0]](hub, client, frame)
+def handle_request(hub: Hub, client: ClientRecord, frame: Any) -> None:
+    REQUESTS[type(frame)](hub, client, frame)

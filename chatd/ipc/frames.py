@@ -1,62 +1,222 @@
-"""Frames between chatd's processes: opcodes and the codec. Pure (no I/O); the socket that
-carries frames is chatd/channel.py.
+"""Frames between chatd's processes: one record type per opcode, and the codec. Pure (no
+I/O); the socket that carries frames is chatd/ipc/pipe.py.
 
-A frame is a 4-byte big-endian length and a `marshal`led tuple whose first item is an opcode
-below. marshal is safe here because both ends are forks of one interpreter (same version) and
-the peer is our own process, never a client.
+Each frame's layout is written once, here, as a NamedTuple: building one is calling its
+class with keywords (or positions) and `encode`; `decode_frames` hands back the same record,
+so no other module reads a frame by position. On the wire a frame is a 4-byte big-endian
+length and a `marshal`led plain tuple `(opcode, *fields)` (marshal takes no tuple subclasses).
+marshal is safe here because both ends are forks of one interpreter (same version) and the
+peer is our own process, never a client.
 
-What crosses each socketpair is documented in docs/architecture.md.
+Which process sends which frame is documented in docs/architecture.md.
 """
 
 from __future__ import annotations
 
 import marshal
 import struct
-
-# master -> worker
-NEW_CONN = 1        # (op, conn_id, peer_host) + the connection's fd
-EVENT = 2           # (op, *event fields) a committed event to deliver: see events.py
-REPLY = 3           # (op, conn_id, payload bytes) lines for one client, not stored
-NICK_OK = 4         # (op, conn_id, nick) the nick is now this connection's
-CLOSE_CONN = 5      # (op, conn_id, reason) close this client with ERROR
-SHUTDOWN = 6        # (op,) tell clients, flush, exit
-SYNCED = 7          # (op, conn_id) answer to SYNC: everything before it for this client is out
-WELCOME = 8         # (op, conn_id) registration accepted: send the welcome burst
-LABEL_START = 9     # (op, conn_id, label) what follows for conn_id answers a labeled command
-LABEL_END = 10      # (op, conn_id) ... up to here (labeled-response, see labels.py)
-# worker -> master
-COMMAND = 20        # (op, conn_id, command, params, label, client_tags) a command that needs
-                    # global state; label is None or the client's label, client_tags "+a=b"
-CONN_CLOSED = 21    # (op, conn_id, reason) the client is gone (QUIT, EOF, error, timeout)
-REGISTERED = 22     # (op, conn_id, user, realname, host) registration completed
-CLAIM_NICK = 23     # (op, conn_id, nick, label) reserve/change nick
-SYNC = 24           # (op, conn_id) a barrier: answered with SYNCED in order (see session.py)
-CAPS = 25           # (op, conn_id, caps) the capabilities the master needs to know changed
-PING_SYNC = 26      # (op, conn_id) SYNC for a PING: answered a moment later (barriers.py)
-# writer <-> master
-STORE = 40          # (op, [event row, ...]) master -> writer; rows already carry id and time
-READY = 41          # (op, last_id, last_ts_ms) writer -> master after opening the database
-COMMITTED = 42      # (op, up_to_id) writer -> master: every id <= up_to_id is durable
-STALLED = 43        # (op, reason) writer -> master: alive, but commits fail (disk full...);
-                    # the rows are kept and retried, so the master must not replace it
+from typing import NamedTuple
 
 HEADER = struct.Struct(">I")
 MAX_FRAME_BYTES = 64 << 20  # a frame larger than this means a bug or corruption
 
+_RECORDS: dict[int, type] = {}
 
-def encode(frame: tuple) -> bytes:
-    body = marshal.dumps(frame)
+
+def _opcode(op: int):
+    """Register a record class under its opcode (kept as the class attribute OP)."""
+    def register(cls: type) -> type:
+        assert op not in _RECORDS, op
+        cls.OP = op
+        # Records of different frames never compare equal, nor to a bare tuple (NamedTuple
+        # compares as a plain tuple: Sync(1) would equal PingSync(1)).
+        cls.__eq__ = _same_frame
+        cls.__ne__ = lambda self, other: not _same_frame(self, other)
+        cls.__hash__ = tuple.__hash__
+        _RECORDS[op] = cls
+        return cls
+    return register
+
+
+def _same_frame(self: tuple, other: object) -> bool:
+    return type(self) is type(other) and tuple.__eq__(self, other)
+
+
+# master -> worker ---------------------------------------------------------------------------
+@_opcode(1)
+class NewConn(NamedTuple):
+    """A connection to serve; its socket's fd rides with this frame (SCM_RIGHTS)."""
+    conn_id: int
+    host: str
+
+
+@_opcode(2)
+class Event(NamedTuple):
+    """A committed event to deliver to the local members of `channels` and to `to_conns`
+    (see chatd/events.py for the event fields)."""
+    event_id: int
+    ts_ms: int
+    kind: str
+    source: str
+    target: str
+    text: str
+    tags: str  # the sender's client-only tags ("+a=b;+c") or ""
+    origin: int  # conn_id of the client that caused it
+    channels: tuple[str, ...]  # folded channel names
+    to_conns: tuple[int, ...]
+    extra: str  # the NAMES/TOPIC burst after a JOIN, only in the joiner's worker's copy
+
+
+@_opcode(3)
+class Reply(NamedTuple):
+    """Lines for one client, already formatted, not stored."""
+    conn_id: int
+    payload: bytes
+
+
+@_opcode(4)
+class NickOk(NamedTuple):
+    """The nick is now this (unregistered) connection's."""
+    conn_id: int
+    nick: str
+
+
+@_opcode(5)
+class CloseConn(NamedTuple):
+    """Close this client with ERROR."""
+    conn_id: int
+    reason: str
+
+
+@_opcode(6)
+class Shutdown(NamedTuple):
+    """master -> worker or writer: finish up (tell clients / commit what is pending), exit."""
+
+
+@_opcode(7)
+class Synced(NamedTuple):
+    """Answer to Sync or PingSync: the master's replies to this client's earlier commands
+    are out."""
+    conn_id: int
+
+
+@_opcode(8)
+class Welcome(NamedTuple):
+    """Registration accepted: send the welcome burst."""
+    conn_id: int
+
+
+@_opcode(9)
+class LabelStart(NamedTuple):
+    """What follows for conn_id answers a labeled command (labeled-response) ..."""
+    conn_id: int
+    label: str
+
+
+@_opcode(10)
+class LabelEnd(NamedTuple):
+    """... up to here."""
+    conn_id: int
+
+
+# worker -> master (each about one client: conn_id comes first) -----------------------------
+@_opcode(20)
+class Command(NamedTuple):
+    """A command that needs global state (chatd/commandset.py: answered by the master)."""
+    conn_id: int
+    command: str
+    params: tuple[str, ...]
+    label: str | None  # the client's label (labeled-response), or None
+    client_tags: str  # the client-only tags to relay ("+a=b;+c"), or ""
+
+
+@_opcode(21)
+class ConnClosed(NamedTuple):
+    """The client is gone (QUIT, EOF, error, timeout, send queue overflow)."""
+    conn_id: int
+    reason: str
+
+
+@_opcode(22)
+class Registered(NamedTuple):
+    """The client completed registration (NICK granted, USER given, CAP ended)."""
+    conn_id: int
+    user: str
+    realname: str
+    host: str
+
+
+@_opcode(23)
+class ClaimNick(NamedTuple):
+    """Reserve or change a nick (syntax already checked by the worker)."""
+    conn_id: int
+    nick: str
+    label: str | None
+
+
+@_opcode(24)
+class Sync(NamedTuple):
+    """A barrier: answered with Synced in order after the master's earlier replies."""
+    conn_id: int
+
+
+@_opcode(25)
+class Caps(NamedTuple):
+    """The capabilities the master formats for (NAMES) changed."""
+    conn_id: int
+    caps: tuple[str, ...]
+
+
+@_opcode(26)
+class PingSync(NamedTuple):
+    """Sync for a PING: the master answers it a moment later (chatd/hub/barriers.py)."""
+    conn_id: int
+
+
+# master <-> writer --------------------------------------------------------------------------
+@_opcode(40)
+class Store(NamedTuple):
+    """master -> writer: event rows (chatd/events.py layout plus their timelines), which
+    already carry their id and time."""
+    rows: list[tuple]
+
+
+@_opcode(41)
+class Ready(NamedTuple):
+    """writer -> master, once the history is open."""
+    last_id: int
+    last_ts_ms: int
+    topics: list[tuple[str, str, str, int]]  # (channel, text, setter, ts_ms)
+
+
+@_opcode(42)
+class Committed(NamedTuple):
+    """writer -> master: every id <= up_to_id is durable."""
+    up_to_id: int
+
+
+@_opcode(43)
+class Stalled(NamedTuple):
+    """writer -> master: alive, but commits fail (disk full ...); the rows are kept and
+    retried, so the master must not replace it."""
+    reason: str
+
+
+def encode(frame: NamedTuple) -> bytes:
+    """The bytes of one frame: length, then marshal((opcode, *fields))."""
+    body = marshal.dumps((frame.OP, *frame))  # type: ignore[attr-defined]
     return HEADER.pack(len(body)) + body
 
 
 class FrameError(Exception):
-    """A frame that cannot be right (corrupt length)."""
+    """A frame that cannot be right (corrupt length, unknown opcode)."""
 
 
-def decode_frames(buf: bytearray) -> list[tuple]:
-    """Remove and return the complete frames at the start of `buf`."""
+def decode_frames(buf: bytearray) -> list[NamedTuple]:
+    """Remove and return the complete frames at the start of `buf`, as their records."""
     frames = []
     pos = 0
+    records = _RECORDS
     while len(buf) - pos >= 4:
         (size,) = HEADER.unpack_from(buf, pos)
         if size > MAX_FRAME_BYTES:
@@ -64,7 +224,11 @@ def decode_frames(buf: bytearray) -> list[tuple]:
         end = pos + 4 + size
         if end > len(buf):
             break
-        frames.append(marshal.loads(buf[pos + 4:end]))
+        fields = marshal.loads(buf[pos + 4:end])
+        record = records.get(fields[0])
+        if record is None:
+            raise FrameError(f"unknown opcode {fields[0]!r}")
+        frames.append(record._make(fields[1:]))
         pos = end
     if pos:
         del buf[:pos]

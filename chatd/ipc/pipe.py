@@ -1,6 +1,6 @@
-"""The non-blocking socket that carries frames (chatd/ipc.py) between chatd's processes.
+"""The non-blocking socket that carries frames (chatd/ipc/frames.py) between chatd's processes.
 
-A channel may also carry file descriptors (SCM_RIGHTS): that is how the master hands an
+A pipe may also carry file descriptors (SCM_RIGHTS): that is how the master hands an
 accepted connection to a worker. A frame carries at most one fd, riding with the frame's first
 byte, so the receiver finds each one ready when it parses that frame. If the receiver has no
 descriptor left (RLIMIT_NOFILE), the kernel drops the fd: the frame then gets LOST_FD in its
@@ -13,6 +13,7 @@ import array
 import collections
 import os
 import socket
+from typing import NamedTuple
 
 from chatd.ipc.frames import FrameError, decode_frames, encode
 
@@ -22,15 +23,15 @@ _MAX_RECVS_PER_CALL = 64  # bounds one receive() call (16 MiB): the loop stays f
 LOST_FD = -1  # take_fd's answer for an fd the kernel could not install (MSG_CTRUNC)
 
 
-class ChannelClosed(Exception):
+class PipeClosed(Exception):
     """The peer closed its end (it exited or died)."""
 
 
-class ChannelOverflow(Exception):
+class PipeOverflow(Exception):
     """More than `max_pending_bytes` is waiting to be sent: the peer is not reading."""
 
 
-class Channel:
+class Pipe:
     """One end of a socketpair, non-blocking: queue frames with `send`, push them with
     `flush` when the selector says writable; `receive` returns whole frames."""
 
@@ -51,9 +52,9 @@ class Channel:
     def pending_bytes(self) -> int:
         return self._pending
 
-    def send(self, frame: tuple, fds: tuple[int, ...] = ()) -> None:
+    def send(self, frame: NamedTuple, fds: tuple[int, ...] = ()) -> None:
         """Queue a frame, and optionally an fd (at most one) to pass along with it. The
-        channel takes ownership of it: it closes it once the kernel has passed it on."""
+        pipe takes ownership of it: it closes it once the kernel has passed it on."""
         self.send_raw(encode(frame), fds)
 
     def send_raw(self, data: bytes, fds: tuple[int, ...] = ()) -> None:
@@ -66,7 +67,7 @@ class Channel:
             self._out[-1][0] += data
         self._pending += len(data)
         if self._pending > self._max_pending:
-            raise ChannelOverflow(f"{self._pending} bytes pending")
+            raise PipeOverflow(f"{self._pending} bytes pending")
 
     def flush(self) -> bool:
         """Send as much as the socket takes now. True when nothing is left queued."""
@@ -82,7 +83,7 @@ class Channel:
             except (BlockingIOError, InterruptedError):
                 return False
             except (BrokenPipeError, ConnectionResetError) as exc:
-                raise ChannelClosed(str(exc)) from None
+                raise PipeClosed(str(exc)) from None
             if fds:
                 # The kernel duplicated them into the message: our copies can go.
                 _close_fds(fds)
@@ -95,9 +96,9 @@ class Channel:
                 return False
         return True
 
-    def receive(self) -> list[tuple]:
+    def receive(self) -> list[NamedTuple]:
         """Read what is available (up to a bound) and return the complete frames. Raise
-        ChannelClosed on EOF once nothing read before it is left to return."""
+        PipeClosed on EOF once nothing read before it is left to return."""
         got_data = False
         for _ in range(_MAX_RECVS_PER_CALL):
             # One recvmsg stops at each message that carries fds, so a burst of new
@@ -111,12 +112,12 @@ class Channel:
             except ConnectionResetError as exc:
                 if got_data:
                     break
-                raise ChannelClosed(str(exc)) from None
+                raise PipeClosed(str(exc)) from None
             self._keep_fds(ancdata, truncated=bool(flags & socket.MSG_CTRUNC))
             if not data:
                 if got_data:
                     break  # EOF again on the next call, after these frames are handled
-                raise ChannelClosed("peer closed the channel")
+                raise PipeClosed("peer closed the pipe")
             got_data = True
             self._inbuf += data
             if len(data) < _RECV_BYTES and not ancdata:
@@ -135,11 +136,11 @@ class Channel:
             # The one fd this message carried was dropped (EMFILE): hold its place.
             self._received_fds.append(LOST_FD)
 
-    def _parse_frames(self) -> list[tuple]:
+    def _parse_frames(self) -> list[NamedTuple]:
         try:
             return decode_frames(self._inbuf)
         except FrameError as exc:
-            raise ChannelClosed(str(exc)) from None
+            raise PipeClosed(str(exc)) from None
 
     def take_fd(self) -> int:
         """The next file descriptor received (in the order they were sent), or LOST_FD."""

@@ -16,7 +16,7 @@ import sys
 import traceback
 from typing import Callable
 
-from chatd.ipc.pipe import Channel
+from chatd.ipc.pipe import Pipe
 from chatd.exitcodes import EXIT_RUNTIME
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 CHANNEL_BUFFER_BYTES = 4 << 20
 
 
-def spawn(entry: Callable[[socket.socket], int], close_in_child: Callable[[], None]) -> tuple[int, Channel]:
+def spawn(entry: Callable[[socket.socket], int], close_in_child: Callable[[], None]) -> tuple[int, Pipe]:
     """Fork a child that runs entry(its end of a socketpair). Returns (pid, master's channel)."""
     parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     for end in (parent_end, child_end):
@@ -46,7 +46,7 @@ def spawn(entry: Callable[[socket.socket], int], close_in_child: Callable[[], No
             sys.stderr.flush()
             os._exit(code)
     child_end.close()
-    return pid, Channel(parent_end)
+    return pid, Pipe(parent_end)
 
 
 def _widen_buffers(sock: socket.socket) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chatd.ipc import frames as ipc
+from chatd.ipc import frames
 from ircproto import numerics as N
 from ircproto.message import Message
 
@@ -73,8 +73,8 @@ def _req(session: Session, msg: Message) -> None:
             caps.add(word)
     session.caps = caps
     if {c for c in before if c in MASTER_CAPS} != {c for c in session.caps if c in MASTER_CAPS}:
-        session.to_master.append((ipc.CAPS, session.conn_id,
-                                  tuple(sorted(c for c in session.caps if c in MASTER_CAPS))))
+        master_caps = tuple(sorted(c for c in session.caps if c in MASTER_CAPS))
+        session.to_master.append(frames.Caps(session.conn_id, master_caps))
     _reply(session, "ACK", requested.strip())
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Callable
 
-from chatd.ipc import frames as ipc
+from chatd.ipc import frames
 from chatd.session.capabilities import handle_cap
 from chatd.session.chathistory import handle_chathistory
 from chatd.commandset import COMMANDS, WORKER
@@ -64,7 +64,7 @@ def handle_ping(session: Session, msg: Message) -> None:
     # is a barrier for what the client sent before it and for what others sent before it:
     # clients and test suites (irctest) rely on that. Before registration only the first.
     if session.registered:
-        session.request_sync(ipc.PING_SYNC)
+        session.request_sync(frames.PingSync)
     session.send(Message("PONG", (session.server_name, msg.params[0]), session.server_name).format())
 
 

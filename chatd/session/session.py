@@ -19,10 +19,10 @@ master brackets its answer with LABEL_START/LABEL_END and the worker labels what
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from chatd import events
-from chatd.ipc import frames as ipc
+from chatd.ipc import frames
 from chatd.session import labels
 from chatd.session.local_commands import dispatch
 from chatd.serverinfo import VERSION, ServerInfo, build_server_info, closing_link  # noqa: F401
@@ -76,7 +76,7 @@ class Session:
         self.held_lines: list[bytes | LineTooLong] = []
         # effects
         self.out: list[bytes] = []
-        self.to_master: list[tuple] = []
+        self.to_master: list[NamedTuple] = []  # frames (chatd/ipc/frames.py)
         self.close_reason: str | None = None
 
     @property
@@ -128,7 +128,7 @@ class Session:
             self.request_sync()
         self.out.extend(lines)
 
-    def forward(self, frame: tuple) -> None:
+    def forward(self, frame: NamedTuple) -> None:
         """Send a frame to the master whose answers the client must see before ours."""
         self.to_master.append(frame)
         self.forwarded_since_sync = True
@@ -138,15 +138,17 @@ class Session:
         if msg.command in TAGGED_COMMANDS and "message-tags" in self.caps:
             client_tags = format_tags({k: v for k, v in msg.tags.items() if k.startswith("+")})
         self._label_forwarded = self._label is not None
-        self.forward((ipc.COMMAND, self.conn_id, msg.command, msg.params, self._label,
-                      client_tags))
+        self.forward(frames.Command(conn_id=self.conn_id, command=msg.command,
+                                    params=msg.params, label=self._label,
+                                    client_tags=client_tags))
 
     def forward_nick(self, nick: str) -> None:
         self._label_forwarded = self._label is not None
-        self.forward((ipc.CLAIM_NICK, self.conn_id, nick, self._label))
+        self.forward(frames.ClaimNick(self.conn_id, nick, self._label))
 
-    def request_sync(self, op: int = ipc.SYNC) -> None:
-        self.to_master.append((op, self.conn_id))
+    def request_sync(self, barrier: type = frames.Sync) -> None:
+        """Ask the master for a Sync (or, for a PING, a PingSync) and hold what follows."""
+        self.to_master.append(barrier(self.conn_id))
         self.out.append(SYNC_POINT)
         self.forwarded_since_sync = False
         self.syncs_outstanding += 1
@@ -260,7 +262,8 @@ class Session:
             self.send_numeric(N.ERR_PASSWDMISMATCH, "Password incorrect")
             self.close("Bad password")
             return
-        self.forward((ipc.REGISTERED, self.conn_id, self.user, self.realname, self.host))
+        self.forward(frames.Registered(conn_id=self.conn_id, user=self.user,
+                                       realname=self.realname, host=self.host))
         self.request_sync()
 
     def on_welcome(self) -> None:

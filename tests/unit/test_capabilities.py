@@ -125,14 +125,14 @@ class ReqTest(unittest.TestCase):
         feed(session, "CAP REQ :server-time", "NICK alice", "USER a 0 * :A")
         self.assertTrue(session.cap_negotiating)
         frames = take_master(session, drop_syncs=True)
-        self.assertNotIn(ipc.REGISTERED, [f[0] for f in frames])
+        self.assertNotIn(ipc.Registered, [type(f) for f in frames])
         session.on_nick_granted("alice")
         session.on_synced(0)
         self.assertEqual(take_master(session), [])
         feed(session, "CAP END")
         self.assertFalse(session.cap_negotiating)
-        self.assertEqual(take_master(session), [(ipc.REGISTERED, CONN, "a", "A", HOST),
-                                                (ipc.SYNC, CONN)])
+        self.assertEqual(take_master(session), [ipc.Registered(CONN, "a", "A", HOST),
+                                                ipc.Sync(CONN)])
 
 
 class MasterCapsTest(unittest.TestCase):
@@ -158,7 +158,7 @@ class MasterCapsTest(unittest.TestCase):
                 session = make_session()
                 feed(session, *[f"CAP REQ :{r}" for r in reqs])
                 frames = take_master(session)
-                self.assertEqual(frames, [(ipc.CAPS, CONN, caps) for caps in expected])
+                self.assertEqual(frames, [ipc.Caps(CONN, caps) for caps in expected])
 
     def test_caps_frame_after_registration_needs_no_sync(self):
         # The ACK is the worker's own reply; the CAPS frame is no command the master answers,
@@ -167,7 +167,7 @@ class MasterCapsTest(unittest.TestCase):
         register(session)
         take_master(session)
         feed(session, "CAP REQ :userhost-in-names")
-        self.assertEqual(take_master(session), [(ipc.CAPS, CONN, ("userhost-in-names",))])
+        self.assertEqual(take_master(session), [ipc.Caps(CONN, ("userhost-in-names",))])
         [ack] = take_out(session)
         self.assertEqual(ack.params, ("alice", "ACK", "userhost-in-names"))
         self.assertEqual(session.syncs_outstanding, 0)

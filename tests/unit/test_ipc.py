@@ -6,26 +6,26 @@ import unittest
 from chatd.ipc import frames as ipc
 
 FRAMES = [
-    (ipc.NEW_CONN, 1, "127.0.0.1"),
-    (ipc.EVENT, 42, 1_700_000_000_123, "PRIVMSG", "n!u@h", "#a", "caf\u00e9 \U0001f600",
+    ipc.NewConn(1, "127.0.0.1"),
+    ipc.Event(42, 1_700_000_000_123, "PRIVMSG", "n!u@h", "#a", "caf\u00e9 \U0001f600",
      "+draft/react=\U0001f44d", 3, ("#a",), (3, 4), ""),
-    (ipc.REPLY, 7, b":irc.test 001 alice :Welcome\r\n"),
-    (ipc.LABEL_START, 7, "lbl;1"),
-    (ipc.LABEL_END, 7),
-    (ipc.COMMAND, 7, "PRIVMSG", ("#a", "hi"), None, ""),
-    (ipc.COMMAND, 7, "TAGMSG", ("#a",), "lbl", "+typing=active"),
-    (ipc.CLAIM_NICK, 7, "bob", None),
-    (ipc.CAPS, 7, ("multi-prefix", "userhost-in-names")),
-    (ipc.STORE, [(1, 2, "JOIN", "s", "#a", "", "", ("#a",)),
+    ipc.Reply(7, b":irc.test 001 alice :Welcome\r\n"),
+    ipc.LabelStart(7, "lbl;1"),
+    ipc.LabelEnd(7),
+    ipc.Command(7, "PRIVMSG", ("#a", "hi"), None, ""),
+    ipc.Command(7, "TAGMSG", ("#a",), "lbl", "+typing=active"),
+    ipc.ClaimNick(7, "bob", None),
+    ipc.Caps(7, ("multi-prefix", "userhost-in-names")),
+    ipc.Store([(1, 2, "JOIN", "s", "#a", "", "", ("#a",)),
                  (2, 3, "PRIVMSG", "s", "bob", "hi", "+x", ("s bob", "bob s"))]),
-    (ipc.SHUTDOWN,),
+    ipc.Shutdown(),
 ]
 
 
 class CodecTest(unittest.TestCase):
     def test_round_trip_one_by_one(self):
         for frame in FRAMES:
-            with self.subTest(op=frame[0]):
+            with self.subTest(frame=type(frame).__name__):
                 data = ipc.encode(frame)
                 self.assertEqual(struct.unpack(">I", data[:4])[0], len(data) - 4)
                 buf = bytearray(data)

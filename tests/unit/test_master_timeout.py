@@ -22,10 +22,10 @@ class SelectTimeoutTest(unittest.TestCase):
         self.addCleanup(self.master._wake_w.close)
 
     def test_an_overdue_barrier_wakes_the_master_at_once(self) -> None:
-        self.master.barriers.hold(1, ipc.PING_SYNC, None, (ipc.PING_SYNC, 1), time.monotonic() - 1)
+        self.master.barriers.hold(None, ipc.PingSync(1), time.monotonic() - 1)
         self.assertEqual(self.master._select_timeout(), 0.0)
 
     def test_barriers_do_not_wake_it_while_workers_are_not_read(self) -> None:
-        self.master.barriers.hold(1, ipc.PING_SYNC, None, (ipc.PING_SYNC, 1), time.monotonic() - 1)
+        self.master.barriers.hold(None, ipc.PingSync(1), time.monotonic() - 1)
         self.master.reading_workers = False
         self.assertEqual(self.master._select_timeout(), 1.0)  # not 0: that would spin

@@ -1,6 +1,5 @@
 """chatd.sequencer: ids, times, commit-before-send and release order."""
 
-import marshal
 import struct
 import unittest
 
@@ -9,10 +8,11 @@ from chatd.hub.hub import Emit, LabelEnd, LabelStart, NickGranted, Reply, Synced
 from chatd.hub.sequencer import Sequencer
 
 
-def decode(frame: bytes) -> tuple:
+def decode(frame: bytes):
     (size,) = struct.unpack(">I", frame[:4])
     assert size == len(frame) - 4
-    return marshal.loads(frame[4:])
+    [record] = ipc.decode_frames(bytearray(frame))
+    return record
 
 
 def emit(text: str, workers: tuple[int, ...] = (0,), kind: str = "PRIVMSG") -> Emit:
@@ -28,20 +28,20 @@ def describe(frames) -> list[tuple]:
     out = []
     for worker, frame in frames:
         f = decode(frame)
-        if f[0] == ipc.EVENT:
-            out.append((worker, "EVENT", f[6]))          # the text
-        elif f[0] == ipc.REPLY:
-            out.append((worker, "REPLY", f[2].decode().strip()))
-        elif f[0] == ipc.NICK_OK:
-            out.append((worker, "NICK_OK", f[2]))
-        elif f[0] == ipc.SYNCED:
-            out.append((worker, "SYNCED", f[1]))   # the connection
-        elif f[0] == ipc.WELCOME:
-            out.append((worker, "WELCOME", f[1]))
-        elif f[0] == ipc.LABEL_START:
-            out.append((worker, "LABEL_START", f[2]))  # the label
-        elif f[0] == ipc.LABEL_END:
-            out.append((worker, "LABEL_END", f[1]))
+        if type(f) is ipc.Event:
+            out.append((worker, "EVENT", f.text))
+        elif type(f) is ipc.Reply:
+            out.append((worker, "REPLY", f.payload.decode().strip()))
+        elif type(f) is ipc.NickOk:
+            out.append((worker, "NICK_OK", f.nick))
+        elif type(f) is ipc.Synced:
+            out.append((worker, "SYNCED", f.conn_id))
+        elif type(f) is ipc.Welcome:
+            out.append((worker, "WELCOME", f.conn_id))
+        elif type(f) is ipc.LabelStart:
+            out.append((worker, "LABEL_START", f.label))
+        elif type(f) is ipc.LabelEnd:
+            out.append((worker, "LABEL_END", f.conn_id))
         else:
             raise AssertionError(f"unexpected frame {f!r}")
     return out
@@ -80,7 +80,7 @@ class SequencerTest(unittest.TestCase):
         seq.add([e], 1234)
         [(worker, frame)] = seq.committed(10)
         self.assertEqual(worker, 0)
-        self.assertEqual(decode(frame), (ipc.EVENT, 10, 1234, "JOIN", "n!u@h", "#a", "", "", 3,
+        self.assertEqual(decode(frame), ipc.Event(10, 1234, "JOIN", "n!u@h", "#a", "", "", 3,
                                          ("#a",), (3,), "extra lines"))
 
     def test_extra_goes_only_to_the_origins_worker(self):
@@ -103,7 +103,7 @@ class SequencerTest(unittest.TestCase):
         frames = seq.committed(1)
         self.assertEqual([w for w, _f in frames], [0, 1])
         self.assertEqual(decode(frames[0][1]),
-                         (ipc.EVENT, 1, 50, "TAGMSG", "n!u@h", "bob", "", "+draft/react=x;+y",
+                         ipc.Event(1, 50, "TAGMSG", "n!u@h", "bob", "", "+draft/react=x;+y",
                           3, (), (8,), ""))
 
     def test_replies_go_at_once_when_nothing_is_held(self):
@@ -138,7 +138,7 @@ class SequencerTest(unittest.TestCase):
         seq = Sequencer(last_id=0, last_ts_ms=0)
         ready = seq.add([Welcome(2, 5), Synced(2, 5), Synced(0, 6)], 1)
         self.assertEqual([(w, decode(f)) for w, f in ready],
-                         [(2, (ipc.WELCOME, 5)), (2, (ipc.SYNCED, 5)), (0, (ipc.SYNCED, 6))])
+                         [(2, ipc.Welcome(5)), (2, ipc.Synced(5)), (0, ipc.Synced(6))])
         self.assertEqual(seq.held_count, 0)
         self.assertEqual(seq.take_rows(), [])  # neither is stored
 
@@ -159,7 +159,7 @@ class SequencerTest(unittest.TestCase):
         seq = Sequencer(last_id=0, last_ts_ms=0)
         ready = seq.add([LabelStart(2, 5, "a;b c"), LabelEnd(2, 5)], 1)
         self.assertEqual([(w, decode(f)) for w, f in ready],
-                         [(2, (ipc.LABEL_START, 5, "a;b c")), (2, (ipc.LABEL_END, 5))])
+                         [(2, ipc.LabelStart(5, "a;b c")), (2, ipc.LabelEnd(5))])
         self.assertEqual(seq.take_rows(), [])  # not stored
 
     def test_label_end_waits_behind_the_labeled_commands_event(self):

@@ -43,14 +43,14 @@ def feed(session: Session, *lines: str | bytes, now: float = T0) -> None:
 
 
 def command(name: str, params: tuple[str, ...], label: str | None = None,
-            client_tags: str = "") -> tuple:
+            client_tags: str = "") -> ipc.Command:
     """The COMMAND frame a forwarded command makes."""
-    return (ipc.COMMAND, CONN, name, params, label, client_tags)
+    return ipc.Command(CONN, name, params, label, client_tags)
 
 
-def claim(nick: str, label: str | None = None) -> tuple:
+def claim(nick: str, label: str | None = None) -> ipc.ClaimNick:
     """The CLAIM_NICK frame a NICK command makes."""
-    return (ipc.CLAIM_NICK, CONN, nick, label)
+    return ipc.ClaimNick(CONN, nick, label)
 
 
 def take_items(session: Session) -> list[Message | str]:
@@ -78,7 +78,7 @@ def take_master(session: Session, drop_syncs: bool = False) -> list[tuple]:
     frames = list(session.to_master)
     session.to_master.clear()
     if drop_syncs:
-        frames = [f for f in frames if f != (ipc.SYNC, CONN)]
+        frames = [f for f in frames if f != ipc.Sync(CONN)]
     return frames
 
 
@@ -95,11 +95,11 @@ def serve(session: Session, now: float = T0) -> list[tuple]:
         frames = take_master(session)
         answered += frames
         for frame in frames:
-            if frame[0] == ipc.CLAIM_NICK:
-                session.on_nick_granted(frame[2])
-            elif frame[0] == ipc.REGISTERED:
+            if type(frame) is ipc.ClaimNick:
+                session.on_nick_granted(frame.nick)
+            elif type(frame) is ipc.Registered:
                 session.on_welcome()
-            elif frame[0] == ipc.SYNC:
+            elif type(frame) is ipc.Sync:
                 session.on_synced(now)
     return answered
 
@@ -117,7 +117,7 @@ class RegistrationTest(unittest.TestCase):
     def test_nick_is_claimed_from_the_master(self):
         session = make_session()
         feed(session, "NICK alice")
-        self.assertEqual(take_master(session), [claim("alice"), (ipc.SYNC, CONN)])
+        self.assertEqual(take_master(session), [claim("alice"), ipc.Sync(CONN)])
         self.assertEqual(take_items(session), [SYNC])
         self.assertIsNone(session.nick)
         session.on_nick_granted("alice")
@@ -148,9 +148,9 @@ class RegistrationTest(unittest.TestCase):
                     frames += take_master(session)
                     self.assertFalse(session.registered)
                     self.assertNotIn(N.RPL_WELCOME, commands(take_items(session)))
-                registered = [f for f in frames if f[0] == ipc.REGISTERED]
-                self.assertEqual(registered, [(ipc.REGISTERED, CONN, "al", "Alice", HOST)])
-                self.assertEqual(frames[-2:], [registered[0], (ipc.SYNC, CONN)])
+                registered = [f for f in frames if type(f) is ipc.Registered]
+                self.assertEqual(registered, [ipc.Registered(CONN, "al", "Alice", HOST)])
+                self.assertEqual(frames[-2:], [registered[0], ipc.Sync(CONN)])
                 self.assertEqual(session.syncs_outstanding, syncs_outstanding)
                 session.on_welcome()
                 self.assertTrue(session.registered)
@@ -166,9 +166,9 @@ class RegistrationTest(unittest.TestCase):
         session = make_session()
         feed(session, "NICK a", "NICK b", "USER u 0 * :R")
         frames = serve(session)
-        self.assertEqual(frames, [claim("a"), (ipc.SYNC, CONN),
-                                  claim("b"), (ipc.SYNC, CONN),
-                                  (ipc.REGISTERED, CONN, "u", "R", HOST), (ipc.SYNC, CONN)])
+        self.assertEqual(frames, [claim("a"), ipc.Sync(CONN),
+                                  claim("b"), ipc.Sync(CONN),
+                                  ipc.Registered(CONN, "u", "R", HOST), ipc.Sync(CONN)])
         out = take_out(session)
         self.assertEqual((out[0].command, out[0].params[0]), (N.RPL_WELCOME, "b"))
         self.assertNotIn("NICK", commands(out))
@@ -208,7 +208,7 @@ class RegistrationTest(unittest.TestCase):
                     frames += take_master(session)
                 self.assertFalse(session.registered)
                 self.assertNotIn(N.RPL_WELCOME, commands(take_out(session)))
-                self.assertNotIn(ipc.REGISTERED, [f[0] for f in frames])
+                self.assertNotIn(ipc.Registered, [type(f) for f in frames])
 
     def test_welcome_burst(self):
         session = make_session(network="TestNet", server_name="irc.test")
@@ -259,7 +259,7 @@ class RegistrationTest(unittest.TestCase):
                 frames = serve(session)
                 self.assertTrue(session.registered)
                 self.assertEqual((session.user, session.realname), (user, realname))
-                self.assertIn((ipc.REGISTERED, CONN, user, realname, HOST), frames)
+                self.assertIn(ipc.Registered(CONN, user, realname, HOST), frames)
 
     def test_empty_username_or_realname_gets_461(self):
         for line in ("USER al 0 * :", "USER :", "USER  0 * :x"):
@@ -399,7 +399,7 @@ class ParamsTest(unittest.TestCase):
         self.assertEqual(take_items(session), [])
         session.on_nick_changed("bob")
         feed(session, "FOOBAR")
-        self.assertEqual(take_master(session), [(ipc.SYNC, CONN)])
+        self.assertEqual(take_master(session), [ipc.Sync(CONN)])
         [sync, unknown] = take_items(session)
         self.assertEqual((sync, unknown.command, unknown.params[0]),
                          (SYNC, N.ERR_UNKNOWNCOMMAND, "bob"))
@@ -422,8 +422,8 @@ class PassTest(unittest.TestCase):
                 feed(session, "USER al 0 * :Alice")
                 frames = take_master(session)
                 if ok:
-                    self.assertEqual(frames, [(ipc.REGISTERED, CONN, "al", "Alice", HOST),
-                                              (ipc.SYNC, CONN)])
+                    self.assertEqual(frames, [ipc.Registered(CONN, "al", "Alice", HOST),
+                                              ipc.Sync(CONN)])
                     session.on_welcome()
                     session.on_synced(T0)
                     self.assertTrue(session.registered)
@@ -459,8 +459,8 @@ class CapTest(unittest.TestCase):
                 self.assertEqual(take_master(session), [])
                 feed(session, "CAP END")
                 self.assertEqual(take_master(session),
-                                 [(ipc.REGISTERED, CONN, "al", "Alice Liddell", HOST),
-                                  (ipc.SYNC, CONN)])
+                                 [ipc.Registered(CONN, "al", "Alice Liddell", HOST),
+                                  ipc.Sync(CONN)])
                 self.assertFalse(session.registered)  # until the master's welcome
                 session.on_welcome()
                 self.assertTrue(session.registered)
@@ -473,7 +473,7 @@ class CapTest(unittest.TestCase):
         self.assertEqual(take_master(session), [])
         feed(session, "NICK alice")
         frames = serve(session)
-        self.assertIn((ipc.REGISTERED, CONN, "al", "A", HOST), frames)
+        self.assertIn(ipc.Registered(CONN, "al", "A", HOST), frames)
         self.assertTrue(session.registered)
 
     def test_cap_replies(self):
@@ -652,7 +652,7 @@ class LinesTest(unittest.TestCase):
         session = make_session(server_name="irc.test")
         register(session)
         feed(session, "PING :tok en")
-        self.assertEqual(take_master(session), [(ipc.PING_SYNC, CONN)])
+        self.assertEqual(take_master(session), [ipc.PingSync(CONN)])
         [sync, pong] = take_items(session)
         self.assertEqual(sync, SYNC)
         self.assertEqual((pong.source, pong.command, pong.params),
@@ -716,8 +716,8 @@ class OrderTest(unittest.TestCase):
                     session = self.registered_session()
                     feed(session, forwarded, line)
                     [frame, sync] = take_master(session)
-                    self.assertIn(frame[0], (ipc.COMMAND, ipc.CLAIM_NICK))
-                    self.assertEqual(sync, (ipc.SYNC, CONN))
+                    self.assertIn(type(frame), (ipc.Command, ipc.ClaimNick))
+                    self.assertEqual(sync, ipc.Sync(CONN))
                     self.assertEqual(commands(take_items(session)), [SYNC] + reply)
                     self.assertEqual(session.syncs_outstanding, 1)
 
@@ -725,9 +725,9 @@ class OrderTest(unittest.TestCase):
         session = self.registered_session()
         feed(session, "JOIN #a", "TIME", "VERSION", "MOTD", "NAMES #a", "TOPIC #a", "TIME")
         self.assertEqual(take_master(session), [
-            command("JOIN", ("#a",)), (ipc.SYNC, CONN),
+            command("JOIN", ("#a",)), ipc.Sync(CONN),
             command("NAMES", ("#a",)), command("TOPIC", ("#a",)),
-            (ipc.SYNC, CONN)])
+            ipc.Sync(CONN)])
         items = take_items(session)
         self.assertEqual(commands(items), [SYNC, N.RPL_TIME, N.RPL_VERSION, N.ERR_NOMOTD,
                                            SYNC, N.RPL_TIME])
@@ -767,7 +767,7 @@ class OrderTest(unittest.TestCase):
         take_master(session)
         session.on_timer(T0 + 91)
         self.assertEqual(commands(take_items(session)), [SYNC, "PING"])
-        self.assertEqual(take_master(session), [(ipc.SYNC, CONN)])
+        self.assertEqual(take_master(session), [ipc.Sync(CONN)])
 
     def test_lines_sent_in_one_go_before_registration_wait_for_the_master(self):
         # After the welcome, the held lines run when the next line comes in or when the
@@ -780,7 +780,7 @@ class OrderTest(unittest.TestCase):
     def _check_lines_sent_in_one_go(self, first: str) -> None:
         session = make_session()
         feed(session, "NICK x", "USER u 0 * :R", "VERSION", "JOIN #a", "TIME")
-        self.assertEqual(take_master(session), [claim("x"), (ipc.SYNC, CONN)])
+        self.assertEqual(take_master(session), [claim("x"), ipc.Sync(CONN)])
         self.assertEqual(take_items(session), [SYNC])
         self.assertEqual(session.held_lines,
                          [b"USER u 0 * :R", b"VERSION", b"JOIN #a", b"TIME"])
@@ -788,8 +788,8 @@ class OrderTest(unittest.TestCase):
         self.assertEqual((take_items(session), take_master(session)), ([], []))
         session.on_synced(T0)
         # USER completes the registration, and everything after it waits for the welcome
-        self.assertEqual(take_master(session), [(ipc.REGISTERED, CONN, "u", "R", HOST),
-                                                (ipc.SYNC, CONN)])
+        self.assertEqual(take_master(session), [ipc.Registered(CONN, "u", "R", HOST),
+                                                ipc.Sync(CONN)])
         self.assertEqual(take_items(session), [SYNC])
         self.assertEqual(session.held_lines, [b"VERSION", b"JOIN #a", b"TIME"])
         self.assertFalse(session.registered)
@@ -813,7 +813,7 @@ class OrderTest(unittest.TestCase):
             feed(session, "VERSION")
         self.assertEqual(session.held_lines, [])
         self.assertEqual(take_master(session), [command("JOIN", ("#a",)),
-                                                (ipc.SYNC, CONN)])
+                                                ipc.Sync(CONN)])
         self.assertEqual(commands(take_items(session)),
                          [N.RPL_VERSION, SYNC, N.RPL_TIME, N.RPL_VERSION])
         # from now on lines are handled as they come
@@ -828,12 +828,12 @@ class OrderTest(unittest.TestCase):
         take_master(session)
         take_items(session)
         session.on_synced(T0)
-        self.assertEqual(take_master(session), [claim("free"), (ipc.SYNC, CONN)])
+        self.assertEqual(take_master(session), [claim("free"), ipc.Sync(CONN)])
         self.assertEqual(take_items(session), [SYNC])
         self.assertEqual(session.held_lines, [b"TIME"])
         session.on_nick_granted("free")  # USER was already in: this completes registration
-        self.assertEqual(take_master(session), [(ipc.REGISTERED, CONN, "u", "R", HOST),
-                                                (ipc.SYNC, CONN)])
+        self.assertEqual(take_master(session), [ipc.Registered(CONN, "u", "R", HOST),
+                                                ipc.Sync(CONN)])
         session.on_synced(T0)
         self.assertEqual(session.held_lines, [b"TIME"])  # still waiting for the welcome
         session.on_welcome()
@@ -872,7 +872,7 @@ class OrderTest(unittest.TestCase):
         session.on_nick_granted("x")
         session.on_synced(T0)
         self.assertEqual((take_items(session), take_master(session)),
-                         ([], [claim("x"), (ipc.SYNC, CONN)]))
+                         ([], [claim("x"), ipc.Sync(CONN)]))
 
 
 class LabelTest(unittest.TestCase):
@@ -921,7 +921,7 @@ class LabelTest(unittest.TestCase):
     def test_labeled_ping_is_answered_behind_its_ping_sync(self):
         session = self.labeled_session()
         feed(session, "@label=a PING tok")
-        self.assertEqual(take_master(session), [(ipc.PING_SYNC, CONN)])
+        self.assertEqual(take_master(session), [ipc.PingSync(CONN)])
         [sync, pong] = take_items(session)
         self.assertEqual((sync, pong.command, pong.params[1], pong.tags.get("label")),
                          (SYNC, "PONG", "tok", "a"))
@@ -956,7 +956,7 @@ class LabelTest(unittest.TestCase):
         session = self.labeled_session()
         feed(session, "PRIVMSG #a :hi", "@label=v VERSION")
         self.assertEqual(take_master(session), [command("PRIVMSG", ("#a", "hi")),
-                                                (ipc.SYNC, CONN)])
+                                                ipc.Sync(CONN)])
         [sync, version] = take_items(session)
         self.assertEqual((sync, version.command, version.tags), (SYNC, N.RPL_VERSION,
                                                                  {"label": "v"}))
@@ -965,13 +965,13 @@ class LabelTest(unittest.TestCase):
         session = make_session()
         session.caps = set(self.CAPS)
         feed(session, "@label=r NICK alice")
-        self.assertEqual(take_master(session), [claim("alice", "r"), (ipc.SYNC, CONN)])
+        self.assertEqual(take_master(session), [claim("alice", "r"), ipc.Sync(CONN)])
         self.assertEqual(take_items(session), [SYNC])
 
     def test_the_next_command_is_not_labeled(self):
         session = self.labeled_session()
         feed(session, "@label=a JOIN #a", "NAMES #a", "@label=b TIME", "TIME")
-        self.assertEqual([f[4] for f in take_master(session) if f[0] == ipc.COMMAND],
+        self.assertEqual([f.label for f in take_master(session) if type(f) is ipc.Command],
                          ["a", None])
         out = take_out(session)
         self.assertEqual([(m.command, m.tags.get("label")) for m in out],
@@ -1069,7 +1069,7 @@ class HistoryHoldTest(unittest.TestCase):
                 feed(session, "PRIVMSG #a :hi", read, "TIME", "JOIN #b")
                 # a SYNC after the PRIVMSG; nothing read, nothing after the read handled
                 self.assertEqual(take_master(session), [command("PRIVMSG", ("#a", "hi")),
-                                                        (ipc.SYNC, CONN)])
+                                                        ipc.Sync(CONN)])
                 self.assertEqual(take_items(session), [SYNC])
                 self.assertEqual(session.history.calls, [])
                 self.assertEqual(session.held_lines, [read.encode(), b"TIME", b"JOIN #b"])
@@ -1087,7 +1087,7 @@ class HistoryHoldTest(unittest.TestCase):
         session = self.session()
         feed(session, "PRIVMSG #a :hi", "PING x", "CHATHISTORY LATEST #a * 10")
         self.assertEqual(take_master(session), [command("PRIVMSG", ("#a", "hi")),
-                                                (ipc.PING_SYNC, CONN)])   # no second SYNC
+                                                ipc.PingSync(CONN)])   # no second SYNC
         self.assertEqual(commands(take_items(session)), [SYNC, "PONG"])
         self.assertEqual(session.history.calls, [])
         session.on_synced(T0)

@@ -15,7 +15,7 @@ from unittest import mock
 
 from chatd import events
 from chatd.ipc import frames as ipc
-from chatd.ipc.pipe import Channel
+from chatd.ipc.pipe import Pipe
 from chatd.config import Config
 from chatd.session.session import Session, build_server_info
 from chatd.worker import Connection, Worker
@@ -31,7 +31,7 @@ class FanoutTest(unittest.TestCase):
         self.addCleanup(theirs.close)
         config = dataclasses.replace(Config(), history_path=Path("/nonexistent/chatd.db"))
         self.info = build_server_info(config, None, 0)
-        self.worker = Worker(0, Channel(ours), self.info)
+        self.worker = Worker(0, Pipe(ours), self.info)
         self.addCleanup(self.worker.channel.close)
         self.addCleanup(self.worker.selector.close)
 
@@ -55,7 +55,7 @@ class FanoutTest(unittest.TestCase):
         return conns
 
     def deliver(self, text: str, origin: int = 0, event_id: int = 7) -> None:
-        self.worker.on_event((ipc.EVENT, event_id, 1_700_000_000_000, "PRIVMSG", "ann!a@h",
+        self.worker.on_event(ipc.Event(event_id, 1_700_000_000_000, "PRIVMSG", "ann!a@h",
                               CHANNEL, text, "", origin, (CHANNEL,), (), ""))
 
     def count_formatting(self):
@@ -104,7 +104,7 @@ class FanoutTest(unittest.TestCase):
         self.assertFalse(fast.closed)
         self.assertNotIn(slow.session.conn_id, self.worker.conns)
         told = ipc.decode_frames(bytearray(b"".join(bytes(d) for d, _ in self.worker.channel._out)))
-        self.assertIn((ipc.CONN_CLOSED, slow.session.conn_id, "SendQ exceeded"), told)
+        self.assertIn(ipc.ConnClosed(slow.session.conn_id, "SendQ exceeded"), told)
 
 if __name__ == "__main__":
     unittest.main()

@@ -38,7 +38,7 @@ class CommitterTest(unittest.TestCase):
         committer = Committer(db, channel)
         committer.rows.append(ROW)
         committer.commit(now=1.0)
-        self.assertEqual(channel.sent, [(ipc.COMMITTED, 1)])
+        self.assertEqual(channel.sent, [ipc.Committed(1)])
         self.assertEqual(committer.rows, [])
 
     def test_an_error_that_will_not_pass_is_raised_not_retried(self) -> None:
