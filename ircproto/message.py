@@ -159,3 +159,11 @@ def format_message(msg: Message) -> str:
         else:
             parts.append(p)
     return " ".join(parts)
+
+
+def numeric_line(server: str, nick: str | None, code: str, *params: str) -> str:
+    """A numeric reply from `server` to `nick` ('*' before it has one). Every parameter but
+    the last is made a legal middle parameter (as_middle_param: replies echo words clients
+    sent); the last one is the trailing text."""
+    middle = tuple(as_middle_param(p) for p in params[:-1])
+    return format_message(Message(code, (nick or "*", *middle, *params[-1:]), server))

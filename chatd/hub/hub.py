@@ -16,7 +16,7 @@ from chatd import events
 from chatd.config import Config
 from ircproto import numerics as N
 from ircproto.casemap import casefold
-from ircproto.message import Message, as_middle_param
+from ircproto.message import numeric_line
 from ircproto.framing import MAX_BODY_BYTES, pack_words
 from ircproto.validate import is_channel_name, is_valid_channel
 from chatd.hub.registry import ChannelRecord, ClientRecord, Registry
@@ -108,9 +108,7 @@ class Hub:
 
     # replies
     def numeric(self, client: ClientRecord, code: str, *params: str) -> str:
-        middle = tuple(as_middle_param(p) for p in params[:-1])  # may echo a client's word
-        return Message(code, (client.nick or "*", *middle, *params[-1:]),
-                       self.config.server_name).format()
+        return numeric_line(self.config.server_name, client.nick, code, *params)
 
     def reply(self, client: ClientRecord, *lines: str) -> None:
         self.effects.append(Reply(client.worker, client.conn_id, list(lines)))

@@ -29,7 +29,7 @@ from chatd.serverinfo import VERSION, ServerInfo, build_server_info, closing_lin
 from chatd.config import Config
 from ircproto import numerics as N
 from ircproto.framing import LineTooLong, decode_line, encode_line
-from ircproto.message import Message, ProtocolError, as_middle_param, format_tags, parse
+from ircproto.message import Message, ProtocolError, format_tags, numeric_line, parse
 
 
 
@@ -174,9 +174,7 @@ class Session:
         return self.syncs_outstanding > 0 and (not self.registered or self._reading_history)
 
     def send_numeric(self, code: str, *params: str) -> None:
-        middle = tuple(as_middle_param(p) for p in params[:-1])
-        self.send(Message(code, (self.nick or "*", *middle, *params[-1:]),
-                          self.server_name).format())
+        self.send(numeric_line(self.server_name, self.nick, code, *params))
 
     def close(self, reason: str, error_text: str | None = None) -> None:
         """Say ERROR to the client and mark the connection for closing."""

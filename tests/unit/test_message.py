@@ -14,6 +14,7 @@ from ircproto.message import (
     escape_tag_value,
     format_message,
     format_tags,
+    numeric_line,
     parse,
     parse_tags,
     unescape_tag_value,
@@ -289,6 +290,22 @@ class TagEscapingTest(unittest.TestCase):
     def test_missing_and_empty_values_are_the_same(self):
         self.assertEqual(parse_tags("a"), parse_tags("a="))
         self.assertEqual(format_tags({"a": ""}), "a")
+
+
+class NumericLineTest(unittest.TestCase):
+    def test_formats_with_nick_or_star_and_legal_middles(self):
+        cases = [
+            (("srv", "alice", "001", "Welcome"), ":srv 001 alice Welcome"),
+            (("srv", None, "451", "You have not registered"),
+             ":srv 451 * :You have not registered"),
+            (("srv", "bob", "432", "a b", "Erroneous nickname"),
+             ":srv 432 bob * :Erroneous nickname"),  # a word with a space cannot be a middle
+            (("srv", "bob", "403", ":x", "No such channel"), ":srv 403 bob * :No such channel"),
+            (("srv", "bob", "353", "=", "#a", ""), ":srv 353 bob = #a :"),
+        ]
+        for args, line in cases:
+            with self.subTest(args=args):
+                self.assertEqual(numeric_line(*args), line)
 
 
 if __name__ == "__main__":
