@@ -14,9 +14,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from ircproto.validate import NICKLEN, is_valid_nick
+from ircproto.validate import is_valid_nick
 from tui import commands
 from tui.commands import Action
+from tui.context import CLIENT_NICK_MAX_LEN
 from tui.effects import AskNick
 from tui.inputline import InputLine
 from tui.layout import Row, at_top, scroll, view_rows
@@ -49,12 +50,13 @@ class Mode(enum.Enum):
     CHAT = "chat"
 
 
-def default_nick(login: str) -> str:
-    """The login name turned into something a server accepts as a nick."""
-    nick = re.sub(r"[^A-Za-z0-9\[\]\\`_^{|}-]", "", login)[:NICKLEN]
-    if not nick or not is_valid_nick(nick):
-        nick = ("u" + nick)[:NICKLEN] if nick else "guest"
-    return nick if is_valid_nick(nick) else "guest"
+def default_nick(login: str, max_len: int = CLIENT_NICK_MAX_LEN) -> str:
+    """The login name turned into something a server accepts as a nick (before any server
+    is known: within the client's generous bound; a server with a lower limit answers 432)."""
+    nick = re.sub(r"[^A-Za-z0-9\[\]\\`_^{|}-]", "", login)[:max_len]
+    if not nick or not is_valid_nick(nick, max_len):
+        nick = ("u" + nick)[:max_len] if nick else "guest"
+    return nick if is_valid_nick(nick, max_len) else "guest"
 
 
 class App:
@@ -138,11 +140,14 @@ class App:
             text = self.input.submit()
             return self._handle(commands.run_input(text, self.session, self.state, now))
         text = self.input.text.strip()
-        if not is_valid_nick(text):
+        # The server's NICKLEN once announced; before, a generous client bound (the server
+        # answers 432 to a nick too long for it).
+        max_len = self.session.nick_max_len()
+        if not is_valid_nick(text, max_len):
             self.state.add(self.state.current, Line(
                 now, Kind.ERROR, f"{text!r} cannot be a nick: use letters, digits and "
                 "_-[]\\`^{|}, not starting with a digit or '-', at most "
-                f"{NICKLEN} characters."))
+                f"{max_len} characters."))
             return []
         self.input.set("")
         mode, self.mode, self.prompt = self.mode, Mode.CHAT, ""

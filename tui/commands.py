@@ -100,8 +100,7 @@ def cmd_part(ctx: Context, args: str) -> list[Action]:
         return ctx.error("Usage: /part [#channel] [reason]")
     buf = ctx.state.get(name)
     if buf is not None and (buf.kind == BufferKind.QUERY or not buf.joined):
-        ctx.session.outbox.left(buf)
-        ctx.state.close(buf)  # nothing to tell the server
+        ctx.session.close(buf)  # nothing to tell the server
         return []
     return [send("PART", name, reason) if reason else send("PART", name)]
 
@@ -172,7 +171,7 @@ def cmd_say(ctx: Context, args: str) -> list[Action]:
 
 
 def cmd_resend(ctx: Context, args: str) -> list[Action]:
-    out = list(ctx.session.outbox.resend(ctx.buffer))
+    out = list(ctx.session.resend(ctx.buffer))
     if not any(e.buffer is ctx.buffer for e in ctx.session.outbox.entries) and not out:
         return ctx.say("Nothing here waits to be sent again.")
     return out

@@ -11,24 +11,28 @@
 
 A buffer is "syncing" from its (re)join until its catch-up is complete; our queued messages
 for it wait until then. One request per buffer is in flight at a time; replies are matched by
-label (labeled-response), else by target, else in order. Pure: it returns lines to send.
+label (labeled-response), else by target, else in order.
+
+Pure. It reads the `ClientContext` (capabilities, the server's CHATHISTORY and MSGREFTYPES,
+who we are, the time, a label factory) and works with the `Outbox` it is given (our messages
+found in the pages, the ones a finished catch-up lets go); it returns lines to send. It must
+not import the session.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from ircproto.casemap import irc_equal
 from ircproto.message import Message, format_message
+from ircproto.servertime import format_server_time, server_time_datetime
 from tui.batch import Batch
+from tui.context import ClientContext
 from tui.effects import Effect, Send
-from tui.outbox import NONCE_TAG
+from tui.lines import NONCE_TAG, history_line
+from tui.outbox import Outbox
 from tui.state import Buffer, BufferKind, Kind, Line
-
-if TYPE_CHECKING:
-    from tui.session import Session
 
 PAGE_LIMIT = 50  # LATEST and BEFORE: a screenful or two
 CATCH_UP_LIMIT = 100  # AFTER: catching up wants big pages
@@ -41,12 +45,13 @@ REQUEST_TIMEOUT = timedelta(seconds=30)
 # times (server-time). Without all of them the client relies on the server's JOIN replay.
 REQUIRED_CAPS = frozenset({"draft/chathistory", "batch", "message-tags", "server-time"})
 MESSAGE_QUERIES = ("LATEST", "BEFORE", "AFTER")
+DEFAULT_REFTYPES = frozenset({"msgid", "timestamp"})  # when the server announces no MSGREFTYPES
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def format_time(when: datetime) -> str:
-    """IRCv3 server-time format: UTC with milliseconds."""
-    when = when.astimezone(UTC)
-    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+    """IRCv3 server-time format: UTC with milliseconds (the fraction below cut)."""
+    return format_server_time((when - _EPOCH) // timedelta(milliseconds=1))
 
 
 @dataclass(eq=False)
@@ -64,17 +69,26 @@ class Request:
 
 
 class History:
-    def __init__(self, session: Session):
-        self.session = session
-        self.state = session.state
-        self.max_limit = 0  # ISUPPORT CHATHISTORY=<n>; 0: not announced / no limit
-        self.reftypes = {"msgid", "timestamp"}  # ISUPPORT MSGREFTYPES
+    def __init__(self, ctx: ClientContext, outbox: Outbox):
+        self.ctx = ctx
+        self.state = ctx.state
+        self.outbox = outbox
         self.inflight: list[Request] = []
         self.syncing: set[Buffer] = set()
 
     @property
     def enabled(self) -> bool:
-        return REQUIRED_CAPS <= self.session.caps
+        return REQUIRED_CAPS <= self.ctx.caps
+
+    @property
+    def max_limit(self) -> int:
+        """ISUPPORT CHATHISTORY=<n>; 0: not announced / no limit."""
+        return self.ctx.isupport.number("CHATHISTORY", 0)
+
+    @property
+    def reftypes(self) -> frozenset[str]:
+        announced = self.ctx.isupport.get("MSGREFTYPES")
+        return frozenset(announced.split(",")) if announced else DEFAULT_REFTYPES
 
     def reset(self) -> None:
         """The connection ended: its requests will never be answered."""
@@ -84,12 +98,6 @@ class History:
     @property
     def busy(self) -> bool:
         return bool(self.inflight)
-
-    def on_isupport(self, key: str, value: str) -> None:
-        if key == "CHATHISTORY":
-            self.max_limit = int(value) if value.isascii() and value.isdigit() else 0
-        elif key == "MSGREFTYPES" and value:
-            self.reftypes = set(value.split(","))
 
     def limit(self, wanted: int) -> int:
         return min(wanted, self.max_limit) if self.max_limit > 0 else wanted
@@ -131,8 +139,7 @@ class History:
         """The newest stored line we have — or, if a message of ours may have been stored
         without our seeing its echo, the last stored line shown before it (its msgid can be
         lower than lines that arrived after we sent it, so it must be in the pages)."""
-        unverified = {e.nonce for e in self.session.outbox.entries
-                      if e.unverified and e.buffer is buf}
+        unverified = {e.nonce for e in self.outbox.unverified_in(buf)}
         first = next((i for i, line in enumerate(buf.lines) if line.nonce in unverified), None) \
             if unverified else None
         if first is None:
@@ -160,8 +167,8 @@ class History:
 
     def _ask(self, req: Request, ref: str) -> list[Effect]:
         tags = {}
-        if "labeled-response" in self.session.caps:
-            req.label = self.session.new_label()
+        if "labeled-response" in self.ctx.caps:
+            req.label = self.ctx.new_label()
             tags["label"] = req.label
         if req.query == "TARGETS":
             assert req.start is not None and req.end is not None
@@ -169,7 +176,7 @@ class History:
                       f"timestamp={format_time(req.end)}", str(req.limit))
         else:
             params = (req.query, req.target, ref, str(req.limit))
-        req.sent_at = self.session.now
+        req.sent_at = self.ctx.now
         self.inflight.append(req)
         return [Send(format_message(Message("CHATHISTORY", params, tags=tags)))]
 
@@ -210,7 +217,7 @@ class History:
         buf = req.buffer if req is not None else self.state.get(target)
         if buf is None:
             return []  # a page for a buffer that is gone
-        session = self.session
+        ctx, outbox = self.ctx, self.outbox
         lines: list[Line] = []
         count = batch.dropped
         truncated = False
@@ -221,13 +228,13 @@ class History:
                 continue
             count += 1
             last = msg
-            line = session.history_line(msg)
+            line = history_line(msg, ctx.now, ctx.nick)
             if line is None:
                 continue
-            entry = session.outbox.find(nonce=msg.tags.get(NONCE_TAG)) \
-                if msg.tags.get(NONCE_TAG) and session.is_me(msg.source_nick) else None
+            entry = outbox.find(nonce=msg.tags.get(NONCE_TAG)) \
+                if msg.tags.get(NONCE_TAG) and ctx.is_me(msg.source_nick) else None
             if entry is not None:
-                session.outbox.confirm(entry, line)  # stored after all: do not send it again
+                outbox.confirm(entry, line)  # stored after all: do not send it again
                 continue
             lines.append(line)
         missed = req is not None and req.missed
@@ -246,17 +253,17 @@ class History:
         """A `draft/chathistory-targets` batch: open and catch up the private conversations
         we did not have."""
         req = self._take(label, None, ("TARGETS",))
-        session = self.session
+        ctx = self.ctx
         out: list[Effect] = []
         found = [m for m in batch.messages()
                  if m.command == "CHATHISTORY" and (m.param(0) or "").upper() == "TARGETS"]
         latest: datetime | None = None
         for msg in found:
             name = msg.param(1) or ""
-            when = session.server_time(msg.param(2))
+            when = server_time_datetime(msg.param(2))
             if when is not None and (latest is None or when > latest):
                 latest = when
-            if not name or session.is_channel(name) or session.is_me(name) \
+            if not name or ctx.is_channel(name) or ctx.is_me(name) \
                     or self.state.get(name) is not None:
                 continue  # channels are re-joined; known conversations are synced already
             buf = self.state.open(name, BufferKind.QUERY)
@@ -280,7 +287,7 @@ class History:
             return None
         buf = req.buffer or self.state.server
         description = msg.params[-1] if msg.params else "failed"
-        self.state.add(buf, Line(self.session.now, Kind.ERROR,
+        self.state.add(buf, Line(self.ctx.now, Kind.ERROR,
                                  f"History not available: {description}"))
         if req.buffer is not None and req.query == "BEFORE":
             req.buffer.history_start = True  # do not ask again on every PgUp
@@ -302,10 +309,13 @@ class History:
         was not in the history: it was not stored, so it is sent again; otherwise nobody can
         tell, and it waits for the user (/resend)."""
         self.syncing.discard(buf)
-        for entry in self.session.outbox.entries:
-            if entry.unverified and entry.buffer is buf:
-                if verified:
-                    entry.unverified = False
-                else:
-                    self.session.outbox.unconfirm(entry)
-        return self.session.flush()
+        for entry in self.outbox.unverified_in(buf):
+            if verified:
+                entry.unverified = False
+            else:
+                self.outbox.unconfirm(entry)
+        return self.flush_outbox()
+
+    def flush_outbox(self) -> list[Effect]:
+        """Write what waits in the outbox and is no longer held back by a catch-up."""
+        return self.outbox.flush(self.syncing, self.enabled)

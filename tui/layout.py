@@ -114,11 +114,6 @@ def wrap(segments: list[Segment], width: int, indent: int = 0) -> list[Row]:
     return rows or [[]]
 
 
-def row_width(row: Row) -> int:
-    """Columns a row occupies."""
-    return sum(text_width(t) for t, _ in row)
-
-
 @dataclass(frozen=True, slots=True)
 class Anchor:
     """The bottom row of a scrolled pane: row `row` of the line with absolute index `line`."""

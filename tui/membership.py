@@ -1,71 +1,81 @@
 """Who is where: JOIN/PART/QUIT/NICK/KICK/MODE/TOPIC and NAMES as they arrive live, turned
-into buffer changes (users, topic, joined) and dimmed event lines. Also how such an event reads
-as a line (`event_text`), which history pages reuse without the side effects.
+into buffer changes (users, topic, joined) and dimmed event lines (`lines.event_text` says how
+each reads; history pages reuse it without these side effects).
 
-Pure; it reads and changes `State` and asks the session only who we are.
+Pure. It reads the `ClientContext` (who we are, the server's channel types and prefixes, the
+time) and changes only `State`; what concerns the rest of the session (our nick changed, we
+joined or left a channel, a conversation partner was renamed) it returns as `Change`s for the
+session to apply. It must not import the session or its other parts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from ircproto import numerics as N
 from ircproto.casemap import casefold, irc_equal
 from ircproto.message import Message
-from tui.effects import Effect
+from tui.context import ClientContext
+from tui.lines import event_text, with_reason
 from tui.state import Buffer, BufferKind, Kind, Line
-
-if TYPE_CHECKING:
-    from tui.session import Session
 
 MAX_NAMES_PENDING = 64  # channels whose NAMES reply is being collected
 MAX_NAMES = 100_000  # entries collected for one channel
 
 
-def _with_reason(text: str, reason: str) -> str:
-    return text + (f" ({reason})" if reason else "")
+@dataclass(frozen=True, slots=True)
+class NickChanged:
+    """The server renamed us."""
+
+    nick: str
 
 
-def event_text(msg: Message) -> str | None:
-    """How a membership/topic/mode event reads in a buffer (None for other commands)."""
-    nick = msg.source_nick or "server"
-    command = msg.command
-    if command == "JOIN":
-        return f"--> {nick} joined {msg.param(0) or ''}"
-    if command == "PART":
-        return _with_reason(f"<-- {nick} left {msg.param(0) or ''}", msg.param(1) or "")
-    if command == "QUIT":
-        return _with_reason(f"<-- {nick} quit", msg.param(0) or "")
-    if command == "NICK":
-        return f"-- {nick} is now known as {msg.param(0) or ''}"
-    if command == "KICK":
-        return _with_reason(f"<-- {msg.param(1) or ''} was kicked by {nick}", msg.param(2) or "")
-    if command == "TOPIC":
-        topic = msg.param(1) or ""
-        return f"-- {nick} changed the topic to: {topic}" if topic else \
-            f"-- {nick} cleared the topic"
-    if command == "MODE":
-        return f"-- {nick} sets mode {' '.join(msg.params[1:])}"
-    return None
+@dataclass(frozen=True, slots=True)
+class JoinedChannel:
+    """Our JOIN of `buffer` arrived (the buffer is set up as joined). The session fetches the
+    history it lacks, then hands it back to `Membership.show_joined`: the catch-up must be
+    decided before our JOIN line is added."""
+
+    buffer: Buffer
+    when: datetime
+    msgid: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeftChannel:
+    """We left the channel of `buffer` (it is closed): what waits to be sent there cannot be."""
+
+    buffer: Buffer
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerRenamed:
+    """A private conversation partner changed nick."""
+
+    old: str
+    new: str
+
+
+Change = NickChanged | JoinedChannel | LeftChannel | PartnerRenamed
+Handler = Callable[[Message, datetime], list[Change]]
 
 
 class Membership:
     """Live membership events for one session (names being collected, buffers to show)."""
 
-    def __init__(self, session: Session):
-        self.session = session
-        self.state = session.state
+    def __init__(self, ctx: ClientContext):
+        self.ctx = ctx
+        self.state = ctx.state
         self.names: dict[str, list[str]] = {}  # channel key -> NAMES entries collected so far
         self.names_show: set[str] = set()  # channels whose next NAMES reply is shown
         self.focus_on_join: set[str] = set()  # channels to show when our JOIN arrives
-        # Called with the buffer when our own JOIN arrived (history sync, queued messages).
-        self.on_joined: Callable[[Buffer], list[Effect]] = lambda buf: []
 
-    def handlers(self) -> dict[str, Callable[[Message, datetime], list[Effect]]]:
+    def handlers(self) -> dict[str, Handler]:
+        """The commands handled here (JOIN goes through `join`, one channel at a time)."""
         return {
-            "JOIN": self.handle_join, "PART": self.handle_part, "QUIT": self.handle_quit,
+            "PART": self.handle_part, "QUIT": self.handle_quit,
             "NICK": self.handle_nick, "TOPIC": self.handle_topic, "KICK": self.handle_kick,
             "MODE": self.handle_mode,
             N.RPL_TOPIC: self.handle_rpl_topic, N.RPL_NOTOPIC: self.handle_rpl_notopic,
@@ -83,23 +93,21 @@ class Membership:
         self.state.add(buf, Line(when, Kind.EVENT, text, history=history, msgid=msgid))
 
     # -- membership --------------------------------------------------------------------------
-    def handle_join(self, msg: Message, when: datetime) -> list[Effect]:
+    def join(self, msg: Message, name: str, when: datetime) -> list[Change]:
+        """One channel of a JOIN (the session splits `JOIN #a,#b` and applies the changes of
+        each channel before the next)."""
         nick = msg.source_nick or ""
-        effects: list[Effect] = []
-        for name in (msg.param(0) or "").split(","):
-            if not name:
-                continue
-            if self.session.is_me(nick):
-                effects += self._joined(msg, name, nick, when)
-                continue
-            buf = self.state.get(name)
-            if buf is None:
-                continue
+        if not name:
+            return []
+        if self.ctx.is_me(nick):
+            return [self._joined(msg, name, nick, when)]
+        buf = self.state.get(name)
+        if buf is not None:
             buf.users[casefold(nick)] = nick
             self.event(buf, when, f"--> {nick} joined {name}", msgid=msg.tags.get("msgid", ""))
-        return effects
+        return []
 
-    def _joined(self, msg: Message, name: str, nick: str, when: datetime) -> list[Effect]:
+    def _joined(self, msg: Message, name: str, nick: str, when: datetime) -> JoinedChannel:
         buf = self.state.open(name, BufferKind.CHANNEL)
         buf.name = name  # the server's spelling wins
         # Our JOIN's own server-time (when tagged) avoids comparing against our clock.
@@ -107,37 +115,40 @@ class Membership:
         buf.rejoin = False
         buf.users = {casefold(nick): nick}
         self.names_show.add(buf.key)
-        # Decided before our JOIN line is added: the catch-up starts from what we had.
-        effects = self.on_joined(buf)
-        # With its msgid (a server that stores joins sends one) the JOIN is not shown again
-        # from history, and pages of history are placed before it.
-        self.event(buf, when, f"You joined {name}", history=False,
-                   msgid=msg.tags.get("msgid", ""))
+        return JoinedChannel(buf, when, msg.tags.get("msgid", ""))
+
+    def show_joined(self, joined: JoinedChannel) -> None:
+        """Our JOIN line, after the session decided the catch-up. With its msgid (a server
+        that stores joins sends one) the JOIN is not shown again from history, and pages of
+        history are placed before it."""
+        buf = joined.buffer
+        self.event(buf, joined.when, f"You joined {buf.name}", history=False,
+                   msgid=joined.msgid)
         if buf.key in self.focus_on_join or self.state.current.kind == BufferKind.SERVER:
             self.focus_on_join.discard(buf.key)
             self.state.focus(buf)
-        return effects
 
-    def handle_part(self, msg: Message, when: datetime) -> list[Effect]:
+    def handle_part(self, msg: Message, when: datetime) -> list[Change]:
         nick = msg.source_nick or ""
+        changes: list[Change] = []
         for name in (msg.param(0) or "").split(","):
             buf = self.state.get(name)
             if buf is None:
                 continue
-            if self.session.is_me(nick):
+            if self.ctx.is_me(nick):
                 buf.joined = False
                 buf.users.clear()
-                self.session.outbox.left(buf)
                 self.state.close(buf)
+                changes.append(LeftChannel(buf))
                 continue
             buf.users.pop(casefold(nick), None)
-            self.event(buf, when, _with_reason(f"<-- {nick} left {name}", msg.param(1) or ""),
+            self.event(buf, when, with_reason(f"<-- {nick} left {name}", msg.param(1) or ""),
                        msgid=msg.tags.get("msgid", ""))
-        return []
+        return changes
 
-    def handle_quit(self, msg: Message, when: datetime) -> list[Effect]:
+    def handle_quit(self, msg: Message, when: datetime) -> list[Change]:
         nick = msg.source_nick or ""
-        if self.session.is_me(nick):
+        if self.ctx.is_me(nick):
             return []
         text = event_text(msg) or ""
         for buf in list(self.state.buffers):
@@ -148,14 +159,14 @@ class Membership:
                 self.event(buf, when, text)
         return []
 
-    def handle_nick(self, msg: Message, when: datetime) -> list[Effect]:
+    def handle_nick(self, msg: Message, when: datetime) -> list[Change]:
         old = msg.source_nick or ""
         new = msg.param(0) or ""
         if not new:
             return []
-        me = self.session.is_me(old)
+        me = self.ctx.is_me(old)
+        changes: list[Change] = [NickChanged(new)] if me else []
         if me:
-            self.session.nick = new
             self.event(self.state.server, when, f"You are now known as {new}")
         for buf in self.state.buffers:
             if buf.kind == BufferKind.CHANNEL and casefold(old) in buf.users:
@@ -166,56 +177,56 @@ class Membership:
             elif buf.kind == BufferKind.QUERY and irc_equal(buf.name, old) \
                     and self.state.get(new) in (None, buf):
                 buf.name = new
-                self.session.outbox.retarget(old, new)
+                changes.append(PartnerRenamed(old, new))
                 self.event(buf, when, f"-- {old} is now known as {new}")
-        return []
+        return changes
 
-    def handle_kick(self, msg: Message, when: datetime) -> list[Effect]:
+    def handle_kick(self, msg: Message, when: datetime) -> list[Change]:
         name, victim = msg.param(0) or "", msg.param(1) or ""
         buf = self.state.get(name)
         if buf is None:
             return []
         by = msg.source_nick or "server"
-        if self.session.is_me(victim):
+        if self.ctx.is_me(victim):
             buf.joined = False
             buf.users.clear()
-            self.state.add(buf, Line(when, Kind.ERROR, _with_reason(
+            self.state.add(buf, Line(when, Kind.ERROR, with_reason(
                 f"You were kicked from {name} by {by}", msg.param(2) or "")))
             return []
         buf.users.pop(casefold(victim), None)
         self.event(buf, when, event_text(msg) or "", msgid=msg.tags.get("msgid", ""))
         return []
 
-    def handle_mode(self, msg: Message, when: datetime) -> list[Effect]:
+    def handle_mode(self, msg: Message, when: datetime) -> list[Change]:
         target = msg.param(0) or ""
-        buf = self.state.get(target) if self.session.is_channel(target) else self.state.server
+        buf = self.state.get(target) if self.ctx.is_channel(target) else self.state.server
         if buf is not None:
             self.event(buf, when, event_text(msg) or "")
         return []
 
     # -- topic and names ---------------------------------------------------------------------
-    def handle_topic(self, msg: Message, when: datetime) -> list[Effect]:
+    def handle_topic(self, msg: Message, when: datetime) -> list[Change]:
         buf = self.state.get(msg.param(0) or "")
         if buf is not None:
             buf.topic = msg.param(1) or ""
             self.event(buf, when, event_text(msg) or "", msgid=msg.tags.get("msgid", ""))
         return []
 
-    def handle_rpl_topic(self, msg: Message, when: datetime) -> list[Effect]:
+    def handle_rpl_topic(self, msg: Message, when: datetime) -> list[Change]:
         buf = self.state.get(msg.param(1) or "")
         if buf is not None:
             buf.topic = msg.param(2) or ""
-            self.event(buf, self.session.now, f"-- Topic: {buf.topic}", history=False)
+            self.event(buf, self.ctx.now, f"-- Topic: {buf.topic}", history=False)
         return []
 
-    def handle_rpl_notopic(self, msg: Message, when: datetime) -> list[Effect]:
+    def handle_rpl_notopic(self, msg: Message, when: datetime) -> list[Change]:
         buf = self.state.get(msg.param(1) or "")
         if buf is not None:
             buf.topic = ""
-            self.event(buf, self.session.now, "-- No topic is set", history=False)
+            self.event(buf, self.ctx.now, "-- No topic is set", history=False)
         return []
 
-    def handle_namreply(self, msg: Message, when: datetime) -> list[Effect]:
+    def handle_namreply(self, msg: Message, when: datetime) -> list[Change]:
         channel = casefold(msg.param(2) or "")
         collected = self.names.get(channel)
         if collected is None:
@@ -226,17 +237,17 @@ class Membership:
             collected.extend((msg.param(3) or "").split())
         return []
 
-    def handle_endofnames(self, msg: Message, when: datetime) -> list[Effect]:
+    def handle_endofnames(self, msg: Message, when: datetime) -> list[Change]:
         key = casefold(msg.param(1) or "")
         names = self.names.pop(key, [])
         buf = self.state.get(msg.param(1) or "")
-        now = self.session.now
+        now = self.ctx.now
         if buf is None:
             if names:
                 self.state.add(self.state.current, Line(
                     now, Kind.INFO, f"Users on {msg.param(1)}: {' '.join(names)}"))
             return []
-        strip = self.session.strip_prefix
+        strip = self.ctx.strip_prefix
         for raw in names:
             nick = strip(raw)
             if nick:

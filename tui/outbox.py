@@ -12,8 +12,10 @@ waits for the user's /resend instead of being sent twice or dropped silently.
 
 Without echo-message a message counts as sent once written to the connection.
 
-Pure: the session tells it when targets become ready; it returns lines to send and updates
-the delivery mark on our lines in `State`.
+Pure. It reads the `ClientContext` (our nick, capabilities, connection state, the time, a
+label factory); the caller says which buffers are still catching up on history. It returns
+lines to send and updates the delivery mark on our lines in `State`. It must not import the
+session or its other parts.
 """
 
 from __future__ import annotations
@@ -21,19 +23,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from ircproto.casemap import casefold
+from ircproto.ctcp import ACTION_PREFIX, DELIM
 from ircproto.message import Message, format_message
+from tui.context import ClientContext
 from tui.effects import Effect, Send
+from tui.lines import NONCE_TAG, message_line
 from tui.state import Buffer, BufferKind, Delivery, Kind, Line
 
-if TYPE_CHECKING:
-    from tui.session import Session
+__all__ = ["Outbox", "Outgoing"]
 
-NONCE_TAG = "+chatd/nonce"
 MAX_ENTRIES = 1000  # typing more than this while offline is refused, visibly
-CTCP = "\x01"
 UNCONFIRMED_NOTE = ("The connection dropped before the server confirmed a message (marked ?); "
                     "/resend sends it again.")
 FULL_NOTE = "Too many messages are waiting to be sent; this one was not queued: "
@@ -57,9 +58,9 @@ class Outgoing:
 
 
 class Outbox:
-    def __init__(self, session: Session, new_nonce: Callable[[], str]):
-        self.session = session
-        self.state = session.state
+    def __init__(self, ctx: ClientContext, new_nonce: Callable[[], str]):
+        self.ctx = ctx
+        self.state = ctx.state
         self.entries: list[Outgoing] = []
         self._new_nonce = new_nonce
 
@@ -91,6 +92,10 @@ class Outbox:
         key = casefold(target)
         return [e for e in self.entries if e.target_key == key]
 
+    def unverified_in(self, buf: Buffer) -> list[Outgoing]:
+        """Messages shown in `buf` written on an earlier connection, echo never seen."""
+        return [e for e in self.entries if e.unverified and e.buffer is buf]
+
     # -- adding and writing ------------------------------------------------------------------
     def add(self, target: str, piece: str, buf: Buffer, now: datetime, *,
             action: bool = False) -> None:
@@ -98,26 +103,38 @@ class Outbox:
         if len(self.entries) >= MAX_ENTRIES:
             self.state.add(buf, Line(now, Kind.ERROR, FULL_NOTE + piece))
             return
-        body = f"{CTCP}ACTION {piece}{CTCP}" if action else piece
+        body = ACTION_PREFIX + piece + DELIM if action else piece
         entry = Outgoing(self._new_nonce(), target, "PRIVMSG", body, buf)
         self.entries.append(entry)
         self.state.add(buf, Line(now, Kind.ACTION if action else Kind.MESSAGE, piece,
-                                 nick=self.session.nick, own=True, nonce=entry.nonce,
+                                 nick=self.ctx.nick, own=True, nonce=entry.nonce,
                                  delivery=Delivery.QUEUED))
 
-    def flush(self) -> list[Effect]:
-        """Write, in order, every waiting message whose buffer is ready for it. A message
-        that must wait holds back the later ones to the same buffer (order is kept)."""
+    def can_write_to(self, buf: Buffer, syncing: set[Buffer]) -> bool:
+        """May a message shown in `buf` be written now? Registered, the channel joined, its
+        history caught up (not in `syncing`, so a message stored before a reconnect is found
+        there by its nonce, not sent twice)."""
+        ctx = self.ctx
+        if not (ctx.connected and ctx.registered) or buf in syncing:
+            return False
+        if buf.kind == BufferKind.CHANNEL and (buf.joined or buf.rejoin):
+            return buf.joined  # a channel we are (re)joining: after the join
+        return ctx.ready
+
+    def flush(self, syncing: set[Buffer], history_enabled: bool) -> list[Effect]:
+        """Write, in order, every waiting message whose buffer is ready for it (`syncing`:
+        the buffers still catching up on history). A message that must wait holds back the
+        later ones to the same buffer (order is kept)."""
         out: list[Effect] = []
         held: set[int] = set()  # ids of buffers with an earlier message still waiting
         for entry in list(self.entries):
             if entry.written or entry.unconfirmed:
                 continue
-            if id(entry.buffer) in held or not self.session.can_write_to(entry.buffer):
+            if id(entry.buffer) in held or not self.can_write_to(entry.buffer, syncing):
                 held.add(id(entry.buffer))
                 continue
             if entry.unverified:
-                if self.session.history.enabled and entry.buffer in self.state.buffers:
+                if history_enabled and entry.buffer in self.state.buffers:
                     held.add(id(entry.buffer))  # its buffer's catch-up decides (history)
                 else:
                     self.unconfirm(entry)  # no history to look it up in: the user decides
@@ -126,10 +143,10 @@ class Outbox:
         return out
 
     def _write(self, entry: Outgoing) -> Send:
-        caps = self.session.caps
+        caps = self.ctx.caps
         tags = {}
         if "labeled-response" in caps:
-            entry.label = self.session.new_label()
+            entry.label = self.ctx.new_label()
             tags["label"] = entry.label
         if "message-tags" in caps:
             tags[NONCE_TAG] = entry.nonce
@@ -145,7 +162,7 @@ class Outbox:
     def confirm_echo(self, msg: Message, when: datetime, label: str | None) -> bool:
         """Our own PRIVMSG/NOTICE came back (echo-message): it is stored. False if it is not
         one we are waiting for (then it is shown like any message)."""
-        if "echo-message" not in self.session.caps:
+        if "echo-message" not in self.ctx.caps:
             return False
         nonce = msg.tags.get(NONCE_TAG)
         entry = self.find(label=label, nonce=nonce)
@@ -153,7 +170,7 @@ class Outbox:
             entry = self.find_text(msg.param(0) or "", msg.param(1) or "")
         if entry is None:
             return False
-        line = self.session.message_line(msg, when, history=False)
+        line = message_line(msg, when, False, self.ctx.nick)
         if line is not None:
             self.confirm(entry, line)
         return True
@@ -213,15 +230,15 @@ class Outbox:
         buf = entry.buffer
         self._mark(entry, Delivery.UNCONFIRMED)
         if not buf.lines or buf.lines[-1].text != UNCONFIRMED_NOTE:
-            self.state.add(buf, Line(self.session.now, Kind.ERROR, UNCONFIRMED_NOTE))
+            self.state.add(buf, Line(self.ctx.now, Kind.ERROR, UNCONFIRMED_NOTE))
 
-    def resend(self, buf: Buffer) -> list[Effect]:
-        """/resend: the user decides that the unconfirmed messages in `buf` were lost."""
+    def resend(self, buf: Buffer) -> None:
+        """/resend: the user decides that the unconfirmed messages in `buf` were lost (the
+        caller flushes)."""
         for entry in self.entries:
             if entry.buffer is buf and entry.unconfirmed:
                 entry.unconfirmed = entry.unverified = False
                 self._mark(entry, Delivery.QUEUED)
-        return self.flush()
 
     def _mark(self, entry: Outgoing, delivery: Delivery) -> None:
         self.state.update_own(entry.buffer, entry.nonce, delivery)

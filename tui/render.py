@@ -25,7 +25,6 @@ OWN_NICK_STYLE = Style(bold=True)
 STATUS_STYLE = Style(reverse=True)
 DIVIDER_LABELS = {"live": "— live —", "start": "— start of history —",
                   "truncated": "— older messages were deleted —"}
-LIVE_DIVIDER = DIVIDER_LABELS["live"]
 # The mark after one of our own messages: waiting (queued or written, no echo yet), not known
 # to be stored (/resend), refused. A stored (echoed) message has no mark.
 DELIVERY_MARKS = {

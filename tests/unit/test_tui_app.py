@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tui.app import App, Connect, Mode, default_nick, reconnect_delay_s
-from tui.session import Send
+from tui.effects import Send
 
 T0 = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
-PURE_MODULES = ["app", "batch", "caps", "commands", "effects", "history", "inputline", "layout",
-                "membership", "outbox", "render", "sanitize", "session", "state"]
+PURE_MODULES = ["app", "batch", "caps", "chat", "commands", "context", "effects", "history",
+                "inputline", "keepalive", "layout", "lines", "membership", "outbox",
+                "registration", "render", "sanitize", "session", "state"]
 IO_MODULES = {"socket", "selectors", "curses", "sqlite3", "subprocess", "select"}
 
 

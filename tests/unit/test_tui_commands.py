@@ -4,7 +4,8 @@ import unittest
 from datetime import UTC, datetime
 
 from tui.commands import COMMANDS, Quit, parse_input, run_input
-from tui.session import Send, Session
+from tui.effects import Send
+from tui.session import Session
 from tui.state import BufferKind, Kind, State
 
 NOW = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)

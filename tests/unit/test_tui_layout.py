@@ -7,13 +7,17 @@ from tui.layout import (
     at_top,
     char_width,
     clip,
-    row_width,
     scroll,
     text_width,
     view_rows,
     wrap,
 )
 from tui.sanitize import PLAIN, Style
+
+
+def row_width(row) -> int:
+    """Columns a row occupies."""
+    return sum(text_width(t) for t, _ in row)
 
 
 def texts(rows):

@@ -3,11 +3,16 @@
 import unittest
 from datetime import UTC, datetime
 
-from tui.layout import row_width
+from tui.layout import text_width
 from tui.render import line_rows, nick_colour, status_row
 from tui.state import Delivery, Kind, Line
 
 T = datetime(2026, 11, 25, 18, 57, 25, tzinfo=UTC)
+
+
+def row_width(row) -> int:
+    """Columns a row occupies."""
+    return sum(text_width(t) for t, _ in row)
 
 
 def text(rows) -> list[str]:

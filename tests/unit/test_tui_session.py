@@ -4,7 +4,8 @@ import unittest
 from datetime import UTC, datetime, timedelta
 
 from ircproto.message import parse
-from tui.session import AskNick, Disconnect, Send, Session, parse_server_time
+from tui.effects import AskNick, Disconnect, Send
+from tui.session import Session
 from tui.state import BufferKind, Kind, State
 
 T0 = datetime(2026, 11, 25, 18, 0, 0, tzinfo=UTC)
@@ -324,17 +325,6 @@ class KeepaliveTest(unittest.TestCase):
         h.recv(":srv PONG srv :tui")
         self.assertEqual(h.advance(31), [])
         self.assertEqual(h.session.next_deadline(), h.now + timedelta(seconds=29))
-
-
-class ServerTimeTest(unittest.TestCase):
-    def test_parse(self) -> None:
-        cases = [("2026-11-25T18:57:25.123Z",
-                  datetime(2026, 11, 25, 18, 57, 25, 123000, tzinfo=UTC)),
-                 ("2026-11-25T18:57:25Z", datetime(2026, 11, 25, 18, 57, 25, tzinfo=UTC)),
-                 ("garbage", None), ("", None), (None, None), ("2026-11-25T18:57:25", None)]
-        for value, expected in cases:
-            with self.subTest(value=value):
-                self.assertEqual(parse_server_time(value), expected)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,65 @@
+"""What the session's parts (history, outbox, membership, chat) read about the session they
+belong to: who we are, what the server announced (capabilities, ISUPPORT), where the
+connection stands, the time, and a label factory.
+
+The session owns the one `ClientContext` and is its only writer (the label counter aside); the
+parts read it and return effects or changes instead of reaching into the session. It must not
+import the session or any of its parts, so that all of them can import it. Pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ircproto.casemap import irc_equal
+from ircproto.isupport import ISupport
+from tui.state import State
+
+# What the client assumes before the server announces CHANTYPES and PREFIX (the usual sets).
+DEFAULT_CHANTYPES = "#&"
+DEFAULT_PREFIXES = "~&@%+"
+# A nick the user types before the server announced NICKLEN is checked against this generous
+# bound only: the server's own limit is unknown, and it answers 432 to a nick too long for it.
+CLIENT_NICK_MAX_LEN = 30
+
+
+@dataclass(eq=False)
+class ClientContext:
+    state: State
+    nick: str
+    caps: set[str]  # enabled capabilities: the CAP negotiation's live set
+    now: datetime
+    isupport: ISupport = field(default_factory=ISupport)
+    connected: bool = False
+    registered: bool = False
+    ready: bool = False  # registered, ISUPPORT read, private conversations caught up
+    labels: int = 0  # labels handed out on this connection
+
+    def new_label(self) -> str:
+        """A fresh IRCv3 label for one command on this connection."""
+        self.labels += 1
+        return f"tui{self.labels}"
+
+    def is_me(self, nick: str | None) -> bool:
+        return nick is not None and irc_equal(nick, self.nick)
+
+    @property
+    def chantypes(self) -> str:
+        return self.isupport.get("CHANTYPES") or DEFAULT_CHANTYPES
+
+    @property
+    def prefixes(self) -> str:
+        """The membership prefix characters (the part of PREFIX after the parenthesis)."""
+        value = self.isupport.get("PREFIX") or ""
+        return value.split(")", 1)[1] if ")" in value else DEFAULT_PREFIXES
+
+    def is_channel(self, name: str) -> bool:
+        return bool(name) and name[0] in self.chantypes
+
+    def strip_prefix(self, name: str) -> str:
+        return name.lstrip(self.prefixes)
+
+    def nick_max_len(self) -> int:
+        """The longest nick worth sending: the server's NICKLEN once announced."""
+        return self.isupport.nicklen if self.isupport.get("NICKLEN") else CLIENT_NICK_MAX_LEN

@@ -1,0 +1,86 @@
+"""How received messages read as buffer lines: a PRIVMSG/NOTICE (a /me and a CTCP reply
+included), a membership/topic/mode event, a line of a history page. Pure functions of the
+message and our nick; they change no buffer and send nothing (the caller decides where a line
+goes, live or from history)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from ircproto.casemap import casefold, irc_equal
+from ircproto.ctcp import DELIM, split_ctcp
+from ircproto.message import Message
+from ircproto.servertime import server_time_datetime
+from tui.state import Kind, Line
+
+# The client tag that carries a message's idempotency nonce (see `outbox`): stored with the
+# message and returned in its echo and in history.
+NONCE_TAG = "+chatd/nonce"
+# Characters that may be part of a nick (RFC 2812 "special"), so a mention must not touch them.
+_NICK_CHARS = r"[\w\[\]\\`^{|}-]"
+
+
+def with_reason(text: str, reason: str) -> str:
+    return text + (f" ({reason})" if reason else "")
+
+
+def event_text(msg: Message) -> str | None:
+    """How a membership/topic/mode event reads in a buffer (None for other commands)."""
+    nick = msg.source_nick or "server"
+    command = msg.command
+    if command == "JOIN":
+        return f"--> {nick} joined {msg.param(0) or ''}"
+    if command == "PART":
+        return with_reason(f"<-- {nick} left {msg.param(0) or ''}", msg.param(1) or "")
+    if command == "QUIT":
+        return with_reason(f"<-- {nick} quit", msg.param(0) or "")
+    if command == "NICK":
+        return f"-- {nick} is now known as {msg.param(0) or ''}"
+    if command == "KICK":
+        return with_reason(f"<-- {msg.param(1) or ''} was kicked by {nick}", msg.param(2) or "")
+    if command == "TOPIC":
+        topic = msg.param(1) or ""
+        return f"-- {nick} changed the topic to: {topic}" if topic else \
+            f"-- {nick} cleared the topic"
+    if command == "MODE":
+        return f"-- {nick} sets mode {' '.join(msg.params[1:])}"
+    return None
+
+
+def mentions(text: str, nick: str) -> bool:
+    """Does `text` name `nick` as a whole word (IRC case folding)?"""
+    pattern = rf"(?<!{_NICK_CHARS})" + re.escape(casefold(nick)) + rf"(?!{_NICK_CHARS})"
+    return re.search(pattern, casefold(text)) is not None
+
+
+def message_line(msg: Message, when: datetime, history: bool, my_nick: str) -> Line | None:
+    """A PRIVMSG/NOTICE (a /me included) as a buffer line; None for CTCP requests."""
+    nick = msg.source_nick or "server"
+    text = msg.param(1) or ""
+    kind = Kind.MESSAGE if msg.command == "PRIVMSG" else Kind.NOTICE
+    ctcp = split_ctcp(text)
+    if ctcp is not None:
+        verb, args = ctcp
+        if msg.command == "NOTICE":
+            text = "CTCP reply: " + text.strip(DELIM)  # as sent: the verb's case kept
+        elif verb == "ACTION":
+            kind, text = Kind.ACTION, args
+        else:
+            return None
+    own = irc_equal(nick, my_nick)
+    return Line(when, kind, text, nick=nick, own=own,
+                mention=not own and mentions(text, my_nick), history=history,
+                msgid=msg.tags.get("msgid", ""),
+                nonce=msg.tags.get(NONCE_TAG, "") if own else "")
+
+
+def history_line(msg: Message, fallback_time: datetime, my_nick: str) -> Line | None:
+    """A line of a history page (events only come with draft/event-playback)."""
+    when = server_time_datetime(msg.tags.get("time")) or fallback_time
+    if msg.command in ("PRIVMSG", "NOTICE"):
+        return message_line(msg, when, True, my_nick)
+    text = event_text(msg)
+    if text is None:
+        return None  # TAGMSG and anything else without a visible form
+    return Line(when, Kind.EVENT, text, history=True, msgid=msg.tags.get("msgid", ""))
