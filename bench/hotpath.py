@@ -1,5 +1,5 @@
 """`hotpath`: the Python cost of the worker's fan-out loop alone, in-process and without
-sockets: Worker.on_event queueing one committed channel message to R local members.
+sockets: the worker's Delivery.on_event queueing one committed channel message to R local members.
 
 What it leaves out is the kernel: the send() that flushes each member's buffer (about 4 us
 per call on loopback, whatever the line count) is measured end to end by `fanout`. This one is
@@ -23,7 +23,8 @@ def measure(receivers: int, events: int, tagged_share: float) -> dict:
     from chatd.ipc import frames as ipc
     from chatd.ipc.pipe import Pipe
     from chatd.config import Config
-    from chatd.session.session import Session, build_server_info
+    from chatd.serverinfo import build_server_info
+    from chatd.session.session import Session
     from chatd.worker import Connection, Worker
 
     config = dataclasses.replace(Config(), history_path=Path("/nonexistent/chatd.db"))
@@ -37,20 +38,20 @@ def measure(receivers: int, events: int, tagged_share: float) -> dict:
         session.caps = {"server-time", "message-tags"} if conn_id <= tagged else set()
         conn = Connection(mock.Mock(spec=socket.socket), session)
         worker.conns[conn_id] = conn
-        worker.members.setdefault(CHANNEL, {})[conn_id] = conn
+        worker.delivery.members.setdefault(CHANNEL, {})[conn_id] = conn
         conns.append(conn)
     text = "t=0000000000000000000 " + "x" * 60
     best = float("inf")
     for _round in range(5):  # best of 5: the least disturbed run
         start = time.perf_counter_ns()
         for event_id in range(1, events + 1):
-            worker.on_event(ipc.Event(event_id, 1_700_000_000_000, "PRIVMSG", "ann!a@h",
+            worker.delivery.on_event(ipc.Event(event_id, 1_700_000_000_000, "PRIVMSG", "ann!a@h",
                                       CHANNEL, text, "", 0, (CHANNEL,), (), ""))
         elapsed = time.perf_counter_ns() - start
         best = min(best, elapsed)
         for conn in conns:
             conn.outbuf.clear()
-        worker.dirty.clear()
+        worker.delivery.dirty.clear()
     theirs.close()
     worker.channel.close()
     return {"receivers": receivers, "events": events, "tagged_share": tagged_share,

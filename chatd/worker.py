@@ -1,10 +1,11 @@
 """A worker process: owns a share of the client connections and runs their event loop.
 
 It reads lines from its clients and feeds them to each connection's Session, forwards what
-needs global state to the master, and delivers what the master sends back: committed events
-(formatted once per variant, written to every local recipient's buffer) and direct replies.
-Output is buffered per client and flushed once per loop iteration. A worker never talks to
-another worker, and never writes the history (it reads it, read-only, for join replay).
+needs global state to the master, and hands what the master sends back to the sessions and to
+the fan-out (chatd/session/delivery.py: committed events into the local recipients' output
+buffers). This module is the I/O: sockets, the selector, flushing each client's buffer once
+per loop iteration, pacing against the master, the read-only history connection. A worker
+never talks to another worker, and never writes the history.
 """
 
 from __future__ import annotations
@@ -19,16 +20,17 @@ import socket
 import sqlite3
 import time
 
-from chatd import events, logsetup
-from chatd.store import history
-from chatd.ipc import frames
-from chatd.ipc.pipe import LOST_FD, Pipe, PipeClosed
+from chatd import logsetup
 from chatd.config import Config, log_level_number
 from chatd.exitcodes import EXIT_OK
+from chatd.ipc import frames
+from chatd.ipc.pipe import LOST_FD, Pipe, PipeClosed
 from chatd.selectmask import rewatch
-from ircproto.framing import LineReader, encode_line
 from chatd.serverinfo import ServerInfo
+from chatd.session.delivery import Delivery, Recipient
 from chatd.session.session import SYNC_POINT, Session
+from chatd.store import history
+from ircproto.framing import LineReader, encode_line
 
 log = logging.getLogger(__name__)
 
@@ -44,25 +46,20 @@ ITERATION_CAP = 8 << 20
 SHUTDOWN_FLUSH_S = 2.0
 
 
-class Connection:
-    """A client socket with its line reader, output buffer and protocol session."""
+class Connection(Recipient):
+    """A client socket with its line reader, and (from Recipient) its output buffer and
+    protocol session."""
 
-    __slots__ = ("sock", "session", "reader", "outbuf", "want_write", "closed", "held",
-                 "capture", "capture_label", "mask")
+    __slots__ = ("sock", "reader", "want_write", "held", "mask")
 
     def __init__(self, sock: socket.socket, session: Session):
+        super().__init__(session)
         self.sock = sock
-        self.session = session
         self.reader = LineReader(cr_ends_line=True)
-        self.outbuf = bytearray()
         self.want_write = False
-        self.closed = False
         # Replies of the session's own, held until the master's SYNCED says that the master's
         # replies to earlier commands are out (one segment per outstanding SYNC).
         self.held: collections.deque[bytearray] = collections.deque()
-        # The answer to a labeled command, collected between LABEL_START and LABEL_END.
-        self.capture: list[bytes] | None = None
-        self.capture_label = ""
         self.mask = 0  # what the selector watches the socket for (0: not registered)
 
 
@@ -76,15 +73,12 @@ class Worker:
         self.config: Config = info.config
         self.selector = selectors.DefaultSelector()
         self.conns: dict[int, Connection] = {}
-        # Local members of each channel (folded name -> conn_id -> connection), updated only
-        # by committed JOIN/PART/QUIT events, so it follows the history's order exactly.
-        self.members: dict[str, dict[int, Connection]] = {}
-        self.dirty: set[Connection] = set()
         self.channel_wants_write = False  # whether the selector watches it for EVENT_WRITE
         self.reading_clients = True  # False while the master is not taking our frames
         self._paused_at = 0.0
         self.stopping = False
         self.history = history.HistoryReader(self.config.history_path)
+        self.delivery = Delivery(self.conns, self.config, self.read_replay, self.drop_slow_reader)
         self.frame_handlers = self._frame_handlers()
 
     # main loop
@@ -101,7 +95,7 @@ class Worker:
                       and self.channel.pending_bytes < ITERATION_CAP):
                     self.on_client_readable(key.data)
                 if key.data is not None and mask & selectors.EVENT_WRITE:
-                    self.dirty.add(key.data)
+                    self.delivery.dirty.add(key.data)
             now = time.monotonic()
             if now >= next_timer:
                 self.on_timer(now)
@@ -115,10 +109,10 @@ class Worker:
         # The master first, so requests leave promptly; then again for what flushing the
         # clients queued (the CONN_CLOSED of a write error).
         self.flush_channel()
-        for conn in self.dirty:
+        for conn in self.delivery.dirty:
             if not conn.closed:
                 self.flush_conn(conn)
-        self.dirty.clear()
+        self.delivery.dirty.clear()
         self.flush_channel()
 
     def flush_channel(self) -> None:
@@ -171,7 +165,7 @@ class Worker:
     def _frame_handlers(self) -> dict:
         """Master frame type -> handler(frame)."""
         return {
-            frames.Event: self.on_event,
+            frames.Event: self.delivery.on_event,
             frames.Reply: lambda f: self.on_reply(f.conn_id, f.payload),
             frames.NewConn: lambda f: self.on_new_conn(f.conn_id, f.host, self.channel.take_fd()),
             frames.Synced: lambda f: self.on_synced(f.conn_id),
@@ -218,136 +212,27 @@ class Worker:
     def on_reply(self, conn_id: int, payload: bytes) -> None:
         conn = self.conns.get(conn_id)
         if conn is not None:
-            self.respond(conn, payload)
+            self.delivery.respond(conn, payload)
 
     def on_label_start(self, conn_id: int, label: str) -> None:
         conn = self.conns.get(conn_id)
         if conn is not None:
-            conn.capture, conn.capture_label = [], label
+            conn.master_answer.start(label)
 
     def on_label_end(self, conn_id: int) -> None:
         conn = self.conns.get(conn_id)
-        if conn is None or conn.capture is None:
+        if conn is None or not conn.master_answer.capturing:
             return
-        lines, label = conn.capture, conn.capture_label
-        conn.capture = None
-        self.queue(conn, b"".join(conn.session.label_response(_split_lines(lines), label)))
+        label, lines = conn.master_answer.finish()
+        self.delivery.queue(conn, b"".join(conn.session.label_response(lines, label)))
 
-    def respond(self, conn: Connection, data: bytes) -> None:
-        """Output that answers the client's own command: collected while a labeled command
-        is being answered (LABEL_START..LABEL_END), else sent."""
-        if conn.capture is not None:
-            conn.capture.append(data)
-        else:
-            self.queue(conn, data)
-
-    def on_event(self, frame: frames.Event) -> None:
-        """Deliver one committed event to its local recipients and apply its membership
-        change. The line is formatted once per tag variant that some recipient needs."""
-        (event_id, ts_ms, kind, source, target, text, tags, origin, channels, to_conns,
-         extra) = frame
-        row = (event_id, ts_ms, kind, source, target, text, tags)
-        variants: list[bytes | None] = [None] * events.VARIANTS
-
-        def line_for(variant: int) -> bytes:
-            line = variants[variant]
-            if line is None:
-                line = variants[variant] = encode_line(events.event_line(row, variant))
-            return line
-
-        origin_conn = self.conns.get(origin)
-        if kind == "JOIN" and origin_conn is not None:
-            self.members.setdefault(channels[0], {})[origin] = origin_conn
-            origin_conn.session.channels.add(channels[0])
-        sent_by_origin = kind in events.SENT_KINDS
-        only_tag_clients = kind == "TAGMSG"  # never to clients without message-tags
-        # The hot loop (one pass per delivery): what queue() does, inlined, with no call and
-        # no new object per recipient.
-        sendq = self.config.sendq_bytes
-        mark_dirty = self.dirty.add
-        for conn in self._recipients(channels, to_conns):
-            variant = conn.session.tag_variant
-            if only_tag_clients and not variant & events.WANTS_TAGS:
-                continue
-            if conn is origin_conn:
-                if sent_by_origin and channels:
-                    continue  # a channel message is not sent back, except as an echo below
-                if not sent_by_origin:
-                    self.respond(conn, line_for(variant))  # its own JOIN, PART, NICK, TOPIC
-                    continue
-            if conn.closed:
-                continue
-            line = variants[variant]
-            if line is None:
-                line = line_for(variant)
-            outbuf = conn.outbuf
-            outbuf += line
-            if len(outbuf) > sendq:
-                self.drop_slow_reader(conn)
-            else:
-                mark_dirty(conn)
-        if origin_conn is not None:
-            self._after_own_event(origin_conn, kind, channels, target, row, extra, line_for)
-        if kind == "PART" or kind == "QUIT":
-            for folded in channels:
-                local = self.members.get(folded)
-                if local is not None:
-                    local.pop(origin, None)
-                    if not local:
-                        del self.members[folded]
-            if origin_conn is not None:
-                origin_conn.session.channels.difference_update(channels)
-
-    def _after_own_event(self, conn: Connection, kind: str, channels: tuple[str, ...],
-                         target: str, row: tuple, extra: str, line_for) -> None:
-        session = conn.session
-        if kind in events.SENT_KINDS:
-            variant = session.tag_variant
-            if "echo-message" in session.caps and (kind != "TAGMSG" or variant & events.WANTS_TAGS):
-                # The echo is sent only now that the message is committed: it means "stored".
-                self.respond(conn, line_for(variant))
-        elif kind == "NICK":
-            session.on_nick_changed(target)
-        elif kind == "JOIN":
-            if extra:
-                self.respond(conn, extra.encode() + b"\r\n")
-            if "draft/chathistory" not in session.caps:  # such clients ask for history
-                self.replay(conn, channels[0], target, row[events.ID])
-
-    def _recipients(self, channels: tuple[str, ...], to_conns: tuple[int, ...]):
-        if len(channels) == 1 and not to_conns:
-            return list(self.members.get(channels[0], {}).values())
-        found: dict[int, Connection] = {}
-        for folded in channels:
-            found.update(self.members.get(folded, {}))
-        for conn_id in to_conns:
-            conn = self.conns.get(conn_id)
-            if conn is not None:
-                found[conn_id] = conn
-        return list(found.values())
-
-    def replay(self, conn: Connection, folded: str, channel: str, before_id: int) -> None:
-        """Send the channel's last messages from history after a JOIN (docs/history.md)."""
-        limit = self.config.history_replay
-        if limit <= 0:
-            return
+    def read_replay(self, folded: str, before_id: int, limit: int) -> list[tuple]:
+        """A joined channel's last messages, for delivery's join replay (docs/history.md)."""
         try:
-            rows = history.replay(self.history, folded, before_id, limit)
+            return history.replay(self.history, folded, before_id, limit)
         except sqlite3.Error as exc:
             log.error("history replay for %s failed: %s", folded, exc)
-            return
-        if not rows:
-            return
-        session = conn.session
-        variant = session.tag_variant
-        lines = []
-        for row in rows:
-            if variant & events.WANTS_TIME:
-                line = events.event_line(row, variant)
-            else:  # no server-time: the original time goes in front of the text
-                line = events.stamped_replay_line(row, variant)
-            lines.append(encode_line(line))
-        self.respond(conn, b"".join(session.batch(lines, f"chathistory {channel}")))
+            return []
 
     # clients
     def on_client_readable(self, conn: Connection) -> None:
@@ -382,7 +267,7 @@ class Worker:
         if conn.held:
             segment = conn.held.popleft()
             if segment:
-                self.queue(conn, bytes(segment))
+                self.delivery.queue(conn, bytes(segment))
         try:  # runs the client's held lines: guarded as in on_client_readable
             conn.session.on_synced(time.monotonic())
         except Exception:  # a bug with one client's line must not take the worker down
@@ -407,21 +292,12 @@ class Worker:
                     direct += item
             session.out.clear()
             if direct:
-                self.queue(conn, bytes(direct))
+                self.delivery.queue(conn, bytes(direct))
         for frame in session.to_master:
             self.channel.send(frame)
         session.to_master.clear()
         if session.close_reason is not None:
             self.close_conn(conn, session.close_reason)
-
-    def queue(self, conn: Connection, data: bytes) -> None:
-        if conn.closed:
-            return
-        conn.outbuf += data
-        if len(conn.outbuf) > self.config.sendq_bytes:
-            self.drop_slow_reader(conn)
-            return
-        self.dirty.add(conn)
 
     def drop_slow_reader(self, conn: Connection) -> None:
         """A reader that cannot keep up is dropped rather than buffered without bound."""
@@ -524,14 +400,3 @@ def run_worker(index: int, sock: socket.socket, info: ServerInfo) -> int:
     log.info("worker %d started", index)
     return worker.run()
 
-
-def _split_lines(chunks: list[bytes]) -> list[bytes]:
-    """Encoded chunks (each one or more CRLF-terminated lines) as single lines."""
-    lines = []
-    for chunk in chunks:
-        start = 0
-        while start < len(chunk):
-            end = chunk.index(b"\r\n", start) + 2
-            lines.append(chunk[start:end])
-            start = end
-    return lines

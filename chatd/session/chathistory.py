@@ -10,34 +10,33 @@ Rules that matter (from the spec and the public conformance suite):
 - only channels one is in, and one's own private conversations, may be read
   (FAIL INVALID_TARGET otherwise);
 - without draft/event-playback only PRIVMSG and NOTICE are returned.
+
+Errors are raised as Fail (a StandardReplyError); the session's line boundary writes the FAIL.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from chatd import events
 from chatd.events import NO_UPPER_BOUND
 from chatd.serverinfo import CHATHISTORY_MAX
+from chatd.session.context import CommandContext, HistoryReading
+from ircproto.errors import StandardReplyError
 from ircproto.servertime import format_server_time, parse_server_time
 from ircproto.casemap import casefold
-from ircproto.message import Message, as_middle_param
+from ircproto.message import Message
 from ircproto.validate import is_channel_name, is_valid_nick
-
-if TYPE_CHECKING:
-    from chatd.session.session import Session
 
 MAX_LIMIT = CHATHISTORY_MAX
 SUBCOMMANDS = ("BEFORE", "AFTER", "LATEST", "AROUND", "BETWEEN", "TARGETS")
 
 
-class Fail(Exception):
+class Fail(StandardReplyError):
     """A standard reply: FAIL CHATHISTORY <code> <context...> :<description>."""
 
     def __init__(self, code: str, *context: str, description: str):
-        super().__init__(description)
-        self.code, self.context, self.description = code, context, description
+        super().__init__("CHATHISTORY", code, *context, description=description)
 
 
 @dataclass(frozen=True)
@@ -69,56 +68,48 @@ def parse_limit(word: str, subcommand: str) -> int:
     return MAX_LIMIT if limit == 0 or limit > MAX_LIMIT else limit
 
 
-def handle_chathistory(session: Session, msg: Message) -> None:
+def handle_chathistory(ctx: CommandContext, msg: Message) -> None:
     params = msg.params
     subcommand = params[0].upper()
-    try:
-        if subcommand not in SUBCOMMANDS:
-            raise Fail("INVALID_PARAMS", params[0], description="Unknown subcommand")
-        needed = 5 if subcommand == "BETWEEN" else 4
-        if len(params) < needed:
-            raise Fail("INVALID_PARAMS", subcommand, description="Insufficient parameters")
-        if session.history is None:
-            raise Fail("MESSAGE_ERROR", subcommand, params[1],
-                       description="History is not available")
-        if subcommand == "TARGETS":
-            lines = _targets(session, params)
-        else:
-            lines = _messages(session, subcommand, params)
-    except Fail as fail:
-        # The context echoes words the client sent: one that cannot be a middle parameter
-        # (empty, or starting with ':') is shown as '*' rather than break the reply.
-        context = tuple(as_middle_param(word) for word in fail.context)
-        session.send(Message("FAIL", ("CHATHISTORY", fail.code, *context, fail.description),
-                             session.server_name).format())
-        return
-    session.send_lines(lines)
+    if subcommand not in SUBCOMMANDS:
+        raise Fail("INVALID_PARAMS", params[0], description="Unknown subcommand")
+    needed = 5 if subcommand == "BETWEEN" else 4
+    if len(params) < needed:
+        raise Fail("INVALID_PARAMS", subcommand, description="Insufficient parameters")
+    reader = ctx.history
+    if reader is None:
+        raise Fail("MESSAGE_ERROR", subcommand, params[1], description="History is not available")
+    if subcommand == "TARGETS":
+        lines = _targets(ctx, reader, params)
+    else:
+        lines = _messages(ctx, reader, subcommand, params)
+    ctx.send_lines(lines)
 
 
-def _visible_kinds(session: Session) -> tuple[str, ...]:
-    if "draft/event-playback" not in session.caps:
+def _visible_kinds(ctx: CommandContext) -> tuple[str, ...]:
+    if "draft/event-playback" not in ctx.caps:
         return events.MESSAGE_KINDS
-    if "message-tags" in session.caps:
+    if "message-tags" in ctx.caps:
         return events.STORED_KINDS
     return tuple(k for k in events.STORED_KINDS if k != "TAGMSG")
 
 
-def timeline_for(session: Session, target: str, subcommand: str) -> str:
+def timeline_for(ctx: CommandContext, target: str, subcommand: str) -> str:
     """The timeline the client may read for `target`, or FAIL INVALID_TARGET."""
     if is_channel_name(target):
         folded = casefold(target)
-        if folded in session.channels:
+        if folded in ctx.channels:
             return folded
-    elif is_valid_nick(target) and session.nick is not None:
-        return events.private_timeline(session.nick, target)
+    elif is_valid_nick(target) and ctx.nick is not None:
+        return events.private_timeline(ctx.nick, target)
     raise Fail("INVALID_TARGET", subcommand, target, description="Messages could not be retrieved")
 
 
-def _messages(session: Session, subcommand: str, params: tuple[str, ...]) -> list[bytes]:
+def _messages(ctx: CommandContext, reader: HistoryReading, subcommand: str,
+              params: tuple[str, ...]) -> list[bytes]:
     target = params[1]
-    conv = timeline_for(session, target, subcommand)
-    reader = session.history
-    kinds = _visible_kinds(session)
+    conv = timeline_for(ctx, target, subcommand)
+    kinds = _visible_kinds(ctx)
     limit = parse_limit(params[-1], subcommand)
     first = parse_ref(params[2], subcommand, allow_star=subcommand == "LATEST")
 
@@ -160,48 +151,48 @@ def _messages(session: Session, subcommand: str, params: tuple[str, ...]) -> lis
             rows = page(lower(first), upper(second), limit, False)
         else:
             rows = page(lower(second), upper(first), limit, True)
-    return _history_batch(session, target, rows, truncated)
+    return _history_batch(ctx, target, rows, truncated)
 
 
-def _position(ref: Ref, reader) -> tuple[int, int]:
+def _position(ref: Ref, reader: HistoryReading) -> tuple[int, int]:
     """Where a reference lies in the history, to tell BETWEEN's direction."""
     if ref.kind == "msgid":
         return (ref.value, 1)
     return (reader.first_id_at_or_after(ref.value), 0)
 
 
-def _history_batch(session: Session, target: str, rows: list[tuple],
+def _history_batch(ctx: CommandContext, target: str, rows: list[tuple],
                    truncated: bool) -> list[bytes]:
-    variant = session.tag_variant
+    variant = ctx.tag_variant
     lines = [(events.event_line(row, variant) + "\r\n").encode() for row in rows]
     if truncated:
         # Retention deleted older history: say so rather than let a short page pass for the
         # beginning of the conversation.
         note = Message("NOTE", ("CHATHISTORY", "HISTORY_TRUNCATED", target,
                                 "Older messages were deleted by the retention policy"),
-                       session.server_name).format()
+                       ctx.server_name).format()
         lines.insert(0, (note + "\r\n").encode())
-    return session.batch(lines, f"chathistory {target}")
+    return ctx.batch(lines, f"chathistory {target}")
 
 
-def _targets(session: Session, params: tuple[str, ...]) -> list[bytes]:
+def _targets(ctx: CommandContext, reader: HistoryReading,
+             params: tuple[str, ...]) -> list[bytes]:
     first = parse_ref(params[1], "TARGETS")
     second = parse_ref(params[2], "TARGETS")
     if first.kind != "timestamp" or second.kind != "timestamp":
         raise Fail("INVALID_PARAMS", "TARGETS", description="TARGETS takes two timestamps")
     limit = parse_limit(params[3], "TARGETS")
-    reader = session.history
-    kinds = _visible_kinds(session)
+    kinds = _visible_kinds(ctx)
     low, high = sorted((first.value, second.value))
     found = []  # (ts, name)
-    for conv in session.channels:
+    for conv in ctx.channels:
         row = reader.latest(conv, kinds)
         if row is not None:
             # The channel as its latest event spelled it; a QUIT or NICK (event-playback)
             # targets no channel, so the timeline's own (folded) name stands in.
             name = row[events.TARGET]
             found.append((row[events.TS], name if casefold(name) == conv else conv))
-    own = casefold(session.nick or "")
+    own = casefold(ctx.nick or "")
     for conv in reader.conversations_with_prefix(own + " "):
         row = reader.latest(conv, kinds)
         if row is not None:
@@ -212,7 +203,7 @@ def _targets(session: Session, params: tuple[str, ...]) -> list[bytes]:
     inside = inside[:limit] if first.value <= second.value else inside[-limit:]
     lines = [
         (Message("CHATHISTORY", ("TARGETS", name, format_server_time(ts)),
-                 session.server_name).format() + "\r\n").encode()
+                 ctx.server_name).format() + "\r\n").encode()
         for ts, name in inside
     ]
-    return session.batch(lines, "draft/chathistory-targets")
+    return ctx.batch(lines, "draft/chathistory-targets")

@@ -57,3 +57,49 @@ def _is_one_batch(lines: list[bytes]) -> bool:
     ref = first.split(b" BATCH +", 1)[1].split(b" ", 1)[0].rstrip(b"\r\n")
     return last.rstrip(b"\r\n").endswith(b" BATCH -" + ref) and all(
         has_batch_tag(line) for line in lines[1:-1])
+
+
+class LabelCapture:
+    """The response to one labeled command, collected until it is complete and can be
+    labeled as a whole. The session captures what it answers itself; the worker captures what
+    the master sends between LABEL_START and LABEL_END (each connection has one of each, as
+    the two can be open at once)."""
+
+    __slots__ = ("label", "_chunks")
+
+    def __init__(self) -> None:
+        self.label: str | None = None  # None: not capturing
+        self._chunks: list[bytes] = []
+
+    @property
+    def capturing(self) -> bool:
+        return self.label is not None
+
+    def start(self, label: str) -> None:
+        self.label, self._chunks = label, []
+
+    def add(self, chunk: bytes) -> None:
+        """Encoded output: one or more CRLF-terminated lines."""
+        self._chunks.append(chunk)
+
+    def finish(self) -> tuple[str, list[bytes]]:
+        """Stop capturing; the label and what was captured, one line per item."""
+        label, chunks = self.label, self._chunks
+        assert label is not None, "finish() without start()"
+        self.label, self._chunks = None, []
+        return label, _split_lines(chunks)
+
+    def discard(self) -> None:
+        self.label, self._chunks = None, []
+
+
+def _split_lines(chunks: list[bytes]) -> list[bytes]:
+    """Encoded chunks (each one or more CRLF-terminated lines) as single lines."""
+    lines = []
+    for chunk in chunks:
+        start = 0
+        while start < len(chunk):
+            end = chunk.index(b"\r\n", start) + 2
+            lines.append(chunk[start:end])
+            start = end
+    return lines

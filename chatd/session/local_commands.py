@@ -1,93 +1,90 @@
 """The commands a worker answers for one connection without asking the master (CAP, PASS,
 NICK validation, USER, PING/PONG, QUIT, MOTD, VERSION, TIME, CHATHISTORY), and `dispatch`,
-which forwards the commands that need global state (see chatd/commandset.py) to
-the master."""
+which checks a command against chatd/commandset.py (451/461/421) and forwards the ones that
+need global state to the master. Handlers see the connection only through CommandContext and
+raise IrcError for a protocol error; they never format an error reply themselves."""
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
-from chatd.ipc import frames
-from chatd.session.capabilities import handle_cap
-from chatd.session.chathistory import handle_chathistory
 from chatd.commandset import COMMANDS, WORKER
 from chatd.serverinfo import VERSION
+from chatd.session.capabilities import handle_cap
+from chatd.session.chathistory import handle_chathistory
+from chatd.session.context import CommandContext
 from ircproto import numerics as N
-from ircproto.message import Message
+from ircproto.errors import IrcError
+from ircproto.message import Message, numeric_line
 from ircproto.validate import is_valid_nick
 
-if TYPE_CHECKING:
-    from chatd.session.session import Session
-
-LocalHandler = Callable[["Session", Message], None]
+LocalHandler = Callable[[CommandContext, Message], None]
 
 
-
-def handle_pass(session: Session, msg: Message) -> None:
-    if session.registered:
-        session.send_numeric(N.ERR_ALREADYREGISTERED, "You may not reregister")
-        return
-    session.password = msg.params[0]
+def handle_pass(ctx: CommandContext, msg: Message) -> None:
+    if ctx.registered:
+        raise IrcError(N.ERR_ALREADYREGISTERED, "You may not reregister")
+    ctx.set_password(msg.params[0])
 
 
-def handle_nick(session: Session, msg: Message) -> None:
+def handle_nick(ctx: CommandContext, msg: Message) -> None:
     nick = msg.param(0) or ""
     if not nick:
-        session.send_numeric(N.ERR_NONICKNAMEGIVEN, "No nickname given")
-    elif not is_valid_nick(nick):
-        session.send_numeric(N.ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname")
-    else:
-        session.forward_nick(nick)
-        if not session.registered:
-            session.request_sync()  # hold further input until the master has answered
+        raise IrcError(N.ERR_NONICKNAMEGIVEN, "No nickname given")
+    if not is_valid_nick(nick):
+        raise IrcError(N.ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname")
+    ctx.claim_nick(nick)
+    if not ctx.registered:
+        ctx.request_sync()  # hold further input until the master has answered
 
 
-def handle_user(session: Session, msg: Message) -> None:
-    if session.registered or session.user is not None:
-        session.send_numeric(N.ERR_ALREADYREGISTERED, "You may not reregister")
-        return
+def handle_user(ctx: CommandContext, msg: Message) -> None:
+    if ctx.registered or ctx.user is not None:
+        raise IrcError(N.ERR_ALREADYREGISTERED, "You may not reregister")
     if not msg.params[0] or not msg.params[3]:
         # modern.ircdocs: a username (and a realname) must not be empty; SHOULD be 461.
-        session.send_numeric(N.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
-        return
+        raise IrcError(N.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
     user = "".join(ch for ch in msg.params[0] if ch.isalnum() or ch in "-_.")[:16]
-    session.user = user or "user"
-    session.realname = msg.params[3]
-    session.try_complete_registration()
+    ctx.set_user(user or "user", msg.params[3])
+    ctx.try_complete_registration()
 
 
-def handle_ping(session: Session, msg: Message) -> None:
+def handle_ping(ctx: CommandContext, msg: Message) -> None:
     # Answered here, behind a PING_SYNC through the master, which answers it in decision
     # order (so after every event decided before it is committed and sent) once the other
     # workers have had a moment to forward what they read before it. So a PING round trip
     # is a barrier for what the client sent before it and for what others sent before it:
     # clients and test suites (irctest) rely on that. Before registration only the first.
-    if session.registered:
-        session.request_sync(frames.PingSync)
-    session.send(Message("PONG", (session.server_name, msg.params[0]), session.server_name).format())
+    if ctx.registered:
+        ctx.request_sync(ping=True)
+    ctx.send(Message("PONG", (ctx.server_name, msg.params[0]), ctx.server_name).format())
 
 
-def handle_pong(session: Session, msg: Message) -> None:
+def handle_pong(ctx: CommandContext, msg: Message) -> None:
     """Nothing to do: any line from the client already reset the ping timer."""
 
 
-def handle_quit(session: Session, msg: Message) -> None:
+def handle_quit(ctx: CommandContext, msg: Message) -> None:
     reason = msg.param(0)
-    session.close(f"Quit: {reason}" if reason else "Client Quit")
+    ctx.close(f"Quit: {reason}" if reason else "Client Quit")
 
 
-def handle_motd(session: Session, msg: Message) -> None:
-    session.send_motd()
+def handle_motd(ctx: CommandContext, msg: Message) -> None:
+    ctx.send_motd()
 
 
-def handle_version(session: Session, msg: Message) -> None:
-    session.send_numeric(N.RPL_VERSION, VERSION, session.server_name, "")
+def handle_version(ctx: CommandContext, msg: Message) -> None:
+    ctx.send(_numeric(ctx, N.RPL_VERSION, VERSION, ctx.server_name, ""))
 
 
-def handle_time(session: Session, msg: Message) -> None:
+def handle_time(ctx: CommandContext, msg: Message) -> None:
     now = time.strftime("%A %B %d %Y -- %H:%M:%S UTC", time.gmtime())
-    session.send_numeric(N.RPL_TIME, session.server_name, now)
+    ctx.send(_numeric(ctx, N.RPL_TIME, ctx.server_name, now))
+
+
+def _numeric(ctx: CommandContext, code: str, *params: str) -> str:
+    return numeric_line(ctx.server_name, ctx.nick, code, *params)
 
 
 # The commands this worker answers (chatd/commandset.py says which those are).
@@ -106,20 +103,19 @@ LOCAL_HANDLERS: dict[str, LocalHandler] = {
 }
 
 
-def dispatch(session: Session, msg: Message) -> None:
-    """Run a local handler or forward to the master, answering 451/461/421 as the RFCs say."""
+def dispatch(ctx: CommandContext, msg: Message) -> None:
+    """Run a local handler or forward to the master; 451/461/421 as the RFCs say."""
     command = msg.command
     spec = COMMANDS.get(command)
     if spec is None:
-        if session.registered:
-            session.send_numeric(N.ERR_UNKNOWNCOMMAND, command, "Unknown command")
-        else:
-            session.send_numeric(N.ERR_NOTREGISTERED, "You have not registered")
-    elif not (spec.before_registration or session.registered):
-        session.send_numeric(N.ERR_NOTREGISTERED, "You have not registered")
-    elif len(msg.params) < spec.min_params:
-        session.send_numeric(N.ERR_NEEDMOREPARAMS, command, "Not enough parameters")
-    elif spec.answered_by == WORKER:
-        LOCAL_HANDLERS[command](session, msg)
+        if ctx.registered:
+            raise IrcError(N.ERR_UNKNOWNCOMMAND, command, "Unknown command")
+        raise IrcError(N.ERR_NOTREGISTERED, "You have not registered")
+    if not (spec.before_registration or ctx.registered):
+        raise IrcError(N.ERR_NOTREGISTERED, "You have not registered")
+    if len(msg.params) < spec.min_params:
+        raise IrcError(N.ERR_NEEDMOREPARAMS, command, "Not enough parameters")
+    if spec.answered_by == WORKER:
+        LOCAL_HANDLERS[command](ctx, msg)
     else:
-        session.forward_command(msg)
+        ctx.forward_command(msg)

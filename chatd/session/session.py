@@ -11,6 +11,11 @@ master's SYNCED comes back, which the master sends only after its replies to the
 commands. Before registration, input itself waits for the master (a nick claim, the
 registration) in the same way, so a client may send NICK, USER and JOIN in one go.
 
+Errors. Command handlers (local_commands.py, capabilities.py, chathistory.py) see this
+session only as a CommandContext (context.py) and raise IrcError or StandardReplyError;
+`_handle_line` is the one boundary that writes those as the numeric or FAIL reply, and the one
+place for the rule that a NOTICE gets no error reply.
+
 Labels (IRCv3 labeled-response). A labeled command answered here has its reply collected and
 labeled at once (labels.py). A labeled command forwarded to the master carries its label; the
 master brackets its answer with LABEL_START/LABEL_END and the worker labels what is between.
@@ -18,22 +23,19 @@ master brackets its answer with LABEL_START/LABEL_END and the worker labels what
 
 from __future__ import annotations
 
-import time
-from typing import NamedTuple
+from typing import AbstractSet, NamedTuple
 
 from chatd import events
 from chatd.ipc import frames
+from chatd.serverinfo import VERSION, ServerInfo, closing_link
 from chatd.session import labels
+from chatd.session.context import HistoryReading
 from chatd.session.local_commands import dispatch
-from chatd.serverinfo import VERSION, ServerInfo, build_server_info, closing_link  # noqa: F401
-from chatd.config import Config
 from ircproto import numerics as N
+from ircproto.errors import IrcError, StandardReplyError
 from ircproto.framing import LineTooLong, decode_line, encode_line
-from ircproto.message import Message, ProtocolError, format_tags, numeric_line, parse
-
-
-
-
+from ircproto.message import (Message, ProtocolError, as_middle_param, format_tags,
+                              numeric_line, parse)
 
 SYNC_POINT = b""  # marker in Session.out: hold what follows until the master's SYNCED
 MAX_CLIENT_TAG_BYTES = 4094  # IRCv3 message-tags: a client's tag data, beyond: 417
@@ -43,12 +45,13 @@ MAX_HELD_LINES = 256  # lines a client may send before its welcome (a bouncer ma
 
 
 class Session:
-    """The state machine of one client connection."""
+    """The state machine of one client connection; what its command handlers may read and
+    do is chatd/session/context.py's CommandContext, which this class satisfies."""
 
     def __init__(self, conn_id: int, host: str, info: ServerInfo, now: float,
-                 history=None):
+                 history: HistoryReading | None = None):
         self.conn_id = conn_id
-        self.history = history  # a history.HistoryReader (or a fake), for CHATHISTORY
+        self.history = history  # for CHATHISTORY
         self.host = host
         self.info = info
         self.nick: str | None = None  # granted by the master
@@ -60,9 +63,10 @@ class Session:
         self.cap_negotiating = False
         self.channels: set[str] = set()  # folded names, as committed events say (worker)
         self._batches = 0
-        self._label: str | None = None  # label of the command being handled
+        # The answer to the labeled command being handled, and whether it went to the master
+        # (which then labels it: LABEL_START/LABEL_END).
+        self._labeled = labels.LabelCapture()
         self._label_forwarded = False
-        self._capture: list[bytes] | None = None
         # A CHATHISTORY read must see what this client sent before it, so it waits until the
         # master has answered (committed) everything forwarded so far.
         self._reading_history = False
@@ -84,34 +88,43 @@ class Session:
         return self.info.config.server_name
 
     @property
-    def wants_server_time(self) -> bool:
-        return "server-time" in self.caps
-
-    @property
     def caps(self) -> frozenset[str]:
         return self._caps
 
     @caps.setter
-    def caps(self, caps) -> None:
+    def caps(self, caps: AbstractSet[str]) -> None:
         self._caps = frozenset(caps)
         # Which tags this client gets on events (events.WANTS_*): read once per delivery by
         # the worker's fan-out loop, so kept as a plain attribute, not computed each time.
         self.tag_variant = ((events.WANTS_TIME if "server-time" in self._caps else 0)
                             | (events.WANTS_TAGS if "message-tags" in self._caps else 0))
 
-    def next_batch_ref(self) -> str:
-        self._batches += 1
-        return f"b{self._batches}"
+    # state the command handlers change (CommandContext)
+    def set_password(self, password: str) -> None:
+        self.password = password
+
+    def set_user(self, user: str, realname: str) -> None:
+        self.user, self.realname = user, realname
+
+    def set_caps(self, caps: AbstractSet[str], cap_version: int) -> None:
+        self.caps, self.cap_version = caps, cap_version
+
+    def set_cap_negotiating(self, negotiating: bool) -> None:
+        self.cap_negotiating = negotiating
 
     def batch(self, lines: list[bytes], batch_type: str) -> list[bytes]:
         """Wrap lines in a batch if the client negotiated `batch`."""
         if "batch" not in self.caps:
             return lines
-        return labels.wrap_batch(lines, self.next_batch_ref(), self.server_name, batch_type)
+        return labels.wrap_batch(lines, self._next_batch_ref(), self.server_name, batch_type)
 
     def label_response(self, lines: list[bytes], label: str) -> list[bytes]:
-        ref = self.next_batch_ref() if "batch" in self.caps else None
+        ref = self._next_batch_ref() if "batch" in self.caps else None
         return labels.label_response(lines, label, self.server_name, ref)
+
+    def _next_batch_ref(self) -> str:
+        self._batches += 1
+        return f"b{self._batches}"
 
     # effects
     def send(self, line: str) -> None:
@@ -121,34 +134,41 @@ class Session:
         """Queue encoded lines for the client, behind the master's pending answers."""
         if not lines:  # nothing to order: no SYNC (a labeled forwarded command sends none)
             return
-        if self._capture is not None:
-            self._capture.extend(lines)
+        if self._labeled.capturing:
+            for line in lines:
+                self._labeled.add(line)
             return
         if self.forwarded_since_sync:
             self.request_sync()
         self.out.extend(lines)
 
-    def forward(self, frame: NamedTuple) -> None:
+    def _forward(self, frame: NamedTuple) -> None:
         """Send a frame to the master whose answers the client must see before ours."""
         self.to_master.append(frame)
         self.forwarded_since_sync = True
+
+    def notify_master(self, frame: NamedTuple) -> None:
+        """A frame the master only takes note of: nothing of ours waits for it."""
+        self.to_master.append(frame)
 
     def forward_command(self, msg: Message) -> None:
         client_tags = ""
         if msg.command in TAGGED_COMMANDS and "message-tags" in self.caps:
             client_tags = format_tags({k: v for k, v in msg.tags.items() if k.startswith("+")})
-        self._label_forwarded = self._label is not None
-        self.forward(frames.Command(conn_id=self.conn_id, command=msg.command,
-                                    params=msg.params, label=self._label,
-                                    client_tags=client_tags))
+        self._label_forwarded = self._labeled.capturing
+        self._forward(frames.Command(conn_id=self.conn_id, command=msg.command,
+                                     params=msg.params, label=self._labeled.label,
+                                     client_tags=client_tags))
 
-    def forward_nick(self, nick: str) -> None:
-        self._label_forwarded = self._label is not None
-        self.forward(frames.ClaimNick(self.conn_id, nick, self._label))
+    def claim_nick(self, nick: str) -> None:
+        self._label_forwarded = self._labeled.capturing
+        self._forward(frames.ClaimNick(conn_id=self.conn_id, nick=nick,
+                                       label=self._labeled.label))
 
-    def request_sync(self, barrier: type = frames.Sync) -> None:
-        """Ask the master for a Sync (or, for a PING, a PingSync) and hold what follows."""
-        self.to_master.append(barrier(self.conn_id))
+    def request_sync(self, ping: bool = False) -> None:
+        """Ask the master for a Sync (for a PING, a PingSync) and hold what follows."""
+        barrier = frames.PingSync if ping else frames.Sync
+        self.to_master.append(barrier(conn_id=self.conn_id))
         self.out.append(SYNC_POINT)
         self.forwarded_since_sync = False
         self.syncs_outstanding += 1
@@ -173,7 +193,7 @@ class Session:
     def _must_hold_input(self) -> bool:
         return self.syncs_outstanding > 0 and (not self.registered or self._reading_history)
 
-    def send_numeric(self, code: str, *params: str) -> None:
+    def _send_numeric(self, code: str, *params: str) -> None:
         self.send(numeric_line(self.server_name, self.nick, code, *params))
 
     def close(self, reason: str, error_text: str | None = None) -> None:
@@ -194,28 +214,35 @@ class Session:
         self._run_held_lines()
 
     def _handle_line(self, raw: bytes | LineTooLong) -> None:
-        if isinstance(raw, LineTooLong) or _client_tag_bytes(raw) > MAX_CLIENT_TAG_BYTES:
-            self.send_numeric(N.ERR_INPUTTOOLONG, "Input line was too long")
-            return
+        """Answer one line. The one boundary where a handler's typed error becomes its reply
+        (inside the label capture, so an error answering a labeled command is labeled)."""
+        command = ""
         try:
-            msg = parse(decode_line(raw))
-        except ProtocolError as exc:
-            self.send_numeric(N.ERR_UNKNOWNERROR, "*", f"Could not parse your line: {exc}")
-            return
-        label = msg.tags.get("label") if "labeled-response" in self.caps else None
-        if not label:
+            msg = _parse_client_line(raw)
+            command = msg.command
+            label = msg.tags.get("label") if "labeled-response" in self.caps else None
+            if label:
+                self._labeled.start(label)
+                self._label_forwarded = False
             dispatch(self, msg)
-            return
-        self._label, self._label_forwarded, self._capture = label, False, []
-        try:
-            dispatch(self, msg)
-        finally:
-            captured, forwarded = self._capture, self._label_forwarded
-            self._label, self._label_forwarded, self._capture = None, False, None
-        if forwarded:  # the master labels the answer (LABEL_START/LABEL_END)
+        except IrcError as error:
+            if _gets_error_reply(command, error):
+                self._send_numeric(error.code, *error.params)
+        except StandardReplyError as error:
+            self.send(_standard_reply_line(self.server_name, error))
+        except BaseException:
+            self._labeled.discard()  # a bug: the connection is closed, unlabeled
+            raise
+        if self._labeled.capturing:
+            self._send_labeled()
+
+    def _send_labeled(self) -> None:
+        label, captured = self._labeled.finish()
+        if self._label_forwarded:  # the master labels the answer (LABEL_START/LABEL_END)
             self.send_lines(captured)
         else:
             self.send_lines(self.label_response(captured, label))
+        self._label_forwarded = False
 
     def on_nick_granted(self, nick: str) -> None:
         old = self.nick
@@ -257,10 +284,13 @@ class Session:
         if self.registered or self.nick is None or self.user is None or self.cap_negotiating:
             return
         if self.info.config.password and self.password != self.info.config.password:
-            self.send_numeric(N.ERR_PASSWDMISMATCH, "Password incorrect")
+            # Not a typed error: the registration is refused as an outcome of the state machine
+            # (the master's NICK_OK may complete it, with no command being answered), and the
+            # numeric must precede the ERROR line.
+            self._send_numeric(N.ERR_PASSWDMISMATCH, "Password incorrect")
             self.close("Bad password")
             return
-        self.forward(frames.Registered(conn_id=self.conn_id, user=self.user,
+        self._forward(frames.Registered(conn_id=self.conn_id, user=self.user,
                                        realname=self.realname, host=self.host))
         self.request_sync()
 
@@ -274,26 +304,50 @@ class Session:
     def _send_welcome(self) -> None:
         info, nick = self.info, self.nick
         cfg = info.config
-        self.send_numeric(N.RPL_WELCOME,
+        self._send_numeric(N.RPL_WELCOME,
                           f"Welcome to the {cfg.network} IRC Network {nick}!{self.user}@{self.host}")
-        self.send_numeric(N.RPL_YOURHOST, f"Your host is {cfg.server_name}, running version {VERSION}")
-        self.send_numeric(N.RPL_CREATED, f"This server was created {info.created}")
-        self.send_numeric(N.RPL_MYINFO, cfg.server_name, VERSION, "i", "bn")
+        self._send_numeric(N.RPL_YOURHOST, f"Your host is {cfg.server_name}, running version {VERSION}")
+        self._send_numeric(N.RPL_CREATED, f"This server was created {info.created}")
+        self._send_numeric(N.RPL_MYINFO, cfg.server_name, VERSION, "i", "bn")
         tokens = info.isupport
         for start in range(0, len(tokens), 12):  # ISUPPORT allows at most 13 tokens a line
-            self.send_numeric(N.RPL_ISUPPORT, *tokens[start:start + 12],
+            self._send_numeric(N.RPL_ISUPPORT, *tokens[start:start + 12],
                               "are supported by this server")
         self.send_motd()
 
     def send_motd(self) -> None:
         motd = self.info.motd_lines
         if motd is None:
-            self.send_numeric(N.ERR_NOMOTD, "MOTD File is missing")
+            self._send_numeric(N.ERR_NOMOTD, "MOTD File is missing")
             return
-        self.send_numeric(N.RPL_MOTDSTART, f"- {self.server_name} Message of the day -")
+        self._send_numeric(N.RPL_MOTDSTART, f"- {self.server_name} Message of the day -")
         for line in motd:
-            self.send_numeric(N.RPL_MOTD, f"- {line}")
-        self.send_numeric(N.RPL_ENDOFMOTD, "End of /MOTD command.")
+            self._send_numeric(N.RPL_MOTD, f"- {line}")
+        self._send_numeric(N.RPL_ENDOFMOTD, "End of /MOTD command.")
+
+
+def _parse_client_line(raw: bytes | LineTooLong) -> Message:
+    if isinstance(raw, LineTooLong) or _client_tag_bytes(raw) > MAX_CLIENT_TAG_BYTES:
+        raise IrcError(N.ERR_INPUTTOOLONG, "Input line was too long")
+    try:
+        return parse(decode_line(raw))
+    except ProtocolError as exc:
+        raise IrcError(N.ERR_UNKNOWNERROR, "*", f"Could not parse your line: {exc}") from None
+
+
+def _gets_error_reply(command: str, error: IrcError) -> bool:
+    """RFC 2812 3.3.2: a NOTICE never gets an automatic reply. A worker only answers a NOTICE
+    (which the master handles) with 451 before registration, which is about the connection
+    rather than the notice and has always been sent, so it stays."""
+    return command != "NOTICE" or error.code == N.ERR_NOTREGISTERED
+
+
+def _standard_reply_line(server: str, error: StandardReplyError) -> str:
+    # The context echoes words the client sent: one that cannot be a middle parameter
+    # (empty, or starting with ':') is shown as '*' rather than break the reply.
+    context = tuple(as_middle_param(word) for word in error.context)
+    return Message("FAIL", (error.command, error.code, *context, error.description),
+                   server).format()
 
 
 def _client_tag_bytes(raw: bytes) -> int:

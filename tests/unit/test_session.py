@@ -1,4 +1,4 @@
-"""chatd.session + chatd.commands: one connection's state machine, driven without sockets.
+"""chatd.session.session + local_commands: one connection's state machine, driven without sockets.
 
 Lines go in as bytes through Session.on_line; what comes out is checked on .out (encoded
 lines for the client, and SYNC_POINT markers), .to_master (frames, opcodes from chatd.ipc)
@@ -10,6 +10,7 @@ for whatever the session forwarded.
 import dataclasses
 import unittest
 
+from chatd import events
 from chatd.ipc import frames as ipc
 from chatd.session.capabilities import SUPPORTED_CAPS
 from chatd.config import Config
@@ -17,12 +18,12 @@ from chatd.commandset import COMMANDS, MASTER, commands_answered_by
 from ircproto import numerics as N
 from ircproto.framing import LineTooLong
 from ircproto.message import Message, parse
+from chatd.serverinfo import build_server_info
 from chatd.session.session import (
     MAX_CLIENT_TAG_BYTES,
     MAX_HELD_LINES,
     SYNC_POINT,
     Session,
-    build_server_info,
 )
 from tests.unit.fake_history import FakeHistory
 
@@ -500,7 +501,8 @@ class CapTest(unittest.TestCase):
                 self.assertEqual(out[-1].command, "CAP")
                 self.assertEqual(out[-1].params, ("*",) + reply)
                 self.assertEqual(session.caps, caps)
-                self.assertEqual(session.wants_server_time, "server-time" in caps)
+                self.assertEqual(bool(session.tag_variant & events.WANTS_TIME),
+                                 "server-time" in caps)
 
     def test_unknown_subcommand(self):
         session = make_session()

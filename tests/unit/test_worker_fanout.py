@@ -2,23 +2,22 @@
 channel message is formatted once per tag variant, however many local members receive it,
 and each member's buffer gets exactly the line its capabilities call for.
 
-The Worker runs in-process with fake client sockets (never flushed) and an unused master
-channel: on_event only queues."""
+chatd.session.delivery is pure, so it runs here as the worker runs it, minus the sockets: the
+members are plain Recipients whose buffers are never flushed, and dropping a slow reader is
+recorded (and marks it closed, as the worker's close does) instead of closing a socket."""
 
 from __future__ import annotations
 
 import dataclasses
-import socket
 import unittest
-from pathlib import Path
 from unittest import mock
 
 from chatd import events
-from chatd.ipc import frames as ipc
-from chatd.ipc.pipe import Pipe
 from chatd.config import Config
-from chatd.session.session import Session, build_server_info
-from chatd.worker import Connection, Worker
+from chatd.ipc import frames as ipc
+from chatd.serverinfo import build_server_info
+from chatd.session.delivery import Delivery, Recipient
+from chatd.session.session import Session
 
 CHANNEL = "#lobby"
 CAP_SETS = (frozenset(), frozenset({"server-time"}), frozenset({"message-tags"}),
@@ -27,36 +26,39 @@ CAP_SETS = (frozenset(), frozenset({"server-time"}), frozenset({"message-tags"})
 
 class FanoutTest(unittest.TestCase):
     def setUp(self):
-        ours, theirs = socket.socketpair()
-        self.addCleanup(theirs.close)
-        config = dataclasses.replace(Config(), history_path=Path("/nonexistent/chatd.db"))
-        self.info = build_server_info(config, None, 0)
-        self.worker = Worker(0, Pipe(ours), self.info)
-        self.addCleanup(self.worker.channel.close)
-        self.addCleanup(self.worker.selector.close)
+        self.config = Config()
+        self.info = build_server_info(self.config, None, 0)
+        self.conns: dict[int, Recipient] = {}
+        self.dropped: list[Recipient] = []
+        self.delivery = self.make_delivery(self.config)
 
-    def add_members(self, count: int, caps_of=lambda i: frozenset(),
-                    real_sockets: bool = False) -> list[Connection]:
+    def make_delivery(self, config: Config) -> Delivery:
+        return Delivery(self.conns, config, read_replay=lambda folded, before, limit: [],
+                        drop_slow_reader=self.drop)
+
+    def drop(self, conn: Recipient) -> None:
+        """What the worker does to a reader over its send queue, minus the socket."""
+        self.dropped.append(conn)
+        conn.outbuf.clear()
+        conn.closed = True
+        del self.conns[conn.session.conn_id]
+
+    def add_members(self, count: int, caps_of=lambda i: frozenset()) -> list[Recipient]:
         conns = []
         for conn_id in range(1, count + 1):
             session = Session(conn_id, "127.0.0.1", self.info, 0.0)
             session.caps = caps_of(conn_id)
-            if real_sockets:  # for a test that closes connections
-                sock, peer = socket.socketpair()
-                self.addCleanup(peer.close)
-                self.addCleanup(sock.close)
-                self.worker.selector.register(sock, 1, None)
-            else:
-                sock = mock.Mock(spec=socket.socket)
-            conn = Connection(sock, session)
-            self.worker.conns[conn_id] = conn
-            self.worker.members.setdefault(CHANNEL, {})[conn_id] = conn
+            conn = Recipient(session)
+            self.conns[conn_id] = conn
+            self.delivery.members.setdefault(CHANNEL, {})[conn_id] = conn
             conns.append(conn)
         return conns
 
     def deliver(self, text: str, origin: int = 0, event_id: int = 7) -> None:
-        self.worker.on_event(ipc.Event(event_id, 1_700_000_000_000, "PRIVMSG", "ann!a@h",
-                              CHANNEL, text, "", origin, (CHANNEL,), (), ""))
+        self.delivery.on_event(ipc.Event(
+            event_id=event_id, ts_ms=1_700_000_000_000, kind="PRIVMSG", source="ann!a@h",
+            target=CHANNEL, text=text, tags="", origin=origin, channels=(CHANNEL,),
+            to_conns=(), extra=""))
 
     def count_formatting(self):
         return mock.patch.object(events, "event_line", wraps=events.event_line)
@@ -68,7 +70,7 @@ class FanoutTest(unittest.TestCase):
         self.assertEqual(event_line.call_count, 1)
         expected = b":ann!a@h PRIVMSG #lobby :hello\r\n"
         self.assertEqual({bytes(c.outbuf) for c in conns}, {expected})
-        self.assertEqual(self.worker.dirty, set(conns))
+        self.assertEqual(self.delivery.dirty, set(conns))
 
     def test_one_format_per_tag_variant(self):
         conns = self.add_members(400, caps_of=lambda i: CAP_SETS[i % len(CAP_SETS)])
@@ -95,16 +97,17 @@ class FanoutTest(unittest.TestCase):
         self.assertEqual(sum(1 for c in conns if c.outbuf), 8)
 
     def test_a_reader_over_its_send_queue_is_dropped(self):
-        self.worker.config = dataclasses.replace(self.worker.config, sendq_bytes=100)
-        slow, fast = self.add_members(2, real_sockets=True)
+        self.delivery = self.make_delivery(dataclasses.replace(self.config, sendq_bytes=100))
+        slow, fast = self.add_members(2)
         for event_id in range(1, 4):
             self.deliver("y" * 40, event_id=event_id)
             fast.outbuf.clear()  # `fast` keeps up; `slow` never reads
+        self.assertEqual(self.dropped, [slow])  # once: a dropped reader gets nothing more
         self.assertTrue(slow.closed)
         self.assertFalse(fast.closed)
-        self.assertNotIn(slow.session.conn_id, self.worker.conns)
-        told = ipc.decode_frames(bytearray(b"".join(bytes(d) for d, _ in self.worker.channel._out)))
-        self.assertIn(ipc.ConnClosed(slow.session.conn_id, "SendQ exceeded"), told)
+        self.assertNotIn(slow.session.conn_id, self.conns)
+        self.assertIn(fast, self.delivery.dirty)
+
 
 if __name__ == "__main__":
     unittest.main()
