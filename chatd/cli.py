@@ -1,4 +1,6 @@
-"""Command line: argv -> config -> logging -> master.run(), and the exit status."""
+"""Command line: argv -> config -> logging -> master.run(), and the exit status. The
+composition root: the one module that imports every process role, so that it can hand the
+master its children's entry functions (the master imports neither the worker nor the writer)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from chatd import config as config_module
 from chatd import logsetup, master
 from chatd.serverinfo import VERSION
 from chatd.exitcodes import EXIT_CONFIG, EXIT_OK
+from chatd.worker import run_worker
+from chatd.writer import run_writer
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -34,4 +38,4 @@ def main(argv: list[str] | None = None) -> int:
         print(f"chatd: {args.config}: configuration is valid")
         return EXIT_OK
     logsetup.configure(config_module.log_level_number(config), "master")
-    return master.run(config)
+    return master.run(config, master.ChildEntries(writer=run_writer, worker=run_worker))

@@ -16,7 +16,7 @@ GRACE_S = 0.003
 
 
 class Barriers:
-    def __init__(self, grace_s: float = GRACE_S):
+    def __init__(self, grace_s: float = GRACE_S) -> None:
         self.grace_s = grace_s
         # conn_id -> (due time, [item, ...]); dicts keep insertion order, which is due order
         self._held: dict[int, tuple[float, list]] = {}

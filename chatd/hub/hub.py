@@ -9,19 +9,17 @@ never sees, say, a topic reply for a channel before its own JOIN.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
-from chatd import events
 from chatd.config import Config
+from chatd.hub.error_replies import each_target
+from chatd.hub.registry import ChannelRecord, ClientRecord, Registry
 from ircproto import numerics as N
 from ircproto.casemap import casefold
-from ircproto.message import numeric_line
+from ircproto.errors import IrcError
 from ircproto.framing import MAX_BODY_BYTES, pack_words
-from ircproto.validate import is_channel_name, is_valid_channel
-from chatd.hub.registry import ChannelRecord, ClientRecord, Registry
-
-log = logging.getLogger(__name__)
+from ircproto.message import numeric_line
+from ircproto.validate import is_valid_channel
 
 
 @dataclass(slots=True)
@@ -89,7 +87,8 @@ Effect = Reply | Emit | NickGranted | Synced | Welcome | LabelStart | LabelEnd
 
 
 class Hub:
-    """Global state plus the rules that change it. Handlers live in global_commands.py."""
+    """Global state plus the rules that change it. The handlers of the commands the master
+    answers (chatd/hub/commands.py) call it; they raise IrcError, answered in error_replies."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -111,7 +110,8 @@ class Hub:
         return numeric_line(self.config.server_name, client.nick, code, *params)
 
     def reply(self, client: ClientRecord, *lines: str) -> None:
-        self.effects.append(Reply(client.worker, client.conn_id, list(lines)))
+        self.effects.append(Reply(worker=client.worker, conn_id=client.conn_id,
+                                  lines=list(lines)))
 
     def send_numeric(self, client: ClientRecord, code: str, *params: str) -> None:
         self.reply(client, self.numeric(client, code, *params))
@@ -125,67 +125,71 @@ class Hub:
         if client.nick == nick:
             return
         if self.registry.nick_owner_is_other(client, nick):
-            self.send_numeric(client, N.ERR_NICKNAMEINUSE, nick, "Nickname is already in use")
-            return
+            raise IrcError(N.ERR_NICKNAMEINUSE, nick, "Nickname is already in use")
         if not client.registered:
             self.registry.set_nick(client, nick)
-            self.effects.append(NickGranted(client.worker, client.conn_id, nick))
+            self.effects.append(NickGranted(worker=client.worker, conn_id=client.conn_id,
+                                            nick=nick))
             return
         old_source = client.source
         workers = self.registry.workers_sharing_channels(client)
         convs = tuple(client.channels)
         self.registry.set_nick(client, nick)
-        self.effects.append(Emit("NICK", old_source, nick, "", convs, convs,
-                                 (client.conn_id,), client.conn_id, tuple(workers)))
+        self.effects.append(Emit(kind="NICK", source=old_source, target=nick, text="",
+                                 convs=convs, channels=convs, to_conns=(client.conn_id,),
+                                 origin=client.conn_id, workers=tuple(workers)))
 
     def label_start(self, client: ClientRecord, label: str) -> None:
-        self.effects.append(LabelStart(client.worker, client.conn_id, label))
+        self.effects.append(LabelStart(worker=client.worker, conn_id=client.conn_id,
+                                       label=label))
 
     def label_end(self, client: ClientRecord) -> None:
-        self.effects.append(LabelEnd(client.worker, client.conn_id))
+        self.effects.append(LabelEnd(worker=client.worker, conn_id=client.conn_id))
 
     def sync(self, client: ClientRecord) -> None:
-        self.effects.append(Synced(client.worker, client.conn_id))
+        self.effects.append(Synced(worker=client.worker, conn_id=client.conn_id))
 
     def registered(self, client: ClientRecord, user: str, realname: str) -> None:
         client.user, client.realname = user, realname
         self.registry.mark_registered(client)
-        self.effects.append(Welcome(client.worker, client.conn_id))
-        for name in self.config.autojoin:
-            self.join(client, name)
+        self.effects.append(Welcome(worker=client.worker, conn_id=client.conn_id))
+        # Each autojoin channel is joined as if the client had sent JOIN for it.
+        each_target(self, client, "JOIN", self.config.autojoin,
+                    lambda name: self.join(client, name))
 
     def connection_closed(self, client: ClientRecord, reason: str) -> None:
         if client.registered:
             convs = tuple(client.channels)
             workers = tuple(self.registry.workers_sharing_channels(client))
-            self.effects.append(Emit("QUIT", client.source, "", reason, convs, convs, (),
-                                     client.conn_id, workers))
+            self.effects.append(Emit(kind="QUIT", source=client.source, target="", text=reason,
+                                     convs=convs, channels=convs, to_conns=(),
+                                     origin=client.conn_id, workers=workers))
         self.registry.remove_client(client.conn_id)
 
     # channel membership
     def join(self, client: ClientRecord, name: str) -> None:
         if not is_valid_channel(name):
-            self.send_numeric(client, N.ERR_NOSUCHCHANNEL, name, "No such channel")
-            return
+            raise IrcError(N.ERR_NOSUCHCHANNEL, name, "No such channel")
         folded = casefold(name)
         if folded in client.channels:
             return
         if len(client.channels) >= self.config.channels_per_client:
-            self.send_numeric(client, N.ERR_TOOMANYCHANNELS, name,
-                              "You have joined too many channels")
-            return
+            raise IrcError(N.ERR_TOOMANYCHANNELS, name, "You have joined too many channels")
         channel = self.registry.join(client, name, self.now_s)
         extra = self.topic_lines(client, channel, on_join=True) + self.names_lines(client, channel)
-        self.effects.append(Emit("JOIN", client.source, channel.name, "", (folded,), (folded,),
-                                 (), client.conn_id, channel.workers(), "\r\n".join(extra),
-                                 origin_worker=client.worker))
+        self.effects.append(Emit(kind="JOIN", source=client.source, target=channel.name,
+                                 text="", convs=(folded,), channels=(folded,), to_conns=(),
+                                 origin=client.conn_id, workers=channel.workers(),
+                                 extra="\r\n".join(extra), origin_worker=client.worker))
 
     def part(self, client: ClientRecord, channel: ChannelRecord, reason: str) -> None:
         folded = channel.folded
         workers = channel.workers()
         self.registry.part(client, channel)
-        self.effects.append(Emit("PART", client.source, channel.name, reason, (folded,),
-                                 (folded,), (client.conn_id,), client.conn_id, workers))
+        self.effects.append(Emit(kind="PART", source=client.source, target=channel.name,
+                                 text=reason, convs=(folded,), channels=(folded,),
+                                 to_conns=(client.conn_id,), origin=client.conn_id,
+                                 workers=workers))
 
     def topic_lines(self, client: ClientRecord, channel: ChannelRecord,
                     on_join: bool = False) -> list[str]:
@@ -207,54 +211,13 @@ class Hub:
         lines.append(self.numeric(client, N.RPL_ENDOFNAMES, channel.name, "End of /NAMES list"))
         return lines
 
-    @staticmethod
-    def _relayed_too_long(client: ClientRecord, kind: str, target: str, text: str) -> bool:
-        line = f":{client.source} {kind} {target} :{text}"
-        return len(line.encode("utf-8")) + 2 > MAX_BODY_BYTES
-
     def set_topic(self, client: ClientRecord, channel: ChannelRecord, text: str,
                   ts_ms: int) -> None:
         self.registry.set_topic(channel, text, client.nick or "", ts_ms)
-        self.effects.append(Emit("TOPIC", client.source, channel.name, text, (channel.folded,),
-                                 (channel.folded,), (), client.conn_id, channel.workers()))
+        self.effects.append(Emit(kind="TOPIC", source=client.source, target=channel.name,
+                                 text=text, convs=(channel.folded,), channels=(channel.folded,),
+                                 to_conns=(), origin=client.conn_id, workers=channel.workers()))
 
-    def message(self, client: ClientRecord, kind: str, target: str, text: str,
-                tags: str = "") -> None:
-        """PRIVMSG, NOTICE or TAGMSG to one target. Per RFC 2812 3.3.2, no error goes back
-        for a NOTICE."""
-        quiet = kind == "NOTICE"
-        if self._relayed_too_long(client, kind, target, text):
-            # RFC 1459: a line is at most 512 bytes. Relaying this one with the sender's
-            # prefix would break that, and cutting it would lose text silently: refuse it.
-            if not quiet:
-                self.send_numeric(client, N.ERR_INPUTTOOLONG,
-                                  "Message too long once relayed with your nick!user@host; "
-                                  "split it")
-            return
-        if is_channel_name(target):
-            channel = self.registry.channel(target)
-            if channel is None:
-                if not quiet:
-                    self.send_numeric(client, N.ERR_NOSUCHCHANNEL, target, "No such channel")
-                return
-            if client.conn_id not in channel.members:  # channel mode +n
-                if not quiet:
-                    self.send_numeric(client, N.ERR_CANNOTSENDTOCHAN, channel.name,
-                                      "Cannot send to channel (you are not in it)")
-                return
-            self.effects.append(Emit(kind, client.source, channel.name, text, (channel.folded,),
-                                     (channel.folded,), (), client.conn_id, channel.workers(),
-                                     tags=tags))
-            return
-        other = self.registry.find_nick(target)
-        if other is None or not other.registered:
-            if not quiet:
-                self.send_numeric(client, N.ERR_NOSUCHNICK, target, "No such nick/channel")
-            return
-        convs = events.private_timelines(client.nick or "", other.nick or "")
-        # The sender's worker gets it too: it echoes the message (echo-message) once stored.
-        workers = tuple({other.worker, client.worker})
-        self.effects.append(Emit(kind, client.source, other.nick or "", text, convs, (),
-                                 (other.conn_id,), client.conn_id, workers, tags=tags))
-        if other.away is not None and not quiet:
-            self.send_numeric(client, N.RPL_AWAY, other.nick or "", other.away)
+    def emit(self, event: Emit) -> None:
+        """An event to store, then deliver (see Emit)."""
+        self.effects.append(event)

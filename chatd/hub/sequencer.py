@@ -17,17 +17,13 @@ Outgoing = list[tuple[int, bytes]]  # (worker index, encoded frame)
 
 
 class Sequencer:
-    def __init__(self, last_id: int, last_ts_ms: int):
+    def __init__(self, last_id: int, last_ts_ms: int) -> None:
         self.next_id = last_id + 1
         self.committed_id = last_id
         self.last_ts_ms = last_ts_ms
         self._held: collections.deque[tuple[int, Outgoing]] = collections.deque()
         self._unstored: list[tuple] = []
         self._uncommitted: collections.deque[tuple] = collections.deque()
-
-    @property
-    def held_count(self) -> int:
-        return len(self._held)
 
     @property
     def backlog(self) -> int:
@@ -98,19 +94,19 @@ class Sequencer:
         return self.take_rows(), ready
 
 
-def _direct_frame(effect: Effect):
+def _direct_frame(effect: Effect) -> tuple:
     """The frame for an effect that is not stored (it goes out in order, without an id)."""
     if isinstance(effect, Reply):
         payload = ("\r\n".join(effect.lines) + "\r\n").encode("utf-8", "replace")
-        return frames.Reply(effect.conn_id, payload)
+        return frames.Reply(conn_id=effect.conn_id, payload=payload)
     if isinstance(effect, NickGranted):
-        return frames.NickOk(effect.conn_id, effect.nick)
+        return frames.NickOk(conn_id=effect.conn_id, nick=effect.nick)
     if isinstance(effect, Synced):
-        return frames.Synced(effect.conn_id)
+        return frames.Synced(conn_id=effect.conn_id)
     if isinstance(effect, Welcome):
-        return frames.Welcome(effect.conn_id)
+        return frames.Welcome(conn_id=effect.conn_id)
     if isinstance(effect, LabelStart):
-        return frames.LabelStart(effect.conn_id, effect.label)
+        return frames.LabelStart(conn_id=effect.conn_id, label=effect.label)
     if isinstance(effect, LabelEnd):
-        return frames.LabelEnd(effect.conn_id)
+        return frames.LabelEnd(conn_id=effect.conn_id)
     raise TypeError(f"not a direct effect: {effect!r}")

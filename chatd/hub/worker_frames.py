@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from chatd.ipc import frames
-from chatd.hub.commands import GLOBAL_COMMANDS
+from chatd.hub.commands import run_command
+from chatd.hub.error_replies import answer_errors
 from chatd.hub.hub import Hub
 from chatd.hub.registry import ClientRecord
 
@@ -17,14 +18,14 @@ def _command(hub: Hub, client: ClientRecord, frame: frames.Command) -> None:
     with _labeled(hub, client, frame.label):
         hub.command_tags = frame.client_tags
         try:
-            GLOBAL_COMMANDS[frame.command](hub, client, tuple(frame.params))
+            run_command(hub, client, frame.command, tuple(frame.params))
         finally:
             hub.command_tags = ""
 
 
 def _claim_nick(hub: Hub, client: ClientRecord, frame: frames.ClaimNick) -> None:
     with _labeled(hub, client, frame.label):
-        hub.claim_nick(client, frame.nick)
+        answer_errors(hub, client, "NICK", hub.claim_nick, client, frame.nick)
 
 
 def _caps(hub: Hub, client: ClientRecord, frame: frames.Caps) -> None:
@@ -34,14 +35,14 @@ def _caps(hub: Hub, client: ClientRecord, frame: frames.Caps) -> None:
 class _labeled:
     """Brackets the effects of a labeled command with LabelStart/LabelEnd."""
 
-    def __init__(self, hub: Hub, client: ClientRecord, label: str | None):
+    def __init__(self, hub: Hub, client: ClientRecord, label: str | None) -> None:
         self.hub, self.client, self.label = hub, client, label
 
     def __enter__(self) -> None:
         if self.label:
             self.hub.label_start(self.client, self.label)
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         if self.label:
             self.hub.label_end(self.client)
 

@@ -1,1 +1,2 @@
-"""The master's process plumbing: forking children and decoding their exits, the descriptor limit. Runs in the master."""
+"""The master's process plumbing: the listening socket and accepting, forking, supervising and
+stopping children, the writer watchdog, the descriptor limit. Runs in the master."""

@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 CHANNEL_BUFFER_BYTES = 4 << 20
 
 
-def spawn(entry: Callable[[socket.socket], int], close_in_child: Callable[[], None]) -> tuple[int, Pipe]:
+def spawn(entry: Callable[[socket.socket], int],
+          close_in_child: Callable[[], None]) -> tuple[int, Pipe]:
     """Fork a child that runs entry(its end of a socketpair). Returns (pid, master's channel)."""
     parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     for end in (parent_end, child_end):

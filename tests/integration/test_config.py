@@ -1,4 +1,5 @@
-"""chatd.config: chatd.conf -> Config, every problem reported at once, and the shipped file."""
+"""chatd.config against real files: chatd.conf -> Config, every problem reported at once (the
+folder checks need a file system), and the shipped file."""
 
 import dataclasses
 import os

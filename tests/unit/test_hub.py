@@ -1,8 +1,9 @@
-"""chatd.hub + chatd.global_commands + chatd.registry: the master's decisions, driven directly.
+"""chatd.hub (Hub, the command handlers, the registry): the master's decisions, driven
+directly.
 
 Clients are opened, named and registered on the Hub as the master would do it; commands run
-through GLOBAL_COMMANDS; the effects (Reply / Emit / NickGranted / Synced / Welcome /
-LabelStart / LabelEnd) are checked.
+through run_command, the boundary that answers their IrcError; the effects (Reply / Emit /
+NickGranted / Synced / Welcome / LabelStart / LabelEnd) are checked.
 """
 
 import dataclasses
@@ -11,7 +12,12 @@ import unittest
 from chatd import events
 from chatd.config import Config
 from chatd.commandset import COMMANDS
-from chatd.hub.commands import GLOBAL_COMMANDS, WHO_MAX_MATCHES
+from chatd.commandset import MASTER, commands_answered_by
+from chatd.hub.commands import GLOBAL_COMMANDS, run_command
+from chatd.hub import membership, messages, queries
+from chatd.hub.queries import WHO_MAX_MATCHES
+from chatd.hub.worker_frames import handle_request
+from chatd.ipc.frames import ClaimNick
 from chatd.serverinfo import MAX_TARGETS
 from chatd.hub.hub import (
     Emit,
@@ -38,19 +44,28 @@ def make_hub(**settings) -> Hub:
 def add_client(hub: Hub, conn_id: int, nick: str, worker: int = 0, register: bool = True):
     hub.connection_opened(conn_id, worker, f"host{conn_id}", 1_700_000_000)
     client = hub.registry.clients[conn_id]
-    hub.claim_nick(client, nick)
+    claim_nick(hub, client, nick)
     if register:
         hub.registered(client, f"u{conn_id}", f"Real {nick}")
     hub.take_effects()
     return client
 
 
-def run(hub: Hub, client, line: str) -> list:
+def claim_nick(hub: Hub, client, nick: str) -> None:
+    """NICK as the master runs it: through the boundary that answers its error."""
+    handle_request(hub, client, ClaimNick(conn_id=client.conn_id, nick=nick, label=None))
+
+
+def run_line(hub: Hub, client, line: str) -> None:
     """Run one command line as the master would after the worker forwarded it."""
     msg = parse(line)
-    handler = GLOBAL_COMMANDS[msg.command]
-    assert len(msg.params) >= COMMANDS[msg.command].min_params, "the worker answers 461 before this"
-    handler(hub, client, msg.params)
+    assert len(msg.params) >= COMMANDS[msg.command].min_params, "the worker answers 461 first"
+    run_command(hub, client, msg.command, msg.params)
+
+
+def run(hub: Hub, client, line: str) -> list:
+    """run_line, then the effects it had."""
+    run_line(hub, client, line)
     return hub.take_effects()
 
 
@@ -76,7 +91,7 @@ class NickTest(unittest.TestCase):
         hub = make_hub()
         hub.connection_opened(1, 3, "h", 0)
         client = hub.registry.clients[1]
-        hub.claim_nick(client, "alice")
+        claim_nick(hub, client, "alice")
         self.assertEqual(hub.take_effects(), [NickGranted(3, 1, "alice")])
         self.assertIs(hub.registry.find_nick("ALICE"), client)
 
@@ -91,7 +106,7 @@ class NickTest(unittest.TestCase):
                     add_client(hub, 1, first, register=registered)
                     hub.connection_opened(2, 1, "h2", 0)
                     other = hub.registry.clients[2]
-                    hub.claim_nick(other, second)
+                    claim_nick(hub, other, second)
                     effects = hub.take_effects()
                     self.assertEqual(codes(effects), [N.ERR_NICKNAMEINUSE])
                     self.assertEqual(replies(effects)[0].params[:2], ("*", second))
@@ -104,7 +119,7 @@ class NickTest(unittest.TestCase):
         hub.connection_closed(alice, "Client Quit")
         hub.take_effects()
         hub.connection_opened(2, 0, "h", 0)
-        hub.claim_nick(hub.registry.clients[2], "ALICE")
+        claim_nick(hub, hub.registry.clients[2], "ALICE")
         self.assertEqual(hub.take_effects(), [NickGranted(0, 2, "ALICE")])
 
     def test_nick_change_is_announced_to_channels(self):
@@ -114,7 +129,7 @@ class NickTest(unittest.TestCase):
         add_client(hub, 3, "carol", worker=2)  # shares nothing with alice
         run(hub, alice, "JOIN #a")
         run(hub, bob, "JOIN #a")
-        hub.claim_nick(alice, "alicia")
+        claim_nick(hub, alice, "alicia")
         [emit] = hub.take_effects()
         self.assertEqual((emit.kind, emit.source, emit.target),
                          ("NICK", "alice!u1@host1", "alicia"))
@@ -127,9 +142,9 @@ class NickTest(unittest.TestCase):
     def test_own_nick_case_change_is_allowed(self):
         hub = make_hub()
         alice = add_client(hub, 1, "alice")
-        hub.claim_nick(alice, "alice")
+        claim_nick(hub, alice, "alice")
         self.assertEqual(hub.take_effects(), [])  # same nick: nothing happens
-        hub.claim_nick(alice, "Alice")
+        claim_nick(hub, alice, "Alice")
         [emit] = hub.take_effects()
         self.assertEqual((emit.kind, emit.target), ("NICK", "Alice"))
         self.assertEqual(emit.workers, (0,))
@@ -209,7 +224,7 @@ class JoinPartQuitTest(unittest.TestCase):
         hub = make_hub(autojoin=("#lobby", "#help"))
         hub.connection_opened(1, 0, "h", 0)
         client = hub.registry.clients[1]
-        hub.claim_nick(client, "alice")
+        claim_nick(hub, client, "alice")
         hub.take_effects()
         hub.registered(client, "al", "Alice")
         effects = hub.take_effects()
@@ -776,8 +791,7 @@ class SyncTest(unittest.TestCase):
         bob = add_client(hub, 2, "bob", worker=1)
         run(hub, bob, "JOIN #a")
         for line in ("JOIN #a", "TOPIC #a", "AWAY :x", "PRIVMSG #a :hi"):
-            handler = GLOBAL_COMMANDS[parse(line).command]
-            handler(hub, alice, parse(line).params)
+            run_line(hub, alice, line)
         hub.sync(alice)
         effects = hub.take_effects()
         self.assertEqual([type(e) for e in effects], [Emit, Reply, Reply, Emit, Synced])
@@ -798,7 +812,7 @@ class SyncTest(unittest.TestCase):
             with self.subTest(nick=nick):
                 hub.connection_opened(2, 0, "h", 0)
                 client = hub.registry.clients[2]
-                hub.claim_nick(client, nick)
+                claim_nick(hub, client, nick)
                 hub.sync(client)
                 effects = hub.take_effects()
                 self.assertEqual(effects[-1], Synced(0, 2))
@@ -813,7 +827,7 @@ class SyncTest(unittest.TestCase):
         hub = make_hub(autojoin=("#lobby",))
         hub.connection_opened(1, 4, "h", 0)
         client = hub.registry.clients[1]
-        hub.claim_nick(client, "alice")
+        claim_nick(hub, client, "alice")
         hub.take_effects()
         hub.registered(client, "al", "Alice")
         hub.sync(client)
@@ -826,7 +840,7 @@ class SyncTest(unittest.TestCase):
         hub = make_hub()
         hub.connection_opened(1, 0, "h", 0)
         client = hub.registry.clients[1]
-        hub.claim_nick(client, "alice")
+        claim_nick(hub, client, "alice")
         hub.take_effects()
         hub.registered(client, "al", "Alice")
         self.assertEqual(hub.take_effects(), [Welcome(0, 1)])
@@ -834,7 +848,7 @@ class SyncTest(unittest.TestCase):
 
 class LabelTest(unittest.TestCase):
     """The master brackets the answer to a labeled command with label_start/label_end (see
-    master._run_command); the effects keep that order, so the worker can label what is
+    chatd/hub/worker_frames.py); the effects keep that order, so the worker can label what is
     between."""
 
     def test_label_effects_bracket_the_answer_in_order(self):
@@ -844,7 +858,7 @@ class LabelTest(unittest.TestCase):
         run(hub, bob, "JOIN #a")
         hub.label_start(alice, "abc")
         for line in ("JOIN #a", "NAMES #a"):
-            GLOBAL_COMMANDS[parse(line).command](hub, alice, parse(line).params)
+            run_line(hub, alice, line)
         hub.label_end(alice)
         hub.sync(alice)
         effects = hub.take_effects()
@@ -856,9 +870,58 @@ class LabelTest(unittest.TestCase):
         hub = make_hub()
         alice = add_client(hub, 1, "alice")
         hub.label_start(alice, "x")
-        GLOBAL_COMMANDS["NOTICE"](hub, alice, ("nobody", "hi"))  # silently dropped
+        run_command(hub, alice, "NOTICE", ("nobody", "hi"))  # silently dropped
         hub.label_end(alice)
         self.assertEqual(hub.take_effects(), [LabelStart(0, 1, "x"), LabelEnd(0, 1)])
+
+
+class CommandTableTest(unittest.TestCase):
+    def test_every_master_command_has_exactly_one_handler(self):
+        # The worker forwards exactly the MASTER commands of chatd/commandset.py.
+        self.assertEqual(set(GLOBAL_COMMANDS), commands_answered_by(MASTER))
+
+    def test_every_handler_is_in_the_table_once(self):
+        handlers = [getattr(module, name) for module in (membership, messages, queries)
+                    for name in dir(module) if name.startswith("handle_")]
+        self.assertCountEqual(handlers, list(GLOBAL_COMMANDS.values()))
+
+
+class ErrorBoundaryTest(unittest.TestCase):
+    """Errors of one target do not stop the others; NOTICE never gets an error reply."""
+
+    def test_each_target_is_answered_on_its_own(self):
+        hub = make_hub()
+        alice = add_client(hub, 1, "alice")
+        run(hub, alice, "JOIN #a")
+        cases = [
+            ("JOIN #b,bad,#c", [N.ERR_NOSUCHCHANNEL], ["#b", "#c"]),
+            ("PART #nope,#a,#b", [N.ERR_NOSUCHCHANNEL], ["#a", "#b"]),
+            ("PRIVMSG #nope,#c,nobody :hi", [N.ERR_NOSUCHCHANNEL, N.ERR_NOSUCHNICK], ["#c"]),
+            ("NOTICE #nope,#c,nobody :hi", [], ["#c"]),
+        ]
+        for line, errors, targets in cases:
+            with self.subTest(line=line):
+                effects = run(hub, alice, line)
+                self.assertEqual([c for c in codes(effects) if c.startswith("4")], errors)
+                self.assertEqual([e.target for e in emits(effects)], targets)
+
+    def test_an_autojoin_error_does_not_stop_the_next_channel(self):
+        hub = make_hub(autojoin=("#a", "bad", "#b"))
+        hub.connection_opened(1, 0, "h", 0)
+        client = hub.registry.clients[1]
+        claim_nick(hub, client, "alice")
+        hub.take_effects()
+        hub.registered(client, "al", "Alice")
+        effects = hub.take_effects()
+        self.assertEqual([e.target for e in emits(effects)], ["#a", "#b"])
+        self.assertEqual(codes(effects), [N.ERR_NOSUCHCHANNEL])
+
+    def test_notice_errors_are_never_answered(self):
+        hub = make_hub()
+        alice = add_client(hub, 1, "alice")
+        for line in ("NOTICE", "NOTICE bob", "NOTICE a,b,c,d,e :x", "NOTICE #x :hi"):
+            with self.subTest(line=line):
+                self.assertEqual(run(hub, alice, line), [])
 
 
 class RegistryTest(unittest.TestCase):

@@ -1,31 +1,33 @@
-"""The master's select timeout: a held PING barrier wakes it when due, except while the
-workers are not read (backlog), when barriers wait and the master must not spin."""
+"""The master's select timeout (chatd.processes.loop_timeout): a held PING barrier or a paused
+accept wakes it when due, except that barriers do not while the workers are not read
+(backlog), when they wait and the master must not spin. Pure: times are plain numbers."""
 
 from __future__ import annotations
 
-import socket
-import time
 import unittest
 
-from chatd.ipc import frames as ipc
-from chatd.config import Config
-from chatd.master import Master
+from chatd.processes.loop_timeout import MAX_WAIT_S, select_timeout
 
 
 class SelectTimeoutTest(unittest.TestCase):
-    def setUp(self) -> None:
-        listener = socket.socket()
-        self.addCleanup(listener.close)
-        self.master = Master(Config(), listener)
-        self.addCleanup(self.master.selector.close)
-        self.addCleanup(self.master._wake_r.close)
-        self.addCleanup(self.master._wake_w.close)
+    def test_table(self) -> None:
+        now = 100.0
+        cases = [
+            # (accept paused until, barrier due, reading workers, timeout)
+            (None, None, True, MAX_WAIT_S),
+            (None, now - 1, True, 0.0),         # an overdue barrier wakes the master at once
+            (None, now - 1, False, MAX_WAIT_S),  # not while workers are not read: no spin
+            (None, now + 0.003, True, 0.003),
+            (now + 0.5, None, True, 0.5),
+            (now + 0.5, now + 0.2, False, 0.5),
+            (now + 5, None, True, MAX_WAIT_S),
+        ]
+        for paused_until, barrier_due, reading, expected in cases:
+            with self.subTest(paused_until=paused_until, barrier_due=barrier_due,
+                              reading=reading):
+                self.assertAlmostEqual(
+                    select_timeout(now, paused_until, barrier_due, reading), expected)
 
-    def test_an_overdue_barrier_wakes_the_master_at_once(self) -> None:
-        self.master.barriers.hold(None, ipc.PingSync(1), time.monotonic() - 1)
-        self.assertEqual(self.master._select_timeout(), 0.0)
 
-    def test_barriers_do_not_wake_it_while_workers_are_not_read(self) -> None:
-        self.master.barriers.hold(None, ipc.PingSync(1), time.monotonic() - 1)
-        self.master.reading_workers = False
-        self.assertEqual(self.master._select_timeout(), 1.0)  # not 0: that would spin
+if __name__ == "__main__":
+    unittest.main()

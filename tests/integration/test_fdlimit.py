@@ -1,5 +1,6 @@
-"""chatd.fdlimit: the soft descriptor limit is raised to the hard one, and what it leaves room
-for in a worker. Limits are changed only in child processes, never in the test runner."""
+"""chatd.processes.fdlimit: the soft descriptor limit is raised to the hard one, and what it
+leaves room for in a worker. Limits are changed only in child processes, never in the test
+runner (so this runs subprocesses: an integration test)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,104 @@
+"""Handlers of the messages the master relays: PRIVMSG, NOTICE and TAGMSG, to channels and to
+nicks. Each target is answered on its own; errors are raised as IrcError and answered in
+chatd/hub/error_replies.py, which keeps a NOTICE unanswered (RFC 2812 3.3.2). Pure."""
+
+from __future__ import annotations
+
+from chatd import events
+from chatd.hub.error_replies import each_target, gets_automatic_replies
+from chatd.hub.hub import Emit, Hub
+from chatd.hub.registry import ClientRecord
+from chatd.serverinfo import MAX_TARGETS
+from ircproto import numerics as N
+from ircproto.casemap import casefold
+from ircproto.errors import IrcError
+from ircproto.framing import MAX_BODY_BYTES
+from ircproto.validate import is_channel_name
+
+
+def handle_privmsg(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    _handle_message("PRIVMSG", hub, client, params)
+
+
+def handle_notice(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    _handle_message("NOTICE", hub, client, params)
+
+
+def handle_tagmsg(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    """IRCv3 TAGMSG: a message that is only tags (reactions, typing notifications)."""
+    _handle_message("TAGMSG", hub, client, params)
+
+
+def _handle_message(kind: str, hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    if not params or not params[0]:
+        raise IrcError(N.ERR_NORECIPIENT, f"No recipient given ({kind})")
+    text = "" if kind == "TAGMSG" else _text(params)
+    targets = _distinct_targets(params[0])
+    if len(targets) > MAX_TARGETS:
+        raise IrcError(N.ERR_TOOMANYTARGETS, params[0],
+                       f"Too many recipients (at most {MAX_TARGETS})")
+    tags = hub.command_tags
+    each_target(hub, client, kind, targets,
+                lambda target: _send_one(hub, client, kind, target, text, tags))
+
+
+def _text(params: tuple[str, ...]) -> str:
+    if len(params) < 2 or params[1] == "":
+        raise IrcError(N.ERR_NOTEXTTOSEND, "No text to send")
+    return params[1]
+
+
+def _distinct_targets(field: str) -> list[str]:
+    """Each target once, however it is spelled, in the order first given."""
+    targets: dict[str, str] = {}
+    for target in field.split(","):
+        if target:
+            targets.setdefault(casefold(target), target)
+    return list(targets.values())
+
+
+def _send_one(hub: Hub, client: ClientRecord, kind: str, target: str, text: str,
+              tags: str) -> None:
+    """PRIVMSG, NOTICE or TAGMSG to one target."""
+    if _relayed_too_long(client, kind, target, text):
+        # RFC 1459: a line is at most 512 bytes. Relaying this one with the sender's
+        # prefix would break that, and cutting it would lose text silently: refuse it.
+        raise IrcError(N.ERR_INPUTTOOLONG,
+                       "Message too long once relayed with your nick!user@host; split it")
+    if is_channel_name(target):
+        _send_to_channel(hub, client, kind, target, text, tags)
+    else:
+        _send_to_nick(hub, client, kind, target, text, tags)
+
+
+def _send_to_channel(hub: Hub, client: ClientRecord, kind: str, target: str, text: str,
+                     tags: str) -> None:
+    channel = hub.registry.channel(target)
+    if channel is None:
+        raise IrcError(N.ERR_NOSUCHCHANNEL, target, "No such channel")
+    if client.conn_id not in channel.members:  # channel mode +n
+        raise IrcError(N.ERR_CANNOTSENDTOCHAN, channel.name,
+                       "Cannot send to channel (you are not in it)")
+    hub.emit(Emit(kind=kind, source=client.source, target=channel.name, text=text,
+                  convs=(channel.folded,), channels=(channel.folded,), to_conns=(),
+                  origin=client.conn_id, workers=channel.workers(), tags=tags))
+
+
+def _send_to_nick(hub: Hub, client: ClientRecord, kind: str, target: str, text: str,
+                  tags: str) -> None:
+    other = hub.registry.find_nick(target)
+    if other is None or not other.registered:
+        raise IrcError(N.ERR_NOSUCHNICK, target, "No such nick/channel")
+    convs = events.private_timelines(client.nick or "", other.nick or "")
+    # The sender's worker gets it too: it echoes the message (echo-message) once stored.
+    workers = tuple({other.worker, client.worker})
+    hub.emit(Emit(kind=kind, source=client.source, target=other.nick or "", text=text,
+                  convs=convs, channels=(), to_conns=(other.conn_id,), origin=client.conn_id,
+                  workers=workers, tags=tags))
+    if other.away is not None and gets_automatic_replies(kind):
+        hub.send_numeric(client, N.RPL_AWAY, other.nick or "", other.away)
+
+
+def _relayed_too_long(client: ClientRecord, kind: str, target: str, text: str) -> bool:
+    line = f":{client.source} {kind} {target} :{text}"
+    return len(line.encode("utf-8")) + 2 > MAX_BODY_BYTES
