@@ -1,5 +1,5 @@
 """Bulk loader for the history benchmark: writes N synthetic events into a chatd history file
-through chatd's own writer code (chatd.history.open_for_writing + insert_events, the calls
+through chatd's own writer code (chatd.schema.open_for_writing + insert_events, the calls
 the writer process makes), in large transactions.
 
     python3 bench/load_history.py --messages 10000000 --out /tmp/history-10m.db
@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chatd import events  # noqa: E402
-from chatd.store import history  # noqa: E402
+from chatd.store import schema, writes  # noqa: E402
 
 CHANNELS = ("#lobby", "#dev", "#random", "#ops", "#music")
 CHANNEL_WEIGHTS = (0.50, 0.20, 0.15, 0.10, 0.05)
@@ -109,10 +109,10 @@ def load(path: Path, messages: int, seed: int = 1, progress: bool = True) -> dic
     rng = random.Random(seed)
     texts = make_texts(rng)
     users = make_users(rng)
-    conn = history.open_for_writing(path, "normal")
+    conn = schema.open_for_writing(path, "normal")
     # Loader-only tuning: a big page cache for the index inserts (the server keeps its own).
     conn.execute("PRAGMA cache_size=-262144")
-    last_id, last_ts = history.last_id_and_time(conn)
+    last_id, last_ts = writes.last_id_and_time(conn)
     ts = max(last_ts, int(time.time() * 1000) - messages * AVG_GAP_MS)
     t0 = time.monotonic()
     done = 0
@@ -121,7 +121,7 @@ def load(path: Path, messages: int, seed: int = 1, progress: bool = True) -> dic
         while done < messages:
             count = min(BATCH_ROWS, messages - done)
             rows, ts = rows_for(last_id + done + 1, count, ts, rng, texts, users)
-            history.insert_events(conn, rows)
+            writes.insert_events(conn, rows)
             done += count
             if progress and time.monotonic() >= next_report:
                 rate = done / (time.monotonic() - t0)

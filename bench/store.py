@@ -7,7 +7,7 @@ an echo only after the writer has committed the message, so echoes per second = 
 messages per second. After the server stops, the PRIVMSG rows in the database are counted
 as a cross-check. The [history] synchronous setting used is part of the result.
 
-For reference it also times chatd.history.insert_events alone (no server, same synchronous
+For reference it also times chatd.writes.insert_events alone (no server, same synchronous
 setting) with a few transaction sizes: SQLite's ceiling on this machine, to compare with.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 from clients import Pool, gather
 from common import BenchError, ChatdServer, CpuWindow, merge_counts
 
-from chatd.store import history
+from chatd.store import schema, writes
 
 TEXT = "store benchmark message: the quick brown fox jumps over the lazy dog 0123456789"
 SOURCE = "w0!w0@127.0.0.1"
@@ -90,7 +90,7 @@ def direct_insert_rates(synchronous: str, seconds: float) -> dict[str, float]:
     if seconds <= 0:
         return rates
     with tempfile.TemporaryDirectory(prefix="chatd-bench-direct-") as folder:
-        conn = history.open_for_writing(Path(folder) / "direct.db", synchronous)
+        conn = schema.open_for_writing(Path(folder) / "direct.db", synchronous)
         try:
             next_id = 1
             for batch in (1, 100, 1000):
@@ -100,7 +100,7 @@ def direct_insert_rates(synchronous: str, seconds: float) -> dict[str, float]:
                     ts = int(time.time() * 1000)
                     rows = [(next_id + k, ts, "PRIVMSG", SOURCE, "#store0", TEXT, "",
                              ("#store0",)) for k in range(batch)]
-                    history.insert_events(conn, rows)
+                    writes.insert_events(conn, rows)
                     next_id += batch
                     done += batch
                 rates[f"batch_{batch}"] = done / (time.monotonic() - t0)

@@ -29,7 +29,7 @@ from chatd.selectmask import rewatch
 from chatd.serverinfo import ServerInfo
 from chatd.session.delivery import Delivery, Recipient
 from chatd.session.session import SYNC_POINT, Session
-from chatd.store import history
+from chatd.store.reader import HistoryReader, replay
 from ircproto.framing import LineReader, encode_line
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class Worker:
         self.reading_clients = True  # False while the master is not taking our frames
         self._paused_at = 0.0
         self.stopping = False
-        self.history = history.HistoryReader(self.config.history_path)
+        self.history = HistoryReader(self.config.history_path)
         self.delivery = Delivery(self.conns, self.config, self.read_replay, self.drop_slow_reader)
         self.frame_handlers = self._frame_handlers()
 
@@ -229,7 +229,7 @@ class Worker:
     def read_replay(self, folded: str, before_id: int, limit: int) -> list[tuple]:
         """A joined channel's last messages, for delivery's join replay (docs/history.md)."""
         try:
-            return history.replay(self.history, folded, before_id, limit)
+            return replay(self.history, folded, before_id, limit)
         except sqlite3.Error as exc:
             log.error("history replay for %s failed: %s", folded, exc)
             return []

@@ -16,7 +16,7 @@ import sys
 import time
 
 from chatd import logsetup
-from chatd.store import history
+from chatd.store import schema, writes
 from chatd.ipc import frames
 from chatd.ipc.pipe import Pipe, PipeClosed
 from chatd.config import Config, log_level_number
@@ -34,10 +34,10 @@ def run_writer(sock, config: Config) -> int:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     channel = Pipe(sock)
     try:
-        db = history.open_for_writing(config.history_path, config.history_synchronous)
-        last_id, last_ts = history.last_id_and_time(db)
-        topics = history.latest_topics(db)
-    except (history.HistoryError, sqlite3.Error, OSError) as exc:
+        db = schema.open_for_writing(config.history_path, config.history_synchronous)
+        last_id, last_ts = writes.last_id_and_time(db)
+        topics = writes.latest_topics(db)
+    except (schema.HistoryError, sqlite3.Error, OSError) as exc:
         print(f"chatd: cannot open history {config.history_path}: {exc}", file=sys.stderr)
         return EXIT_BOOT_FAILED
     log.info("history %s opened: last id %d", config.history_path, last_id)
@@ -63,7 +63,7 @@ def _apply_retention(db: sqlite3.Connection, days: int) -> None:
     if days <= 0:
         return
     try:
-        deleted = history.delete_before(db, int((time.time() - days * 86400) * 1000))
+        deleted = writes.delete_before(db, int((time.time() - days * 86400) * 1000))
     except sqlite3.OperationalError as exc:
         log.error("retention: cannot delete old events: %s; trying again later", exc)
         return
@@ -89,7 +89,7 @@ class Committer:
         if not self.rows or now < self.next_try:
             return
         try:
-            history.insert_events(self.db, self.rows)
+            writes.insert_events(self.db, self.rows)
         except sqlite3.OperationalError as exc:
             if (getattr(exc, "sqlite_errorcode", 0) & 0xFF) not in TRANSIENT_ERRORS:
                 raise

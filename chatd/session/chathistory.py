@@ -1,6 +1,6 @@
 """The IRCv3 CHATHISTORY command (draft/chathistory, ircv3.net/specs/extensions/chathistory),
 answered by the worker from the history through an injected reader. Planning is pure; the
-reader (history.HistoryReader, or a fake in tests) does the SQL.
+reader (chatd.store.reader.HistoryReader, or a fake in tests) does the SQL.
 
 Rules that matter (from the spec and the public conformance suite):
 - every reference bound is exclusive, and results are always sent oldest first;

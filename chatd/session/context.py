@@ -15,7 +15,7 @@ from ircproto.message import Message
 
 
 class HistoryReading(Protocol):
-    """The read-only history queries CHATHISTORY needs (chatd.store.history.HistoryReader, or
+    """The read-only history queries CHATHISTORY needs (chatd.store.reader.HistoryReader, or
     an in-memory fake in tests)."""
 
     def select(self, conv: str, after_id: int, before_id: int, limit: int, newest: bool,

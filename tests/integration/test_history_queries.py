@@ -1,10 +1,10 @@
-"""chatd.history.HistoryReader on a real SQLite file: every query it makes walks an index (the
+"""chatd.HistoryReader on a real SQLite file: every query it makes walks an index (the
 timeline primary key, messages' rowid, messages_ts, meta's key), so CHATHISTORY stays O(log n)
 however long the history grows; and it answers exactly as the in-memory reader the unit tests
 use (tests/unit/fake_history.py), so those tests describe the real thing.
 
 This is the one test outside the pure unit tests that opens SQLite directly (no server
-process): a temporary file made with history.open_for_writing, read through HistoryReader.
+process): a temporary file made with schema.open_for_writing, read through HistoryReader.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from chatd.store import history
+from chatd.store import schema, writes
+from chatd.store.reader import HistoryReader, replay
 from chatd.config import Config
 from chatd.events import MESSAGE_KINDS, NO_UPPER_BOUND, STORED_KINDS
 from tests.unit.fake_history import FakeHistory
@@ -61,7 +62,7 @@ class Recorder:
         self.real.close()
 
 
-def every_reader_call(reader: history.HistoryReader, last_id: int, last_ts: int) -> None:
+def every_reader_call(reader: HistoryReader, last_id: int, last_ts: int) -> None:
     """Call each query method of the reader, with arguments where a scan would cost most."""
     middle = last_id // 2
     for newest in (True, False):
@@ -80,7 +81,7 @@ def every_reader_call(reader: history.HistoryReader, last_id: int, last_ts: int)
     reader.latest("carol carol", STORED_KINDS)
     reader.conversations_with_prefix("alice ")
     reader.conversations_with_prefix("zed ")
-    history.replay(reader, "#a", middle, 50)
+    replay(reader, "#a", middle, 50)
 
 
 class HistoryFile(unittest.TestCase):
@@ -88,14 +89,14 @@ class HistoryFile(unittest.TestCase):
         tmp = tempfile.TemporaryDirectory()
         self.addCleanup(tmp.cleanup)
         path = Path(tmp.name) / "history.db"
-        db = history.open_for_writing(path, "normal")
+        db = schema.open_for_writing(path, "normal")
         self.addCleanup(db.close)
         if rows:
-            history.insert_events(db, rows)
+            writes.insert_events(db, rows)
         return path, db
 
-    def reader(self, path: Path) -> history.HistoryReader:
-        reader = history.HistoryReader(path)
+    def reader(self, path: Path) -> HistoryReader:
+        reader = HistoryReader(path)
         self.addCleanup(reader.close)
         return reader
 
@@ -187,7 +188,7 @@ class QueryPlanTest(HistoryFile):
         # A channel whose last messages lie behind thousands of JOINs (a JOIN storm): the
         # replay and a CHATHISTORY page of messages walk only messages (timeline_chat), so
         # ten times more JOINs in between cost about the same; all kinds still come in order.
-        def history_with_joins(joins: int) -> tuple[history.HistoryReader, list[tuple]]:
+        def history_with_joins(joins: int) -> tuple[HistoryReader, list[tuple]]:
             rows = [(i, T + i, "PRIVMSG", "a!a@h", "#s", f"m{i}", "", ("#s",))
                     for i in range(1, 61)]
             rows += [(i, T + i, "JOIN", f"u{i}!u@h", "#s", "", "", ("#s",))
@@ -195,8 +196,8 @@ class QueryPlanTest(HistoryFile):
             path, _db = self.make_history(rows)
             return self.reader(path), rows
 
-        def replay_steps(reader: history.HistoryReader) -> int:
-            history.replay(reader, "#s", NO_UPPER_BOUND, 50)  # warm
+        def replay_steps(reader: HistoryReader) -> int:
+            replay(reader, "#s", NO_UPPER_BOUND, 50)  # warm
             counter = [0]
 
             def tick() -> int:
@@ -205,7 +206,7 @@ class QueryPlanTest(HistoryFile):
 
             reader.conn.set_progress_handler(tick, 1)
             try:
-                got = history.replay(reader, "#s", NO_UPPER_BOUND, 50)
+                got = replay(reader, "#s", NO_UPPER_BOUND, 50)
             finally:
                 reader.conn.set_progress_handler(None, 1)
             self.assertEqual([r[5] for r in got], [f"m{i}" for i in range(11, 61)])
@@ -238,11 +239,11 @@ class QueryPlanTest(HistoryFile):
         old.executemany("INSERT INTO timeline VALUES ('#o', ?)", [(1,), (2,), (3,)])
         old.commit()
         old.close()
-        db = history.open_for_writing(path, "normal")
+        db = schema.open_for_writing(path, "normal")
         self.addCleanup(db.close)
-        history.insert_events(db, [(4, T, "PRIVMSG", "b!b@h", "#o", "new", "", ("#o",))])
+        writes.insert_events(db, [(4, T, "PRIVMSG", "b!b@h", "#o", "new", "", ("#o",))])
         reader = self.reader(path)
-        self.assertEqual([r[0] for r in history.replay(reader, "#o", NO_UPPER_BOUND, 50)],
+        self.assertEqual([r[0] for r in replay(reader, "#o", NO_UPPER_BOUND, 50)],
                          [1, 3, 4])
 
 
@@ -268,7 +269,7 @@ class SameAsFakeTest(HistoryFile):
         calls.append(("floor_id", ()))
         return calls
 
-    def check_same(self, real: history.HistoryReader, fake: FakeHistory, last_id: int,
+    def check_same(self, real: HistoryReader, fake: FakeHistory, last_id: int,
                    last_ts: int) -> None:
         for name, args in self.calls(last_id, last_ts):
             with self.subTest(call=name, args=args):
@@ -286,7 +287,7 @@ class SameAsFakeTest(HistoryFile):
         rows = make_rows(150)
         path, db = self.make_history(rows)
         cutoff = T + 20_000
-        deleted = history.delete_before(db, cutoff)
+        deleted = writes.delete_before(db, cutoff)
         floor = max(r[0] for r in rows if r[1] < cutoff)
         self.assertEqual(deleted, floor)
         reader = self.reader(path)
@@ -310,7 +311,7 @@ class DurabilityTest(unittest.TestCase):
         self.assertEqual(Config().history_synchronous, "full")
         for setting, value in expected.items():
             with self.subTest(setting=setting), tempfile.TemporaryDirectory() as tmp:
-                db = history.open_for_writing(Path(tmp) / "h.db", setting)
+                db = schema.open_for_writing(Path(tmp) / "h.db", setting)
                 try:
                     self.assertEqual(db.execute("PRAGMA synchronous").fetchone()[0], value)
                     self.assertEqual(db.execute("PRAGMA journal_mode").fetchone()[0], "wal")

@@ -9,7 +9,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from chatd.store import history
+from chatd.store import schema
 from chatd.ipc import frames as ipc
 from chatd.writer import Committer
 
@@ -29,10 +29,10 @@ class CommitterTest(unittest.TestCase):
         tmp = tempfile.TemporaryDirectory()
         self.addCleanup(tmp.cleanup)
         self.path = Path(tmp.name) / "h.db"
-        history.open_for_writing(self.path, "full").close()
+        schema.open_for_writing(self.path, "full").close()
 
     def test_a_commit_is_acknowledged(self) -> None:
-        db = history.open_for_writing(self.path, "full")
+        db = schema.open_for_writing(self.path, "full")
         self.addCleanup(db.close)
         channel = FakeChannel()
         committer = Committer(db, channel)

@@ -1,4 +1,4 @@
-"""An in-memory stand-in for history.HistoryReader, over a list of stored rows, for the pure
+"""An in-memory stand-in for chatd.store.reader.HistoryReader, over a list of stored rows, for the pure
 CHATHISTORY and session tests. It implements the reader's contract in the plainest way (filter
 and sort a list), so the tests state what the answers must be without SQLite;
 tests/integration/test_history_queries.py checks that the real reader gives the same answers.

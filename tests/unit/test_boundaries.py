@@ -258,7 +258,7 @@ class ScannerTest(unittest.TestCase):
                  ("chatd.processes.children", "master"), ("chatd.worker", "worker"),
                  ("chatd.session.session", "worker"), ("chatd.writer", "writer"),
                  ("chatd.events", "shared"), ("chatd.ipc.frames", "shared"),
-                 ("chatd.store.history", "shared"), ("chatd.cli", "root"),
+                 ("chatd.store.reader", "shared"), ("chatd.cli", "root"),
                  ("chatd.masterful", "shared"), ("tui.session", None)]
         for module, role in cases:
             with self.subTest(module=module):
@@ -292,7 +292,7 @@ class RulesTest(unittest.TestCase):
                                            "ircproto.framing"},
                  "chatd.master": {"chatd.hub.hub", "chatd.ipc.frames", "chatd.processes.children"},
                  "chatd.cli": {"chatd.master", "chatd.worker", "chatd.writer"},
-                 "chatd.store.history": {"chatd.events"}}
+                 "chatd.store.reader": {"chatd.events"}}
         self.assertEqual(layering_violations(graph), [])
 
     def test_cycles_are_caught(self):

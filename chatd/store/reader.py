@@ -1,0 +1,102 @@
+"""Reading the history: `HistoryReader`, the read-only queries a worker makes for join replay
+and CHATHISTORY, on a read-only connection of its own. Queries walk `timeline`'s (conv, id)
+key or the `timeline_chat` index (chatd/store/schema.py), so they stay O(log n) however long
+the history grows."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from chatd.events import NO_UPPER_BOUND
+from chatd.store.schema import CHAT_KINDS
+
+_COLUMNS = "m.id, m.ts, m.kind, m.source, m.target, m.text, m.tags"
+
+
+
+def conversations_with_prefix(conn: sqlite3.Connection, prefix: str) -> list[str]:
+    """Timeline keys starting with `prefix`, found by hopping from key to key on the index
+    (one seek per conversation, not one per message)."""
+    found = []
+    current = prefix
+    while True:
+        row = conn.execute("SELECT conv FROM timeline WHERE conv > ? ORDER BY conv LIMIT 1",
+                           (current,)).fetchone()
+        if row is None or not row[0].startswith(prefix):
+            return found
+        found.append(row[0])
+        current = row[0]  # "conv > current" skips every row of this conversation
+
+
+class HistoryReader:
+    """Read-only queries for a worker. Rows are event tuples (see events.py)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._conn: sqlite3.Connection | None = None
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:  # opened lazily: the writer creates the file first
+            self._conn = sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True,
+                                         isolation_level=None, check_same_thread=False)
+            self._conn.execute("PRAGMA query_only=1")
+        return self._conn
+
+    def select(self, conv: str, after_id: int, before_id: int, limit: int, newest: bool,
+               kinds: tuple[str, ...]) -> list[tuple]:
+        """Up to `limit` events of a timeline with after_id < id < before_id and a kind in
+        `kinds`: the newest ones if `newest`, else the oldest ones; always oldest first."""
+        if limit <= 0:
+            return []
+        marks = ",".join("?" * len(kinds))
+        # Only messages wanted: walk the timeline_chat index, which holds nothing else.
+        # (Named: without statistics SQLite's planner prefers the primary key.)
+        chat_only = CHAT_KINDS.issuperset(kinds)
+        rows = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM timeline t"
+            f"{' INDEXED BY timeline_chat' if chat_only else ''} JOIN messages m ON m.id = t.id"
+            f" WHERE t.conv = ? AND t.id > ? AND t.id < ?{' AND t.chat = 1' if chat_only else ''}"
+            f" AND m.kind IN ({marks})"
+            f" ORDER BY t.id {'DESC' if newest else 'ASC'} LIMIT ?",
+            (conv, after_id, before_id, *kinds, limit)).fetchall()
+        if newest:
+            rows.reverse()
+        return rows
+
+    # Both walk messages_ts to one end of the range: O(log n). (max(id)/min(id) with a WHERE
+    # on ts would walk the rowids from the far end instead, row by row, until ts matched.)
+    # Ordering by (ts, id) gives the same row as max/min of id, as ids and times grow together.
+    def last_id_at_or_before(self, ts_ms: int) -> int:
+        row = self.conn.execute("SELECT id FROM messages WHERE ts <= ?"
+                                " ORDER BY ts DESC, id DESC LIMIT 1", (ts_ms,)).fetchone()
+        return row[0] if row is not None else 0
+
+    def first_id_at_or_after(self, ts_ms: int) -> int:
+        row = self.conn.execute("SELECT id FROM messages WHERE ts >= ?"
+                                " ORDER BY ts, id LIMIT 1", (ts_ms,)).fetchone()
+        return row[0] if row is not None else NO_UPPER_BOUND
+
+    def floor_id(self) -> int:
+        """Events with an id up to this one were deleted by retention (0: none were)."""
+        row = self.conn.execute(
+            "SELECT value FROM meta WHERE key='retention_floor_id'").fetchone()
+        return int(row[0]) if row else 0
+
+    def latest(self, conv: str, kinds: tuple[str, ...]) -> tuple | None:
+        rows = self.select(conv, 0, NO_UPPER_BOUND, 1, True, kinds)
+        return rows[0] if rows else None
+
+    def conversations_with_prefix(self, prefix: str) -> list[str]:
+        return conversations_with_prefix(self.conn, prefix)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+def replay(reader: HistoryReader, conv: str, before_id: int, limit: int) -> list[tuple]:
+    """The last `limit` messages (PRIVMSG/NOTICE) of a timeline before an id, oldest first."""
+    return reader.select(conv, 0, before_id, limit, True, ("PRIVMSG", "NOTICE"))

@@ -1,0 +1,90 @@
+"""The SQLite history's schema: its tables and indexes, the migrations that bring an older
+file up to date, and opening it read-write, which only the writer process does
+(`open_for_writing`; workers read through chatd/store/reader.py, the writer's inserts and
+retention are in chatd/store/writes.py). WAL mode lets readers run while the writer commits.
+
+Schema: `messages` holds one row per event with its id (the order of the history), time and
+client-only tags; `timeline` lists which conversation(s) an event belongs to: a channel event
+belongs to its channel, a QUIT or NICK to every channel the user was in, a private message to
+both participants' keys ("alice bob" and "bob alice"). Queries walk `timeline`'s (conv, id)
+primary key, so they stay O(log n) however long the history grows. Ids and times grow together
+(the master assigns both), so a time bound becomes an id bound through the index on ts.
+
+Most reads want only PRIVMSG/NOTICE (JOIN replay, CHATHISTORY without event-playback).
+`timeline.chat` marks those rows and the partial index `timeline_chat` holds only them, so
+"the last 50 messages" is an index walk of 50 entries even in a channel where thousands of
+JOINs and QUITs came since the last message (a JOIN storm would otherwise make each joiner's
+replay scan every earlier JOIN).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from chatd.events import MESSAGE_KINDS
+
+SCHEMA_VERSION = 2  # 2: timeline.chat and the timeline_chat index
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (
+    id     INTEGER PRIMARY KEY,
+    ts     INTEGER NOT NULL,
+    kind   TEXT NOT NULL,
+    source TEXT NOT NULL,
+    target TEXT NOT NULL,
+    text   TEXT NOT NULL,
+    tags   TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS messages_ts ON messages (ts);
+CREATE TABLE IF NOT EXISTS timeline (
+    conv TEXT NOT NULL,
+    id   INTEGER NOT NULL,
+    chat INTEGER NOT NULL DEFAULT 0,  -- 1 for PRIVMSG and NOTICE
+    PRIMARY KEY (conv, id)
+) WITHOUT ROWID;
+"""
+# Created after _add_missing_columns, which gives an older history its timeline.chat.
+_INDEXES = """
+CREATE INDEX IF NOT EXISTS timeline_chat ON timeline (conv, id) WHERE chat = 1;
+"""
+CHAT_KINDS = frozenset(MESSAGE_KINDS)
+
+class HistoryError(Exception):
+    """The history file cannot be used (wrong format, newer schema, unreadable)."""
+
+
+def open_for_writing(path: Path, synchronous: str) -> sqlite3.Connection:
+    """Open (creating if needed) the history for the writer process."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'full' else 'NORMAL'}")
+        conn.executescript(_SCHEMA)
+        _add_missing_columns(conn)
+        conn.executescript(_INDEXES)
+        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None:
+            conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif int(row[0]) > SCHEMA_VERSION:
+            raise HistoryError(f"schema version {row[0]} is newer than this chatd")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise HistoryError(str(exc)) from None
+    return conn
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    """Bring an older history up to this schema: messages.tags (client tags) and
+    timeline.chat, marked on the rows already there (one pass, once)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(messages)")}
+    if "tags" not in columns:
+        conn.execute("ALTER TABLE messages ADD COLUMN tags TEXT NOT NULL DEFAULT ''")
+    if "chat" not in {row[1] for row in conn.execute("PRAGMA table_info(timeline)")}:
+        conn.execute("BEGIN")
+        conn.execute("ALTER TABLE timeline ADD COLUMN chat INTEGER NOT NULL DEFAULT 0")
+        conn.execute("UPDATE timeline SET chat = 1 WHERE id IN"
+                     " (SELECT id FROM messages WHERE kind IN ('PRIVMSG', 'NOTICE'))")
+        conn.execute("COMMIT")

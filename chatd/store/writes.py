@@ -1,0 +1,68 @@
+"""The writer's side of the history: where the history ends (to number new events after it),
+the channels' last topics, inserting events in one transaction, and retention. Only the
+writer process calls these, on the read-write connection from chatd/store/schema.py."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from chatd.store.reader import conversations_with_prefix
+from chatd.store.schema import CHAT_KINDS
+
+
+def last_id_and_time(conn: sqlite3.Connection) -> tuple[int, int]:
+    """The newest event's id and time (0, 0 for an empty history)."""
+    row = conn.execute("SELECT id, ts FROM messages ORDER BY id DESC LIMIT 1").fetchone()
+    last_id, last_ts = (row[0], row[1]) if row else (0, 0)
+    # Retention may have deleted the newest events too; their ids must never be given out
+    # again (a msgid is stable forever), so count from the highest id ever deleted as well.
+    floor = conn.execute("SELECT value FROM meta WHERE key='retention_floor_id'").fetchone()
+    return (max(last_id, int(floor[0])) if floor else last_id), last_ts
+
+
+def latest_topics(conn: sqlite3.Connection) -> list[tuple[str, str, str, int]]:
+    """(channel, topic text, setter source, ts_ms) of each channel's newest TOPIC event."""
+    return conn.execute(
+        "SELECT m.target, m.text, m.source, m.ts FROM messages m"
+        " JOIN (SELECT max(id) AS id FROM messages WHERE kind='TOPIC' GROUP BY target) t"
+        " ON m.id = t.id").fetchall()
+
+
+def insert_events(conn: sqlite3.Connection, rows: list[tuple]) -> None:
+    """Insert (id, ts, kind, source, target, text, tags, convs) rows in one transaction.
+    Rows already stored (same id: a batch resent after a writer restart) are skipped."""
+    conn.execute("BEGIN")
+    try:
+        conn.executemany(
+            "INSERT OR IGNORE INTO messages (id, ts, kind, source, target, text, tags)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)", [row[:7] for row in rows])
+        conn.executemany(
+            "INSERT OR IGNORE INTO timeline (conv, id, chat) VALUES (?, ?, ?)",
+            [(conv, row[0], row[2] in CHAT_KINDS) for row in rows for conv in row[7]])
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # SQLite rolls back by itself on some errors (disk full)
+            conn.execute("ROLLBACK")
+        raise
+
+
+def delete_before(conn: sqlite3.Connection, cutoff_ms: int) -> int:
+    """Retention: delete events older than `cutoff_ms`; remember the highest id deleted so
+    readers can say that history before it is gone. Returns how many were deleted."""
+    row = conn.execute("SELECT max(id) FROM messages WHERE ts < ?", (cutoff_ms,)).fetchone()
+    if row is None or row[0] is None:
+        return 0
+    floor = row[0]
+    conn.execute("BEGIN")
+    try:
+        # Per conversation, so each delete is a range of the (conv, id) key, not a scan.
+        for conv in conversations_with_prefix(conn, ""):
+            conn.execute("DELETE FROM timeline WHERE conv = ? AND id <= ?", (conv, floor))
+        deleted = conn.execute("DELETE FROM messages WHERE id <= ?", (floor,)).rowcount
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('retention_floor_id', ?)", (str(floor),))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:  # SQLite rolls back by itself on some errors (disk full)
+            conn.execute("ROLLBACK")
+        raise
+    return deleted
