@@ -10,10 +10,12 @@ never sees, say, a topic reply for a channel before its own JOIN.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from chatd.config import Config
 from chatd.hub.error_replies import each_target
 from chatd.hub.registry import ChannelRecord, ClientRecord, Registry
+from chatd.ipc import frames
 from ircproto import numerics as N
 from ircproto.casemap import casefold
 from ircproto.errors import IrcError
@@ -50,40 +52,14 @@ class Emit:
 
 
 @dataclass(slots=True)
-class NickGranted:
+class ToWorker:
+    """A frame for one client's worker that is not stored — a nick granted, the welcome, a
+    sync answer, label brackets (chatd/ipc/frames.py) — released in decision order."""
     worker: int
-    conn_id: int
-    nick: str
+    frame: Any
 
 
-@dataclass(slots=True)
-class Synced:
-    """Answer to a worker's SYNC for one client, in order after everything decided before."""
-    worker: int
-    conn_id: int
-
-
-@dataclass(slots=True)
-class Welcome:
-    worker: int
-    conn_id: int
-
-
-@dataclass(slots=True)
-class LabelStart:
-    """What follows for this client answers its labeled command, up to LabelEnd."""
-    worker: int
-    conn_id: int
-    label: str
-
-
-@dataclass(slots=True)
-class LabelEnd:
-    worker: int
-    conn_id: int
-
-
-Effect = Reply | Emit | NickGranted | Synced | Welcome | LabelStart | LabelEnd
+Effect = Reply | Emit | ToWorker
 
 
 class Hub:
@@ -116,6 +92,9 @@ class Hub:
     def send_numeric(self, client: ClientRecord, code: str, *params: str) -> None:
         self.reply(client, self.numeric(client, code, *params))
 
+    def _to_worker(self, client: ClientRecord, frame: Any) -> None:
+        self.effects.append(ToWorker(worker=client.worker, frame=frame))
+
     # connection lifecycle
     def connection_opened(self, conn_id: int, worker: int, host: str, now_s: int) -> None:
         self.registry.add_client(conn_id, worker, host, now_s)
@@ -128,8 +107,7 @@ class Hub:
             raise IrcError(N.ERR_NICKNAMEINUSE, nick, "Nickname is already in use")
         if not client.registered:
             self.registry.set_nick(client, nick)
-            self.effects.append(NickGranted(worker=client.worker, conn_id=client.conn_id,
-                                            nick=nick))
+            self._to_worker(client, frames.NickOk(conn_id=client.conn_id, nick=nick))
             return
         old_source = client.source
         workers = self.registry.workers_sharing_channels(client)
@@ -140,19 +118,18 @@ class Hub:
                                  origin=client.conn_id, workers=tuple(workers)))
 
     def label_start(self, client: ClientRecord, label: str) -> None:
-        self.effects.append(LabelStart(worker=client.worker, conn_id=client.conn_id,
-                                       label=label))
+        self._to_worker(client, frames.LabelStart(conn_id=client.conn_id, label=label))
 
     def label_end(self, client: ClientRecord) -> None:
-        self.effects.append(LabelEnd(worker=client.worker, conn_id=client.conn_id))
+        self._to_worker(client, frames.LabelEnd(conn_id=client.conn_id))
 
     def sync(self, client: ClientRecord) -> None:
-        self.effects.append(Synced(worker=client.worker, conn_id=client.conn_id))
+        self._to_worker(client, frames.Synced(conn_id=client.conn_id))
 
     def registered(self, client: ClientRecord, user: str, realname: str) -> None:
         client.user, client.realname = user, realname
         self.registry.mark_registered(client)
-        self.effects.append(Welcome(worker=client.worker, conn_id=client.conn_id))
+        self._to_worker(client, frames.Welcome(conn_id=client.conn_id))
         # Each autojoin channel is joined as if the client had sent JOIN for it.
         each_target(self, client, "JOIN", self.config.autojoin,
                     lambda name: self.join(client, name))

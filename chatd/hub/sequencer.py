@@ -11,7 +11,7 @@ from __future__ import annotations
 import collections
 
 from chatd.ipc import frames
-from chatd.hub.hub import Effect, Emit, LabelEnd, LabelStart, NickGranted, Reply, Synced, Welcome
+from chatd.hub.hub import Effect, Emit, Reply
 
 Outgoing = list[tuple[int, bytes]]  # (worker index, encoded frame)
 
@@ -49,7 +49,12 @@ class Sequencer:
     def _frames_for(self, effect: Effect, now_ms: int) -> tuple[int, Outgoing]:
         if isinstance(effect, Emit):
             return self._sequence_event(effect, now_ms)
-        return 0, [(effect.worker, frames.encode(_direct_frame(effect)))]
+        if isinstance(effect, Reply):
+            payload = ("\r\n".join(effect.lines) + "\r\n").encode("utf-8", "replace")
+            frame = frames.Reply(conn_id=effect.conn_id, payload=payload)
+        else:  # ToWorker: not stored, it goes out in order without an id
+            frame = effect.frame
+        return 0, [(effect.worker, frames.encode(frame))]
 
     def _sequence_event(self, e: Emit, now_ms: int) -> tuple[int, Outgoing]:
         event_id = self.next_id
@@ -93,20 +98,3 @@ class Sequencer:
         self._unstored = rows
         return self.take_rows(), ready
 
-
-def _direct_frame(effect: Effect) -> tuple:
-    """The frame for an effect that is not stored (it goes out in order, without an id)."""
-    if isinstance(effect, Reply):
-        payload = ("\r\n".join(effect.lines) + "\r\n").encode("utf-8", "replace")
-        return frames.Reply(conn_id=effect.conn_id, payload=payload)
-    if isinstance(effect, NickGranted):
-        return frames.NickOk(conn_id=effect.conn_id, nick=effect.nick)
-    if isinstance(effect, Synced):
-        return frames.Synced(conn_id=effect.conn_id)
-    if isinstance(effect, Welcome):
-        return frames.Welcome(conn_id=effect.conn_id)
-    if isinstance(effect, LabelStart):
-        return frames.LabelStart(conn_id=effect.conn_id, label=effect.label)
-    if isinstance(effect, LabelEnd):
-        return frames.LabelEnd(conn_id=effect.conn_id)
-    raise TypeError(f"not a direct effect: {effect!r}")

@@ -3,7 +3,7 @@ directly.
 
 Clients are opened, named and registered on the Hub as the master would do it; commands run
 through run_command, the boundary that answers their IrcError; the effects (Reply / Emit /
-NickGranted / Synced / Welcome / LabelStart / LabelEnd) are checked.
+ToWorker with a NickOk, Welcome, Synced, LabelStart or LabelEnd frame) are checked.
 """
 
 import dataclasses
@@ -19,19 +19,16 @@ from chatd.hub.queries import WHO_MAX_MATCHES
 from chatd.hub.worker_frames import handle_request
 from chatd.ipc.frames import ClaimNick
 from chatd.serverinfo import MAX_TARGETS
-from chatd.hub.hub import (
-    Emit,
-    Hub,
-    LabelEnd,
-    LabelStart,
-    NickGranted,
-    Reply,
-    Synced,
-    Welcome,
-)
+from chatd.hub.hub import Emit, Hub, Reply, ToWorker
+from chatd.ipc import frames as ipc
 from ircproto import numerics as N
 from ircproto.message import Message, parse
 from ircproto.validate import TOPICLEN
+
+
+def kinds(effects: list) -> list[type]:
+    """Each effect's type, or for a ToWorker the type of the frame it carries."""
+    return [type(e.frame) if isinstance(e, ToWorker) else type(e) for e in effects]
 
 
 def make_hub(**settings) -> Hub:
@@ -92,7 +89,7 @@ class NickTest(unittest.TestCase):
         hub.connection_opened(1, 3, "h", 0)
         client = hub.registry.clients[1]
         claim_nick(hub, client, "alice")
-        self.assertEqual(hub.take_effects(), [NickGranted(3, 1, "alice")])
+        self.assertEqual(hub.take_effects(), [ToWorker(3, ipc.NickOk(1, "alice"))])
         self.assertIs(hub.registry.find_nick("ALICE"), client)
 
     def test_nick_in_use_is_case_insensitive(self):
@@ -120,7 +117,7 @@ class NickTest(unittest.TestCase):
         hub.take_effects()
         hub.connection_opened(2, 0, "h", 0)
         claim_nick(hub, hub.registry.clients[2], "ALICE")
-        self.assertEqual(hub.take_effects(), [NickGranted(0, 2, "ALICE")])
+        self.assertEqual(hub.take_effects(), [ToWorker(0, ipc.NickOk(2, "ALICE"))])
 
     def test_nick_change_is_announced_to_channels(self):
         hub = make_hub()
@@ -229,7 +226,7 @@ class JoinPartQuitTest(unittest.TestCase):
         hub.registered(client, "al", "Alice")
         effects = hub.take_effects()
         # the welcome first: the client must have it before its autojoin JOINs
-        self.assertEqual(effects[0], Welcome(0, 1))
+        self.assertEqual(effects[0], ToWorker(0, ipc.Welcome(1)))
         self.assertEqual([(e.kind, e.target) for e in effects[1:]],
                          [("JOIN", "#lobby"), ("JOIN", "#help")])
         self.assertTrue(client.registered)
@@ -794,20 +791,20 @@ class SyncTest(unittest.TestCase):
             run_line(hub, alice, line)
         hub.sync(alice)
         effects = hub.take_effects()
-        self.assertEqual([type(e) for e in effects], [Emit, Reply, Reply, Emit, Synced])
-        self.assertEqual(effects[-1], Synced(2, 1))
+        self.assertEqual(kinds(effects), [Emit, Reply, Reply, Emit, ipc.Synced])
+        self.assertEqual(effects[-1], ToWorker(2, ipc.Synced(1)))
 
     def test_synced_alone(self):
         hub = make_hub()
         alice = add_client(hub, 1, "alice", worker=3)
         hub.sync(alice)
-        self.assertEqual(hub.take_effects(), [Synced(3, 1)])
+        self.assertEqual(hub.take_effects(), [ToWorker(3, ipc.Synced(1))])
 
     def test_before_registration(self):
         # (nick claimed, the effects before the Synced)
         hub = make_hub()
         add_client(hub, 1, "taken")
-        cases = [("alice", [NickGranted(0, 2, "alice")]), ("TAKEN", None)]
+        cases = [("alice", [ToWorker(0, ipc.NickOk(2, "alice"))]), ("TAKEN", None)]
         for nick, before in cases:
             with self.subTest(nick=nick):
                 hub.connection_opened(2, 0, "h", 0)
@@ -815,7 +812,7 @@ class SyncTest(unittest.TestCase):
                 claim_nick(hub, client, nick)
                 hub.sync(client)
                 effects = hub.take_effects()
-                self.assertEqual(effects[-1], Synced(0, 2))
+                self.assertEqual(effects[-1], ToWorker(0, ipc.Synced(2)))
                 if before is None:
                     self.assertEqual(codes(effects), [N.ERR_NICKNAMEINUSE])
                     self.assertEqual(len(effects), 2)
@@ -832,9 +829,9 @@ class SyncTest(unittest.TestCase):
         hub.registered(client, "al", "Alice")
         hub.sync(client)
         effects = hub.take_effects()
-        self.assertEqual(effects[0], Welcome(4, 1))
+        self.assertEqual(effects[0], ToWorker(4, ipc.Welcome(1)))
         self.assertEqual([(e.kind, e.target) for e in effects[1:-1]], [("JOIN", "#lobby")])
-        self.assertEqual(effects[-1], Synced(4, 1))
+        self.assertEqual(effects[-1], ToWorker(4, ipc.Synced(1)))
 
     def test_registration_without_autojoin(self):
         hub = make_hub()
@@ -843,7 +840,7 @@ class SyncTest(unittest.TestCase):
         claim_nick(hub, client, "alice")
         hub.take_effects()
         hub.registered(client, "al", "Alice")
-        self.assertEqual(hub.take_effects(), [Welcome(0, 1)])
+        self.assertEqual(hub.take_effects(), [ToWorker(0, ipc.Welcome(1))])
 
 
 class LabelTest(unittest.TestCase):
@@ -862,9 +859,9 @@ class LabelTest(unittest.TestCase):
         hub.label_end(alice)
         hub.sync(alice)
         effects = hub.take_effects()
-        self.assertEqual(effects[0], LabelStart(3, 1, "abc"))
-        self.assertEqual([type(e) for e in effects], [LabelStart, Emit, Reply, LabelEnd, Synced])
-        self.assertEqual(effects[3], LabelEnd(3, 1))
+        self.assertEqual(effects[0], ToWorker(3, ipc.LabelStart(1, "abc")))
+        self.assertEqual(kinds(effects), [ipc.LabelStart, Emit, Reply, ipc.LabelEnd, ipc.Synced])
+        self.assertEqual(effects[3], ToWorker(3, ipc.LabelEnd(1)))
 
     def test_empty_answer_is_only_the_brackets(self):
         hub = make_hub()
@@ -872,7 +869,7 @@ class LabelTest(unittest.TestCase):
         hub.label_start(alice, "x")
         run_command(hub, alice, "NOTICE", ("nobody", "hi"))  # silently dropped
         hub.label_end(alice)
-        self.assertEqual(hub.take_effects(), [LabelStart(0, 1, "x"), LabelEnd(0, 1)])
+        self.assertEqual(hub.take_effects(), [ToWorker(0, ipc.LabelStart(1, "x")), ToWorker(0, ipc.LabelEnd(1))])
 
 
 class CommandTableTest(unittest.TestCase):

@@ -4,7 +4,7 @@ import struct
 import unittest
 
 from chatd.ipc import frames as ipc
-from chatd.hub.hub import Emit, LabelEnd, LabelStart, NickGranted, Reply, Synced, Welcome
+from chatd.hub.hub import Emit, Reply, ToWorker
 from chatd.hub.sequencer import Sequencer
 
 
@@ -113,7 +113,7 @@ class SequencerTest(unittest.TestCase):
 
     def test_replies_go_at_once_when_nothing_is_held(self):
         seq = Sequencer(last_id=0, last_ts_ms=0)
-        ready = seq.add([reply("r1", worker=2), NickGranted(1, 5, "bob")], 1)
+        ready = seq.add([reply("r1", worker=2), ToWorker(1, ipc.NickOk(5, "bob"))], 1)
         self.assertEqual(describe(ready), [(2, "REPLY", "r1"), (1, "NICK_OK", "bob")])
         self.assertTrue(holds_nothing(seq))
 
@@ -128,7 +128,7 @@ class SequencerTest(unittest.TestCase):
 
     def test_replies_behind_an_uncommitted_event_wait(self):
         seq = Sequencer(last_id=0, last_ts_ms=0)
-        ready = seq.add([reply("before"), emit("e1"), reply("after"), NickGranted(0, 2, "x")], 1)
+        ready = seq.add([reply("before"), emit("e1"), reply("after"), ToWorker(0, ipc.NickOk(2, "x"))], 1)
         self.assertEqual(describe(ready), [(0, "REPLY", "before")])
         # a later add cannot overtake either
         self.assertEqual(seq.add([reply("later")], 2), [])
@@ -139,7 +139,7 @@ class SequencerTest(unittest.TestCase):
 
     def test_synced_and_welcome_frames(self):
         seq = Sequencer(last_id=0, last_ts_ms=0)
-        ready = seq.add([Welcome(2, 5), Synced(2, 5), Synced(0, 6)], 1)
+        ready = seq.add([ToWorker(2, ipc.Welcome(5)), ToWorker(2, ipc.Synced(5)), ToWorker(0, ipc.Synced(6))], 1)
         self.assertEqual([(w, decode(f)) for w, f in ready],
                          [(2, ipc.Welcome(5)), (2, ipc.Synced(5)), (0, ipc.Synced(6))])
         self.assertTrue(holds_nothing(seq))
@@ -149,9 +149,9 @@ class SequencerTest(unittest.TestCase):
         # A SYNC answered after a JOIN: the SYNCED must not overtake the JOIN's event, or the
         # worker would let the client's later replies out before it.
         seq = Sequencer(last_id=0, last_ts_ms=0)
-        ready = seq.add([reply("r0"), emit("e1"), reply("r1"), Synced(0, 1)], 1)
+        ready = seq.add([reply("r0"), emit("e1"), reply("r1"), ToWorker(0, ipc.Synced(1))], 1)
         self.assertEqual(describe(ready), [(0, "REPLY", "r0")])
-        self.assertEqual(seq.add([Synced(0, 1)], 2), [])  # a later one waits too
+        self.assertEqual(seq.add([ToWorker(0, ipc.Synced(1))], 2), [])  # a later one waits too
         self.assertEqual(describe(seq.committed(1)),
                          [(0, "EVENT", "e1"), (0, "REPLY", "r1"), (0, "SYNCED", 1),
                           (0, "SYNCED", 1)])
@@ -159,7 +159,7 @@ class SequencerTest(unittest.TestCase):
 
     def test_label_frames(self):
         seq = Sequencer(last_id=0, last_ts_ms=0)
-        ready = seq.add([LabelStart(2, 5, "a;b c"), LabelEnd(2, 5)], 1)
+        ready = seq.add([ToWorker(2, ipc.LabelStart(5, "a;b c")), ToWorker(2, ipc.LabelEnd(5))], 1)
         self.assertEqual([(w, decode(f)) for w, f in ready],
                          [(2, ipc.LabelStart(5, "a;b c")), (2, ipc.LabelEnd(5))])
         self.assertEqual(seq.take_rows(), [])  # not stored
@@ -167,15 +167,15 @@ class SequencerTest(unittest.TestCase):
     def test_label_end_waits_behind_the_labeled_commands_event(self):
         # A labeled JOIN: its event is part of the answer, so LABEL_END must not overtake it.
         seq = Sequencer(last_id=0, last_ts_ms=0)
-        ready = seq.add([LabelStart(0, 1, "L"), emit("join", kind="JOIN"), reply("names"),
-                         LabelEnd(0, 1)], 1)
+        ready = seq.add([ToWorker(0, ipc.LabelStart(1, "L")), emit("join", kind="JOIN"), reply("names"),
+                         ToWorker(0, ipc.LabelEnd(1))], 1)
         self.assertEqual(describe(ready), [(0, "LABEL_START", "L")])
         self.assertEqual(describe(seq.committed(1)),
                          [(0, "EVENT", "join"), (0, "REPLY", "names"), (0, "LABEL_END", 1)])
 
     def test_welcome_goes_before_the_autojoin_event(self):
         seq = Sequencer(last_id=0, last_ts_ms=0)
-        ready = seq.add([Welcome(1, 4), emit("join", workers=(1,), kind="JOIN"), Synced(1, 4)], 1)
+        ready = seq.add([ToWorker(1, ipc.Welcome(4)), emit("join", workers=(1,), kind="JOIN"), ToWorker(1, ipc.Synced(4))], 1)
         self.assertEqual(describe(ready), [(1, "WELCOME", 4)])
         self.assertEqual(describe(seq.committed(1)), [(1, "EVENT", "join"), (1, "SYNCED", 4)])
 
