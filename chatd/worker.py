@@ -1,16 +1,16 @@
 """A worker process: owns a share of the client connections and runs their event loop.
 
-It reads lines from its clients and feeds them to each connection's Session, forwards what
-needs global state to the master, and hands what the master sends back to the sessions and to
-the fan-out (chatd/session/delivery.py: committed events into the local recipients' output
-buffers). This module is the I/O: sockets, the selector, flushing each client's buffer once
-per loop iteration, pacing against the master, the read-only history connection. A worker
-never talks to another worker, and never writes the history.
+What happens to the connections between the sockets — the master's frames, the clients'
+lines, the order of replies, the fan-out into output buffers — is decided by its pure core
+(chatd/session/switchboard.py); this module is the I/O that carries it out: sockets, the
+selector, reading bytes, flushing each client's buffer once per loop iteration, pacing
+against the master, timers, shutdown, the read-only history connection, and NewConn (a
+passed descriptor becomes a socket). A worker never talks to another worker, and never
+writes the history.
 """
 
 from __future__ import annotations
 
-import collections
 import errno
 import logging
 import os
@@ -27,10 +27,10 @@ from chatd.ipc import frames
 from chatd.ipc.pipe import LOST_FD, Pipe, PipeClosed
 from chatd.selectmask import rewatch
 from chatd.serverinfo import ServerInfo
-from chatd.session.delivery import Delivery, Recipient
-from chatd.session.session import SYNC_POINT, Session
+from chatd.session.session import Session
+from chatd.session.switchboard import LocalClient, Switchboard
 from chatd.store.reader import HistoryReader, replay
-from ircproto.framing import LineReader, encode_line
+from ircproto.framing import encode_line
 
 log = logging.getLogger(__name__)
 
@@ -46,20 +46,15 @@ ITERATION_CAP = 8 << 20
 SHUTDOWN_FLUSH_S = 2.0
 
 
-class Connection(Recipient):
-    """A client socket with its line reader, and (from Recipient) its output buffer and
-    protocol session."""
+class Connection(LocalClient):
+    """A client socket, and (from LocalClient) its session, line reader and output."""
 
-    __slots__ = ("sock", "reader", "want_write", "held", "mask")
+    __slots__ = ("sock", "want_write", "mask")
 
     def __init__(self, sock: socket.socket, session: Session):
         super().__init__(session)
         self.sock = sock
-        self.reader = LineReader(cr_ends_line=True)
         self.want_write = False
-        # Replies of the session's own, held until the master's SYNCED says that the master's
-        # replies to earlier commands are out (one segment per outstanding SYNC).
-        self.held: collections.deque[bytearray] = collections.deque()
         self.mask = 0  # what the selector watches the socket for (0: not registered)
 
 
@@ -72,14 +67,13 @@ class Worker:
         self.info = info
         self.config: Config = info.config
         self.selector = selectors.DefaultSelector()
-        self.conns: dict[int, Connection] = {}
         self.channel_wants_write = False  # whether the selector watches it for EVENT_WRITE
         self.reading_clients = True  # False while the master is not taking our frames
         self._paused_at = 0.0
         self.stopping = False
         self.history = HistoryReader(self.config.history_path)
-        self.delivery = Delivery(self.conns, self.config, self.read_replay, self.drop_slow_reader)
-        self.frame_handlers = self._frame_handlers()
+        self.switchboard = Switchboard(self.config, self.read_replay)
+        self.conns = self.switchboard.conns  # conn_id -> Connection
 
     # main loop
     def run(self) -> int:
@@ -95,7 +89,7 @@ class Worker:
                       and self.channel.pending_bytes < ITERATION_CAP):
                     self.on_client_readable(key.data)
                 if key.data is not None and mask & selectors.EVENT_WRITE:
-                    self.delivery.dirty.add(key.data)
+                    self.switchboard.dirty.add(key.data)
             now = time.monotonic()
             if now >= next_timer:
                 self.on_timer(now)
@@ -109,10 +103,11 @@ class Worker:
         # The master first, so requests leave promptly; then again for what flushing the
         # clients queued (the CONN_CLOSED of a write error).
         self.flush_channel()
-        for conn in self.delivery.dirty:
+        dirty = self.switchboard.dirty
+        for conn in dirty:
             if not conn.closed:
                 self.flush_conn(conn)
-        self.delivery.dirty.clear()
+        dirty.clear()
         self.flush_channel()
 
     def flush_channel(self) -> None:
@@ -157,47 +152,26 @@ class Worker:
             log.warning("master is gone; closing %d connections", len(self.conns))
             self.shutdown_clients()
             return False
-        handlers = self.frame_handlers
+        switchboard = self.switchboard
+        now = time.monotonic()
         for frame in received:
-            handlers[type(frame)](frame)
+            kind = type(frame)
+            if kind is frames.NewConn:
+                self.on_new_conn(frame.conn_id, frame.host, self.channel.take_fd())
+            elif kind is frames.Shutdown:
+                self.stopping = True
+            else:
+                switchboard.on_master_frame(frame, now)
+        self.carry_out()
         return True
-
-    def _frame_handlers(self) -> dict:
-        """Master frame type -> handler(frame)."""
-        return {
-            frames.Event: self.delivery.on_event,
-            frames.Reply: lambda f: self.on_reply(f.conn_id, f.payload),
-            frames.NewConn: lambda f: self.on_new_conn(f.conn_id, f.host, self.channel.take_fd()),
-            frames.Synced: lambda f: self.on_synced(f.conn_id),
-            frames.LabelStart: lambda f: self.on_label_start(f.conn_id, f.label),
-            frames.LabelEnd: lambda f: self.on_label_end(f.conn_id),
-            frames.NickOk: lambda f: self.on_master_verdict(f.conn_id, Session.on_nick_granted,
-                                                            f.nick),
-            frames.Welcome: lambda f: self.on_master_verdict(f.conn_id, Session.on_welcome),
-            frames.CloseConn: lambda f: self.on_close_request(f.conn_id, f.reason),
-            frames.Shutdown: lambda f: setattr(self, "stopping", True),
-        }
-
-    def on_master_verdict(self, conn_id: int, method, *args) -> None:
-        """The master granted a nick or accepted a registration: let the session react;
-        what it says is part of the master's ordered stream, so it goes out at once."""
-        conn = self.conns.get(conn_id)
-        if conn is not None:
-            method(conn.session, *args)
-            self.apply_session_effects(conn, caused_by_master=True)
-
-    def on_close_request(self, conn_id: int, reason: str) -> None:
-        conn = self.conns.get(conn_id)
-        if conn is not None:
-            conn.session.close(reason)
-            self.apply_session_effects(conn)
 
     def on_new_conn(self, conn_id: int, host: str, fd: int) -> None:
         if fd == LOST_FD:
             # The master counts clients against our descriptor limit, so this is not meant to
             # happen; if it does, the connection is gone and the master must forget it.
             log.error("connection %d from %s lost: no file descriptor left", conn_id, host)
-            self.channel.send(frames.ConnClosed(conn_id, "Server out of file descriptors"))
+            self.switchboard.to_master.append(
+                frames.ConnClosed(conn_id, "Server out of file descriptors"))
             return
         sock = socket.socket(fileno=fd)
         sock.setblocking(False)
@@ -205,26 +179,20 @@ class Worker:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         session = Session(conn_id, host, self.info, time.monotonic(), self.history)
         conn = Connection(sock, session)
-        self.conns[conn_id] = conn
+        self.switchboard.add(conn)
         self.watch(conn)
         log.debug("connection %d from %s", conn_id, host)
 
-    def on_reply(self, conn_id: int, payload: bytes) -> None:
-        conn = self.conns.get(conn_id)
-        if conn is not None:
-            self.delivery.respond(conn, payload)
-
-    def on_label_start(self, conn_id: int, label: str) -> None:
-        conn = self.conns.get(conn_id)
-        if conn is not None:
-            conn.master_answer.start(label)
-
-    def on_label_end(self, conn_id: int) -> None:
-        conn = self.conns.get(conn_id)
-        if conn is None or not conn.master_answer.capturing:
-            return
-        label, lines = conn.master_answer.finish()
-        self.delivery.queue(conn, b"".join(conn.session.label_response(lines, label)))
+    def carry_out(self) -> None:
+        """Do what the switchboard decided: frames to the master (in order), then the
+        sockets of the connections it closed."""
+        switchboard = self.switchboard
+        if switchboard.to_master:
+            for frame in switchboard.take_to_master():
+                self.channel.send(frame)
+        if switchboard.closing:
+            for conn, reason in switchboard.take_closing():
+                self._close_socket(conn, reason)
 
     def read_replay(self, folded: str, before_id: int, limit: int) -> list[tuple]:
         """A joined channel's last messages, for delivery's join replay (docs/history.md)."""
@@ -248,64 +216,8 @@ class Worker:
         if not data:
             self.close_conn(conn, "Connection closed")
             return
-        now = time.monotonic()
-        session = conn.session
-        try:
-            for line in conn.reader.feed(data):
-                session.on_line(line, now)
-                if session.close_reason is not None:
-                    break
-        except Exception:  # a bug with one client's line must not take the worker down
-            log.exception("error handling a line from connection %d", session.conn_id)
-            session.close("Internal server error")
-        self.apply_session_effects(conn)
-
-    def on_synced(self, conn_id: int) -> None:
-        conn = self.conns.get(conn_id)
-        if conn is None:
-            return
-        if conn.held:
-            segment = conn.held.popleft()
-            if segment:
-                self.delivery.queue(conn, bytes(segment))
-        try:  # runs the client's held lines: guarded as in on_client_readable
-            conn.session.on_synced(time.monotonic())
-        except Exception:  # a bug with one client's line must not take the worker down
-            log.exception("error handling a line from connection %d", conn_id)
-            conn.session.close("Internal server error")
-        self.apply_session_effects(conn)
-
-    def apply_session_effects(self, conn: Connection, caused_by_master: bool = False) -> None:
-        """Carry out what the session asked for. Output it produced on the client's behalf
-        waits behind any outstanding SYNC; output caused by a master frame (welcome, nick
-        granted) is itself part of the master's ordered stream and goes out now."""
-        session = conn.session
-        if session.out:
-            direct = bytearray()
-            for item in session.out:
-                if item == SYNC_POINT:  # lines are never empty: this marks a sync point
-                    conn.held.append(bytearray())
-                    caused_by_master = False
-                elif conn.held and not caused_by_master:
-                    conn.held[-1] += item
-                else:
-                    direct += item
-            session.out.clear()
-            if direct:
-                self.delivery.queue(conn, bytes(direct))
-        for frame in session.to_master:
-            self.channel.send(frame)
-        session.to_master.clear()
-        if session.close_reason is not None:
-            self.close_conn(conn, session.close_reason)
-
-    def drop_slow_reader(self, conn: Connection) -> None:
-        """A reader that cannot keep up is dropped rather than buffered without bound."""
-        log.info("connection %d (%s) dropped: over its send queue of %d bytes",
-                 conn.session.conn_id, conn.session.nick or "unregistered", self.config.sendq_bytes)
-        conn.outbuf.clear()
-        conn.session.close("SendQ exceeded")
-        self.apply_session_effects(conn)
+        self.switchboard.on_data(conn, data, time.monotonic())
+        self.carry_out()
 
     def flush_conn(self, conn: Connection) -> None:
         if conn.outbuf:
@@ -324,45 +236,34 @@ class Worker:
 
     def close_conn(self, conn: Connection, reason: str, tell_master: bool = True) -> None:
         """Close a client connection (flushing what fits, e.g. its ERROR line)."""
-        if conn.closed:
-            return
-        conn.closed = True
-        for segment in conn.held:  # e.g. the ERROR line after a QUIT
-            conn.outbuf += segment
-        conn.held.clear()
+        self.switchboard.close(conn, reason, tell_master)
+        self.carry_out()
+
+    def _close_socket(self, conn: Connection, reason: str) -> None:
+        """The I/O half of closing (the switchboard did the rest): send what fits, close."""
         if conn.outbuf:
             try:
                 conn.sock.send(conn.outbuf)
             except OSError:
                 pass
-        conn_id = conn.session.conn_id
-        self.conns.pop(conn_id, None)
-        # Membership is left to the QUIT event the master will send, so that the local
-        # tables change only in history order.
         if conn.mask:
             self.selector.unregister(conn.sock)
             conn.mask = 0
         conn.sock.close()
-        if tell_master:
-            self.channel.send(frames.ConnClosed(conn_id, reason))
-        log.debug("connection %d closed: %s", conn_id, reason)
+        log.debug("connection %d closed: %s", conn.session.conn_id, reason)
 
     def on_timer(self, now: float) -> None:
         if not self.reading_clients:
             return  # their answers are unread: no timeouts now (excused when reading resumes)
-        for conn in list(self.conns.values()):
-            conn.session.on_timer(now)
-            if conn.session.out or conn.session.close_reason:
-                self.apply_session_effects(conn)
+        self.switchboard.on_timer(now)
+        self.carry_out()
 
     def shutdown_clients(self) -> None:
         """Tell every client the server is going away and flush, within a deadline."""
         notice = encode_line("ERROR :Server shutting down")
         writable = selectors.DefaultSelector()  # only write interest: no spinning on reads
         for conn in self.conns.values():
-            for segment in conn.held:
-                conn.outbuf += segment
-            conn.held.clear()
+            self.switchboard.release_held(conn)
             conn.outbuf += notice
             writable.register(conn.sock, selectors.EVENT_WRITE, conn)
         deadline = time.monotonic() + SHUTDOWN_FLUSH_S

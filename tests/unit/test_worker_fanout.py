@@ -4,7 +4,8 @@ and each member's buffer gets exactly the line its capabilities call for.
 
 chatd.session.delivery is pure, so it runs here as the worker runs it, minus the sockets: the
 members are plain Recipients whose buffers are never flushed, and dropping a slow reader is
-recorded (and marks it closed, as the worker's close does) instead of closing a socket."""
+recorded (and marks it closed, as chatd/session/switchboard.py's close does) instead of
+closing a socket."""
 
 from __future__ import annotations
 
