@@ -1,10 +1,11 @@
 """The master process's loop: it waits on its selector and routes — connections to workers,
-workers' frames through the Hub and the Sequencer, rows to the writer, committed frames back to
-the workers — and carries out what its parts decide: accepting (chatd/processes/accepting.py),
-supervising children (supervision.py, writer_watchdog.py, shutdown.py), backpressure and PING
-barriers (chatd/hub/). It holds the global state through the Hub but never touches SQLite and
-never blocks: every socket is non-blocking and waiting is done by the selector. It imports no
-other role: the children's entry functions come from its caller (chatd/cli.py).
+workers' frames through its pure pipeline (chatd/hub/pipeline.py: PING barriers, the Hub, the
+Sequencer), rows to the writer, committed frames back to the workers — and carries out what
+its parts decide: accepting (chatd/processes/accepting.py), supervising children
+(supervision.py, writer_watchdog.py, shutdown.py), backpressure (chatd/hub/). It holds the
+global state through the Hub but never touches SQLite and never blocks: every socket is
+non-blocking and waiting is done by the selector. It imports no other role: the children's
+entry functions come from its caller (chatd/cli.py).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from chatd.exitcodes import EXIT_OK, EXIT_RUNTIME
 from chatd.hub.backpressure import Backpressure
 from chatd.hub.barriers import Barriers
 from chatd.hub.hub import Hub
-from chatd.hub.sequencer import Outgoing, Sequencer
-from chatd.hub.worker_frames import handle_request
+from chatd.hub.pipeline import Pipeline
+from chatd.hub.sequencer import Outgoing
 from chatd.ipc import frames
 from chatd.ipc.pipe import PipeClosed, PipeOverflow
 from chatd.processes import fdlimit
@@ -54,7 +55,6 @@ class Master:
         self.config = config
         self.selector = selectors.DefaultSelector()
         self.hub = Hub(config)
-        self.sequencer: Sequencer | None = None  # once the writer has said where history ends
         self.next_conn_id = 1
         self.exit_code = EXIT_OK
         self._signals: list[int] = []
@@ -69,6 +69,7 @@ class Master:
         self.watchdog = WriterWatchdog()
         self.backpressure = Backpressure()
         self.barriers = Barriers()
+        self.pipeline = Pipeline(self.hub, self.barriers)
         self.shutdown: Shutdown | None = None  # set once stopping
 
     @property
@@ -110,7 +111,7 @@ class Master:
     def _wait_for_writer(self) -> None:
         """Block (startup only) until the writer has opened the history."""
         deadline = time.monotonic() + WRITER_READY_TIMEOUT_S
-        while self.sequencer is None:
+        while self.pipeline.sequencer is None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise StartupError("the history writer did not start in time")
@@ -181,16 +182,17 @@ class Master:
         if received is None:
             self.children.watch(child, 0)
             child.alive = False  # reaped (and restarted) when SIGCHLD is handled
-        if self.sequencer is not None:
-            self.backpressure.update(self.sequencer.backlog, time.monotonic())
+        sequencer = self.pipeline.sequencer
+        if sequencer is not None:
+            self.backpressure.update(sequencer.backlog, time.monotonic())
 
     # the writer's frames
     def _on_writer_frames(self, received: list[Any]) -> None:
         for frame in received:
             if isinstance(frame, frames.Committed):
-                assert self.sequencer is not None
-                self._dispatch(self.sequencer.committed(frame.up_to_id))
-                self.watchdog.committed(self.sequencer.uncommitted_count > 0, time.monotonic())
+                self._dispatch(self.pipeline.committed(frame.up_to_id))
+                self.watchdog.committed(self.pipeline.sequencer.uncommitted_count > 0,
+                                        time.monotonic())
             elif isinstance(frame, frames.Ready):
                 self._on_writer_ready(frame)
             elif isinstance(frame, frames.Stalled):
@@ -198,12 +200,10 @@ class Master:
 
     def _on_writer_ready(self, ready: frames.Ready) -> None:
         self.watchdog.writer_ready()
-        if self.sequencer is None:
-            self.sequencer = Sequencer(ready.last_id, ready.last_ts_ms)
-            for name, text, setter, ts in ready.topics:
-                self.hub.registry.restore_topic(name, text, setter.split("!", 1)[0], ts)
+        restarted = self.pipeline.sequencer is not None
+        rows, releasable = self.pipeline.writer_ready(ready)
+        if not restarted:
             return
-        rows, releasable = self.sequencer.writer_restarted(ready.last_id)
         log.info("writer back at id %d; storing %d pending events again", ready.last_id,
                  len(rows))
         if rows:
@@ -213,47 +213,26 @@ class Master:
 
     # the workers' frames
     def _on_worker_frames(self, worker: Child, received: list[Any]) -> None:
-        self.hub.now_ms = int(time.time() * 1000)
-        now = time.monotonic()
-        hold = self.barriers.hold
-        for frame in received:
-            if not hold(worker, frame, now):
-                self._handle_worker_frame(worker, frame)
-        self._dispatch_effects()
+        self._dispatch(self.pipeline.on_worker_frames(
+            worker.index, received, int(time.time() * 1000), time.monotonic()))
+        self._count_departures()
 
     def _release_barriers(self, polled_at: float) -> None:
         """Handle the frames of clients whose PING barrier was due when this iteration's
         select returned: what other workers sent until then has been read first. While the
         workers are not read (backlog), barriers wait too."""
-        if not self.backpressure.reading_workers or self.sequencer is None:
+        if not self.backpressure.reading_workers:
             return
-        released = self.barriers.due(polled_at)
-        if not released:
-            return
-        self.hub.now_ms = int(time.time() * 1000)
-        for worker, frame in released:
-            self._handle_worker_frame(worker, frame)
-        self._dispatch_effects()
+        self._dispatch(self.pipeline.release_barriers(polled_at, int(time.time() * 1000)))
+        self._count_departures()
 
-    def _handle_worker_frame(self, worker: Child, frame: Any) -> None:
-        conn_id = frame.conn_id
-        client = self.hub.registry.clients.get(conn_id)
-        if client is None:
-            return
-        if isinstance(frame, frames.ConnClosed):
-            worker.conns -= 1
-        try:
-            handle_request(self.hub, client, frame)
-        except Exception:  # a bug in one command must not take the server down
-            log.exception("error handling %s for connection %d", _frame_summary(frame), conn_id)
-            self._send(worker, frames.CloseConn(conn_id=conn_id, reason="Internal server error"))
+    def _count_departures(self) -> None:
+        """Each worker's count of clients (for placing new ones) loses those that left."""
+        workers = self.children.workers
+        for index in self.pipeline.take_departed():
+            workers[index].conns -= 1
 
     # sending
-    def _dispatch_effects(self) -> None:
-        """Sequence what the Hub decided and send what may go out now."""
-        assert self.sequencer is not None
-        self._dispatch(self.sequencer.add(self.hub.take_effects(), self.hub.now_ms))
-
     def _dispatch(self, outgoing: Outgoing) -> None:
         workers = self.children.workers
         for index, frame in outgoing:
@@ -277,8 +256,8 @@ class Master:
 
     def _send_rows(self) -> None:
         writer = self.children.writer
-        if self.sequencer is not None and writer is not None and writer.alive:
-            rows = self.sequencer.take_rows()
+        if self.pipeline.sequencer is not None and writer is not None and writer.alive:
+            rows = self.pipeline.take_rows()
             if rows:
                 self._send(writer, frames.Store(rows=rows))
                 self.watchdog.rows_sent(time.monotonic())
@@ -323,11 +302,7 @@ class Master:
 
     def _drop_worker_clients(self, worker: Child) -> None:
         """The worker's connections died with it: tell everyone they quit."""
-        self.hub.now_ms = int(time.time() * 1000)
-        for client in [c for c in self.hub.registry.clients.values() if c.worker == worker.index]:
-            self.hub.connection_closed(client, "Connection lost (server error)")
-        if self.sequencer is not None:
-            self._dispatch_effects()
+        self._dispatch(self.pipeline.drop_worker_clients(worker.index, int(time.time() * 1000)))
 
     def _watch_writer(self) -> None:
         writer = self.children.writer
@@ -367,12 +342,6 @@ class Master:
         elif step is Step.DONE:
             log.info("chatd stopped")
         return step is Step.DONE
-
-
-def _frame_summary(frame: Any) -> str:
-    """A frame for a log line: its type and command, never a client's text."""
-    command = getattr(frame, "command", "")
-    return f"{type(frame).__name__} {command}".rstrip()
 
 
 def _read_motd(config: Config) -> str | None:
