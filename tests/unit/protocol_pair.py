@@ -1,19 +1,23 @@
 """chatd and tui joined in memory, line for line, with no sockets: the paired endpoints
 (as h11's tests pair a client and a server) of tests/unit/test_protocol_pair.py.
 
-`Network` is a small re-creation of chatd's wiring: one master (Hub, Sequencer, PING
-Barriers), one worker (a chatd Session per connection, Delivery for the fan-out) and an
-instant writer that stores the sequencer's rows into an in-memory history (FakeHistory) and
-commits them at once. Each `Client` is one tui user: a tui Session with its State, the lines
-it sent, and what it was asked. `pump()` moves bytes and frames until nothing moves.
+`Network` is chatd with its I/O loops replaced by lists: one master (its pure Pipeline:
+PING Barriers, Hub, Sequencer — chatd/hub/pipeline.py), one worker (its pure Switchboard: a
+chatd Session per connection, the order of replies, Delivery for the fan-out —
+chatd/session/switchboard.py) and an instant writer that stores the rows into an in-memory
+history (FakeHistory) and commits them at once. Each `Client` is one tui user: a tui Session
+with its State, the lines it sent, and what it was asked. `pump()` moves bytes and frames
+until nothing moves.
 
-What is re-created rather than imported, and why: chatd/worker.py and chatd/master.py are
-the processes' I/O loops (they import socket, selectors and sqlite3), so the few steps they
-take between the pure parts are copied here in the same order — the worker's handling of
-SYNC_POINT (`_apply_session_effects`) and of each master frame, and the master's
-"handle, sequence, store, commit, release". Frames cross between master and worker encoded
-and decoded (chatd.ipc.frames), as over the real pipe, so a field that does not survive the
-codec breaks these tests too.
+Nothing of chatd's logic is copied here: chatd/worker.py and chatd/master.py call the same
+Switchboard and Pipeline and only add the I/O (sockets, selectors, the processes), which this
+module does in memory — it hands a client's bytes to the Switchboard, carries out its effects
+(frames for the master, connections to close, output to read) and runs the master's steps in
+its loop's order ("frames from a worker, barriers due, rows to the writer, committed").
+Frames cross between master and worker encoded and decoded (chatd.ipc.frames), as over the
+real pipe, so a field that does not survive the codec breaks these tests too. A bug that
+chatd would log and survive (it closes that one connection) fails the exchange here: every
+record chatd logs at ERROR or above is an assertion error at the end of `pump()`.
 
 Pure: no socket, selector, SQLite, file, thread or sleep; time is a fake clock that only
 `advance()` moves.
@@ -21,19 +25,18 @@ Pure: no socket, selector, SQLite, file, thread or sleep; time is a fake clock t
 
 from __future__ import annotations
 
-import collections
 import dataclasses
+import logging
 from datetime import UTC, datetime
 
 from chatd.config import Config
 from chatd.hub.barriers import Barriers
 from chatd.hub.hub import Hub
-from chatd.hub.sequencer import Sequencer
-from chatd.hub.worker_frames import handle_request
+from chatd.hub.pipeline import Pipeline
 from chatd.ipc import frames
 from chatd.serverinfo import build_server_info
-from chatd.session.delivery import Delivery, Recipient
-from chatd.session.session import SYNC_POINT, Session as ServerSession
+from chatd.session.session import Session as ServerSession
+from chatd.session.switchboard import LocalClient, Switchboard
 from ircproto.framing import LineReader, LineTooLong, decode_line, encode_line
 from tests.unit.fake_history import FakeHistory
 from tui import commands
@@ -65,16 +68,15 @@ class Clock:
         self.wall_ms += round(seconds * 1000)
 
 
-class ServerConn(Recipient):
-    """The worker's Connection minus its socket: the line reader and the segments held
-    behind outstanding SYNCs (chatd/worker.py)."""
+class ErrorLog(logging.Handler):
+    """The records chatd logs at ERROR or above (a bug it survived), kept for `pump()`."""
 
-    __slots__ = ("reader", "held")
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
 
-    def __init__(self, session: ServerSession) -> None:
-        super().__init__(session)
-        self.reader = LineReader(cr_ends_line=True)
-        self.held: collections.deque[bytearray] = collections.deque()
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
 
 
 class Client:
@@ -168,13 +170,11 @@ class Network:
         self.history = FakeHistory()  # the writer's store, read by the worker's sessions
         # master
         self.hub = Hub(self.config)
-        self.sequencer = Sequencer(0, 0)  # the writer's Ready: an empty history
-        self.barriers = Barriers(grace_s=0.0)  # PING barriers pass at the next release
+        self.pipeline = Pipeline(self.hub, Barriers(grace_s=0.0))  # barriers pass at once
+        self.pipeline.writer_ready(frames.Ready(last_id=0, last_ts_ms=0, topics=()))
         self.next_conn_id = 1
         # worker
-        self.conns: dict[int, ServerConn] = {}
-        self.delivery = Delivery(self.conns, self.config, self.read_replay,
-                                 self.drop_slow_reader)
+        self.switchboard = Switchboard(self.config, self.read_replay)
         # the pipes between them, as bytes
         self.to_master = bytearray()
         self.to_worker = bytearray()
@@ -193,44 +193,56 @@ class Network:
         self.hub.connection_opened(conn_id, WORKER, "host.example", self.clock.wall_ms // 1000)
         session = ServerSession(conn_id, "host.example", self.info, self.clock.monotonic_s,
                                 self.history)
-        self.conns[conn_id] = ServerConn(session)
+        self.switchboard.add(LocalClient(session))
         self.clients[conn_id] = client
         client.conn_id = conn_id
         client.execute(client.session.connect(self.clock.now))
 
     def drop(self, client: Client, reason: str = "Connection reset by peer") -> None:
         """The connection breaks under the client: the worker reads EOF, the tui loses it."""
-        conn = self.conns.get(client.conn_id) if client.conn_id is not None else None
+        conns = self.switchboard.conns
+        conn = conns.get(client.conn_id) if client.conn_id is not None else None
         if conn is not None:
-            self._close_conn(conn, "Connection closed")
+            self.switchboard.close(conn, "Connection closed")
+            self._carry_out()
         self._hang_up(client, reason)
 
     def server_session(self, client: Client) -> ServerSession:
-        assert client.conn_id in self.conns, f"{client.name} is not connected"
-        return self.conns[client.conn_id].session
+        conns = self.switchboard.conns
+        assert client.conn_id in conns, f"{client.name} is not connected"
+        return conns[client.conn_id].session
 
     def advance(self, seconds: float) -> None:
         """Let time pass and run every timer: the tui's ticks and the worker's."""
         self.clock.advance(seconds)
         for client in list(self.clients.values()):
             client.execute(client.session.tick(self.clock.now))
-        for conn in list(self.conns.values()):
-            conn.session.on_timer(self.clock.monotonic_s)
-            self._apply_session_effects(conn)
+        self.switchboard.on_timer(self.clock.monotonic_s)
+        self._carry_out()
         self.pump()
 
     # -- moving everything -----------------------------------------------------------------
     def pump(self) -> int:
         """Move lines and frames until nothing moves; return the steps taken. Fails loudly
-        if the exchange does not settle (a loop between the two sides)."""
-        for step in range(MAX_STEPS):
-            moved = self._clients_write()
-            moved |= self._master_step()
-            moved |= self._worker_step()
-            moved |= self._clients_read()
-            if not moved:
-                return step
-        raise AssertionError(f"the network did not settle within {MAX_STEPS} steps")
+        if the exchange does not settle (a loop between the two sides), or if chatd logged
+        an error on the way (a bug it would survive by closing a connection)."""
+        errors = ErrorLog()
+        chatd_log = logging.getLogger("chatd")
+        chatd_log.addHandler(errors)
+        try:
+            for step in range(MAX_STEPS):
+                moved = self._clients_write()
+                moved |= self._master_step()
+                moved |= self._worker_step()
+                moved |= self._clients_read()
+                if not moved:
+                    break
+            else:
+                raise AssertionError(f"the network did not settle within {MAX_STEPS} steps")
+        finally:
+            chatd_log.removeHandler(errors)
+        assert not errors.records, [errors.format(r) for r in errors.records]
+        return step
 
     def _clients_write(self) -> bool:
         """Each client's lines reach its worker session (the worker's on_client_readable)."""
@@ -241,50 +253,41 @@ class Network:
                 moved = True
                 continue
             lines, client.outgoing = client.outgoing, []
-            conn = self.conns.get(conn_id)
+            conn = self.switchboard.conns.get(conn_id)
             if not lines or conn is None:
                 continue
             moved = True
             data = b"".join(encode_line(line) for line in lines)
-            for raw in conn.reader.feed(data):
-                conn.session.on_line(raw, self.clock.monotonic_s)
-                if conn.session.close_reason is not None:
-                    break
-            self._apply_session_effects(conn)
+            self.switchboard.on_data(conn, data, self.clock.monotonic_s)
+            self._carry_out()
         return moved
 
     def _clients_read(self) -> bool:
-        """What the worker queued for each client reaches its tui."""
+        """What the worker queued for each client reaches its tui (the worker's flush)."""
         moved = False
-        for conn_id, conn in list(self.conns.items()):
+        for conn_id, conn in list(self.switchboard.conns.items()):  # in a steady order
             if conn.outbuf:
                 data, conn.outbuf = bytes(conn.outbuf), bytearray()
                 self.clients[conn_id].receive(data)
                 moved = True
-        self.delivery.dirty.clear()
+        self.switchboard.dirty.clear()
         return moved
 
-    # -- the master (chatd/master.py) ------------------------------------------------------
+    # -- the master (chatd/master.py's loop) -----------------------------------------------
     def _master_step(self) -> bool:
-        """Handle the workers' frames, sequence the effects, have the writer store and commit
-        the rows, send the workers what that releases."""
+        """The master's loop iteration: the worker's frames, the barriers due, the rows to
+        the writer; the writer commits them at once, which releases what waited."""
         received = frames.decode_frames(self.to_master)
-        self.hub.now_ms = self.clock.wall_ms
-        for frame in received:
-            if not self.barriers.hold(WORKER, frame, self.clock.monotonic_s):
-                self._handle_worker_frame(frame)
-        for _worker, frame in self.barriers.due(self.clock.monotonic_s):
-            self._handle_worker_frame(frame)
-        self._dispatch(self.sequencer.add(self.hub.take_effects(), self.hub.now_ms))
-        rows = self.sequencer.take_rows()
+        if received:
+            self._dispatch(self.pipeline.on_worker_frames(
+                WORKER, received, self.clock.wall_ms, self.clock.monotonic_s))
+        self._dispatch(self.pipeline.release_barriers(self.clock.monotonic_s,
+                                                      self.clock.wall_ms))
+        self.pipeline.take_departed()  # (the master counts each worker's clients)
+        rows = self.pipeline.take_rows()
         if rows:
-            self._dispatch(self.sequencer.committed(self._write(rows)))
+            self._dispatch(self.pipeline.committed(self._write(rows)))
         return bool(received or rows)
-
-    def _handle_worker_frame(self, frame) -> None:
-        client = self.hub.registry.clients.get(frame.conn_id)
-        if client is not None:  # (a bug raises here instead of closing the client)
-            handle_request(self.hub, client, frame)
 
     def _write(self, rows: list[tuple]) -> int:
         """The writer: store the rows (sent as a Store frame), answer the last id committed."""
@@ -298,86 +301,24 @@ class Network:
             assert worker == WORKER, worker
             self.to_worker += data
 
-    # -- the worker (chatd/worker.py) ------------------------------------------------------
+    # -- the worker (chatd/worker.py's loop) -----------------------------------------------
     def _worker_step(self) -> bool:
         received = frames.decode_frames(self.to_worker)
         for frame in received:
-            self._on_master_frame(frame)
+            self.switchboard.on_master_frame(frame, self.clock.monotonic_s)
+        self._carry_out()
         return bool(received)
 
-    def _on_master_frame(self, frame) -> None:
-        if isinstance(frame, frames.Event):
-            self.delivery.on_event(frame)
-            return
-        conn = self.conns.get(frame.conn_id)
-        if conn is None:
-            return
-        session = conn.session
-        if isinstance(frame, frames.Reply):
-            self.delivery.respond(conn, frame.payload)
-        elif isinstance(frame, frames.NickOk):
-            session.on_nick_granted(frame.nick)
-            self._apply_session_effects(conn, caused_by_master=True)
-        elif isinstance(frame, frames.Welcome):
-            session.on_welcome()
-            self._apply_session_effects(conn, caused_by_master=True)
-        elif isinstance(frame, frames.Synced):
-            if conn.held:
-                segment = conn.held.popleft()
-                if segment:
-                    self.delivery.queue(conn, bytes(segment))
-            session.on_synced(self.clock.monotonic_s)
-            self._apply_session_effects(conn)
-        elif isinstance(frame, frames.LabelStart):
-            conn.master_answer.start(frame.label)
-        elif isinstance(frame, frames.LabelEnd):
-            if conn.master_answer.capturing:
-                label, lines = conn.master_answer.finish()
-                self.delivery.queue(conn, b"".join(session.label_response(lines, label)))
-        elif isinstance(frame, frames.CloseConn):
-            session.close(frame.reason)
-            self._apply_session_effects(conn)
-        else:
-            raise AssertionError(f"unexpected frame for the worker: {frame!r}")
-
-    def _apply_session_effects(self, conn: ServerConn, caused_by_master: bool = False) -> None:
-        """chatd/worker.py's apply_session_effects: what follows a SYNC_POINT waits for the
-        master's SYNCED, except output a master frame caused, which is already in order."""
-        session = conn.session
-        direct = bytearray()
-        for item in session.out:
-            if item == SYNC_POINT:
-                conn.held.append(bytearray())
-                caused_by_master = False
-            elif conn.held and not caused_by_master:
-                conn.held[-1] += item
-            else:
-                direct += item
-        session.out.clear()
-        if direct:
-            self.delivery.queue(conn, bytes(direct))
-        for frame in session.to_master:
+    def _carry_out(self) -> None:
+        """The worker's carry_out: frames to the master, then the closed connections: what
+        their buffer holds reaches the client (the ERROR line), then the line drops."""
+        for frame in self.switchboard.take_to_master():
             self.to_master += frames.encode(frame)
-        session.to_master.clear()
-        if session.close_reason is not None:
-            self._close_conn(conn, session.close_reason)
-
-    def _close_conn(self, conn: ServerConn, reason: str) -> None:
-        """The worker's close_conn: what is held goes out (the ERROR line), then the socket
-        closes and the master is told."""
-        if conn.closed:
-            return
-        conn.closed = True
-        for segment in conn.held:
-            conn.outbuf += segment
-        conn.held.clear()
-        conn_id = conn.session.conn_id
-        del self.conns[conn_id]
-        client = self.clients.get(conn_id)
-        if client is not None:
-            client.receive(bytes(conn.outbuf))
-            self._hang_up(client, reason)
-        self.to_master += frames.encode(frames.ConnClosed(conn_id, reason))
+        for conn, reason in self.switchboard.take_closing():
+            client = self.clients.get(conn.session.conn_id)
+            if client is not None:
+                client.receive(bytes(conn.outbuf))
+                self._hang_up(client, reason)
 
     def _hang_up(self, client: Client, reason: str) -> None:
         if client.conn_id is not None:
@@ -388,11 +329,6 @@ class Network:
             client.session.disconnected(reason, self.clock.now)
 
     def read_replay(self, folded: str, before_id: int, limit: int) -> list[tuple]:
-        """chatd.store.history.replay over the in-memory history (join replay, for clients
+        """chatd.store.reader.replay over the in-memory history (join replay, for clients
         without draft/chathistory)."""
         return self.history.select(folded, 0, before_id, limit, True, ("PRIVMSG", "NOTICE"))
-
-    def drop_slow_reader(self, conn: Recipient) -> None:
-        conn.outbuf.clear()
-        conn.session.close("SendQ exceeded")
-        self._apply_session_effects(conn)
