@@ -11,7 +11,6 @@ NOTICE come back (TAGMSG only to message-tags clients even with it).
 
 import unittest
 
-from chatd import events
 from ircproto.servertime import format_server_time
 from chatd.session.chathistory import MAX_LIMIT
 from ircproto.message import Message, parse
