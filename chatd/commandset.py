@@ -19,6 +19,8 @@ class CommandSpec:
     min_params: int
     answered_by: str  # WORKER or MASTER
     before_registration: bool = False
+    # RFC 2812 3.3.2: "automatic replies MUST NEVER be sent in response to a NOTICE".
+    never_answered: bool = False
 
 
 def _specs(*specs: CommandSpec) -> dict[str, CommandSpec]:
@@ -42,7 +44,7 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     CommandSpec("JOIN", 1, MASTER),
     CommandSpec("PART", 1, MASTER),
     CommandSpec("PRIVMSG", 0, MASTER),  # 411/412 are the handler's
-    CommandSpec("NOTICE", 0, MASTER),
+    CommandSpec("NOTICE", 0, MASTER, never_answered=True),
     CommandSpec("TAGMSG", 0, MASTER),
     CommandSpec("TOPIC", 1, MASTER),
     CommandSpec("NAMES", 0, MASTER),
@@ -56,6 +58,13 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     CommandSpec("LUSERS", 0, MASTER),
     CommandSpec("KICK", 2, MASTER),
 )
+
+
+def gets_automatic_replies(command: str) -> bool:
+    """False for a command nothing may answer automatically, errors included (NOTICE); the
+    error boundaries of the worker and of the master both ask this."""
+    spec = COMMANDS.get(command)
+    return spec is None or not spec.never_answered
 
 
 def commands_answered_by(side: str) -> frozenset[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 
 from ircproto.casemap import casefold
+from ircproto.ctcp import ACTION_PREFIX
 from ircproto.framing import MAX_BODY_BYTES, truncate_utf8
 from ircproto.servertime import format_server_time
 
@@ -73,10 +74,6 @@ def tag_section(variant: int, event_id: int, ts_ms: int, client_tags: str,
     return "@" + ";".join(parts) + " " if parts else ""
 
 
-def tag_prefix(event_id: int, ts_ms: int) -> str:
-    """Tags carrying both time and msgid (the full variant)."""
-    return tag_section(WANTS_TIME | WANTS_TAGS, event_id, ts_ms, "")
-
 
 def event_line(row: tuple, variant: int, extra_tags: str = "") -> str:
     """A stored event row as a line for a recipient with `variant` (no CRLF)."""
@@ -89,8 +86,8 @@ def replay_text(kind: str, text: str, ts_ms: int) -> str:
     written in front of the text, as '[2026-11-25 18:57 UTC] ', so a plain client shows it.
     A CTCP ACTION (/me) keeps its framing and gets the time inside it."""
     stamp = time.strftime("[%Y-%m-%d %H:%M UTC] ", time.gmtime(ts_ms // 1000))
-    if kind in MESSAGE_KINDS and text.startswith("\x01ACTION "):
-        return "\x01ACTION " + stamp + text[len("\x01ACTION "):]
+    if kind in MESSAGE_KINDS and text.startswith(ACTION_PREFIX):
+        return ACTION_PREFIX + stamp + text[len(ACTION_PREFIX):]
     return stamp + text
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 import selectors
 
 
-def rewatch(selector: selectors.BaseSelector, fileobj, data, old_mask: int,
-            new_mask: int) -> int:
+def rewatch(selector: selectors.BaseSelector, fileobj: selectors._FileObject, data: object,
+            old_mask: int, new_mask: int) -> int:
     """Make the selector watch `fileobj` for `new_mask` instead of `old_mask`; return the
     new mask, for the caller to keep."""
     if new_mask != old_mask:

@@ -7,9 +7,6 @@ DELIM = "\x01"
 ACTION_PREFIX = DELIM + "ACTION "  # /me: "\x01ACTION waves\x01"
 
 
-def is_ctcp(text: str) -> bool:
-    return text.startswith(DELIM)
-
 
 def split_ctcp(text: str) -> tuple[str, str] | None:
     """(VERB, arguments) of a CTCP message, or None if `text` is not one. The closing

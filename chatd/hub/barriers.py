@@ -1,7 +1,7 @@
 """PING barriers in the master. Pure: no I/O.
 
 A client's PING is answered after a PING_SYNC through the master, so that the PONG comes after
-every event decided before it (chatd/session.py). But "before it" is decided by the order in
+every event decided before it (chatd/session/session.py). But "before it" is decided by the order in
 which frames reach the master, and a message another client sent just before the PING may
 still be on its way through another worker. So the master holds a PING_SYNC for a moment
 (GRACE_S) before answering it, and with it every later frame of that client, in order (its
@@ -21,7 +21,7 @@ class Barriers:
         # conn_id -> (due time, [item, ...]); dicts keep insertion order, which is due order
         self._held: dict[int, tuple[float, list]] = {}
 
-    def hold(self, source, frame, now: float) -> bool:
+    def hold(self, source: object, frame: tuple, now: float) -> bool:
         """Keep (source, frame) when the frame's client is held or the frame starts a hold.
         True if kept. (Called for every frame from a worker: nothing is built otherwise.)"""
         conn_id = frame.conn_id

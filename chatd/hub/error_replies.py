@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Protocol, TypeVar
 
+from chatd.commandset import gets_automatic_replies
 from chatd.hub.registry import ClientRecord
 from ircproto.errors import IrcError
-
-# RFC 2812 3.3.2: "automatic replies MUST NEVER be sent in response to a NOTICE message".
-_NEVER_ANSWERED = frozenset({"NOTICE"})
 
 Target = TypeVar("Target")
 
@@ -22,10 +20,6 @@ class NumericSender(Protocol):
 
     def send_numeric(self, client: ClientRecord, code: str, *params: str) -> None: ...
 
-
-def gets_automatic_replies(command: str) -> bool:
-    """False for a command nothing may answer automatically, errors or not (NOTICE)."""
-    return command not in _NEVER_ANSWERED
 
 
 def answer_errors(sender: NumericSender, client: ClientRecord, command: str,

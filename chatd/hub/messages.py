@@ -5,7 +5,8 @@ chatd/hub/error_replies.py, which keeps a NOTICE unanswered (RFC 2812 3.3.2). Pu
 from __future__ import annotations
 
 from chatd import events
-from chatd.hub.error_replies import each_target, gets_automatic_replies
+from chatd.commandset import gets_automatic_replies
+from chatd.hub.error_replies import each_target
 from chatd.hub.hub import Emit, Hub
 from chatd.hub.registry import ClientRecord
 from chatd.serverinfo import MAX_TARGETS

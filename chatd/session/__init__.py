@@ -1,1 +1,3 @@
-"""One client connection's protocol as its worker sees it, pure: registration, CAP, the commands a worker answers alone, CHATHISTORY, labels. Runs in the workers."""
+"""A worker's pure side: one client connection's protocol (registration, CAP, the commands a
+worker answers alone, CHATHISTORY, labels), the table of this worker's connections
+(switchboard) and the fan-out of committed events to them (delivery). Runs in the workers."""

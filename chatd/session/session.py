@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import AbstractSet, NamedTuple
 
 from chatd import events
+from chatd.commandset import gets_automatic_replies
 from chatd.ipc import frames
 from chatd.serverinfo import VERSION, ServerInfo, closing_link
 from chatd.session import labels
@@ -336,10 +337,10 @@ def _parse_client_line(raw: bytes | LineTooLong) -> Message:
 
 
 def _gets_error_reply(command: str, error: IrcError) -> bool:
-    """RFC 2812 3.3.2: a NOTICE never gets an automatic reply. A worker only answers a NOTICE
-    (which the master handles) with 451 before registration, which is about the connection
-    rather than the notice and has always been sent, so it stays."""
-    return command != "NOTICE" or error.code == N.ERR_NOTREGISTERED
+    """The NOTICE rule (chatd.commandset.gets_automatic_replies), but for 451 before
+    registration: that one is about the connection rather than the notice, and has always
+    been sent."""
+    return gets_automatic_replies(command) or error.code == N.ERR_NOTREGISTERED
 
 
 def _standard_reply_line(server: str, error: StandardReplyError) -> str:

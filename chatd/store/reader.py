@@ -8,11 +8,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from chatd.events import NO_UPPER_BOUND
-from chatd.store.schema import CHAT_KINDS
+from chatd.events import MESSAGE_KINDS, NO_UPPER_BOUND
 
+CHAT_KINDS = frozenset(MESSAGE_KINDS)  # the rows timeline.chat marks (chatd/store/schema.py)
 _COLUMNS = "m.id, m.ts, m.kind, m.source, m.target, m.text, m.tags"
-
 
 
 def conversations_with_prefix(conn: sqlite3.Connection, prefix: str) -> list[str]:

@@ -22,8 +22,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from chatd.events import MESSAGE_KINDS
-
 SCHEMA_VERSION = 2  # 2: timeline.chat and the timeline_chat index
 
 
@@ -50,7 +48,7 @@ CREATE TABLE IF NOT EXISTS timeline (
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS timeline_chat ON timeline (conv, id) WHERE chat = 1;
 """
-CHAT_KINDS = frozenset(MESSAGE_KINDS)
+
 
 class HistoryError(Exception):
     """The history file cannot be used (wrong format, newer schema, unreadable)."""

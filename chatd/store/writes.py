@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from chatd.store.reader import conversations_with_prefix
-from chatd.store.schema import CHAT_KINDS
+from chatd.store.reader import CHAT_KINDS, conversations_with_prefix
 
 
 def last_id_and_time(conn: sqlite3.Connection) -> tuple[int, int]:

@@ -1,4 +1,4 @@
-"""chatd.channel over a real local socketpair (no processes): frames, fd passing, EOF,
+"""chatd.ipc.pipe over a real local socketpair (no processes): frames, fd passing, EOF,
 corruption and the send-queue limit. Waiting is done with select and a deadline."""
 
 import os

@@ -28,8 +28,9 @@ class EventsTest(unittest.TestCase):
         with self.assertRaises(ValueError):
             events.format_event("KICK", "n!u@h", "#a", "")
 
-    def test_tag_prefix_parses(self):
-        prefix = events.tag_prefix(42, 1_700_000_000_123)
+    def test_full_tag_section_parses(self):
+        prefix = events.tag_section(events.WANTS_TIME | events.WANTS_TAGS, 42,
+                                    1_700_000_000_123, "")
         msg = parse(prefix + ":n!u@h PRIVMSG #a :hi")
         self.assertEqual(msg.tags, {"time": "2023-11-14T22:13:20.123Z", "msgid": "42"})
 
@@ -89,7 +90,6 @@ class EventsTest(unittest.TestCase):
             with self.subTest(variant=variant, client_tags=client_tags, extra=extra):
                 self.assertEqual(events.tag_section(variant, 42, ts, client_tags, extra),
                                  expected)
-        self.assertEqual(events.tag_prefix(42, ts), f"@{time_tag};msgid=42 ")
 
     def test_event_line(self):
         row = (7, 1_700_000_000_123, "PRIVMSG", "n!u@h", "#a", "hi there", "+x=1")
