@@ -32,17 +32,30 @@ VARIANTS = 4
 NO_UPPER_BOUND = 1 << 62  # larger than any event id: "no upper bound" in history queries
 
 
-def private_timelines(sender: str, recipient: str) -> tuple[str, ...]:
-    """Timeline keys of a private message: one per participant, "<own nick> <other nick>"
-    folded, so each participant's conversations are one index range ("alice ..."). Channel
-    timelines are the folded channel name, which starts with '#', so the two never collide."""
-    a, b = casefold(sender), casefold(recipient)
-    return (f"{a} {b}",) if a == b else (f"{a} {b}", f"{b} {a}")
+def history_owner(account: str | None, boot_id: int, conn_id: int) -> str:
+    """Whose private history a client writes and reads (docs/history.md): its account once it
+    is logged in ("~account", folded), else its connection alone ("!<boot id>.<conn id>", which
+    no later connection can have, even after a restart). Never a nick: whoever takes a nick
+    after its owner left must not read the owner's private conversations. Neither '~' nor '!'
+    may start a nick, and channel timelines start with '#': no key collides with another."""
+    if account:
+        return "~" + casefold(account)
+    return f"!{boot_id}.{conn_id}"
 
 
-def private_timeline(own_nick: str, other_nick: str) -> str:
-    """The timeline key under which `own_nick` finds its conversation with `other_nick`."""
-    return f"{casefold(own_nick)} {casefold(other_nick)}"
+def private_timeline(owner: str, other_nick: str) -> str:
+    """The timeline key under which `owner` (history_owner) finds its conversation with the
+    nick `other_nick`: so each owner's conversations are one index range ("~alice ...")."""
+    return f"{owner} {casefold(other_nick)}"
+
+
+def private_timelines(sender_owner: str, sender_nick: str, recipient_owner: str,
+                      recipient_nick: str) -> tuple[str, ...]:
+    """Timeline keys of a private message: the sender's and the recipient's (once, when a
+    client writes to itself)."""
+    mine = private_timeline(sender_owner, recipient_nick)
+    theirs = private_timeline(recipient_owner, sender_nick)
+    return (mine,) if mine == theirs else (mine, theirs)
 
 
 def format_event(kind: str, source: str, target: str, text: str) -> str:

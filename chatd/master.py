@@ -54,12 +54,12 @@ class Master:
     def __init__(self, config: Config, listener: socket.socket, entries: ChildEntries) -> None:
         self.config = config
         self.selector = selectors.DefaultSelector()
-        self.hub = Hub(config)
+        self.info = build_server_info(config, _read_motd(config), time.time())
+        self.hub = Hub(config, boot_id=self.info.boot_id)
         self.next_conn_id = 1
         self.exit_code = EXIT_OK
         self._signals: list[int] = []
         self._wake_r, self._wake_w = socket.socketpair()
-        self.info = build_server_info(config, _read_motd(config), time.time())
         self.acceptor = Acceptor(listener, self.selector, config.max_clients)
         self.children = Supervisor(
             self.selector,

@@ -25,6 +25,7 @@ class ServerInfo:
     config: Config
     created: str
     motd_lines: tuple[str, ...] | None  # None: no MOTD configured (422)
+    boot_id: int = 0  # when this run started (ms): part of anonymous history keys (events.py)
     isupport: tuple[str, ...] = field(default=())
 
 
@@ -39,7 +40,8 @@ def build_server_info(config: Config, motd_text: str | None, started_at_s: float
     )
     motd = tuple(motd_text.splitlines()) if motd_text is not None else None
     created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started_at_s))
-    return ServerInfo(config, created, motd, tokens)
+    return ServerInfo(config, created, motd, isupport=tokens,
+                      boot_id=int(started_at_s * 1000))
 
 
 def closing_link(user: str | None, host: str, reason: str) -> str:

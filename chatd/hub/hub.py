@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from chatd import events
 from chatd.config import Config
 from chatd.hub.error_replies import each_target
 from chatd.hub.registry import ChannelRecord, ClientRecord, Registry
@@ -66,12 +67,17 @@ class Hub:
     """Global state plus the rules that change it. The handlers of the commands the master
     answers (chatd/hub/commands.py) call it; they raise IrcError, answered in error_replies."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, boot_id: int = 0) -> None:
         self.config = config
+        self.boot_id = boot_id  # tells this run's connections from earlier runs' (history keys)
         self.registry = Registry()
         self.effects: list[Effect] = []
         self.now_ms = 0  # wall-clock milliseconds, set by the master before each batch of frames
         self.command_tags = ""  # client-only tags of the command being handled (message-tags)
+
+    def history_owner(self, client: ClientRecord) -> str:
+        """Whose private history `client`'s messages are stored for (events.history_owner)."""
+        return events.history_owner(client.account, self.boot_id, client.conn_id)
 
     @property
     def now_s(self) -> int:

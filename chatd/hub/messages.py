@@ -90,7 +90,8 @@ def _send_to_nick(hub: Hub, client: ClientRecord, kind: str, target: str, text: 
     other = hub.registry.find_nick(target)
     if other is None or not other.registered:
         raise IrcError(N.ERR_NOSUCHNICK, target, "No such nick/channel")
-    convs = events.private_timelines(client.nick or "", other.nick or "")
+    convs = events.private_timelines(hub.history_owner(client), client.nick or "",
+                                     hub.history_owner(other), other.nick or "")
     # The sender's worker gets it too: it echoes the message (echo-message) once stored.
     workers = tuple({other.worker, client.worker})
     hub.emit(Emit(kind=kind, source=client.source, target=other.nick or "", text=text,

@@ -23,6 +23,7 @@ class ClientRecord:
     registered: bool = False
     away: str | None = None
     invisible: bool = False
+    account: str | None = None  # the account it is logged in to
     caps: frozenset = frozenset()  # the capabilities the master needs (capabilities.MASTER_CAPS)
     channels: dict[str, "ChannelRecord"] = field(default_factory=dict)  # folded -> channel
 

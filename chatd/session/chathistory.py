@@ -101,7 +101,9 @@ def timeline_for(ctx: CommandContext, target: str, subcommand: str) -> str:
         if folded in ctx.channels:
             return folded
     elif is_valid_nick(target) and ctx.nick is not None:
-        return events.private_timeline(ctx.nick, target)
+        # Only the asker's own conversations: keyed by its account or connection, not its
+        # nick, so a nick taken over does not come with its former owner's history.
+        return events.private_timeline(ctx.history_owner, target)
     raise Fail("INVALID_TARGET", subcommand, target, description="Messages could not be retrieved")
 
 
@@ -192,13 +194,10 @@ def _targets(ctx: CommandContext, reader: HistoryReading,
             # targets no channel, so the timeline's own (folded) name stands in.
             name = row[events.TARGET]
             found.append((row[events.TS], name if casefold(name) == conv else conv))
-    own = casefold(ctx.nick or "")
-    for conv in reader.conversations_with_prefix(own + " "):
+    for conv in reader.conversations_with_prefix(ctx.history_owner + " "):
         row = reader.latest(conv, kinds)
         if row is not None:
-            sender = row[events.SOURCE].split("!", 1)[0]
-            other = row[events.TARGET] if casefold(sender) == own else sender
-            found.append((row[events.TS], other))
+            found.append((row[events.TS], _partner(conv, row)))
     inside = sorted(item for item in found if low < item[0] < high)
     inside = inside[:limit] if first.value <= second.value else inside[-limit:]
     lines = [
@@ -207,3 +206,14 @@ def _targets(ctx: CommandContext, reader: HistoryReading,
         for ts, name in inside
     ]
     return ctx.batch(lines, "draft/chathistory-targets")
+
+
+def _partner(conv: str, row: tuple) -> str:
+    """The other party of a private timeline, spelled as its latest event spelled it (the
+    timeline holds its folded nick)."""
+    other = conv.split(" ", 1)[1]
+    sender = row[events.SOURCE].split("!", 1)[0]
+    for name in (row[events.TARGET], sender):
+        if casefold(name) == other:
+            return name
+    return other

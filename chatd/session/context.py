@@ -70,6 +70,10 @@ class CommandContext(Protocol):
     def channels(self) -> AbstractSet[str]: ...
 
     @property
+    def history_owner(self) -> str:
+        """Whose private history this connection may read (chatd/events.py)."""
+
+    @property
     def history(self) -> HistoryReading | None: ...
 
     # what handlers may do

@@ -56,6 +56,7 @@ class Session:
         self.host = host
         self.info = info
         self.nick: str | None = None  # granted by the master
+        self.account: str | None = None  # the account it is logged in to
         self.user: str | None = None
         self.realname = ""
         self.registered = False
@@ -83,6 +84,11 @@ class Session:
         self.out: list[bytes] = []
         self.to_master: list[NamedTuple] = []  # frames (chatd/ipc/frames.py)
         self.close_reason: str | None = None
+
+    @property
+    def history_owner(self) -> str:
+        """Whose private history this connection reads (events.history_owner)."""
+        return events.history_owner(self.account, self.info.boot_id, self.conn_id)
 
     @property
     def server_name(self) -> str:

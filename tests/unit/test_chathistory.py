@@ -29,16 +29,16 @@ ROWS = [
     (3, T + 3000, "PRIVMSG", B, "#a", "m3", "+draft/reply=2", ("#a",)),
     (4, T + 4000, "TAGMSG", B, "#a", "", "+draft/react=y", ("#a",)),
     (5, T + 5000, "NOTICE", A, "#a", "m5", "", ("#a",)),
-    (6, T + 5000, "PRIVMSG", B, "alice", "pm6", "", ("bob alice", "alice bob")),
+    (6, T + 5000, "PRIVMSG", B, "alice", "pm6", "", ("~bob alice", "~alice bob")),
     (7, T + 6000, "PRIVMSG", A, "#a", "m7", "", ("#a",)),
     (8, T + 7000, "TOPIC", A, "#a", "new topic", "", ("#a",)),
     (9, T + 8000, "PRIVMSG", B, "#a", "m9", "", ("#a",)),
     (10, T + 8000, "PRIVMSG", A, "#a", "m10", "", ("#a",)),   # same time as 9
     (11, T + 9000, "PRIVMSG", C, "#b", "b11", "", ("#b",)),
-    (12, T + 10000, "PRIVMSG", C, "bob", "pm12", "", ("carol bob", "bob carol")),
+    (12, T + 10000, "PRIVMSG", C, "bob", "pm12", "", ("~carol bob", "~bob carol")),
     (13, T + 11000, "PRIVMSG", B, "#a", "m13", "", ("#a",)),
     (14, T + 12000, "PART", B, "#a", "bye", "", ("#a",)),
-    (15, T + 13000, "PRIVMSG", A, "bob", "pm15", "", ("alice bob", "bob alice")),
+    (15, T + 13000, "PRIVMSG", A, "bob", "pm15", "", ("~alice bob", "~bob alice")),
     (16, T + 14000, "QUIT", C, "", "Quit: zzz", "", ("#b",)),
 ]
 TS = {row[0]: row[1] for row in ROWS}
@@ -51,9 +51,13 @@ def ts(event_id: int, delta_ms: int = 0) -> str:
     return "timestamp=" + format_server_time(TS[event_id] + delta_ms)
 
 
-def client(nick: str = "alice", caps=FULL, channels=("#a",), reader=None):
+def client(nick: str = "alice", caps=FULL, channels=("#a",), reader=None,
+           account: str | None = "", ):
+    """A registered session that uses `nick`, logged in to the account of the same name (or
+    to `account`; None: not logged in)."""
     session = make_session(server_name=SERVER)
     register(session, nick)
+    session.account = nick if account == "" else account
     session.to_master.clear()
     session.caps = set(caps)
     session.channels = set(channels)
@@ -289,6 +293,29 @@ class PrivateTest(Helper):
                 session = client(nick, channels=())
                 target = line.split()[1]
                 self.assertEqual(self.history(session, "CHATHISTORY " + line, target), expected)
+
+    def test_private_history_follows_the_account_not_the_nick(self):
+        # (nick, account, command, msgids)
+        cases = [
+            ("alice", None, "LATEST bob * 10", []),        # alice's nick, not logged in
+            ("alice", "carol", "LATEST bob * 10", [12]),   # whose account asks, not its nick
+            ("al", "alice", "LATEST bob * 10", [6, 15]),   # the owner under another nick
+            ("ALICE_", "Alice", "LATEST bob * 10", [6, 15]),
+        ]
+        for nick, account, line, expected in cases:
+            with self.subTest(nick=nick, account=account):
+                session = client(nick, channels=(), account=account)
+                self.assertEqual(self.history(session, "CHATHISTORY " + line, "bob"), expected)
+
+    def test_a_connection_without_account_reads_only_its_own(self):
+        probe = make_session()
+        mine = f"!{probe.info.boot_id}.{probe.conn_id}"  # this run, this connection
+        rows = [(1, T, "PRIVMSG", A, "bob", "mine", "", (mine + " bob", "~bob alice")),
+                (2, T + 1, "PRIVMSG", A, "bob", "another run's connection", "",
+                 (f"!{probe.info.boot_id + 1}.{probe.conn_id} bob", "~bob alice"))]
+        session = client("alice", channels=(), account=None, reader=FakeHistory(rows))
+        self.assertEqual(session.history_owner, mine)
+        self.assertEqual(self.history(session, "CHATHISTORY LATEST bob * 10", "bob"), [1])
 
     def test_both_directions_read_as_sent(self):
         session = client("alice", channels=())

@@ -3,6 +3,7 @@
 import unittest
 
 from chatd import events
+from ircproto.validate import is_valid_nick
 from ircproto.message import parse
 
 
@@ -46,31 +47,42 @@ class EventsTest(unittest.TestCase):
             with self.subTest(kind=kind, text=text):
                 self.assertEqual(events.replay_text(kind, text, ts), expected)
 
-    def test_private_timelines_give_each_participant_a_key(self):
-        # (sender, recipient, keys): "<own> <other>" folded, one per participant
+    def test_history_owner_is_the_account_or_the_connection(self):
         cases = [
-            ("alice", "bob", ("alice bob", "bob alice")),
-            ("Bob", "ALICE", ("bob alice", "alice bob")),
-            ("a[1]", "A{1}", ("a{1} a{1}",)),     # the same nick under rfc1459 folding
-            ("Carol", "carol", ("carol carol",)),  # a message to oneself: one key
+            (("Alice", 5, 7), "~alice"),              # logged in: the account, folded
+            (("a[1]", 5, 7), "~a{1}"),                # rfc1459 folding
+            ((None, 1_700_000_000_000, 7), "!1700000000000.7"),  # not logged in: this connection
+            (("", 5, 7), "!5.7"),
         ]
-        for sender, recipient, keys in cases:
-            with self.subTest(sender=sender, recipient=recipient):
-                self.assertEqual(events.private_timelines(sender, recipient), keys)
-                self.assertEqual(set(events.private_timelines(recipient, sender)), set(keys))
-                for key in keys:
-                    self.assertFalse(key.startswith("#"))
+        for args, owner in cases:
+            with self.subTest(args=args):
+                self.assertEqual(events.history_owner(*args), owner)
+        # Never a nick or a channel: neither '~' nor '!' may start one.
+        for owner in ("~alice", "!5.7"):
+            self.assertFalse(is_valid_nick(owner) or owner.startswith("#"))
 
-    def test_private_timeline_is_the_own_key(self):
+    def test_private_timelines_give_each_participant_a_key(self):
+        # (sender owner, sender nick, recipient owner, recipient nick, keys)
+        cases = [
+            ("~alice", "al", "~bob", "Bob", ("~alice bob", "~bob al")),
+            ("!5.1", "alice", "~bob", "bob", ("!5.1 bob", "~bob alice")),
+            ("~carol", "Carol", "~carol", "carol", ("~carol carol",)),  # to oneself: one key
+            ("~a", "a[1]", "~a", "A{1}", ("~a a{1}",)),
+        ]
+        for sender, sender_nick, recipient, recipient_nick, keys in cases:
+            with self.subTest(sender=sender, recipient=recipient):
+                self.assertEqual(events.private_timelines(sender, sender_nick, recipient,
+                                                          recipient_nick), keys)
+
+    def test_private_timeline_is_the_owners_key(self):
         # Each participant finds the conversation under its own key, and that key is one of
-        # those the message was stored under; a third party's key is not.
-        self.assertEqual(events.private_timeline("Bob", "ALICE"), "bob alice")
-        self.assertEqual(events.private_timeline("ALICE", "Bob"), "alice bob")
-        keys = events.private_timelines("alice", "Bob")
-        self.assertIn(events.private_timeline("ALICE", "bob"), keys)
-        self.assertIn(events.private_timeline("BOB", "alice"), keys)
-        self.assertNotIn(events.private_timeline("carol", "bob"), keys)
-        self.assertNotIn(events.private_timeline("carol", "alice"), keys)
+        # those the message was stored under; a third party's key, or the same nick with
+        # another owner, is not.
+        keys = events.private_timelines("~alice", "alice", "~bob", "Bob")
+        self.assertIn(events.private_timeline("~alice", "BOB"), keys)
+        self.assertIn(events.private_timeline("~bob", "ALICE"), keys)
+        self.assertNotIn(events.private_timeline("~carol", "bob"), keys)
+        self.assertNotIn(events.private_timeline("!5.9", "bob"), keys)  # alice's nick, not her
 
     def test_tag_section_per_variant(self):
         ts = 1_700_000_000_123

@@ -331,8 +331,13 @@ class RoutingTest(unittest.TestCase):
         self.assertEqual(emit.to_conns, (4,))
         self.assertEqual(emit.channels, ())
         self.assertEqual(emit.origin, 1)
-        self.assertEqual(emit.convs, events.private_timelines("w0", "w2"))
-        self.assertEqual(set(emit.convs), {"w0 w2", "w2 w0"})
+        # Not logged in: each side's key is its connection (boot id 0 in these tests).
+        self.assertEqual(emit.convs, ("!0.1 w2", "!0.4 w0"))
+
+    def test_private_message_is_stored_under_each_accounts_key(self):
+        self.w0.account, self.w2.account = "Zed", "w2"
+        [emit] = run(self.hub, self.w0, "PRIVMSG W2 :psst")
+        self.assertEqual(emit.convs, ("~zed w2", "~w2 w0"))
 
     def test_private_message_on_one_worker_names_it_once(self):
         [emit] = run(self.hub, self.w1a, "PRIVMSG w1b :same worker")
@@ -341,7 +346,7 @@ class RoutingTest(unittest.TestCase):
 
     def test_private_message_to_oneself_has_one_timeline(self):
         [emit] = run(self.hub, self.w0, "PRIVMSG W0 :note to self")
-        self.assertEqual((emit.convs, emit.workers, emit.to_conns), (("w0 w0",), (0,), (1,)))
+        self.assertEqual((emit.convs, emit.workers, emit.to_conns), (("!0.1 w0",), (0,), (1,)))
 
 
 class MessageTest(unittest.TestCase):
@@ -430,7 +435,8 @@ class MessageTest(unittest.TestCase):
                          ("TAGMSG", "#bobs", "", ("#bobs",)))
         [emit] = run(self.hub, self.bob, "TAGMSG Alice")
         self.assertEqual((emit.kind, emit.target, emit.to_conns, emit.convs),
-                         ("TAGMSG", "alice", (1,), events.private_timelines("bob", "alice")))
+                         ("TAGMSG", "alice", (1,),
+                          (f"!0.{self.bob.conn_id} alice", "!0.1 bob")))
         cases = [
             ("TAGMSG", N.ERR_NORECIPIENT),
             ("TAGMSG nobody", N.ERR_NOSUCHNICK),
