@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ircproto.validate import is_valid_channel
+from chatd.limits import is_valid_channel
 
 
 class ConfigError(Exception):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from chatd.config import Config
 from ircproto.casemap import CASEMAPPING
-from ircproto.validate import CHANNELLEN, CHANTYPES, NICKLEN, TOPICLEN
+from chatd.limits import CHANNELLEN, CHANTYPES, NICKLEN, TOPICLEN
 
 VERSION = "chatd-0.1"
 MAX_TARGETS = 4  # targets of one PRIVMSG/NOTICE/TAGMSG, advertised as TARGMAX

@@ -61,5 +61,6 @@ class ClientContext:
         return name.lstrip(self.prefixes)
 
     def nick_max_len(self) -> int:
-        """The longest nick worth sending: the server's NICKLEN once announced."""
-        return self.isupport.nicklen if self.isupport.get("NICKLEN") else CLIENT_NICK_MAX_LEN
+        """The longest nick worth sending: the server's NICKLEN once it has sent ISUPPORT
+        (RFC 1459's 9 when it advertises none), a generous client bound before."""
+        return self.isupport.nicklen if self.isupport.tokens else CLIENT_NICK_MAX_LEN

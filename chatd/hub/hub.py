@@ -22,7 +22,7 @@ from ircproto.casemap import casefold
 from ircproto.errors import IrcError
 from ircproto.framing import MAX_BODY_BYTES, pack_words
 from ircproto.message import numeric_line
-from ircproto.validate import is_valid_channel
+from chatd.limits import is_valid_channel
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ from ircproto import numerics as N
 from ircproto.errors import IrcError
 from ircproto.framing import truncate_utf8
 from ircproto.message import Message
-from ircproto.validate import TOPICLEN, is_channel_name
+from chatd.limits import TOPICLEN, is_channel
 
 
 def existing_channel(hub: Hub, name: str) -> ChannelRecord:
@@ -78,7 +78,7 @@ def handle_kick(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None
 
 def handle_mode(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
     target = params[0]
-    if is_channel_name(target):
+    if is_channel(target):
         _channel_mode(hub, client, target, params[1:])
     else:
         _user_mode(hub, client, target, params[1:])

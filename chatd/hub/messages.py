@@ -14,7 +14,7 @@ from ircproto import numerics as N
 from ircproto.casemap import casefold
 from ircproto.errors import IrcError
 from ircproto.framing import MAX_BODY_BYTES
-from ircproto.validate import is_channel_name
+from chatd.limits import is_channel
 
 
 def handle_privmsg(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
@@ -66,7 +66,7 @@ def _send_one(hub: Hub, client: ClientRecord, kind: str, target: str, text: str,
         # prefix would break that, and cutting it would lose text silently: refuse it.
         raise IrcError(N.ERR_INPUTTOOLONG,
                        "Message too long once relayed with your nick!user@host; split it")
-    if is_channel_name(target):
+    if is_channel(target):
         _send_to_channel(hub, client, kind, target, text, tags)
     else:
         _send_to_nick(hub, client, kind, target, text, tags)

@@ -10,7 +10,7 @@ from chatd.serverinfo import AWAYLEN
 from ircproto import numerics as N
 from ircproto.casemap import casefold, mask_matcher
 from ircproto.framing import truncate_utf8
-from ircproto.validate import is_channel_name
+from chatd.limits import is_channel
 
 
 def _who_line(hub: Hub, asker: ClientRecord, channel_name: str, who: ClientRecord) -> str:
@@ -25,7 +25,7 @@ WHO_MAX_MATCHES = 500  # a wildcard WHO answers at most this many users (one rep
 def handle_who(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
     mask = params[0] if params and params[0] else "*"
     lines = []
-    if is_channel_name(mask):
+    if is_channel(mask):
         channel = hub.registry.channel(mask)
         if channel is not None:
             lines = [_who_line(hub, client, channel.name, m) for m in channel.members.values()]

@@ -26,7 +26,7 @@ from ircproto.errors import StandardReplyError
 from ircproto.servertime import format_server_time, parse_server_time
 from ircproto.casemap import casefold
 from ircproto.message import Message
-from ircproto.validate import is_channel_name, is_valid_nick
+from chatd.limits import is_channel, is_nick
 
 MAX_LIMIT = CHATHISTORY_MAX
 SUBCOMMANDS = ("BEFORE", "AFTER", "LATEST", "AROUND", "BETWEEN", "TARGETS")
@@ -96,11 +96,11 @@ def _visible_kinds(ctx: CommandContext) -> tuple[str, ...]:
 
 def timeline_for(ctx: CommandContext, target: str, subcommand: str) -> str:
     """The timeline the client may read for `target`, or FAIL INVALID_TARGET."""
-    if is_channel_name(target):
+    if is_channel(target):
         folded = casefold(target)
         if folded in ctx.channels:
             return folded
-    elif is_valid_nick(target) and ctx.nick is not None:
+    elif is_nick(target) and ctx.nick is not None:
         # Only the asker's own conversations: keyed by its account or connection, not its
         # nick, so a nick taken over does not come with its former owner's history.
         return events.private_timeline(ctx.history_owner, target)

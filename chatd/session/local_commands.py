@@ -17,7 +17,7 @@ from chatd.session.context import CommandContext
 from ircproto import numerics as N
 from ircproto.errors import IrcError
 from ircproto.message import Message, numeric_line
-from ircproto.validate import is_valid_nick
+from chatd.limits import is_nick
 
 LocalHandler = Callable[[CommandContext, Message], None]
 
@@ -32,7 +32,7 @@ def handle_nick(ctx: CommandContext, msg: Message) -> None:
     nick = msg.param(0) or ""
     if not nick:
         raise IrcError(N.ERR_NONICKNAMEGIVEN, "No nickname given")
-    if not is_valid_nick(nick):
+    if not is_nick(nick):
         raise IrcError(N.ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname")
     ctx.claim_nick(nick)
     if not ctx.registered:

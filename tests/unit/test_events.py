@@ -3,7 +3,7 @@
 import unittest
 
 from chatd import events
-from ircproto.validate import is_valid_nick
+from chatd.limits import is_nick
 from ircproto.message import parse
 
 
@@ -59,7 +59,7 @@ class EventsTest(unittest.TestCase):
                 self.assertEqual(events.history_owner(*args), owner)
         # Never a nick or a channel: neither '~' nor '!' may start one.
         for owner in ("~alice", "!5.7"):
-            self.assertFalse(is_valid_nick(owner) or owner.startswith("#"))
+            self.assertFalse(is_nick(owner) or owner.startswith("#"))
 
     def test_private_timelines_give_each_participant_a_key(self):
         # (sender owner, sender nick, recipient owner, recipient nick, keys)

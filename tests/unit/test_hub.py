@@ -9,7 +9,6 @@ ToWorker with a NickOk, Welcome, Synced, LabelStart or LabelEnd frame) are check
 import dataclasses
 import unittest
 
-from chatd import events
 from chatd.config import Config
 from chatd.commandset import COMMANDS
 from chatd.commandset import MASTER, commands_answered_by
@@ -23,7 +22,7 @@ from chatd.hub.hub import Emit, Hub, Reply, ToWorker
 from chatd.ipc import frames as ipc
 from ircproto import numerics as N
 from ircproto.message import Message, parse
-from ircproto.validate import TOPICLEN
+from chatd.limits import TOPICLEN
 
 
 def kinds(effects: list) -> list[type]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import unittest
 
-from ircproto.validate import NICKLEN
+from chatd.limits import NICKLEN
 from tests.unit.protocol_pair import Client, Network
 from tui.state import Delivery, Kind
 

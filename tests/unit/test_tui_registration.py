@@ -4,6 +4,8 @@
 import unittest
 from datetime import UTC, datetime
 
+from ircproto.isupport import RFC1459_NICKLEN
+
 from tui.app import App, Mode
 from tui.context import CLIENT_NICK_MAX_LEN
 from tui.effects import AskNick
@@ -68,7 +70,8 @@ class NickSuggestionTest(unittest.TestCase):
         session.connect(T0)
         session.receive(":s 001 alice :Welcome", T0)
         session.receive(":s 005 alice CHATHISTORY=50 :are supported", T0)
-        self.assertEqual(session.nick_max_len(), CLIENT_NICK_MAX_LEN)
+        # This server advertises no NICKLEN: RFC 1459's 9, not the old server's 30.
+        self.assertEqual(session.nick_max_len(), RFC1459_NICKLEN)
         self.assertTrue(session.is_channel("#a"))  # the default channel types again
 
 

@@ -1,15 +1,10 @@
-"""ircproto.validate: which nicks and channel names are acceptable (RFC 2812 2.3.1)."""
+"""ircproto.validate: which nicks and channel names are acceptable (RFC 2812 2.3.1), with the
+limits as parameters; chatd.limits: the same rules with chatd's own limits."""
 
 import unittest
 
-from ircproto.validate import (
-    CHANNELLEN,
-    CHANTYPES,
-    NICKLEN,
-    is_channel_name,
-    is_valid_channel,
-    is_valid_nick,
-)
+from chatd.limits import CHANNELLEN, CHANTYPES, NICKLEN, is_channel, is_nick, is_valid_channel
+from ircproto import validate
 
 VALID_NICKS = [
     "a",
@@ -79,18 +74,18 @@ class NickTest(unittest.TestCase):
     def test_valid(self):
         for nick in VALID_NICKS:
             with self.subTest(nick=nick):
-                self.assertTrue(is_valid_nick(nick))
+                self.assertTrue(is_nick(nick))
 
     def test_invalid(self):
         for nick in INVALID_NICKS:
             with self.subTest(nick=nick):
-                self.assertFalse(is_valid_nick(nick))
+                self.assertFalse(is_nick(nick))
 
     def test_length_limit_is_a_parameter(self):
         cases = [("abcde", 5, True), ("abcdef", 5, False), ("a", 1, True)]
         for nick, max_len, ok in cases:
             with self.subTest(nick=nick, max_len=max_len):
-                self.assertEqual(is_valid_nick(nick, max_len), ok)
+                self.assertEqual(validate.is_valid_nick(nick, max_len), ok)
 
 
 class ChannelTest(unittest.TestCase):
@@ -101,7 +96,7 @@ class ChannelTest(unittest.TestCase):
         for name in VALID_CHANNELS:
             with self.subTest(name=name):
                 self.assertTrue(is_valid_channel(name))
-                self.assertTrue(is_channel_name(name))
+                self.assertTrue(is_channel(name))
 
     def test_invalid(self):
         for name in INVALID_CHANNELS:
@@ -112,13 +107,14 @@ class ChannelTest(unittest.TestCase):
         cases = [("#", True), ("#a b", True), ("", False), ("a#", False), ("&a", False)]
         for name, expected in cases:
             with self.subTest(name=name):
-                self.assertEqual(is_channel_name(name), expected)
+                self.assertEqual(is_channel(name), expected)
+                self.assertEqual(validate.is_channel_name(name, "#&"), bool(name) and name[0] in "#&")
 
     def test_length_limit_is_a_parameter(self):
         cases = [("#abcd", 5, True), ("#abcde", 5, False)]
         for name, max_len, ok in cases:
             with self.subTest(name=name, max_len=max_len):
-                self.assertEqual(is_valid_channel(name, max_len), ok)
+                self.assertEqual(validate.is_valid_channel(name, max_len, "#"), ok)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,24 @@
+"""chatd's own limits on names and texts, advertised in ISUPPORT (chatd/serverinfo.py), and
+the name checks that apply them. Shared by every role; pure."""
+
+from ircproto import validate
+
+NICKLEN = 30
+CHANNELLEN = 50
+TOPICLEN = 390
+CHANTYPES = "#"
+
+
+def is_nick(nick: str) -> bool:
+    """A nick chatd accepts."""
+    return validate.is_valid_nick(nick, NICKLEN)
+
+
+def is_channel(name: str) -> bool:
+    """Whether a target names a channel (valid or not), by chatd's channel types."""
+    return validate.is_channel_name(name, CHANTYPES)
+
+
+def is_valid_channel(name: str) -> bool:
+    """A channel name chatd accepts."""
+    return validate.is_valid_channel(name, CHANNELLEN, CHANTYPES)
