@@ -32,7 +32,8 @@ from chatd.processes import fdlimit
 from chatd.processes.accepting import LISTEN_KEY, Acceptor, bind
 from chatd.processes.loop_timeout import select_timeout
 from chatd.processes.shutdown import Shutdown, Step
-from chatd.processes.startup import StartupError
+from chatd.processes.startup import (StartupError, make_created_files_private,
+                                      warn_if_history_readable)
 from chatd.processes.supervision import WRITER, Child, Exit, Supervisor
 from chatd.processes.writer_watchdog import WriterWatchdog
 from chatd.serverinfo import ServerInfo, build_server_info
@@ -353,6 +354,8 @@ def _read_motd(config: Config) -> str | None:
 
 def run(config: Config, entries: ChildEntries) -> int:
     """Run chatd until it is told to stop. Returns the process exit status."""
+    warn_if_history_readable(config.history_path)
+    make_created_files_private()  # before anything is created: the writer inherits it
     try:
         listener = bind(config)
     except StartupError as exc:
