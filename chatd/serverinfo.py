@@ -26,9 +26,11 @@ class ServerInfo:
     created: str
     motd_lines: tuple[str, ...] | None  # None: no MOTD configured (422)
     isupport: tuple[str, ...] = field(default=())
+    tls_ports: tuple[int, ...] = ()  # the TLS listeners' bound ports (IRCv3 STS offers the first)
 
 
-def build_server_info(config: Config, motd_text: str | None, started_at_s: float) -> ServerInfo:
+def build_server_info(config: Config, motd_text: str | None, started_at_s: float,
+                      tls_ports: tuple[int, ...] = ()) -> ServerInfo:
     tokens = (
         f"CASEMAPPING={CASEMAPPING}", f"CHANTYPES={CHANTYPES}", f"NICKLEN={NICKLEN}",
         f"CHANNELLEN={CHANNELLEN}", f"TOPICLEN={TOPICLEN}", "PREFIX=(ov)@+",
@@ -39,7 +41,7 @@ def build_server_info(config: Config, motd_text: str | None, started_at_s: float
     )
     motd = tuple(motd_text.splitlines()) if motd_text is not None else None
     created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started_at_s))
-    return ServerInfo(config, created, motd, tokens)
+    return ServerInfo(config, created, motd, tokens, tls_ports)
 
 
 def closing_link(user: str | None, host: str, reason: str) -> str:

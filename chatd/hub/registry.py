@@ -24,6 +24,8 @@ class ClientRecord:
     away: str | None = None
     invisible: bool = False
     caps: frozenset = frozenset()  # the capabilities the master needs (capabilities.MASTER_CAPS)
+    secure: bool = False  # connected over TLS
+    certfp: str | None = None  # TLS client certificate fingerprint: shown only to the client
     channels: dict[str, "ChannelRecord"] = field(default_factory=dict)  # folded -> channel
 
     @property
