@@ -26,6 +26,7 @@ import re
 import selectors
 import signal
 import socket
+import ssl
 import time
 from multiprocessing.connection import Connection, wait
 
@@ -103,6 +104,12 @@ def gather(pools: list[Pool], timeout_s: float) -> list[tuple]:
 # ---------------------------------------------------------------------------------------------
 # inside the child process
 
+# The benchmark measures the server: no certificate checks (its certificate is throwaway).
+TLS_CONTEXT = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+TLS_CONTEXT.check_hostname = False
+TLS_CONTEXT.verify_mode = ssl.CERT_NONE
+
+
 class Client:
     __slots__ = ("index", "nick", "sock", "state", "lines", "tail", "watch", "probe", "ptail",
                  "outbuf", "want_write", "reason", "sent", "join", "done", "caps")
@@ -171,12 +178,16 @@ class PoolLoop:
                         break
                     getattr(self, "on_" + command[0])(*command[1:])
                     continue
+                if client.state == "handshaking":
+                    self.handshake(client)
+                    continue
                 if mask & selectors.EVENT_WRITE:
                     if client.state == "connecting":
                         self.on_connected(client)
                     else:
                         self.flush(client)
-                if mask & selectors.EVENT_READ and client.state not in ("dead", "connecting"):
+                if mask & selectors.EVENT_READ and client.state not in ("dead", "connecting",
+                                                                        "handshaking"):
                     self.on_readable(client)
             self.progress()
         for client in self.clients:
@@ -185,13 +196,22 @@ class PoolLoop:
 
     # ---- reading
     def on_readable(self, c: Client) -> None:
-        try:
-            size = c.sock.recv_into(self.rbuf)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError as exc:
-            self.kill(c, os.strerror(exc.errno or errno.EIO))
-            return
+        while True:
+            try:
+                size = c.sock.recv_into(self.rbuf)
+            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError,
+                    ssl.SSLWantWriteError):
+                return
+            except OSError as exc:
+                self.kill(c, os.strerror(exc.errno or errno.EIO))
+                return
+            self.on_data(c, size)
+            # TLS: what OpenSSL decrypted already is invisible to select.
+            if c.state == "dead" or not size or not isinstance(c.sock, ssl.SSLSocket) \
+                    or not c.sock.pending():
+                return
+
+    def on_data(self, c: Client, size: int) -> None:
         if not size:
             self.kill(c, "closed by server")
             return
@@ -258,7 +278,7 @@ class PoolLoop:
         op = self.op
         if op is None:
             return
-        if op["kind"] == "connect" and was in ("connecting", "registering"):
+        if op["kind"] == "connect" and was in ("connecting", "handshaking", "registering"):
             op["pending"] -= 1
         elif op["kind"] == "barrier" and c.watch is not None:
             op["remaining"] -= 1
@@ -278,7 +298,8 @@ class PoolLoop:
         if c.outbuf and c.state != "dead":
             try:
                 sent = c.sock.send(c.outbuf)
-            except (BlockingIOError, InterruptedError):
+            except (BlockingIOError, InterruptedError, ssl.SSLWantReadError,
+                    ssl.SSLWantWriteError):
                 sent = 0
             except OSError as exc:
                 self.kill(c, os.strerror(exc.errno or errno.EIO))
@@ -293,7 +314,7 @@ class PoolLoop:
     # ---- commands
     def on_connect(self, host: str, port: int, nicks: list[str], probes: list[bool],
                    joins: list[str], caps: str, wait_token: bytes, in_flight: int,
-                   timeout_s: float, rcvbuf: int) -> None:
+                   timeout_s: float, rcvbuf: int, tls: bool = False) -> None:
         """Open one socket per nick, at most `in_flight` registering at a time; each is
         ready when `wait_token` arrives (e.g. b" 366 ": its autojoin's NAMES ended)."""
         base = len(self.clients)
@@ -303,7 +324,7 @@ class PoolLoop:
         self.op = {"kind": "connect", "addr": (host, port), "queue": collections.deque(
             self.clients[base:]), "pending": 0, "in_flight": in_flight, "token": wait_token,
             "deadline": time.monotonic() + timeout_s, "rcvbuf": rcvbuf,
-            "t0": time.monotonic_ns(), "count": len(nicks)}
+            "t0": time.monotonic_ns(), "count": len(nicks), "tls": tls}
 
     def start_connect(self, c: Client) -> None:
         op = self.op
@@ -326,6 +347,31 @@ class PoolLoop:
             self.kill(c, "connect: " + os.strerror(code))
             return
         c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.op["tls"]:
+            self.selector.unregister(c.sock)  # the wrapped socket is a new object
+            c.sock = TLS_CONTEXT.wrap_socket(c.sock, do_handshake_on_connect=False)
+            self.selector.register(c.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, c)
+            c.state = "handshaking"
+            self.handshake(c)
+            return
+        self.register(c)
+
+    def handshake(self, c: Client) -> None:
+        """Advance a client's TLS handshake (it counts toward the connect time)."""
+        try:
+            c.sock.do_handshake()
+        except ssl.SSLWantReadError:
+            self.selector.modify(c.sock, selectors.EVENT_READ, c)
+            return
+        except ssl.SSLWantWriteError:
+            self.selector.modify(c.sock, selectors.EVENT_WRITE, c)
+            return
+        except OSError as exc:
+            self.kill(c, f"TLS handshake: {exc}")
+            return
+        self.register(c)
+
+    def register(self, c: Client) -> None:
         c.state = "registering"
         c.watch = self.op["token"]
         self.selector.modify(c.sock, selectors.EVENT_READ, c)

@@ -23,7 +23,8 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-LISTEN_MARK = "listening on "
+PLAIN_LISTEN_RE = re.compile(r"(?m)listening on \S+:(\d+)$")
+TLS_LISTEN_RE = re.compile(r"(?m)listening on \S+:(\d+) \(tls\)$")
 SERVER_READY_TIMEOUT_S = 60.0
 SERVER_STOP_TIMEOUT_S = 20.0
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -110,7 +111,8 @@ class ChatdServer:
 
     def __init__(self, *, workers: str = "auto", sendq_bytes: int = 4 << 20,
                  autojoin: str = "#lobby", history_path: Path | None = None,
-                 synchronous: str = "normal", replay: int = 50, log_level: str = "info"):
+                 synchronous: str = "normal", replay: int = 50, log_level: str = "info",
+                 tls: bool = False):
         self.tmp = tempfile.TemporaryDirectory(prefix="chatd-bench-")
         self.dir = Path(self.tmp.name)
         self.conf_path = self.dir / "chatd.conf"
@@ -132,13 +134,27 @@ class ChatdServer:
             "channels": {"autojoin": autojoin if autojoin else '""'},
             "limits": {"sendq": str(sendq_bytes)},
         }
+        self.tls = tls
+        if tls:  # a throwaway self-signed certificate (needs the openssl command)
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:P-256", "-nodes", "-keyout", "bench.key",
+                            "-out", "bench.crt", "-days", "2", "-subj", "/CN=localhost"],
+                           cwd=self.dir, check=True, capture_output=True, timeout=60)
+            sections["tls"] = {"listen": "127.0.0.1:0", "cert": "bench.crt",
+                               "key": "bench.key"}
         with open(self.conf_path, "w", encoding="utf-8") as fh:
             for section, values in sections.items():
                 fh.write(f"[{section}]\n")
                 fh.writelines(f"{key} = {value}\n" for key, value in values.items())
         self.proc: subprocess.Popen | None = None
         self.port = 0
+        self.tls_port = 0
         self.pids: list[int] = []  # master first, then writer and workers
+
+    @property
+    def client_port(self) -> int:
+        """Where the load generators connect: the TLS listener with --tls."""
+        return self.tls_port if self.tls else self.port
 
     def start(self) -> ChatdServer:
         try:
@@ -158,9 +174,11 @@ class ChatdServer:
         deadline = time.monotonic() + SERVER_READY_TIMEOUT_S
         while True:
             text = self.log_text()
-            at = text.find(LISTEN_MARK)
-            if at >= 0 and "\n" in text[at:]:
-                self.port = int(text[at:].split("\n", 1)[0].rsplit(":", 1)[1])
+            plain = PLAIN_LISTEN_RE.search(text)
+            if plain:  # printed after (in the same write as) the TLS listeners' lines
+                self.port = int(plain.group(1))
+                secure = TLS_LISTEN_RE.search(text)
+                self.tls_port = int(secure.group(1)) if secure else 0
                 break
             if self.proc.poll() is not None:
                 raise BenchError(f"chatd exited with status {self.proc.returncode} before "

@@ -29,7 +29,7 @@ def required_fds(clients: int, procs: int, workers: int) -> dict:
 
 def run_connect(args) -> dict:
     server = ChatdServer(workers=args.workers, synchronous=args.synchronous,
-                         sendq_bytes=args.sendq_bytes, autojoin=CHANNEL).start()
+                         sendq_bytes=args.sendq_bytes, autojoin=CHANNEL, tls=args.tls).start()
     procs = args.procs or min(4, max(1, math.ceil(args.clients / 2500)))
     pools = [Pool(f"clients-{i}") for i in range(procs)]
     try:
@@ -42,8 +42,8 @@ def run_connect(args) -> dict:
         for i, pool in enumerate(pools):
             share = args.clients // procs + (1 if i < args.clients % procs else 0)
             nicks = [f"c{n}" for n in range(start, start + share)]
-            pool.send("connect", "127.0.0.1", server.port, nicks, [False] * share, [], "",
-                      b" 366 ", args.in_flight, args.timeout, 0)
+            pool.send("connect", "127.0.0.1", server.client_port, nicks, [False] * share, [],
+                      "", b" 366 ", args.in_flight, args.timeout, 0, args.tls)
             start += share
         replies = [r[1] for r in gather(pools, args.timeout + 30)]
         joined = sum(r["ready"] for r in replies)
@@ -69,6 +69,7 @@ def run_connect(args) -> dict:
         rss_after = server.rss_total()
         result = {
             "clients": args.clients,
+            "tls": args.tls,
             "generator_processes": procs,
             "joined": joined,
             "failed": failed,
@@ -95,7 +96,7 @@ def run_connect(args) -> dict:
 def connect_rows(r: dict) -> list[list]:
     roles = r["server_cpu_pct_by_role"]
     return [
-        ["clients", r["clients"]],
+        ["clients", r["clients"] if not r.get("tls") else f"{r['clients']} (TLS)"],
         ["registered and joined", r["joined"]],
         ["failed", f"{r['failed']} {r['failure_reasons'] or ''}".strip()],
         ["time to all joined (s)", r["time_to_all_joined_s"]],

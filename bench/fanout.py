@@ -43,8 +43,10 @@ class FanoutSession:
 
     def start(self) -> None:
         a = self.args
+        tls = getattr(a, "tls", False)  # every client over TLS (fanout --tls)
         self.server = ChatdServer(workers=a.workers, synchronous=a.synchronous,
-                                  sendq_bytes=a.sendq_bytes, autojoin=CHANNEL).start()
+                                  sendq_bytes=a.sendq_bytes, autojoin=CHANNEL, tls=tls).start()
+        port = self.server.client_port
         procs = a.receiver_procs or min(4, max(1, math.ceil(a.receivers / 250)))
         self.receivers = [Pool(f"receivers-{i}") for i in range(procs)]
         self.sender = Pool("senders")
@@ -55,13 +57,13 @@ class FanoutSession:
         start = 0
         for pool, share in zip(self.receivers, shares):
             indices = range(start, start + share)
-            pool.send("connect", "127.0.0.1", self.server.port, [f"r{i}" for i in indices],
+            pool.send("connect", "127.0.0.1", port, [f"r{i}" for i in indices],
                       [i in probe_set for i in indices], [], a.caps, b" 366 ",
-                      a.connect_in_flight, a.connect_timeout, a.rcvbuf)
+                      a.connect_in_flight, a.connect_timeout, a.rcvbuf, tls)
             start += share
-        self.sender.send("connect", "127.0.0.1", self.server.port,
+        self.sender.send("connect", "127.0.0.1", port,
                          [f"s{i}" for i in range(a.senders)], [False] * a.senders, [], a.caps,
-                         b" 366 ", a.connect_in_flight, a.connect_timeout, 0)
+                         b" 366 ", a.connect_in_flight, a.connect_timeout, 0, tls)
         replies = gather(self.pools, a.connect_timeout + 30)
         failed = sum(r[1]["failed"] for r in replies)
         if failed:

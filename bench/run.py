@@ -97,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     _fanout_options(p)
     p.add_argument("--rate", type=float, default=200.0, help="messages/s offered in total")
     p.add_argument("--duration", type=float, default=10.0)
+    p.add_argument("--tls", action="store_true",
+                   help="every client over TLS (chatd with a throwaway self-signed cert)")
     _common(p, 900)
 
     p = sub.add_parser("maxrate", help="step the rate up until p99 > bound or any loss")
@@ -117,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=600.0)
     p.add_argument("--sendq", dest="sendq_bytes", type=_size, default=4 << 20,
                    help="chatd [limits] sendq (default 4MiB)")
+    p.add_argument("--tls", action="store_true",
+                   help="every client over TLS: the time includes 1 TLS handshake each")
     _common(p, 1200)
 
     p = sub.add_parser("history", help="query latency on a large history")

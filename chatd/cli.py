@@ -5,10 +5,12 @@ master its children's entry functions (the master imports neither the worker nor
 from __future__ import annotations
 
 import argparse
+import functools
+import logging
 import sys
 
 from chatd import config as config_module
-from chatd import logsetup, master
+from chatd import logsetup, master, tls
 from chatd.serverinfo import VERSION
 from chatd.exitcodes import EXIT_CONFIG, EXIT_OK
 from chatd.worker import run_worker
@@ -34,8 +36,23 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"chatd: config error: {problem}", file=sys.stderr)
         return EXIT_CONFIG
+    server_tls = None
+    if config.tls_listen:
+        # Built here, once, before any fork: a certificate that cannot be used is a
+        # configuration error (--check finds it too), and every worker inherits the context.
+        try:
+            server_tls = tls.server_context(config.tls_cert, config.tls_key)
+        except tls.TlsSetupError as exc:
+            print(f"chatd: config error: {config.source_path}: {exc}", file=sys.stderr)
+            return EXIT_CONFIG
     if args.check:
         print(f"chatd: {args.config}: configuration is valid")
         return EXIT_OK
     logsetup.configure(config_module.log_level_number(config), "master")
-    return master.run(config, master.ChildEntries(writer=run_writer, worker=run_worker))
+    worker = run_worker
+    if server_tls is not None:
+        if server_tls.client_certs_problem:
+            logging.getLogger(__name__).warning(
+                "TLS client certificates are not requested: %s", server_tls.client_certs_problem)
+        worker = functools.partial(run_worker, tls_context=server_tls.context)
+    return master.run(config, master.ChildEntries(writer=run_writer, worker=worker))

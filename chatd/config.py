@@ -43,6 +43,10 @@ class Config:
     sendq_bytes: int = 1 << 20
     channels_per_client: int = 50
     max_clients: int = 0  # 0: as many as the file descriptor limit allows
+    tls_listen: tuple[tuple[str, int], ...] = ()  # (host, port) of each TLS listener
+    tls_cert: Path | None = None  # PEM certificate (chain) for the TLS listeners
+    tls_key: Path | None = None  # its PEM private key
+    sts_duration_s: int = 0  # IRCv3 STS policy duration; 0: no STS
     source_path: Path | None = field(default=None, compare=False)
 
 
@@ -65,6 +69,13 @@ def _listen(raw: str, _: Path) -> tuple[str, int]:
             or not 0 <= int(port) <= 65535):
         raise ValueError("must be HOST:PORT (IPv6 as [::1]:6667), port 0-65535")
     return host, int(port)
+
+
+def _listen_list(raw: str, base: Path) -> tuple[tuple[str, int], ...]:
+    addresses = tuple(_listen(part.strip(), base) for part in raw.split(",") if part.strip())
+    if not addresses:
+        raise ValueError("must be HOST:PORT, or several separated by commas")
+    return addresses
 
 
 def _int_range(lo: int, hi: int):
@@ -127,6 +138,7 @@ def _text(raw: str, _: Path) -> str:
 
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
+STS_MAX_DURATION_S = 10 * 365 * 86400
 
 SCHEMA = {
     "server": {
@@ -154,6 +166,12 @@ SCHEMA = {
         "sendq": ("sendq_bytes", _int_range(4096, 1 << 30)),
         "channels_per_client": ("channels_per_client", _int_range(1, 1000)),
         "max_clients": ("max_clients", _int_range(0, 10_000_000)),
+    },
+    "tls": {
+        "listen": ("tls_listen", _listen_list),
+        "cert": ("tls_cert", _path),
+        "key": ("tls_key", _path),
+        "sts_duration": ("sts_duration_s", _int_range(0, STS_MAX_DURATION_S)),
     },
 }
 
@@ -229,6 +247,21 @@ def _cross_checks(config: Config, path: Path) -> list[str]:
         problems.append(f"{path}: [history] path: {config.history_path} is not writable")
     if config.motd_path is not None and not config.motd_path.is_file():
         problems.append(f"{path}: [server] motd: {config.motd_path} is not a readable file")
+    return problems + _tls_checks(config, path)
+
+
+def _tls_checks(config: Config, path: Path) -> list[str]:
+    """The [tls] keys that only make sense together, and files that must be readable. (That
+    they hold a matching PEM certificate and key is checked by chatd/tls.py, at start and by
+    --check: loading them is not this pure module's business.)"""
+    problems = []
+    if config.tls_listen and (config.tls_cert is None or config.tls_key is None):
+        problems.append(f"{path}: [tls] listen needs both cert and key")
+    if config.sts_duration_s and not config.tls_listen:
+        problems.append(f"{path}: [tls] sts_duration needs a TLS listen address")
+    for key, file in (("cert", config.tls_cert), ("key", config.tls_key)):
+        if file is not None and not (file.is_file() and os.access(file, os.R_OK)):
+            problems.append(f"{path}: [tls] {key}: {file} is not a readable file")
     return problems
 
 

@@ -29,10 +29,11 @@ from chatd.hub.sequencer import Outgoing
 from chatd.ipc import frames
 from chatd.ipc.pipe import PipeClosed, PipeOverflow
 from chatd.processes import fdlimit
-from chatd.processes.accepting import LISTEN_KEY, Acceptor, bind
+from chatd.processes.accepting import Acceptor, Listener, bind_listeners
 from chatd.processes.loop_timeout import select_timeout
 from chatd.processes.shutdown import Shutdown, Step
-from chatd.processes.startup import StartupError
+from chatd.processes.startup import (StartupError, make_created_files_private,
+                                      warn_if_history_readable)
 from chatd.processes.supervision import WRITER, Child, Exit, Supervisor
 from chatd.processes.writer_watchdog import WriterWatchdog
 from chatd.serverinfo import ServerInfo, build_server_info
@@ -51,16 +52,18 @@ class ChildEntries(NamedTuple):
 
 
 class Master:
-    def __init__(self, config: Config, listener: socket.socket, entries: ChildEntries) -> None:
+    def __init__(self, config: Config, listeners: list[Listener], entries: ChildEntries) -> None:
         self.config = config
         self.selector = selectors.DefaultSelector()
-        self.info = build_server_info(config, _read_motd(config), time.time())
+        tls_ports = tuple(listener.sock.getsockname()[1] for listener in listeners
+                          if listener.tls)
+        self.info = build_server_info(config, _read_motd(config), time.time(), tls_ports)
         self.hub = Hub(config, boot_id=self.info.boot_id)
         self.next_conn_id = 1
         self.exit_code = EXIT_OK
         self._signals: list[int] = []
         self._wake_r, self._wake_w = socket.socketpair()
-        self.acceptor = Acceptor(listener, self.selector, config.max_clients)
+        self.acceptor = Acceptor(listeners, self.selector, config.max_clients)
         self.children = Supervisor(
             self.selector,
             writer_entry=lambda sock: entries.writer(sock, config),
@@ -92,11 +95,13 @@ class Master:
         self._wait_for_writer()
         self.children.start_workers(self.config.workers)
         self.acceptor.start(capacity)
-        host, port = self.acceptor.listener.getsockname()[:2]
-        shown = f"[{host}]" if ":" in host else host
-        # The stable ready line operators and tests rely on: printed whatever the log level,
-        # in one write so that the workers' log lines on the same stderr cannot split it.
-        sys.stderr.write(f"chatd: listening on {shown}:{port}\n")
+        # The stable ready lines operators and tests rely on: printed whatever the log level,
+        # in one write so that the workers' log lines on the same stderr cannot split them.
+        # The plain listener's line comes last and ends with the port (tests wait for it);
+        # a TLS listener's line ends with "(tls)".
+        plain, *secure = self.acceptor.listeners
+        lines = [f"chatd: listening on {listener.address()} (tls)\n" for listener in secure]
+        sys.stderr.write("".join(lines) + f"chatd: listening on {plain.address()}\n")
         sys.stderr.flush()
 
     def _record_signal(self, signum: int, _frame: object) -> None:
@@ -104,7 +109,8 @@ class Master:
 
     def _close_master_fds(self) -> None:
         """In a new child: close the master's sockets other than the children's channels."""
-        self.acceptor.listener.close()
+        for listener in self.acceptor.listeners:
+            listener.sock.close()
         self._wake_r.close()
         self._wake_w.close()
 
@@ -130,8 +136,9 @@ class Master:
             events = self.selector.select(timeout=self._select_timeout())
             polled_at = time.monotonic()  # everything the workers sent before this is read below
             for key, mask in events:
-                if key.data == LISTEN_KEY:
-                    self.acceptor.accept(self.children.workers, self._hand_off, polled_at)
+                if isinstance(key.data, Listener):
+                    self.acceptor.accept(key.data, self.children.workers, self._hand_off,
+                                         polled_at)
                 elif key.data == WAKEUP_KEY:
                     self._drain_wakeup()
                 elif mask & selectors.EVENT_READ:
@@ -151,16 +158,19 @@ class Master:
         return select_timeout(time.monotonic(), self.acceptor.paused_until,
                               self.barriers.next_due(), self.backpressure.reading_workers)
 
-    def _hand_off(self, worker: Child, sock: socket.socket, host: str, port: str) -> None:
-        """Register an accepted connection and pass its descriptor to `worker`."""
+    def _hand_off(self, worker: Child, sock: socket.socket, host: str, port: str,
+                  tls: bool) -> None:
+        """Register an accepted connection and pass its descriptor to `worker` (which does
+        the TLS, if it came from a TLS listener)."""
         conn_id = self.next_conn_id
         self.next_conn_id += 1
         self.hub.connection_opened(conn_id, worker.index, host, int(time.time()))
         # Tests and operators match this line (peer port) to see which worker holds whom.
-        log.debug("connection %d from %s port %s -> worker %d", conn_id, host, port,
-                  worker.index)
+        log.debug("connection %d from %s port %s -> worker %d%s", conn_id, host, port,
+                  worker.index, " (tls)" if tls else "")
         worker.conns += 1
-        self._send(worker, frames.NewConn(conn_id=conn_id, host=host), fds=(sock.detach(),))
+        self._send(worker, frames.NewConn(conn_id=conn_id, host=host, tls=tls),
+                   fds=(sock.detach(),))
 
     def _drain_wakeup(self) -> None:
         try:
@@ -353,12 +363,14 @@ def _read_motd(config: Config) -> str | None:
 
 def run(config: Config, entries: ChildEntries) -> int:
     """Run chatd until it is told to stop. Returns the process exit status."""
+    warn_if_history_readable(config.history_path)
+    make_created_files_private()  # before anything is created: the writer inherits it
     try:
-        listener = bind(config)
+        listeners = bind_listeners(config)
     except StartupError as exc:
         print(f"chatd: {exc}", file=sys.stderr)
         return EXIT_RUNTIME
-    master = Master(config, listener, entries)
+    master = Master(config, listeners, entries)
     try:
         master.start()
     except StartupError as exc:

@@ -27,9 +27,11 @@ class ServerInfo:
     motd_lines: tuple[str, ...] | None  # None: no MOTD configured (422)
     boot_id: int = 0  # when this run started (ms): part of anonymous history keys (events.py)
     isupport: tuple[str, ...] = field(default=())
+    tls_ports: tuple[int, ...] = ()  # the TLS listeners' bound ports (IRCv3 STS offers the first)
 
 
-def build_server_info(config: Config, motd_text: str | None, started_at_s: float) -> ServerInfo:
+def build_server_info(config: Config, motd_text: str | None, started_at_s: float,
+                      tls_ports: tuple[int, ...] = ()) -> ServerInfo:
     tokens = (
         f"CASEMAPPING={CASEMAPPING}", f"CHANTYPES={CHANTYPES}", f"NICKLEN={NICKLEN}",
         f"CHANNELLEN={CHANNELLEN}", f"TOPICLEN={TOPICLEN}", "PREFIX=(ov)@+",
@@ -40,7 +42,7 @@ def build_server_info(config: Config, motd_text: str | None, started_at_s: float
     )
     motd = tuple(motd_text.splitlines()) if motd_text is not None else None
     created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started_at_s))
-    return ServerInfo(config, created, motd, isupport=tokens,
+    return ServerInfo(config, created, motd, isupport=tokens, tls_ports=tls_ports,
                       boot_id=int(started_at_s * 1000))
 
 

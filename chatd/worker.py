@@ -7,6 +7,12 @@ selector, reading bytes, flushing each client's buffer once per loop iteration, 
 against the master, timers, shutdown, the read-only history connection, and NewConn (a
 passed descriptor becomes a socket). A worker never talks to another worker, and never
 writes the history.
+
+TLS happens here (the master only says that a connection came from a TLS listener): the
+socket is wrapped at NewConn and its handshake is driven by the selector like any other I/O
+(chatd/tls.py has the non-blocking steps). The session exists from NewConn, so a handshake
+that stalls ends at the registration timeout; one that fails (plain text or garbage on the
+TLS port, an old TLS version) closes that connection with one log line.
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ import selectors
 import signal
 import socket
 import sqlite3
+import ssl
 import time
 
-from chatd import logsetup
+from chatd import logsetup, tls
 from chatd.config import Config, log_level_number
 from chatd.exitcodes import EXIT_OK
 from chatd.ipc import frames
@@ -49,20 +56,25 @@ SHUTDOWN_FLUSH_S = 2.0
 class Connection(LocalClient):
     """A client socket, and (from LocalClient) its session, line reader and output."""
 
-    __slots__ = ("sock", "want_write", "mask")
+    __slots__ = ("sock", "want_write", "mask", "tls", "handshaking", "handshake_wants_write")
 
-    def __init__(self, sock: socket.socket, session: Session):
+    def __init__(self, sock: socket.socket, session: Session, over_tls: bool = False):
         super().__init__(session)
         self.sock = sock
         self.want_write = False
         self.mask = 0  # what the selector watches the socket for (0: not registered)
+        self.tls = over_tls  # sock is an ssl.SSLSocket
+        self.handshaking = over_tls  # no line is read or written before the handshake ends
+        self.handshake_wants_write = False
 
 
 class Worker:
     """The event loop of one worker process."""
 
-    def __init__(self, index: int, channel: Pipe, info: ServerInfo):
+    def __init__(self, index: int, channel: Pipe, info: ServerInfo,
+                 tls_context: ssl.SSLContext | None = None):
         self.index = index
+        self.tls_context = tls_context  # built once before the fork (chatd/cli.py)
         self.channel = channel
         self.info = info
         self.config: Config = info.config
@@ -104,10 +116,10 @@ class Worker:
         # clients queued (the CONN_CLOSED of a write error).
         self.flush_channel()
         dirty = self.switchboard.dirty
-        for conn in dirty:
+        while dirty:  # (a TLS handshake ending here reads lines, which may add to it)
+            conn = dirty.pop()
             if not conn.closed:
                 self.flush_conn(conn)
-        dirty.clear()
         self.flush_channel()
 
     def flush_channel(self) -> None:
@@ -141,7 +153,8 @@ class Worker:
         """Have the selector watch the client for what it should now: reads unless clients
         are paused, writes while output waits."""
         mask = ((selectors.EVENT_READ if self.reading_clients else 0)
-                | (selectors.EVENT_WRITE if conn.want_write else 0))
+                | (selectors.EVENT_WRITE if conn.want_write or conn.handshake_wants_write
+                   else 0))
         conn.mask = rewatch(self.selector, conn.sock, conn, conn.mask, mask)
 
     # master channel
@@ -157,7 +170,7 @@ class Worker:
         for frame in received:
             kind = type(frame)
             if kind is frames.NewConn:
-                self.on_new_conn(frame.conn_id, frame.host, self.channel.take_fd())
+                self.on_new_conn(frame.conn_id, frame.host, self.channel.take_fd(), frame.tls)
             elif kind is frames.Shutdown:
                 self.stopping = True
             else:
@@ -165,7 +178,7 @@ class Worker:
         self.carry_out()
         return True
 
-    def on_new_conn(self, conn_id: int, host: str, fd: int) -> None:
+    def on_new_conn(self, conn_id: int, host: str, fd: int, over_tls: bool = False) -> None:
         if fd == LOST_FD:
             # The master counts clients against our descriptor limit, so this is not meant to
             # happen; if it does, the connection is gone and the master must forget it.
@@ -178,10 +191,38 @@ class Worker:
         if sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         session = Session(conn_id, host, self.info, time.monotonic(), self.history)
-        conn = Connection(sock, session)
+        if over_tls and self.tls_context is not None:
+            sock = tls.wrap(self.tls_context, sock)
+        conn = Connection(sock, session, over_tls and self.tls_context is not None)
         self.switchboard.add(conn)
         self.watch(conn)
-        log.debug("connection %d from %s", conn_id, host)
+        log.debug("connection %d from %s%s", conn_id, host, " (tls)" if conn.tls else "")
+        if over_tls and self.tls_context is None:  # not meant to happen: cli gives the context
+            log.error("connection %d came from a TLS listener, but TLS is not set up", conn_id)
+            self.close_conn(conn, "TLS is not available")
+
+    def continue_handshake(self, conn: Connection) -> None:
+        """Advance a TLS handshake; once done, the session learns the client certificate."""
+        try:
+            step = tls.handshake(conn.sock)
+        except tls.HandshakeFailed as exc:
+            # Expected from scanners and plain-text clients: one line, no traceback.
+            log.info("connection %d from %s: TLS handshake failed: %s",
+                     conn.session.conn_id, conn.session.host, exc)
+            self.close_conn(conn, "TLS handshake failed")
+            return
+        conn.handshake_wants_write = step is tls.Step.WANT_WRITE
+        if step is tls.Step.DONE:
+            conn.handshaking = False
+            conn.session.on_tls_established(tls.certificate_fingerprint(conn.sock))
+            log.debug("connection %d: %s %s, client certificate %s", conn.session.conn_id,
+                      conn.sock.version(), (conn.sock.cipher() or ("?",))[0],
+                      conn.session.certfp or "none")
+        self.watch(conn)
+        if step is tls.Step.DONE:
+            # Lines may have come with the handshake's last flight, already decrypted by
+            # OpenSSL: select would never report them.
+            self.on_client_readable(conn)
 
     def carry_out(self) -> None:
         """Do what the switchboard decided: frames to the master (in order), then the
@@ -206,12 +247,20 @@ class Worker:
     def on_client_readable(self, conn: Connection) -> None:
         if conn.closed:
             return
+        if conn.handshaking:
+            self.continue_handshake(conn)
+            return
         try:
-            data = conn.sock.recv(READ_BYTES)
+            data = tls.receive(conn.sock) if conn.tls else conn.sock.recv(READ_BYTES)
         except (BlockingIOError, InterruptedError):
+            return
+        except ssl.SSLError as exc:  # before OSError, which it is: its errno means nothing
+            self.close_conn(conn, f"TLS error: {exc.reason or exc}")
             return
         except OSError as exc:
             self.close_conn(conn, f"Read error: {os.strerror(exc.errno or errno.EIO)}")
+            return
+        if data is None:  # TLS: no complete record yet
             return
         if not data:
             self.close_conn(conn, "Connection closed")
@@ -220,9 +269,13 @@ class Worker:
         self.carry_out()
 
     def flush_conn(self, conn: Connection) -> None:
+        if conn.handshaking:  # its output waits for the handshake (woken for writing by it)
+            self.continue_handshake(conn)
+            return
         if conn.outbuf:
             try:
-                sent = conn.sock.send(conn.outbuf)
+                sent = (tls.send(conn.sock, conn.outbuf) if conn.tls
+                        else conn.sock.send(conn.outbuf))
             except (BlockingIOError, InterruptedError):
                 sent = 0
             except OSError as exc:
@@ -241,7 +294,7 @@ class Worker:
 
     def _close_socket(self, conn: Connection, reason: str) -> None:
         """The I/O half of closing (the switchboard did the rest): send what fits, close."""
-        if conn.outbuf:
+        if conn.outbuf and not conn.handshaking:
             try:
                 conn.sock.send(conn.outbuf)
             except OSError:
@@ -261,13 +314,16 @@ class Worker:
     def shutdown_clients(self) -> None:
         """Tell every client the server is going away and flush, within a deadline."""
         notice = encode_line("ERROR :Server shutting down")
+        pending = 0
         writable = selectors.DefaultSelector()  # only write interest: no spinning on reads
         for conn in self.conns.values():
+            if conn.handshaking:
+                continue  # nothing can be said before the handshake: just closed below
             self.switchboard.release_held(conn)
             conn.outbuf += notice
             writable.register(conn.sock, selectors.EVENT_WRITE, conn)
+            pending += 1
         deadline = time.monotonic() + SHUTDOWN_FLUSH_S
-        pending = len(self.conns)
         while pending and time.monotonic() < deadline:
             for key, _mask in writable.select(max(0.0, deadline - time.monotonic())):
                 conn = key.data
@@ -282,7 +338,7 @@ class Worker:
 
     def _send_some(self, conn: Connection) -> None:
         try:
-            sent = conn.sock.send(conn.outbuf)
+            sent = tls.send(conn.sock, conn.outbuf) if conn.tls else conn.sock.send(conn.outbuf)
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
@@ -291,13 +347,15 @@ class Worker:
         del conn.outbuf[:sent]
 
 
-def run_worker(index: int, sock: socket.socket, info: ServerInfo) -> int:
-    """Entry point of a worker process. Returns the exit status."""
+def run_worker(index: int, sock: socket.socket, info: ServerInfo,
+               tls_context: ssl.SSLContext | None = None) -> int:
+    """Entry point of a worker process (`tls_context`: for connections from TLS listeners).
+    Returns the exit status."""
     logsetup.configure(log_level_number(info.config), f"worker-{index}")
     # Only the master decides when workers stop (it sends SHUTDOWN); see master.py.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    worker = Worker(index, Pipe(sock), info)
+    worker = Worker(index, Pipe(sock), info, tls_context)
     log.info("worker %d started", index)
     return worker.run()
 

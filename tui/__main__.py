@@ -1,8 +1,11 @@
-"""Command line: `tui HOST PORT [--nick NAME] [--channel #chan]`.
+"""Command line: `tui HOST PORT [--nick NAME] [--channel #chan] [--tls | --tls-insecure]
+[--password | --password-file FILE]`.
 
-Parses arguments, connects first when the nick is known (so an unreachable server is reported
-before the terminal UI starts), then hands over to the curses client. Exit status: 0 after
-quitting, 1 when the server cannot be reached, 2 for bad usage.
+Parses arguments, reads the server password (hidden prompt or file) before the terminal UI
+starts, connects first when the nick is known (so an unreachable server, or a certificate
+that does not verify, is reported before the terminal UI starts), then hands over to the
+curses client. Exit status: 0 after quitting, 1 when the server cannot be reached, 2 for bad
+usage.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import locale
 import sys
 
 from tui.app import App
-from tui.connection import Connection, ConnectionClosed
+from tui.connection import Connection, ConnectionClosed, client_tls_context
 
 EXIT_CONNECT_FAILED = 1
 EXIT_USAGE = 2
@@ -27,6 +30,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--nick", help="nick to use (asked for when absent)")
     parser.add_argument("--channel", help="channel to join (default: what the server "
                         "joins you to, else #lobby)")
+    tls = parser.add_mutually_exclusive_group()
+    tls.add_argument("--tls", action="store_true", help="connect with TLS, verifying the "
+                     "server's certificate (system trust store, host name)")
+    tls.add_argument("--tls-insecure", action="store_true", help="connect with TLS without "
+                     "verifying the certificate: encrypted, but anyone on the way can pose as "
+                     "the server (self-signed certificates on a network you trust)")
+    password = parser.add_mutually_exclusive_group()
+    password.add_argument("--password", action="store_true", help="ask for the server "
+                          "password (PASS) before connecting; input is hidden")
+    password.add_argument("--password-file", metavar="FILE", help="read the server password "
+                          "from the first line of FILE")
     args = parser.parse_args(argv)
     if not 0 < args.port < 65536:
         parser.error(f"port must be 1-65535, not {args.port}")
@@ -42,26 +56,48 @@ def login_name() -> str:
         return "guest"
 
 
+def read_password_file(path: str) -> str:
+    """The first line of the file, without its line end (OSError if unreadable)."""
+    with open(path, encoding="utf-8") as fh:
+        return fh.readline().rstrip("\r\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         print("tui: needs a terminal (stdin and stdout must be a tty)", file=sys.stderr)
         return EXIT_USAGE
+    password = None
+    if args.password_file:
+        try:
+            password = read_password_file(args.password_file)
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"tui: cannot read the password file {args.password_file}: "
+                  f"{getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+            return EXIT_USAGE
+    elif args.password:
+        try:
+            password = getpass.getpass("Server password: ")
+        except (EOFError, KeyboardInterrupt):
+            print(file=sys.stderr)
+            return EXIT_USAGE
+    tls = (client_tls_context(verify=not args.tls_insecure)
+           if args.tls or args.tls_insecure else None)
     locale.setlocale(locale.LC_ALL, "")  # curses needs it to draw UTF-8 and wide characters
     connection = None
     if args.nick:
-        connection = Connection(args.host, args.port)
+        connection = Connection(args.host, args.port, tls)
         try:
             connection.connect_now()
         except ConnectionClosed as exc:
             print(f"tui: {exc}", file=sys.stderr)
             return EXIT_CONNECT_FAILED
     app = App(args.host, args.port, nick=args.nick, channel=args.channel or "#lobby",
-              channel_explicit=bool(args.channel), login=login_name())
+              channel_explicit=bool(args.channel), login=login_name(), password=password)
     from tui.curses_client import (
         run,  # imported late: curses is not needed to print usage
     )
-    return run(app, connection)
+    return run(app, connection, tls)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from ircproto.validate import is_valid_nick
 from tui import commands
 from tui.commands import Action
 from tui.context import CLIENT_NICK_MAX_LEN
-from tui.effects import AskNick
+from tui.effects import AskNick, AskPassword
 from tui.inputline import InputLine
 from tui.layout import Row, at_top, scroll, view_rows
 from tui.render import line_rows, status_row
@@ -31,6 +31,7 @@ RECONNECT_FIRST_S = 1.0
 RECONNECT_MAX_S = 30.0
 RECONNECT_JITTER = 0.2
 NAME_PROMPT = "Your name: "
+PASSWORD_PROMPT = "Server password: "
 
 
 def reconnect_delay_s(attempt: int, rng: random.Random) -> float:
@@ -47,6 +48,7 @@ class Connect:
 class Mode(enum.Enum):
     NAME = "name"  # asking for the nick before the first connection
     NICK = "nick"  # the server refused the nick during registration
+    PASSWORD = "password"  # the server refused the password (464): typed hidden
     CHAT = "chat"
 
 
@@ -62,7 +64,8 @@ def default_nick(login: str, max_len: int = CLIENT_NICK_MAX_LEN) -> str:
 class App:
     def __init__(self, host: str, port: int, *, nick: str | None, channel: str = "#lobby",
                  channel_explicit: bool = False, login: str = "guest",
-                 tz: tzinfo | None = None, rng: random.Random | None = None):
+                 tz: tzinfo | None = None, rng: random.Random | None = None,
+                 password: str | None = None):
         self.host, self.port = host, port
         self.tz = tz
         self.rng = rng or random.Random()
@@ -70,6 +73,7 @@ class App:
         self.session = Session(self.state, nick or default_nick(login), user=default_nick(login),
                                realname=login or "tui", channel=channel,
                                channel_explicit=channel_explicit)
+        self.session.registration.password = password
         self.input = InputLine()
         self.ever_connected = False
         self._attempt = 0
@@ -96,8 +100,12 @@ class App:
         return self._handle(self.session.connect(now))
 
     def on_connection_lost(self, reason: str, now: datetime) -> None:
-        """The socket closed or could not be opened: try again later, with backoff."""
+        """The socket closed or could not be opened: try again later, with backoff (unless
+        the server wants a password: then once the user has typed it)."""
         self.session.disconnected(reason, now)
+        if self.mode == Mode.PASSWORD:
+            self._reconnect_at = None
+            return
         delay = reconnect_delay_s(self._attempt, self.rng)
         self._attempt += 1
         self._reconnect_at = now + timedelta(seconds=delay)
@@ -125,7 +133,14 @@ class App:
         """Take the effects that concern the UI (AskNick); pass the rest to the loop."""
         out: list[Action] = []
         for effect in effects:
-            if isinstance(effect, AskNick):
+            if isinstance(effect, AskPassword):
+                self.mode = Mode.PASSWORD
+                self.prompt = PASSWORD_PROMPT
+                self.input.set("")
+                self.state.add(self.state.server, Line(
+                    self.session.ctx.now, Kind.ERROR,
+                    f"{effect.message} Type it and press Enter (it is not shown)."))
+            elif isinstance(effect, AskNick):
                 self.mode = Mode.NICK
                 self.prompt = f"{effect.message} New nick: "
                 self.input.set(effect.suggestion, selected=True)
@@ -139,6 +154,12 @@ class App:
         if self.mode == Mode.CHAT:
             text = self.input.submit()
             return self._handle(commands.run_input(text, self.session, self.state, now))
+        if self.mode == Mode.PASSWORD:  # not kept in the input history, never shown
+            password, self.mode, self.prompt = self.input.text, Mode.CHAT, ""
+            self.input.set("")
+            self.session.registration.password = password
+            self._reconnect_at = None
+            return [Connect()]
         text = self.input.text.strip()
         # The server's NICKLEN once announced; before, a generous client bound (the server
         # answers 432 to a nick too long for it).
@@ -199,6 +220,11 @@ class App:
         if buf.anchor is None:
             buf.unseen = 0
         return rows
+
+    @property
+    def input_hidden(self) -> bool:
+        """Whether the input line must be drawn masked (a password is being typed)."""
+        return self.mode == Mode.PASSWORD
 
     def connection_label(self) -> str:
         if self.session.registered:

@@ -1,7 +1,9 @@
-"""The socket edge of the client: a non-blocking TCP connection that speaks IRC lines.
+"""The socket edge of the client: a non-blocking TCP connection, optionally TLS, that speaks
+IRC lines.
 
-Owns connecting (every address `getaddrinfo` returns, with a deadline), a bounded send queue,
-and framing with the shared `LineReader` limits. It knows nothing about IRC semantics or the
+Owns connecting (every address `getaddrinfo` returns, with a deadline that covers the TLS
+handshake too), the non-blocking TLS handshake, a bounded send queue, and framing with the
+shared `LineReader` limits. It knows nothing about IRC semantics or the
 screen; the event loop registers `fileno()` with its selector and calls `on_readable` /
 `on_writable`.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import ssl
 import time
 
 from ircproto.framing import LineReader, LineTooLong, decode_line, encode_line
@@ -25,14 +28,30 @@ class ConnectionClosed(Exception):
 
 
 def describe(error: OSError) -> str:
+    if isinstance(error, ssl.SSLError):
+        return f"TLS: {getattr(error, 'verify_message', None) or error.reason or error}"
     return error.strerror or str(error)
 
 
+def client_tls_context(verify: bool = True) -> ssl.SSLContext:
+    """TLS 1.2+. `verify`: the server's certificate must chain to the system's trust store
+    and name the host. Without it anyone on the path can pose as the server (and read and
+    change everything): for a server with a self-signed certificate on a network you trust."""
+    context = ssl.create_default_context() if verify else ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if not verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
 class Connection:
-    def __init__(self, host: str, port: int):
+    def __init__(self, host: str, port: int, tls: ssl.SSLContext | None = None):
         self.host, self.port = host, port
+        self.tls = tls
         self.sock: socket.socket | None = None
-        self.connecting = False
+        self.connecting = False  # until TCP is up and, with TLS, the handshake is done
+        self.handshake_wants_read = False  # what the TLS handshake waits for, while connecting
         self.deadline_s: float | None = None  # time.monotonic() deadline while connecting
         self._addresses: list[tuple] = []
         self._last_error = "no address"
@@ -56,6 +75,14 @@ class Connection:
         except OSError as exc:
             raise ConnectionClosed(
                 f"cannot connect to {self.host}:{self.port}: {describe(exc)}") from None
+        if self.tls is not None:
+            try:  # blocking, within the timeout: the terminal UI has not started yet
+                sock = self.tls.wrap_socket(sock, server_hostname=self.host)
+            except (OSError, ValueError) as exc:
+                sock.close()
+                raise ConnectionClosed(f"cannot connect to {self.host}:{self.port}: "
+                                       f"{describe(exc) if isinstance(exc, OSError) else exc}"
+                                       ) from None
         sock.setblocking(False)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         self.sock = sock
@@ -79,17 +106,42 @@ class Connection:
         """After the socket became writable while connecting: True when connected. Tries the
         next address (or raises ConnectionClosed) when this one failed."""
         assert self.sock is not None
+        if isinstance(self.sock, ssl.SSLSocket):
+            return self._handshake()
         err = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         if err == 0:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            if self.tls is not None:
+                self.sock = self.tls.wrap_socket(self.sock, server_hostname=self.host,
+                                                 do_handshake_on_connect=False)
+                return self._handshake()
             self.connecting = False
             self.deadline_s = None
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
             return True
         self._last_error = os.strerror(err)
         self.sock.close()
         self.sock = None
         self._try_next()
         return False
+
+    def _handshake(self) -> bool:
+        """Advance the TLS handshake without blocking; True once it is done."""
+        assert isinstance(self.sock, ssl.SSLSocket)
+        try:
+            self.sock.do_handshake()
+        except ssl.SSLWantReadError:
+            self.handshake_wants_read = True
+            return False
+        except ssl.SSLWantWriteError:
+            self.handshake_wants_read = False
+            return False
+        except OSError as exc:  # certificate refused, not TLS, reset...
+            self.close()
+            raise ConnectionClosed(
+                f"cannot connect to {self.host}:{self.port}: {describe(exc)}") from None
+        self.connecting = self.handshake_wants_read = False
+        self.deadline_s = None
+        return True
 
     def check_timeout(self, now_s: float) -> None:
         if self.connecting and self.deadline_s is not None and now_s >= self.deadline_s:
@@ -114,8 +166,8 @@ class Connection:
             return
         try:
             sent = self.sock.send(self._out)
-        except (BlockingIOError, InterruptedError):
-            return
+        except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return  # (TLS: the same bytes are offered again, as OpenSSL requires)
         except OSError as exc:
             raise ConnectionClosed(describe(exc)) from None
         del self._out[:sent]
@@ -125,7 +177,11 @@ class Connection:
         assert self.sock is not None
         try:
             data = self.sock.recv(RECV_BYTES)
-        except (BlockingIOError, InterruptedError):
+            # TLS: bytes OpenSSL has decrypted already are invisible to select: take them
+            # (pending() counts only those: the next recv cannot block or want more).
+            while data and isinstance(self.sock, ssl.SSLSocket) and self.sock.pending():
+                data += self.sock.recv(self.sock.pending())
+        except (BlockingIOError, InterruptedError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
             return []
         except OSError as exc:
             raise ConnectionClosed(describe(exc)) from None

@@ -13,6 +13,7 @@ import os
 import selectors
 import signal
 import socket
+import ssl
 import sys
 import time
 from datetime import UTC, datetime
@@ -114,6 +115,9 @@ class Screen:
         prompt = clip(app.prompt, max(width // 2, width - 10))
         prompt_width = text_width(prompt)
         text, cursor_col = app.input.view(width - prompt_width)
+        if app.input_hidden:  # a password: as many stars as characters, nothing else
+            text = "*" * min(len(app.input.text), max(0, width - prompt_width - 1))
+            cursor_col = len(text)
         self.put_row(height - 1, [(prompt, Style(bold=True)),
                                   (text, Style(reverse=app.input.selected))], width)
         try:
@@ -128,8 +132,9 @@ class Loop:
     """One selector over the terminal, the socket and the signal wakeup fd."""
 
     def __init__(self, stdscr: curses.window, app: App,
-                 connection: Connection | None = None):
+                 connection: Connection | None = None, tls: ssl.SSLContext | None = None):
         self.scr = stdscr
+        self.tls = tls  # for every new connection
         self.app = app
         self.screen = Screen(stdscr)
         self.sel = selectors.DefaultSelector()
@@ -217,8 +222,9 @@ class Loop:
                 self.sel.register(self._net_fd, selectors.EVENT_READ, "net")
         if sock is None or self.conn is None:
             return
-        if self.conn.connecting:
-            events = selectors.EVENT_WRITE
+        if self.conn.connecting:  # TCP connect, or the TLS handshake waiting to read or write
+            events = (selectors.EVENT_READ if self.conn.handshake_wants_read
+                      else selectors.EVENT_WRITE)
         elif self.conn.wants_write:
             events = selectors.EVENT_READ | selectors.EVENT_WRITE
         else:
@@ -238,7 +244,7 @@ class Loop:
 
     def open_connection(self) -> None:
         self._drop_connection()
-        self.conn = Connection(self.app.host, self.app.port)
+        self.conn = Connection(self.app.host, self.app.port, self.tls)
         try:
             self.conn.start()
         except ConnectionClosed as exc:
@@ -415,7 +421,7 @@ NAMED_KEYS = {  # keys without a KEY_ constant, by their terminfo name
 }
 
 
-def run(app: App, connection: Connection | None = None) -> int:
+def run(app: App, connection: Connection | None = None, tls: ssl.SSLContext | None = None) -> int:
     """Run the client in the terminal until the user quits; returns the exit status."""
     os.environ.setdefault("ESCDELAY", str(ESC_DELAY_MS))
 
@@ -424,7 +430,7 @@ def run(app: App, connection: Connection | None = None) -> int:
         curses.noecho()
         stdscr.keypad(True)
         stdscr.nodelay(True)
-        return Loop(stdscr, app, connection).run()
+        return Loop(stdscr, app, connection, tls).run()
 
     try:
         return curses.wrapper(body)  # restores the terminal on any exit, crash included

@@ -1,5 +1,5 @@
 """What the pure client modules ask the event loop to do: `Send` a line, `AskNick` the user
-for another nick, `Disconnect`. Plain values; no I/O."""
+for another nick, `AskPassword` for the server password, `Disconnect`. Plain values; no I/O."""
 
 from __future__ import annotations
 
@@ -22,11 +22,18 @@ class AskNick:
 
 
 @dataclass(frozen=True, slots=True)
+class AskPassword:
+    """The server refused the connection's password (464): ask the user for it."""
+
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Disconnect:
     reason: str
 
 
-Effect = Send | AskNick | Disconnect
+Effect = Send | AskNick | AskPassword | Disconnect
 
 
 def send(command: str, *params: str, tags: dict[str, str] | None = None) -> Send:

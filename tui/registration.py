@@ -20,7 +20,7 @@ from ircproto.isupport import ISupport
 from ircproto.message import Message, format_message
 from tui.caps import CapNegotiation
 from tui.context import ClientContext
-from tui.effects import AskNick, Effect, Send, send
+from tui.effects import AskNick, AskPassword, Effect, Send, send
 from tui.state import Kind, Line
 
 CAP_WAIT = timedelta(seconds=5)  # a server that swallows CAP LS must not block registration
@@ -69,6 +69,7 @@ class Registration:
         self.cap = cap
         self.user = user
         self.realname = realname
+        self.password: str | None = None  # the server password (PASS), if any
         self.mask: str | None = None  # nick!user@host as the server announced it
         self.cap_deadline: datetime | None = None
         self._isupport_heard = False  # a 005 came on this connection
@@ -80,6 +81,7 @@ class Registration:
             N.RPL_MOTDSTART: lambda m, w: [], N.RPL_MOTD: self.handle_motd,
             N.ERR_NICKNAMEINUSE: self.handle_nick_error,
             N.ERR_ERRONEUSNICKNAME: self.handle_nick_error,
+            N.ERR_PASSWDMISMATCH: self.handle_bad_password,
         }
 
     def start(self, now: datetime) -> list[Effect]:
@@ -88,7 +90,9 @@ class Registration:
         self.mask = None
         self._isupport_heard = False
         self.cap_deadline = now + CAP_WAIT
-        return [Send(line) for line in self.cap.start()] + [
+        # PASS before NICK and USER (RFC 2812 3.1.1); CAP LS may come before it.
+        password = [send("PASS", self.password)] if self.password is not None else []
+        return [Send(line) for line in self.cap.start()] + password + [
             send("NICK", self.ctx.nick), send("USER", self.user, "0", "*", self.realname)]
 
     def stop(self) -> None:
@@ -113,6 +117,11 @@ class Registration:
         if self.cap.ended:
             self.cap_deadline = None
         return out + ([CapsChanged(before)] if changed else [])
+
+    def handle_bad_password(self, msg: Message, when: datetime) -> list[Effect]:
+        """464: the server wants a (different) password; it closes the connection next."""
+        told = "Wrong server password." if self.password else "The server wants a password."
+        return [AskPassword(told)]
 
     def handle_welcome(self, msg: Message, when: datetime) -> list[Effect | RegistrationChange]:
         self.cap.ended = True

@@ -132,8 +132,10 @@ class Hub:
     def sync(self, client: ClientRecord) -> None:
         self._to_worker(client, frames.Synced(conn_id=client.conn_id))
 
-    def registered(self, client: ClientRecord, user: str, realname: str) -> None:
+    def registered(self, client: ClientRecord, user: str, realname: str, secure: bool = False,
+                   certfp: str | None = None) -> None:
         client.user, client.realname = user, realname
+        client.secure, client.certfp = secure, certfp
         self.registry.mark_registered(client)
         self._to_worker(client, frames.Welcome(conn_id=client.conn_id))
         # Each autojoin channel is joined as if the client had sent JOIN for it.

@@ -68,6 +68,11 @@ def handle_whois(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> Non
                              hub.config.network))
     if other.away is not None:
         lines.append(hub.numeric(client, N.RPL_AWAY, name, other.away))
+    if other.secure:
+        lines.append(hub.numeric(client, N.RPL_WHOISSECURE, name, "is using a secure connection"))
+    if other.certfp and other is client:  # the user themself only (no opers yet)
+        lines.append(hub.numeric(client, N.RPL_WHOISCERTFP, name,
+                                 f"has client certificate fingerprint {other.certfp}"))
     lines.append(hub.numeric(client, N.RPL_WHOISIDLE, name, "0", str(other.signon_s),
                              "seconds idle, signon time"))
     lines.append(hub.numeric(client, N.RPL_ENDOFWHOIS, name, "End of /WHOIS list"))

@@ -25,6 +25,8 @@ class ClientRecord:
     invisible: bool = False
     account: str | None = None  # the account it is logged in to
     caps: frozenset = frozenset()  # the capabilities the master needs (capabilities.MASTER_CAPS)
+    secure: bool = False  # connected over TLS
+    certfp: str | None = None  # TLS client certificate fingerprint: shown only to the client
     channels: dict[str, "ChannelRecord"] = field(default_factory=dict)  # folded -> channel
 
     @property

@@ -53,8 +53,8 @@ REQUESTS: dict[type, Callable[[Hub, ClientRecord, Any], None]] = {
     frames.Sync: lambda hub, client, frame: hub.sync(client),
     frames.PingSync: lambda hub, client, frame: hub.sync(client),
     frames.Caps: _caps,
-    frames.Registered: lambda hub, client, frame: hub.registered(client, frame.user,
-                                                                 frame.realname),
+    frames.Registered: lambda hub, client, frame: hub.registered(
+        client, frame.user, frame.realname, frame.secure, frame.certfp),
     frames.ConnClosed: lambda hub, client, frame: hub.connection_closed(client, frame.reason),
 }
 

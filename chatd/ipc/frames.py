@@ -48,6 +48,7 @@ class NewConn(NamedTuple):
     """A connection to serve; its socket's fd rides with this frame (SCM_RIGHTS)."""
     conn_id: int
     host: str
+    tls: bool = False  # it came from a TLS listener: the worker does the handshake
 
 
 @_opcode(2)
@@ -144,6 +145,8 @@ class Registered(NamedTuple):
     user: str
     realname: str
     host: str
+    secure: bool = False  # connected over TLS (WHOIS 671)
+    certfp: str | None = None  # SHA-256 of its TLS client certificate (WHOIS 276 to itself), or None
 
 
 @_opcode(23)

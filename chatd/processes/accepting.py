@@ -1,7 +1,9 @@
-"""Taking connections in the master: the listening socket (bind), the accept loop, the choice
+"""Taking connections in the master: the listening sockets (bind: the plain one and each TLS
+one, side by side), the accept loop, the choice
 of a worker with room for one more client, and the refusal ("Server is full") of a connection
 no worker can take. It does not route frames or supervise children: a taken connection is
-handed to the master's callback, which registers it and passes its descriptor on."""
+handed to the master's callback, which registers it and passes its descriptor on, saying
+whether it came from a TLS listener: the worker does the TLS, the master only routes."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ import errno
 import logging
 import selectors
 import socket
-from typing import Callable, Protocol, Sequence, TypeVar
+from typing import Callable, NamedTuple, Protocol, Sequence, TypeVar
 
 from chatd.config import Config
 from chatd.processes.startup import StartupError
@@ -27,7 +29,16 @@ ACCEPT_OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOM
 # Refused connections are logged once, then summed up at most this often.
 REFUSAL_LOG_INTERVAL_S = 10.0
 SERVER_FULL = "Server is full"
-LISTEN_KEY = "listen"  # the listener's data in the master's selector
+
+
+class Listener(NamedTuple):
+    """A listening socket (its data in the master's selector) and whether it speaks TLS."""
+    sock: socket.socket
+    tls: bool
+
+    def address(self) -> str:
+        host, port = self.sock.getsockname()[:2]
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class Placeable(Protocol):
@@ -37,18 +48,32 @@ class Placeable(Protocol):
 
 
 Worker = TypeVar("Worker", bound=Placeable)
-# (worker, accepted socket, client host, peer port for the log) -> None
-HandOff = Callable[[Worker, socket.socket, str, str], None]
+# (worker, accepted socket, client host, peer port for the log, from a TLS listener) -> None
+HandOff = Callable[[Worker, socket.socket, str, str, bool], None]
 
 
-def bind(config: Config) -> socket.socket:
-    """Create the listening socket; raise StartupError with a one-line reason."""
-    host = config.listen_host
+def bind_listeners(config: Config) -> list[Listener]:
+    """The plain listener first, then one per [tls] listen address; raise StartupError with
+    a one-line reason (closing those already bound) if one cannot listen."""
+    listeners: list[Listener] = []
     try:
-        infos = socket.getaddrinfo(host, config.listen_port, type=socket.SOCK_STREAM,
+        listeners.append(Listener(bind(config.listen_host, config.listen_port), tls=False))
+        for host, port in config.tls_listen:
+            listeners.append(Listener(bind(host, port), tls=True))
+    except StartupError:
+        for listener in listeners:
+            listener.sock.close()
+        raise
+    return listeners
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Create one listening socket; raise StartupError with a one-line reason."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
                                    flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
-        raise StartupError(_cannot_listen(config, exc)) from None
+        raise StartupError(_cannot_listen(host, port, exc)) from None
     family, socktype, proto, _canon, addr = infos[0]
     sock = socket.socket(family, socktype, proto)
     try:
@@ -57,12 +82,12 @@ def bind(config: Config) -> socket.socket:
         sock.listen(LISTEN_BACKLOG)
     except OSError as exc:
         sock.close()
-        raise StartupError(_cannot_listen(config, exc)) from None
+        raise StartupError(_cannot_listen(host, port, exc)) from None
     return sock
 
 
-def _cannot_listen(config: Config, exc: OSError) -> str:
-    return f"cannot listen on {config.listen_host}:{config.listen_port}: {exc.strerror}"
+def _cannot_listen(host: str, port: int, exc: OSError) -> str:
+    return f"cannot listen on {host}:{port}: {exc.strerror}"
 
 
 def pick_worker(workers: Sequence[Worker], max_clients: int, capacity: int) -> Worker | None:
@@ -104,12 +129,12 @@ class RefusalLog:
 
 
 class Acceptor:
-    """The listening socket in the master's selector: accepts, places or refuses, and pauses
+    """The listening sockets in the master's selector: accepts, places or refuses, and pauses
     itself while accept() lacks resources."""
 
-    def __init__(self, listener: socket.socket, selector: selectors.BaseSelector,
+    def __init__(self, listeners: list[Listener], selector: selectors.BaseSelector,
                  max_clients: int) -> None:
-        self.listener = listener
+        self.listeners = listeners
         self.selector = selector
         self.max_clients = max_clients
         self.capacity = 0  # clients one worker can hold: set from the fd limit at start
@@ -119,15 +144,21 @@ class Acceptor:
 
     def start(self, capacity: int) -> None:
         self.capacity = capacity
-        self.listener.setblocking(False)
-        self.selector.register(self.listener, selectors.EVENT_READ, LISTEN_KEY)
+        for listener in self.listeners:
+            listener.sock.setblocking(False)
+        self._watch_listeners()
 
-    def accept(self, workers: Sequence[Worker], hand_off: HandOff, now: float) -> None:
+    def _watch_listeners(self) -> None:
+        for listener in self.listeners:
+            self.selector.register(listener.sock, selectors.EVENT_READ, listener)
+
+    def accept(self, listener: Listener, workers: Sequence[Worker], hand_off: HandOff,
+               now: float) -> None:
         """Take what the listener has (up to ACCEPTS_PER_WAKEUP) and hand each connection to a
         worker with room, or refuse it."""
         for _ in range(ACCEPTS_PER_WAKEUP):
             try:
-                sock, addr = self.listener.accept()
+                sock, addr = listener.sock.accept()
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
@@ -139,9 +170,12 @@ class Acceptor:
             host = client_host(addr)
             worker = pick_worker(workers, self.max_clients, self.capacity)
             if worker is None:
+                # (Over TLS the plain ERROR line is noise to the client, which then fails its
+                # handshake: the connection is refused either way.)
                 self._refuse(sock, host, SERVER_FULL, now)
                 continue
-            hand_off(worker, sock, host, str(addr[1]) if isinstance(addr, tuple) else "-")
+            hand_off(worker, sock, host, str(addr[1]) if isinstance(addr, tuple) else "-",
+                     listener.tls)
 
     def _refuse(self, sock: socket.socket, host: str, reason: str, now: float) -> None:
         """Tell a connection chatd cannot take why, in one line, and close it."""
@@ -154,22 +188,26 @@ class Acceptor:
         self._refusals.record(host, reason, now)
 
     def _pause(self, exc: OSError, now: float) -> None:
+        if self.paused_until is not None:
+            return  # another listener of the same wakeup paused already
         log.error("accept failed: %s; accepting again in %.1f s", exc, ACCEPT_PAUSE_S)
-        self.selector.unregister(self.listener)
+        for listener in self.listeners:
+            self.selector.unregister(listener.sock)
         self.paused_until = now + ACCEPT_PAUSE_S
 
     def resume_if_due(self, now: float) -> None:
         until = self.paused_until
         if until is not None and now >= until and not self._closed:
             self.paused_until = None
-            self.selector.register(self.listener, selectors.EVENT_READ, LISTEN_KEY)
+            self._watch_listeners()
 
     def close(self) -> None:
         """Stop accepting for good (shutdown)."""
         self._closed = True
-        self.paused_until = None  # the listener closes: no resume to wait for
-        try:
-            self.selector.unregister(self.listener)
-        except (KeyError, ValueError):
-            pass
-        self.listener.close()
+        self.paused_until = None  # the listeners close: no resume to wait for
+        for listener in self.listeners:
+            try:
+                self.selector.unregister(listener.sock)
+            except (KeyError, ValueError):
+                pass
+            listener.sock.close()

@@ -39,7 +39,20 @@ def _ls(ctx: CommandContext, msg: Message) -> None:
     if version.isascii() and version.isdigit() and int(version) >= 302:
         # Version 302 implies cap-notify for the rest of the connection.
         ctx.set_caps(ctx.caps | {"cap-notify"}, max(ctx.cap_version, int(version)))
-    _reply(ctx, "LS", " ".join(SUPPORTED_CAPS))  # short enough for one line
+    offered = SUPPORTED_CAPS
+    sts = sts_value(ctx.info.config.sts_duration_s, ctx.info.tls_ports, ctx.secure)
+    if sts and ctx.cap_version >= 302:  # a value needs CAP LS 302 (older clients: no sts)
+        offered += (f"sts={sts}",)
+    _reply(ctx, "LS", " ".join(offered))  # short enough for one line
+
+
+def sts_value(duration_s: int, tls_ports: tuple[int, ...], secure: bool) -> str | None:
+    """IRCv3 STS (ircv3.net/specs/extensions/sts): over plain text, only where to upgrade
+    (`port=`: a duration there could be forged, and must not be sent); over TLS, the
+    persistence policy (`duration=`). None when STS is off."""
+    if not duration_s or not tls_ports:
+        return None
+    return f"duration={duration_s}" if secure else f"port={tls_ports[0]}"
 
 
 def _list(ctx: CommandContext, msg: Message) -> None:

@@ -55,6 +55,10 @@ class CommandContext(Protocol):
     def registered(self) -> bool: ...
 
     @property
+    def secure(self) -> bool:
+        """Whether the client connected over TLS."""
+
+    @property
     def caps(self) -> frozenset[str]: ...
 
     @property

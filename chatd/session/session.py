@@ -73,6 +73,10 @@ class Session:
         # master has answered (committed) everything forwarded so far.
         self._reading_history = False
         self.password: str | None = None
+        # TLS, once the worker's handshake is done: the client certificate's SHA-256
+        # fingerprint (hex) identifies it to SASL EXTERNAL and to WHOIS (276, to itself).
+        self.secure = False
+        self.certfp: str | None = None
         self.connected_at = now
         self.last_recv = now
         self.ping_sent_at: float | None = None
@@ -107,6 +111,10 @@ class Session:
                             | (events.WANTS_TAGS if "message-tags" in self._caps else 0))
 
     # state the command handlers change (CommandContext)
+    def on_tls_established(self, certfp: str | None) -> None:
+        """The worker finished the TLS handshake (before any line was read)."""
+        self.secure, self.certfp = True, certfp
+
     def set_password(self, password: str) -> None:
         self.password = password
 
@@ -298,7 +306,8 @@ class Session:
             self.close("Bad password")
             return
         self._forward(frames.Registered(conn_id=self.conn_id, user=self.user,
-                                       realname=self.realname, host=self.host))
+                                       realname=self.realname, host=self.host,
+                                       secure=self.secure, certfp=self.certfp))
         self.request_sync()
 
     def on_welcome(self) -> None:

@@ -71,6 +71,11 @@ BAD_VALUES = [
     ("limits", "channels_per_client", "1001"),
     ("limits", "max_clients", "-1"),
     ("limits", "max_clients", "unlimited"),
+    ("tls", "listen", "6697"),
+    ("tls", "listen", "127.0.0.1:6697, ::1:6697"),
+    ("tls", "listen", ","),
+    ("tls", "sts_duration", "-1"),
+    ("tls", "sts_duration", "a week"),
 ]
 
 # (section, key, raw value, field, expected value); paths are checked separately

@@ -18,6 +18,8 @@ from tests.support.wait import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 LISTEN_RE = re.compile(r"listening on (\S+):(\d+)$")  # a whole line: never a split one
+# A TLS listener's line; chatd prints these before (in the same write as) the plain one.
+TLS_LISTEN_RE = re.compile(r"listening on (\S+):(\d+) \(tls\)$")
 # The master's debug line naming the worker that got a connection (matched by peer port).
 CONN_WORKER_RE = r"connection \d+ from \S+ port {port} -> worker (\d+)"
 
@@ -72,12 +74,14 @@ class ChatdProcess:
                 fh.writelines(f"{key} = {value}\n" for key, value in values.items())
         self.proc: subprocess.Popen | None = None
         self.port = 0
+        self.tls_ports: list[int] = []  # the [tls] listeners' ports, in config order
         self.log_lines: list[str] = []
         self._log_lock = threading.Lock()
 
     # lifecycle
     def start(self, timeout_s: float = 15.0) -> ChatdProcess:
         command = chatd_command("-c", str(self.conf_path))
+        self.tls_ports = []
         if self.fd_limit:
             # A hard limit chatd cannot raise, set by a shell that then execs chatd (no
             # preexec_fn: this process has threads).
@@ -101,6 +105,9 @@ class ChatdProcess:
             for line in proc.stdout:
                 with self._log_lock:
                     self.log_lines.append(line.rstrip("\n"))
+                tls_match = TLS_LISTEN_RE.search(line)
+                if tls_match and not ready.is_set():
+                    self.tls_ports.append(int(tls_match.group(2)))
                 match = LISTEN_RE.search(line)
                 if match and not ready.is_set():
                     self.port = int(match.group(2))
@@ -175,6 +182,12 @@ class ChatdProcess:
             self.proc.wait(5)
         except subprocess.TimeoutExpired:
             pass
+
+    @property
+    def tls_port(self) -> int:
+        """The first TLS listener's port."""
+        assert self.tls_ports, "chatd printed no TLS listening line:\n" + self.log_text()
+        return self.tls_ports[0]
 
     def restart(self) -> ChatdProcess:
         self.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import socket
+import ssl
 import struct
 import time
 import unittest
@@ -14,11 +15,14 @@ from ircproto.message import Message, parse
 
 
 class IRCClient:
-    def __init__(self, port: int, host: str = "127.0.0.1", timeout_s: float = 10.0):
+    def __init__(self, port: int, host: str = "127.0.0.1", timeout_s: float = 10.0,
+                 tls: ssl.SSLContext | None = None):
         self.sock = socket.create_connection((host, port), timeout=timeout_s)
         # Each line leaves at once: with Nagle, a line sent right after another waits in our
         # kernel for the server's (delayed) ACK, up to 40 ms, which no server can help.
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if tls is not None:  # the handshake happens here, within timeout_s
+            self.sock = tls.wrap_socket(self.sock)
         self.timeout_s = timeout_s
         self.reader = LineReader(max_body_bytes=1 << 16, max_tags_bytes=1 << 16)
         self.backlog: list[str] = []  # received lines not yet consumed by expect()
@@ -59,7 +63,7 @@ class IRCClient:
             data = self.sock.recv(65536)
         except TimeoutError:
             return False
-        except (ConnectionResetError, BrokenPipeError):
+        except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
             data = b""
         if not data:
             self.closed = True
@@ -145,10 +149,11 @@ class IRCClient:
 
 
 def open_client(testcase: unittest.TestCase | type[unittest.TestCase], port: int,
-                nick: str | None = None, caps: tuple[str, ...] = ()) -> IRCClient:
-    """Connect (and register as `nick`, if given); the socket is closed at cleanup (class
-    cleanup when given a TestCase class, e.g. from setUpClass)."""
-    client = IRCClient(port)
+                nick: str | None = None, caps: tuple[str, ...] = (),
+                tls: ssl.SSLContext | None = None) -> IRCClient:
+    """Connect (over TLS with `tls`; and register as `nick`, if given); the socket is closed
+    at cleanup (class cleanup when given a TestCase class, e.g. from setUpClass)."""
+    client = IRCClient(port, tls=tls)
     add_cleanup = testcase.addClassCleanup if isinstance(testcase, type) else testcase.addCleanup
     add_cleanup(client.close)
     if nick is not None:
