@@ -288,21 +288,25 @@ class Login:
         return None
 
     # -- /register ---------------------------------------------------------------------------
+    def cannot_register(self) -> str | None:
+        """Why /register cannot work now, or None."""
+        offered = self.cap.offered.get(REGISTRATION_CAP)
+        if not self.ctx.registered:
+            return "Connect first."
+        if self.account:
+            return f"You are already logged in as {self.account}."
+        if offered is None:
+            return "This server does not offer account registration."
+        if "email-required" in offered.split(","):
+            return "This server asks for an email address to register, which tui does not " \
+                   "support yet."
+        return None
+
     def register(self, password: str) -> list[Effect]:
         """Claim the current nick as an account (draft/account-registration)."""
         nick = self.ctx.nick
-        offered = self.cap.offered.get(REGISTRATION_CAP)
-        problem = None
-        if not self.ctx.registered:
-            problem = "Connect first."
-        elif self.account:
-            problem = f"You are already logged in as {self.account}."
-        elif offered is None:
-            problem = "This server does not offer account registration."
-        elif "email-required" in offered.split(","):
-            problem = "This server asks for an email address to register, which tui does " \
-                      "not support yet."
-        elif not password:
+        problem = self.cannot_register()
+        if problem is None and not password:
             problem = "Usage: /register PASSWORD (or /register alone to type it hidden)"
         if problem:
             self._note(problem, Kind.ERROR)
