@@ -15,8 +15,11 @@ import getpass
 import locale
 import sys
 
+from tui import credentials_file
 from tui.app import App
 from tui.connection import Connection, ConnectionClosed, client_tls_context
+from tui.credentials import server_key
+from tui.sasl import Credentials
 
 EXIT_CONNECT_FAILED = 1
 EXIT_USAGE = 2
@@ -62,6 +65,11 @@ def read_password_file(path: str) -> str:
         return fh.readline().rstrip("\r\n")
 
 
+def saved_login(host: str, port: int) -> tuple[Credentials | None, str | None]:
+    """The login kept for this server (see `tui.credentials`), and a warning or None."""
+    return credentials_file.load(credentials_file.default_path(), server_key(host, port))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
@@ -92,8 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         except ConnectionClosed as exc:
             print(f"tui: {exc}", file=sys.stderr)
             return EXIT_CONNECT_FAILED
+    saved, notice = saved_login(args.host, args.port)
     app = App(args.host, args.port, nick=args.nick, channel=args.channel or "#lobby",
-              channel_explicit=bool(args.channel), login=login_name(), password=password)
+              channel_explicit=bool(args.channel), login=login_name(), password=password,
+              saved=saved, notice=notice)
     from tui.curses_client import (
         run,  # imported late: curses is not needed to print usage
     )

@@ -1,9 +1,10 @@
-"""The client without its terminal and socket: modes (name prompt, nick prompt, chat), what
-Enter and Tab do, reconnecting with backoff, and what the pane and status bar show.
+"""The client without its terminal and socket: modes (name prompt, nick prompt, hidden
+password prompt, "keep this login?" question, chat), what Enter and Tab do, reconnecting with
+backoff (and not after a fatal ERROR), and what the pane and status bar show.
 
 The event loop (curses_client) feeds it keys, received lines and the time, and executes the
-actions it returns (`Send`, `Connect`, `Disconnect`, `Quit`). Pure, so the whole flow from the
-name prompt to chatting is unit-testable.
+actions it returns (`Send`, `Connect`, `Disconnect`, `Quit`, `SaveCredentials`). Pure, so the
+whole flow from the name prompt to chatting is unit-testable.
 """
 
 from __future__ import annotations
@@ -14,14 +15,18 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
+from ircproto.casemap import irc_equal
 from ircproto.validate import is_valid_nick
 from tui import commands
 from tui.commands import Action
 from tui.context import CLIENT_NICK_MAX_LEN
-from tui.effects import AskNick, AskPassword
+from tui.credentials import server_key
+from tui.effects import (AskNick, AskPassword, Disconnect, LoggedIn, Reconnect,
+                         StopReconnecting)
 from tui.inputline import InputLine
 from tui.layout import Row, at_top, scroll, view_rows
 from tui.render import line_rows, status_row
+from tui.sasl import Credentials
 from tui.session import Session
 from tui.state import BufferKind, Kind, Line, State
 
@@ -45,10 +50,19 @@ class Connect:
     """Open a connection to the server now."""
 
 
+@dataclass(frozen=True, slots=True)
+class SaveCredentials:
+    """Write this login to the saved-logins file (the loop reports back with `saved`)."""
+
+    server: str
+    credentials: Credentials
+
+
 class Mode(enum.Enum):
     NAME = "name"  # asking for the nick before the first connection
     NICK = "nick"  # the server refused the nick during registration
-    PASSWORD = "password"  # the server refused the password (464): typed hidden
+    PASSWORD = "password"  # hidden input: an account's or the server's password
+    KEEP = "keep"  # "keep this login on this computer?"
     CHAT = "chat"
 
 
@@ -65,8 +79,13 @@ class App:
     def __init__(self, host: str, port: int, *, nick: str | None, channel: str = "#lobby",
                  channel_explicit: bool = False, login: str = "guest",
                  tz: tzinfo | None = None, rng: random.Random | None = None,
-                 password: str | None = None):
+                 password: str | None = None, saved: Credentials | None = None,
+                 notice: str | None = None):
         self.host, self.port = host, port
+        self.saved = saved  # the login kept for this server, if any
+        self.stopped: str | None = None  # why reconnecting stopped (a fatal ERROR)
+        self._reconnect_now = False
+        self._asking: AskPassword | None = None
         self.tz = tz
         self.rng = rng or random.Random()
         self.state = State(server_name=host, tz=tz)
@@ -81,13 +100,21 @@ class App:
         now = datetime.now().astimezone()
         self.state.add(self.state.server, Line(now, Kind.INFO,
                                                f"tui: chat on {host} port {port}. /help for help."))
+        if notice:
+            self.state.add(self.state.server, Line(now, Kind.ERROR, notice))
         if nick is None:
             self.mode = Mode.NAME
             self.prompt = NAME_PROMPT
-            self.input.set(self.session.nick, selected=True)
+            self.input.set(saved.account if saved else self.session.nick, selected=True)
         else:
             self.mode = Mode.CHAT
             self.prompt = ""
+            self._use_saved_login(nick)
+
+    def _use_saved_login(self, nick: str) -> None:
+        """The saved login is used when the chosen name is its account's."""
+        if self.saved is not None and irc_equal(nick, self.saved.account):
+            self.session.login.credentials = self.saved
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> list[Action]:
@@ -100,11 +127,21 @@ class App:
         return self._handle(self.session.connect(now))
 
     def on_connection_lost(self, reason: str, now: datetime) -> None:
-        """The socket closed or could not be opened: try again later, with backoff (unless
-        the server wants a password: then once the user has typed it)."""
+        """The socket closed or could not be opened: try again later, with backoff (at once
+        to log in; once the user typed the server password it asked for; never after a fatal
+        ERROR)."""
         self.session.disconnected(reason, now)
-        if self.mode == Mode.PASSWORD:
+        if self._asking is not None and self._asking.purpose == "server":
+            self._reconnect_at = None  # reconnects when the password is typed
+            return
+        if self.stopped is not None:
             self._reconnect_at = None
+            self.state.add(self.state.server, Line(
+                now, Kind.ERROR, f"Not reconnecting: {self.stopped}. Restart tui to try again."))
+            return
+        if self._reconnect_now:
+            self._reconnect_now = False
+            self._reconnect_at = now
             return
         delay = reconnect_delay_s(self._attempt, self.rng)
         self._attempt += 1
@@ -133,33 +170,47 @@ class App:
         """Take the effects that concern the UI (AskNick); pass the rest to the loop."""
         out: list[Action] = []
         for effect in effects:
-            if isinstance(effect, AskPassword):
-                self.mode = Mode.PASSWORD
-                self.prompt = PASSWORD_PROMPT
-                self.input.set("")
-                self.state.add(self.state.server, Line(
-                    self.session.ctx.now, Kind.ERROR,
-                    f"{effect.message} Type it and press Enter (it is not shown)."))
-            elif isinstance(effect, AskNick):
-                self.mode = Mode.NICK
-                self.prompt = f"{effect.message} New nick: "
+            if isinstance(effect, AskNick):
+                self._ask(Mode.NICK, f"{effect.message} New nick: ")
                 self.input.set(effect.suggestion, selected=True)
+            elif isinstance(effect, AskPassword):
+                self._asking = effect
+                if effect.purpose == "server":
+                    self.state.add(self.state.server, Line(
+                        self.session.ctx.now, Kind.ERROR,
+                        f"{effect.message} Type it and press Enter (it is not shown)."))
+                    self._ask(Mode.PASSWORD, PASSWORD_PROMPT)
+                else:
+                    self._ask(Mode.PASSWORD, effect.message + " ")
+                self.input.masked = True
+            elif isinstance(effect, LoggedIn):
+                if self.session.login.credentials != self.saved:
+                    self._ask(Mode.KEEP, f"Keep the password for {effect.account} on this "
+                              "computer, to log in by itself next time? [y/N] ")
+            elif isinstance(effect, Reconnect):
+                self._reconnect_now = True
+                out.append(Disconnect(effect.reason))
+            elif isinstance(effect, StopReconnecting):
+                self.stopped = effect.reason
             else:
                 out.append(effect)
         return out
+
+    def _ask(self, mode: Mode, prompt: str) -> None:
+        self.mode, self.prompt = mode, prompt
+        self.input.masked = False
+        self.input.set("")
 
     # -- keys ------------------------------------------------------------------------------------
     def submit(self, now: datetime) -> list[Action]:
         """Enter."""
         if self.mode == Mode.CHAT:
-            text = self.input.submit()
+            text = self.input.submit(remember=not commands.holds_secret(self.input.text))
             return self._handle(commands.run_input(text, self.session, self.state, now))
-        if self.mode == Mode.PASSWORD:  # not kept in the input history, never shown
-            password, self.mode, self.prompt = self.input.text, Mode.CHAT, ""
-            self.input.set("")
-            self.session.registration.password = password
-            self._reconnect_at = None
-            return [Connect()]
+        if self.mode == Mode.PASSWORD:
+            return self._submit_password(now)
+        if self.mode == Mode.KEEP:
+            return self._submit_keep(now)
         text = self.input.text.strip()
         # The server's NICKLEN once announced; before, a generous client bound (the server
         # answers 432 to a nick too long for it).
@@ -174,8 +225,56 @@ class App:
         mode, self.mode, self.prompt = self.mode, Mode.CHAT, ""
         if mode == Mode.NAME:
             self.session.nick = text
+            self._use_saved_login(text)
             return [Connect()]
         return self._handle(self.session.choose_nick(text))
+
+    def _submit_password(self, now: datetime) -> list[Action]:
+        """Enter in the hidden prompt: the password goes to the login, nowhere else."""
+        password, ask = self.input.text, self._asking
+        self._asking = None
+        self._ask(Mode.CHAT, "")
+        login = self.session.login
+        if ask is None:
+            return []
+        if ask.purpose == "server":  # 464: reconnect with it (it goes out as PASS)
+            self.session.registration.password = password
+            self._reconnect_at = None
+            return [Connect()]
+        if ask.purpose == "register":
+            if not password:
+                self._note("Not registered.", now)
+                return []
+            return self._handle(login.register(password))
+        if password:
+            return self._handle(login.login_with(ask.account, password))
+        login.cancel_prompt()
+        if self.session.registered:
+            return []
+        max_len = self.session.nick_max_len()
+        return self._handle([AskNick(f"Choose another name than {ask.account}.",
+                                     (ask.account + "_")[:max_len])])
+
+    def _submit_keep(self, now: datetime) -> list[Action]:
+        answer = self.input.text.strip().lower()
+        self._ask(Mode.CHAT, "")
+        creds = self.session.login.credentials
+        if answer not in ("y", "yes") or creds is None:
+            self._note("Not kept: tui will ask for the password next time.", now)
+            return []
+        return [SaveCredentials(server_key(self.host, self.port), creds)]
+
+    def saved_credentials(self, creds: Credentials, error: str | None, now: datetime) -> None:
+        """The loop wrote (or failed to write) the saved-logins file."""
+        if error:
+            self.state.add(self.state.current, Line(
+                now, Kind.ERROR, f"Could not keep the login: {error}"))
+            return
+        self.saved = creds
+        self._note(f"Kept: tui logs in as {creds.account} by itself from now on.", now)
+
+    def _note(self, text: str, now: datetime) -> None:
+        self.state.add(self.state.current, Line(now, Kind.INFO, text))
 
     def complete(self) -> None:
         """Tab: complete a nick of the current channel (or the query partner)."""
@@ -224,9 +323,11 @@ class App:
     @property
     def input_hidden(self) -> bool:
         """Whether the input line must be drawn masked (a password is being typed)."""
-        return self.mode == Mode.PASSWORD
+        return self.input.masked
 
     def connection_label(self) -> str:
+        if self.stopped is not None:
+            return "stopped"
         if self.session.registered:
             return "connected"
         if self.session.connected:

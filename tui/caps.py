@@ -4,20 +4,27 @@ the server offers (only those), end negotiation once every request was answered,
 `cap-notify` NEW/DEL afterwards.
 
 Pure: CAP messages in, lines to send and the set of enabled capabilities out. It does not know
-what the capabilities are for; the session reacts to `enabled` changing.
+what the capabilities are for; the session reacts to `enabled` changing. When a capability in
+`hold_end_for` is acknowledged (SASL: login happens before CAP END), CAP END waits until its
+owner calls `release_end()`.
 """
 
 from __future__ import annotations
 
 from ircproto.message import Message, format_message
+from tui.sasl import usable_mechanisms
 
 # What tui can use, in the order requested. batch: framing of history pages; cap-notify:
 # capabilities that come and go; draft/chathistory: pages of history on demand;
 # draft/event-playback: joins/parts/... in those pages; echo-message: our own messages come
 # back once stored; labeled-response: which reply belongs to which of our commands;
 # message-tags: msgids and our idempotency nonce; server-time: original times.
-WANTED = ("batch", "cap-notify", "draft/chathistory", "draft/event-playback", "echo-message",
-          "labeled-response", "message-tags", "server-time")
+# draft/account-registration: /register; sasl: logging in (asked for only when the server offers
+# a mechanism tui speaks; harmless without credentials and lets a login happen later on the
+# same connection).
+WANTED = ("batch", "cap-notify", "draft/account-registration", "draft/chathistory",
+          "draft/event-playback", "echo-message", "labeled-response", "message-tags", "sasl",
+          "server-time")
 MAX_OFFERED = 200  # a server listing more capabilities than this is not taken at its word
 
 
@@ -36,6 +43,8 @@ class CapNegotiation:
         self._ls_done = False
         self._requests: list[tuple[str, ...]] = []  # REQs awaiting ACK/NAK, oldest first
         self._retried: set[str] = set()
+        self.hold_end_for: frozenset[str] = frozenset()  # set by the owner before start()
+        self.holding = False  # CAP END waits for release_end()
 
     def start(self) -> list[str]:
         """A new connection: forget the old one's capabilities and ask what the server
@@ -46,12 +55,21 @@ class CapNegotiation:
         self._retried.clear()
         self._ls_done = False
         self.ended = False
+        self.holding = False
         return [cap_line("LS", "302")]
 
     def give_up(self) -> list[str]:
         """No (complete) answer in time, or the server does not know CAP: let registration
         go on without capabilities."""
+        self.holding = False
         return self._end()
+
+    def release_end(self) -> list[str]:
+        """The owner of a held capability is done (SASL finished): CAP END may go."""
+        if not self.holding:
+            return []
+        self.holding = False
+        return self._end_if_answered()
 
     def on_cap(self, msg: Message) -> tuple[list[str], bool]:
         """Handle one CAP message; return (lines to send, whether `enabled` changed)."""
@@ -94,7 +112,8 @@ class CapNegotiation:
 
     def _request(self, names: list[str]) -> list[str]:
         want = tuple(c for c in self.wanted
-                     if c in names and c in self.offered and c not in self.enabled)
+                     if c in names and c in self.offered and c not in self.enabled
+                     and (c != "sasl" or usable_mechanisms(self.offered[c])))
         if not want:
             return []
         self._requests.append(want)
@@ -116,6 +135,8 @@ class CapNegotiation:
                 self.enabled.discard(word[1:])
             else:
                 self.enabled.add(word.lstrip("~="))
+        if not self.ended and (self.enabled - before) & self.hold_end_for:
+            self.holding = True
         return self._end_if_answered(), self.enabled != before
 
     def _on_nak(self, words: list[str]) -> list[str]:
@@ -132,7 +153,7 @@ class CapNegotiation:
         return out or self._end_if_answered()
 
     def _end_if_answered(self) -> list[str]:
-        return [] if self._requests else self._end()
+        return [] if self._requests or self.holding else self._end()
 
     def _end(self) -> list[str]:
         if self.ended:

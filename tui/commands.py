@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ircproto.message import ProtocolError, parse
-from tui.effects import Effect, Send, send
+from tui.effects import AskPassword, Effect, Send, send
 from tui.session import Session
 from tui.state import Buffer, BufferKind, Kind, Line, State
 
@@ -185,6 +185,18 @@ def cmd_quote(ctx: Context, args: str) -> list[Action]:
     return [Send(args)]
 
 
+def cmd_register(ctx: Context, args: str) -> list[Action]:
+    """Claim the current nick as an account; without a password, it is asked hidden."""
+    if args:
+        return list(ctx.session.login.register(args))
+    problem = ctx.session.login.cannot_register()
+    if problem:
+        return ctx.error(problem)
+    nick = ctx.session.nick
+    return [AskPassword(nick, f"Choose a password for the name {nick} (empty: cancel):",
+                        "register")]
+
+
 def cmd_help(ctx: Context, args: str) -> list[Action]:
     ctx.say("Commands:")
     for name, (_, usage, description) in COMMANDS.items():
@@ -208,11 +220,19 @@ COMMANDS: dict[str, tuple[Handler, str, str]] = {
     "say": (cmd_say, "text", "send text as is (even if it starts with /)"),
     "resend": (cmd_resend, "", "send again messages marked ? (not confirmed stored)"),
     "quote": (cmd_quote, "LINE", "send a raw IRC line"),
+    "register": (cmd_register, "[password]", "claim your nick as an account (logs you in)"),
     "quit": (cmd_quit, "[reason]", "leave chat"),
     "help": (cmd_help, "", "this list"),
 }
 ALIASES = {"j": "join", "leave": "part", "close": "part", "q": "query", "w": "win",
            "window": "win", "raw": "quote", "exit": "quit"}
+
+
+def holds_secret(text: str) -> bool:
+    """The input line carries a password (`/register PASSWORD`): it is not remembered in the
+    input history."""
+    command, args = parse_input(text)
+    return command is not None and ALIASES.get(command, command) == "register" and bool(args)
 
 
 def run_input(text: str, session: Session, state: State, now: datetime) -> list[Action]:

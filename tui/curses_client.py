@@ -18,7 +18,8 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from tui.app import App, Connect
+from tui import credentials_file
+from tui.app import App, Connect, SaveCredentials
 from tui.commands import Quit
 from tui.connection import Connection, ConnectionClosed
 from tui.effects import Disconnect, Send
@@ -298,6 +299,12 @@ class Loop:
                 self.connection_lost(action.reason)
             elif isinstance(action, Quit):
                 self.quit(action.reason)
+            elif isinstance(action, SaveCredentials):
+                self.save_credentials(action)
+
+    def save_credentials(self, action: SaveCredentials) -> None:
+        error = credentials_file.save_default(action.server, action.credentials)
+        self.app.saved_credentials(action.credentials, error, now_utc())
 
     def quit(self, reason: str) -> None:
         """Send QUIT (if connected), give it a moment to leave, and end the loop with 0."""

@@ -1,5 +1,7 @@
-"""What the pure client modules ask the event loop to do: `Send` a line, `AskNick` the user
-for another nick, `AskPassword` for the server password, `Disconnect`. Plain values; no I/O."""
+"""What the pure client modules ask the event loop (or the app) to do: `Send` a line, `AskNick`
+the user for another nick, `AskPassword` (hidden input: an account's or the server's password),
+`Disconnect`, `Reconnect` at once to log in, `LoggedIn` (the app offers to keep the
+credentials), `StopReconnecting` after a fatal server ERROR. Plain values; no I/O."""
 
 from __future__ import annotations
 
@@ -22,18 +24,44 @@ class AskNick:
 
 
 @dataclass(frozen=True, slots=True)
-class AskPassword:
-    """The server refused the connection's password (464): ask the user for it."""
-
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
 class Disconnect:
     reason: str
 
 
-Effect = Send | AskNick | AskPassword | Disconnect
+@dataclass(frozen=True, slots=True)
+class AskPassword:
+    """Ask the user for a password, with hidden input (never kept in history or scrollback).
+    `purpose` is "login" (the nick is someone's account), "register" (/register) or "server"
+    (the server refused the connection's password, 464: `account` is empty)."""
+
+    account: str
+    message: str
+    purpose: str = "login"
+
+
+@dataclass(frozen=True, slots=True)
+class Reconnect:
+    """Drop this connection and open a new one now, without backoff (to log in with SASL
+    during registration when the server refused it on this connection)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedIn:
+    """A login or account registration succeeded with credentials the user typed."""
+
+    account: str
+
+
+@dataclass(frozen=True, slots=True)
+class StopReconnecting:
+    """The server refused us for a reason that retrying will not fix."""
+
+    reason: str
+
+
+Effect = Send | AskNick | AskPassword | Disconnect | Reconnect | LoggedIn | StopReconnecting
 
 
 def send(command: str, *params: str, tags: dict[str, str] | None = None) -> Send:

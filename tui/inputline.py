@@ -3,7 +3,8 @@
 Modelled on prompt_toolkit's Document/Buffer split: the text lives here as plain data and every
 key is a pure method, so the editor is tested without a terminal. The cursor is an index in
 code points that never rests between a character and its combining marks. A pre-filled,
-*selected* text (the name prompt's default) is replaced by the first typed character.
+*selected* text (the name prompt's default) is replaced by the first typed character. A
+*masked* line (a password) shows `*` for each character, and neither recalls nor completes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from ircproto.casemap import casefold
 from tui.layout import char_width
 
 MAX_HISTORY = 500
+MASK = "*"
 
 
 def _is_typeable(ch: str) -> bool:
@@ -25,6 +27,7 @@ class InputLine:
         self.text = ""
         self.cursor = 0
         self.selected = False  # the whole text is a default that typing replaces
+        self.masked = False  # a password: shown as MASK, never remembered
         self.history: list[str] = []
         self.max_history = max_history
         self._history_pos: int | None = None  # index into history while browsing it
@@ -39,10 +42,12 @@ class InputLine:
         self.selected = selected and bool(self.text)
         self._completion = None
 
-    def submit(self) -> str:
-        """Take the line (Enter): it is returned, remembered in history, and cleared."""
+    def submit(self, remember: bool = True) -> str:
+        """Take the line (Enter): it is returned, remembered in history (unless masked or
+        `remember` is false: a line with a password), and cleared."""
         line = self.text
-        if line.strip() and (not self.history or self.history[-1] != line):
+        remember = remember and not self.masked
+        if remember and line.strip() and (not self.history or self.history[-1] != line):
             self.history.append(line)
             del self.history[:-self.max_history]
         self._history_pos = None
@@ -149,7 +154,7 @@ class InputLine:
     # -- history -----------------------------------------------------------------------------
     def history_prev(self) -> None:
         """Up: the previous sent line (the line being typed is kept as a draft)."""
-        if not self.history:
+        if not self.history or self.masked:
             return
         if self._history_pos is None:
             self._draft = self.text
@@ -161,7 +166,7 @@ class InputLine:
 
     def history_next(self) -> None:
         """Down: the next sent line, and finally the draft again."""
-        if self._history_pos is None:
+        if self._history_pos is None or self.masked:
             return
         self._history_pos += 1
         if self._history_pos >= len(self.history):
@@ -174,6 +179,8 @@ class InputLine:
     def complete(self, nicks: list[str]) -> None:
         """Tab: complete the word before the cursor to a nick; `nick: ` at line start.
         Pressing Tab again cycles through the other matches."""
+        if self.masked:
+            return
         if self._completion is not None:
             start, candidates, index, tail = self._completion
             index = (index + 1) % len(candidates)
@@ -200,6 +207,9 @@ class InputLine:
         """The part of the text to show in `width` columns and the cursor's column in it,
         scrolling horizontally so the cursor is always visible."""
         width = max(width, 2)
+        if self.masked:  # one MASK per character, whatever its width: nothing leaks
+            start = max(0, self.cursor - (width - 1))
+            return MASK * min(len(self.text) - start, width), self.cursor - start
         self._scroll = min(self._scroll, self.cursor)
         while self._scroll < self.cursor and sum(
                 char_width(c) for c in self.text[self._scroll: self.cursor]) > width - 1:

@@ -1,7 +1,8 @@
 """Registering one connection (modern.ircdocs.horse/#connection-registration): CAP
 negotiation first (with a fallback for servers that swallow CAP LS), NICK and USER, the welcome,
-what the server supports (ISUPPORT), the MOTD, a refused nick answered with a suggestion, and
-the server's PING and ERROR.
+what the server supports (ISUPPORT), the MOTD, a refused nick answered with a suggestion (or,
+when it is reserved for an account, handed to the login), and the server's PING and ERROR
+(with `FatalErrors` deciding whether reconnecting is pointless).
 
 Pure. It reads the `ClientContext` and owns only the connection's CAP exchange, its CAP
 deadline and our mask; what concerns the rest of the session (we are registered, the server's
@@ -20,7 +21,9 @@ from ircproto.isupport import ISupport
 from ircproto.message import Message, format_message
 from tui.caps import CapNegotiation
 from tui.context import ClientContext
-from tui.effects import AskNick, AskPassword, Effect, Send, send
+from tui.effects import AskNick, AskPassword, Effect, Send, StopReconnecting, send
+from tui.fatal import ERR_YOUREBANNEDCREEP, FatalErrors
+from tui.login import is_reserved_text
 from tui.state import Kind, Line
 
 CAP_WAIT = timedelta(seconds=5)  # a server that swallows CAP LS must not block registration
@@ -47,7 +50,15 @@ class CapsChanged:
     before: frozenset[str]
 
 
-RegistrationChange = Welcomed | ServerSupport | CapsChanged
+@dataclass(frozen=True, slots=True)
+class NickReserved:
+    """433 saying the nick belongs to an account: the login asks for its password."""
+
+    nick: str
+    reason: str
+
+
+RegistrationChange = Welcomed | ServerSupport | CapsChanged | NickReserved
 Handler = Callable[[Message, datetime], list[Effect | RegistrationChange]]
 
 
@@ -73,6 +84,7 @@ class Registration:
         self.mask: str | None = None  # nick!user@host as the server announced it
         self.cap_deadline: datetime | None = None
         self._isupport_heard = False  # a 005 came on this connection
+        self.fatal = FatalErrors()
 
     def handlers(self) -> dict[str, Handler]:
         return {
@@ -82,6 +94,7 @@ class Registration:
             N.ERR_NICKNAMEINUSE: self.handle_nick_error,
             N.ERR_ERRONEUSNICKNAME: self.handle_nick_error,
             N.ERR_PASSWDMISMATCH: self.handle_bad_password,
+            ERR_YOUREBANNEDCREEP: self.handle_refused,
         }
 
     def start(self, now: datetime) -> list[Effect]:
@@ -89,6 +102,7 @@ class Registration:
         registration until CAP END (IRCv3 capability negotiation)."""
         self.mask = None
         self._isupport_heard = False
+        self.fatal.connection_started()
         self.cap_deadline = now + CAP_WAIT
         # PASS before NICK and USER (RFC 2812 3.1.1); CAP LS may come before it.
         password = [send("PASS", self.password)] if self.password is not None else []
@@ -114,18 +128,20 @@ class Registration:
         before = frozenset(self.cap.enabled)
         lines, changed = self.cap.on_cap(msg)
         out: list[Effect | RegistrationChange] = [Send(line) for line in lines]
-        if self.cap.ended:
+        if self.cap.ended or self.cap.holding:  # holding: the login has its own deadline
             self.cap_deadline = None
         return out + ([CapsChanged(before)] if changed else [])
 
     def handle_bad_password(self, msg: Message, when: datetime) -> list[Effect]:
         """464: the server wants a (different) password; it closes the connection next."""
+        self.fatal.numeric(msg.command)  # what follows is not a refusal: we ask
         told = "Wrong server password." if self.password else "The server wants a password."
-        return [AskPassword(told)]
+        return [AskPassword("", told, purpose="server")]
 
     def handle_welcome(self, msg: Message, when: datetime) -> list[Effect | RegistrationChange]:
         self.cap.ended = True
         self.cap_deadline = None
+        self.fatal.registered()
         last_word = (msg.params[-1] if msg.params else "").split(" ")[-1]
         if "!" in last_word and "@" in last_word:
             self.mask = last_word
@@ -147,6 +163,8 @@ class Registration:
         bad = msg.param(1) or self.ctx.nick
         reason = msg.params[-1] if len(msg.params) > 2 else ""
         max_len = self.ctx.isupport.nicklen  # the server's (the RFC default until announced)
+        if msg.command == N.ERR_NICKNAMEINUSE and is_reserved_text(reason):
+            return [NickReserved(bad, reason)]
         if msg.command == N.ERR_NICKNAMEINUSE:
             text = f"The nick {bad} is already taken."
             max_len = max(max_len, len(bad))  # the server took its length, only not the name
@@ -167,6 +185,14 @@ class Registration:
     def handle_error(self, msg: Message, when: datetime) -> list[Effect | RegistrationChange]:
         text = msg.params[-1] if msg.params else "connection closed"
         self.state.add(self.state.server, Line(when, Kind.ERROR, "Server: " + text))
+        reason = self.fatal.error(text, self.ctx.registered)
+        return [StopReconnecting(reason)] if reason else []
+
+    def handle_refused(self, msg: Message, when: datetime) -> list[Effect | RegistrationChange]:
+        """465: the ERROR that follows is fatal (see tui.fatal)."""
+        self.fatal.numeric(msg.command)
+        text = msg.params[-1] if len(msg.params) > 1 else msg.command
+        self.state.add(self.state.server, Line(when, Kind.ERROR, text))
         return []
 
     def _info(self, text: str, when: datetime) -> None:

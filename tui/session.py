@@ -8,8 +8,8 @@ executes the effects it returns (`Send` a line, `AskNick` the user for another n
 driven by `tick(now)` and `next_deadline()`. It owns the `ClientContext` its parts read and
 applies the changes they return: registration in `registration`, chat lines in `chat`,
 membership events in `membership`, CHATHISTORY in `history`, our unacknowledged messages in
-`outbox`, the PING probe in `keepalive`. No sockets, no terminal; it handles no IRC reply
-itself beyond routing and the end of registration.
+`outbox`, the PING probe in `keepalive`, SASL and /register in `login`. No sockets, no
+terminal; it handles no IRC reply itself beyond routing and the end of registration.
 """
 
 from __future__ import annotations
@@ -31,11 +31,12 @@ from tui.context import ClientContext
 from tui.effects import Effect, send
 from tui.history import REQUIRED_CAPS, History
 from tui.keepalive import Keepalive
+from tui.login import Login
 from tui.membership import (Change, JoinedChannel, LeftChannel, Membership, NickChanged,
                             PartnerRenamed)
 from tui.outbox import Outbox
-from tui.registration import (CapsChanged, Registration, RegistrationChange, ServerSupport,
-                              Welcomed)
+from tui.registration import (CapsChanged, NickReserved, Registration, RegistrationChange,
+                              ServerSupport, Welcomed)
 from tui.state import Buffer, BufferKind, Kind, Line, State
 
 AUTOJOIN_WAIT = timedelta(seconds=1)  # after end of MOTD: time for the server's autojoin
@@ -59,6 +60,7 @@ class Session:
         cap = CapNegotiation()
         self.ctx = ClientContext(state, nick, caps=cap.enabled, now=datetime.now().astimezone())
         self.registration = Registration(self.ctx, cap, user=user, realname=realname)
+        self.login = Login(self.ctx, cap)
         self.batches = Batches()
         self.outbox = Outbox(self.ctx, new_nonce)
         self.history = History(self.ctx, self.outbox)
@@ -78,7 +80,7 @@ class Session:
             "NOTE": self.handle_standard_reply, "JOIN": self.handle_join,
             N.RPL_ENDOFMOTD: self.handle_endofmotd, N.ERR_NOMOTD: self.handle_endofmotd,
             N.ERR_UNKNOWNCOMMAND: self.handle_unknowncommand,
-            **self.registration.handlers(),
+            **self.registration.handlers(), **self.login.handlers(),
             **self.membership.handlers(),
         }
 
@@ -127,6 +129,7 @@ class Session:
         self.membership.reset()
         self.keepalive.start(now)
         self._info(self.state.server, f"Connecting as {ctx.nick}...", now)
+        self.login.connection_started()
         return self.registration.start(now)
 
     def disconnected(self, reason: str, now: datetime) -> None:
@@ -141,6 +144,7 @@ class Session:
         ctx.connected, ctx.registered, ctx.ready = False, False, False
         self._join_deadline = None
         self.registration.stop()
+        self.login.stop()
         self.keepalive.stop()
         self.batches.reset()
         self.history.reset()
@@ -168,14 +172,14 @@ class Session:
     # -- timers ----------------------------------------------------------------------------
     def next_deadline(self) -> datetime | None:
         deadlines = [self.registration.cap_deadline, self._join_deadline,
-                     self.history.deadline()]
+                     self.history.deadline(), self.login.deadline]
         if self.ctx.connected:
             deadlines.append(self.keepalive.deadline())
         return min((d for d in deadlines if d is not None), default=None)
 
     def tick(self, now: datetime) -> list[Effect]:
         self.ctx.now = now
-        out = self.registration.tick(now)
+        out = self.registration.tick(now) + self.login.tick(now)
         if self._join_deadline is not None and now >= self._join_deadline:
             self._join_deadline = None
             out += self._fallback_joins()
@@ -282,7 +286,9 @@ class Session:
             elif isinstance(result, ServerSupport):
                 self.ctx.isupport = result.isupport
             elif isinstance(result, CapsChanged):
-                out += self._caps_changed(result.before)
+                out += self.login.caps_changed(result.before) + self._caps_changed(result.before)
+            elif isinstance(result, NickReserved):
+                out += self.login.nick_reserved(result.nick, result.reason)
             elif isinstance(result, NickChanged):
                 self.ctx.nick = result.nick
             elif isinstance(result, JoinedChannel):
@@ -305,10 +311,13 @@ class Session:
         return out
 
     def handle_standard_reply(self, msg: Message, when: datetime) -> list[Effect]:
-        return self.chat.handle_standard_reply(msg, when, self._label)
+        handled = self.login.standard_reply(msg, when)
+        return self.chat.handle_standard_reply(msg, when, self._label) if handled is None \
+            else handled
 
     def handle_numeric(self, msg: Message, when: datetime) -> list[Effect]:
-        return self.chat.handle_numeric(msg, when, self._label)
+        handled = self.login.other_numeric(msg)
+        return self.chat.handle_numeric(msg, when, self._label) if handled is None else handled
 
     # -- end of registration ---------------------------------------------------------------
     def _caps_changed(self, before: frozenset[str]) -> list[Effect]:
@@ -326,7 +335,8 @@ class Session:
             return []
         if command == "CHATHISTORY":
             return self.history.fail_all()
-        return self.handle_numeric(msg, when)
+        handled = self.login.unknown_command(command)
+        return self.handle_numeric(msg, when) if handled is None else handled
 
     def handle_endofmotd(self, msg: Message, when: datetime) -> list[Effect]:
         if msg.command == N.ERR_NOMOTD:

@@ -3,7 +3,10 @@
 The seed scenario (two users, messages both ways, Ctrl-C, server restart, history with times),
 plus a nick clash, an unreachable server, a hostile message, scrollback and resizing, and
 exact resume: a server restart under a running tui (reconnect, missed messages fetched once,
-a line typed while offline sent once) and older history loaded by scrolling up.
+a line typed while offline sent once) and older history loaded by scrolling up; and accounts
+(once chatd offers SASL): /register, the kept login used by itself after a restart, a reserved
+name answered with its password. Each tui gets its own config directory (XDG_CONFIG_HOME), so
+no test reads or writes the user's saved logins.
 Every wait is a deadline-bounded poll of the tmux screen.
 """
 
@@ -11,8 +14,11 @@ from __future__ import annotations
 
 import re
 import socket
+import stat
 import sys
+import tempfile
 import unittest
+from pathlib import Path
 
 from tests.support.chatd_process import REPO, start_chatd
 from tests.support.irc_client import IRCClient
@@ -55,8 +61,17 @@ def pin_port(server) -> None:
 
 @unittest.skipUnless(tmux_available(), "tmux is not installed (.ci/run installs it)")
 class TuiEndToEndTest(unittest.TestCase):
-    def tui(self, port: int, *args: str, width: int = 100, height: int = 30):
-        env = {"PYTHONPATH": str(REPO), "USER": "tester", "LOGNAME": "tester"}
+    def config_home(self) -> Path:
+        """A fresh XDG_CONFIG_HOME, removed after the test."""
+        tmp = tempfile.TemporaryDirectory(prefix="tui-config-")
+        self.addCleanup(tmp.cleanup)
+        return Path(tmp.name)
+
+    def tui(self, port: int, *args: str, width: int = 100, height: int = 30,
+            config_home: Path | None = None):
+        config_home = config_home or self.config_home()
+        env = {"PYTHONPATH": str(REPO), "USER": "tester", "LOGNAME": "tester",
+               "XDG_CONFIG_HOME": str(config_home)}
         return start_tmux(self, [sys.executable, "-m", "tui", "127.0.0.1", str(port), *args],
                           width, height, env)
 
@@ -119,6 +134,57 @@ class TuiEndToEndTest(unittest.TestCase):
         carol.assert_no_line(r"typed while offline")  # sent once, not again
         alice.send_keys("C-c")
         self.assertEqual(alice.wait_exit(TIMEOUT_S), 0)
+
+    def test_register_restart_and_log_in_by_itself(self) -> None:
+        """/register claims the name and keeps the login (0600); the next start logs in by
+        itself; a tui without the saved login is asked the password (hidden)."""
+        server = start_chatd(self)
+        caps = server_caps(server.port)
+        if not {"sasl", "draft/account-registration"} <= caps:
+            self.skipTest("this chatd does not advertise sasl and draft/account-registration "
+                          "in CAP LS yet (issue 11, server side)")
+        password = "e2e-Secret-42"
+        home = self.config_home()
+        alice = self.tui(server.port, config_home=home)
+        alice.wait_for(r"Your name: tester", TIMEOUT_S)
+        alice.type("alice")
+        alice.send_keys("Enter")
+        alice.wait_for(r"You joined #lobby", TIMEOUT_S)
+        alice.type_line("/register")
+        alice.wait_for(r"Choose a password for the name alice", TIMEOUT_S)
+        alice.type(password)
+        screen = alice.wait_for(r"\*{%d}" % len(password), TIMEOUT_S)
+        self.assertNotIn(password, screen)
+        alice.send_keys("Enter")
+        alice.wait_for(r"Keep the password for alice", TIMEOUT_S)
+        alice.type_line("y")
+        screen = alice.wait_for(r"logs in as alice by itself", TIMEOUT_S)
+        self.assertNotIn(password, screen)
+        saved = home / "tui" / "credentials.ini"
+        self.assertEqual(stat.S_IMODE(saved.stat().st_mode), 0o600)
+        alice.send_keys("C-c")
+        self.assertEqual(alice.wait_exit(TIMEOUT_S), 0)
+
+        again = self.tui(server.port, config_home=home)
+        again.wait_for(r"Your name: alice", TIMEOUT_S)  # the saved nick is offered
+        again.send_keys("Enter")
+        again.wait_for(r"You are logged in as alice", TIMEOUT_S)
+        again.wait_for(r"connected \| alice \| 2:#lobby", TIMEOUT_S)
+        again.send_keys("C-c")
+        self.assertEqual(again.wait_exit(TIMEOUT_S), 0)
+
+        other = self.tui(server.port)  # another computer: no saved login
+        other.wait_for(r"Your name: tester", TIMEOUT_S)
+        other.type("alice")
+        other.send_keys("Enter")
+        other.wait_for(r"Password for alice", TIMEOUT_S)
+        other.type_line("wrong-password")
+        other.wait_for(r"Wrong password", TIMEOUT_S)
+        other.type_line(password)
+        screen = other.wait_for(r"connected \| alice \| 2:#lobby", TIMEOUT_S)
+        self.assertNotIn(password, screen)
+        other.send_keys("C-c")
+        self.assertEqual(other.wait_exit(TIMEOUT_S), 0)
 
     def test_scrolling_up_loads_older_history(self) -> None:
         server = start_chatd(self)

@@ -12,7 +12,8 @@ from tui.effects import Send
 T0 = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
 PURE_MODULES = ["app", "batch", "caps", "chat", "commands", "context", "effects", "history",
                 "inputline", "keepalive", "layout", "lines", "membership", "outbox",
-                "registration", "render", "sanitize", "session", "state"]
+                "login", "fatal", "credentials", "registration", "render", "sanitize", "sasl",
+                "session", "state"]
 IO_MODULES = {"socket", "selectors", "curses", "sqlite3", "subprocess", "select"}
 
 

@@ -20,14 +20,14 @@ class NegotiationTest(unittest.TestCase):
     def test_table(self) -> None:
         cases = [
             # (server lines, lines sent after CAP LS 302, enabled, negotiation ended)
-            ([":s CAP * LS :sasl multi-prefix"], ["CAP END"], set(), True),
-            ([":s CAP * LS :server-time sasl"], ["CAP REQ server-time"], set(), False),
+            ([":s CAP * LS :sasl=EXTERNAL multi-prefix"], ["CAP END"], set(), True),
+            ([":s CAP * LS :server-time multi-prefix"], ["CAP REQ server-time"], set(), False),
             ([":s CAP * LS :server-time", ":s CAP * ACK :server-time"],
              ["CAP REQ server-time", "CAP END"], {"server-time"}, True),
-            ([f":s CAP * LS :{EVERYTHING} sasl=PLAIN", f":s CAP * ACK :{EVERYTHING}"],
+            ([f":s CAP * LS :{EVERYTHING} multi-prefix", f":s CAP * ACK :{EVERYTHING}"],
              [f"CAP REQ :{EVERYTHING}", "CAP END"], set(WANTED), True),
             # multi-line LS (302): nothing is requested before the last line
-            ([":s CAP * LS * :batch sasl", ":s CAP * LS :echo-message"],
+            ([":s CAP * LS * :batch multi-prefix", ":s CAP * LS :echo-message"],
              ["CAP REQ :batch echo-message"], set(), False),
             # NAK of several: each is asked for alone, once; END after the last answer
             ([":s CAP * LS :batch echo-message", ":s CAP * NAK :batch echo-message",
@@ -58,6 +58,31 @@ class NegotiationTest(unittest.TestCase):
         self.assertEqual(cap.give_up(), ["CAP END"])
         self.assertEqual(cap.give_up(), [])
 
+    def test_sasl_only_with_a_mechanism_we_speak(self) -> None:
+        cases = [("sasl=PLAIN,EXTERNAL,SCRAM-SHA-256", ["CAP REQ sasl"]),
+                 ("sasl", ["CAP REQ sasl"]),  # no list (SASL 3.1): try ours
+                 ("sasl=EXTERNAL", ["CAP END"])]
+        for offer, expected in cases:
+            with self.subTest(offer=offer):
+                self.assertEqual(run([f":s CAP * LS :{offer}"])[0], ["CAP LS 302", *expected])
+
+    def test_end_waits_for_a_held_capability(self) -> None:
+        cases = [(frozenset({"sasl"}), ["CAP REQ :sasl server-time"], True),
+                 (frozenset(), ["CAP REQ :sasl server-time", "CAP END"], False)]
+        for hold, expected, holding in cases:
+            with self.subTest(hold=hold):
+                cap = CapNegotiation()
+                cap.hold_end_for = hold
+                out = cap.start()
+                for line in (":s CAP * LS :sasl=PLAIN server-time",
+                             ":s CAP * ACK :sasl server-time"):
+                    out += cap.on_cap(parse(line))[0]
+                self.assertEqual(out, ["CAP LS 302", *expected])
+                self.assertEqual(cap.holding, holding)
+                self.assertEqual(cap.release_end(), ["CAP END"] if holding else [])
+                self.assertTrue(cap.ended)
+                self.assertEqual(cap.release_end(), [])
+
     def test_a_new_connection_starts_over(self) -> None:
         _, cap = run([":s CAP * LS :batch", ":s CAP * ACK :batch"])
         self.assertEqual(cap.start(), ["CAP LS 302"])
@@ -76,7 +101,7 @@ class CapNotifyTest(unittest.TestCase):
         self.assertIn("echo-message", self.cap.enabled)
 
     def test_new_of_something_we_have_or_do_not_want(self) -> None:
-        for line in (":s CAP alice NEW :batch", ":s CAP alice NEW :sasl"):
+        for line in (":s CAP alice NEW :batch", ":s CAP alice NEW :sasl=EXTERNAL"):
             with self.subTest(line=line):
                 self.assertEqual(self.cap.on_cap(parse(line)), ([], False))
 

@@ -119,5 +119,27 @@ class ViewTest(unittest.TestCase):
         self.assertEqual(text, "日本語")
 
 
+class MaskedTest(unittest.TestCase):
+    def test_a_password_is_shown_masked_and_never_remembered(self) -> None:
+        line = InputLine()
+        line.insert("sent before")
+        line.submit()
+        line.masked = True
+        line.insert("pâss wörd")
+        self.assertEqual(line.view(40), ("*" * 9, 9))
+        self.assertEqual(line.view(5), ("*" * 4, 4))  # scrolled: the cursor stays visible
+        line.history_prev()
+        line.complete(["pâss"])
+        self.assertEqual(line.text, "pâss wörd")
+        self.assertEqual(line.submit(), "pâss wörd")
+        self.assertEqual(line.history, ["sent before"])
+
+    def test_a_line_can_be_taken_without_remembering_it(self) -> None:
+        line = InputLine()
+        line.insert("/register secret")
+        self.assertEqual(line.submit(remember=False), "/register secret")
+        self.assertEqual(line.history, [])
+
+
 if __name__ == "__main__":
     unittest.main()

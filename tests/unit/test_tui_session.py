@@ -59,12 +59,13 @@ class RegistrationTest(unittest.TestCase):
     def test_cap_negotiation(self) -> None:
         cases = [
             # (server lines, expected sends, caps enabled)
-            ([":s CAP * LS :multi-prefix server-time sasl"], ["CAP REQ server-time"], set()),
+            ([":s CAP * LS :multi-prefix server-time sasl=EXTERNAL"], ["CAP REQ server-time"],
+             set()),
             ([":s CAP * LS :server-time", ":s CAP * ACK :server-time"],
              ["CAP REQ server-time", "CAP END"], {"server-time"}),
-            ([":s CAP * LS :sasl"], ["CAP END"], set()),
-            ([":s CAP * LS * :sasl", ":s CAP * LS :server-time=x"], ["CAP REQ server-time"],
-             set()),
+            ([":s CAP * LS :multi-prefix"], ["CAP END"], set()),
+            ([":s CAP * LS * :multi-prefix", ":s CAP * LS :server-time=x"],
+             ["CAP REQ server-time"], set()),
             ([":s CAP * LS :server-time", ":s CAP * NAK :server-time"],
              ["CAP REQ server-time", "CAP END"], set()),
             ([":s 421 * CAP :Unknown command", ":s 001 alice :hi"], [], set()),
