@@ -43,6 +43,7 @@ class Config:
     sendq_bytes: int = 1 << 20
     channels_per_client: int = 50
     max_clients: int = 0  # 0: as many as the file descriptor limit allows
+    accounts_registration: str = "open"  # open: anyone may REGISTER; closed: the admin command
     source_path: Path | None = field(default=None, compare=False)
 
 
@@ -154,6 +155,9 @@ SCHEMA = {
         "sendq": ("sendq_bytes", _int_range(4096, 1 << 30)),
         "channels_per_client": ("channels_per_client", _int_range(1, 1000)),
         "max_clients": ("max_clients", _int_range(0, 10_000_000)),
+    },
+    "accounts": {
+        "registration": ("accounts_registration", _choice("open", "closed")),
     },
 }
 

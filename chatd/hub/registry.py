@@ -24,6 +24,8 @@ class ClientRecord:
     away: str | None = None
     invisible: bool = False
     caps: frozenset = frozenset()  # the capabilities the master needs (capabilities.MASTER_CAPS)
+    account: str | None = None  # the account it is logged in to (SASL or REGISTER)
+    auth_pending: str | None = None  # folded account whose credentials the worker is checking
     channels: dict[str, "ChannelRecord"] = field(default_factory=dict)  # folded -> channel
 
     @property
