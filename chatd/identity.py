@@ -17,7 +17,7 @@ SERVICE_NAMES = frozenset(casefold(name) for name in (
 ))
 
 MIN_PASSWORD_CHARS = 8
-MAX_PASSWORD_BYTES = 256  # a longer REGISTER/PASSWORD field is refused (and never hashed)
+MAX_PASSWORD_BYTES = 1024  # a longer password is refused (and never hashed)
 MAX_EMAIL_BYTES = 254
 
 
