@@ -10,7 +10,7 @@ import logging
 import sys
 
 from chatd import config as config_module
-from chatd import logsetup, master, tls
+from chatd import admin, logsetup, master, tls
 from chatd.serverinfo import VERSION
 from chatd.exitcodes import EXIT_CONFIG, EXIT_OK
 from chatd.worker import run_worker
@@ -25,6 +25,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--check", action="store_true",
                         help="only validate the configuration, then exit")
     parser.add_argument("--version", action="version", version=VERSION)
+    commands = parser.add_subparsers(dest="command", metavar="account ...")
+    account = commands.add_parser(
+        "account", help="add, change or delete an account (password on stdin)",
+        description="Manage accounts, through the running server or, when it is stopped, in "
+                    "the history file. add and passwd read the password from stdin.")
+    account.add_argument("op", choices=admin.OPERATIONS)
+    account.add_argument("name")
+    account.add_argument("fingerprint", nargs="?",
+                         help="cert-add/cert-del: the client certificate's SHA-256 (hex)")
     return parser.parse_args(argv)  # argparse exits with status 2 and a usage line on errors
 
 
@@ -48,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         print(f"chatd: {args.config}: configuration is valid")
         return EXIT_OK
+    if args.command == "account":
+        return admin.run_account_command(config, args.op, args.name, args.fingerprint,
+                                         sys.stdin)
     logsetup.configure(config_module.log_level_number(config), "master")
     worker = run_worker
     if server_tls is not None:

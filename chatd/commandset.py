@@ -40,6 +40,10 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     CommandSpec("VERSION", 0, WORKER),
     CommandSpec("TIME", 0, WORKER),
     CommandSpec("CHATHISTORY", 1, WORKER),
+    CommandSpec("AUTHENTICATE", 1, WORKER, before_registration=True),
+    CommandSpec("REGISTER", 3, WORKER, before_registration=True),  # before-connect
+    CommandSpec("VERIFY", 2, WORKER, before_registration=True),
+    CommandSpec("PASSWORD", 2, WORKER),
     # answered by the master, from the global tables
     CommandSpec("JOIN", 1, MASTER),
     CommandSpec("PART", 1, MASTER),

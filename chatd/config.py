@@ -47,6 +47,7 @@ class Config:
     tls_cert: Path | None = None  # PEM certificate (chain) for the TLS listeners
     tls_key: Path | None = None  # its PEM private key
     sts_duration_s: int = 0  # IRCv3 STS policy duration; 0: no STS
+    accounts_registration: str = "open"  # open: anyone may REGISTER; closed: the admin command
     source_path: Path | None = field(default=None, compare=False)
 
 
@@ -172,6 +173,9 @@ SCHEMA = {
         "cert": ("tls_cert", _path),
         "key": ("tls_key", _path),
         "sts_duration": ("sts_duration_s", _int_range(0, STS_MAX_DURATION_S)),
+    },
+    "accounts": {
+        "registration": ("accounts_registration", _choice("open", "closed")),
     },
 }
 

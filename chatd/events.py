@@ -24,6 +24,11 @@ ID, TS, KIND, SOURCE, TARGET, TEXT, TAGS = range(7)
 MESSAGE_KINDS = ("PRIVMSG", "NOTICE")  # what history shows without draft/event-playback
 SENT_KINDS = ("PRIVMSG", "NOTICE", "TAGMSG")  # what a client sends to a target
 STORED_KINDS = ("PRIVMSG", "NOTICE", "TAGMSG", "JOIN", "PART", "QUIT", "NICK", "TOPIC")
+# An account write rides the same ordered stream as events (so it is committed before the
+# client is told, and re-sent after a writer restart), with its own id but no message row:
+# (id, ts, ACCOUNT_KIND, op, account name, JSON payload, "", ()) -> chatd/store/accounts.py.
+ACCOUNT_KIND = "ACCOUNT"
+ACCOUNT_OPS = ("create", "passwd", "delete", "cert-add", "cert-del")
 
 # Which tags a recipient gets, as a bit set (IRCv3: a tag goes only to clients that asked).
 WANTS_TIME = 1  # server-time

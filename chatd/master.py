@@ -24,12 +24,15 @@ from chatd.exitcodes import EXIT_OK, EXIT_RUNTIME
 from chatd.hub.backpressure import Backpressure
 from chatd.hub.barriers import Barriers
 from chatd.hub.hub import Hub
+from chatd.hub.account_requests import CONTROL_WORKER
 from chatd.hub.pipeline import Pipeline
 from chatd.hub.sequencer import Outgoing
 from chatd.ipc import frames
+from chatd.store import lock as history_lock
 from chatd.ipc.pipe import PipeClosed, PipeOverflow
 from chatd.processes import fdlimit
 from chatd.processes.accepting import Acceptor, Listener, bind_listeners
+from chatd.processes.control import CONTROL_KEY, ControlServer
 from chatd.processes.loop_timeout import select_timeout
 from chatd.processes.shutdown import Shutdown, Step
 from chatd.processes.startup import (StartupError, make_created_files_private,
@@ -74,6 +77,9 @@ class Master:
         self.barriers = Barriers()
         self.pipeline = Pipeline(self.hub, self.barriers)
         self.shutdown: Shutdown | None = None  # set once stopping
+        self.lock_fd: int | None = None  # the history's writer lock (chatd/store/lock.py)
+        self.control = ControlServer(history_lock.control_path(config.history_path),
+                                     self.selector)
 
     @property
     def stopping(self) -> bool:
@@ -94,6 +100,7 @@ class Master:
         self.children.start_writer()
         self._wait_for_writer()
         self.children.start_workers(self.config.workers)
+        self.control.start()
         self.acceptor.start(capacity)
         # The stable ready lines operators and tests rely on: printed whatever the log level,
         # in one write so that the workers' log lines on the same stderr cannot split them.
@@ -111,6 +118,8 @@ class Master:
         """In a new child: close the master's sockets other than the children's channels."""
         for listener in self.acceptor.listeners:
             listener.sock.close()
+        if self.control.listener is not None:
+            self.control.listener.close()
         self._wake_r.close()
         self._wake_w.close()
 
@@ -141,6 +150,10 @@ class Master:
                                          polled_at)
                 elif key.data == WAKEUP_KEY:
                     self._drain_wakeup()
+                elif key.data == CONTROL_KEY:
+                    self.control.accept()
+                elif type(key.data) is tuple:  # (CONTROL_KEY, control_id)
+                    self._on_control_request(key.data[1])
                 elif mask & selectors.EVENT_READ:
                     child = key.data
                     if child.role == WRITER or self.backpressure.reading_workers:
@@ -196,6 +209,20 @@ class Master:
         if sequencer is not None:
             self.backpressure.update(sequencer.backlog, time.monotonic())
 
+    def _on_control_request(self, control_id: int) -> None:
+        """An admin command's account write (chatd/admin.py): ordered with the events, and
+        answered once committed (CONTROL_WORKER in _dispatch)."""
+        request = self.control.read(control_id)
+        if request is None:
+            return
+        if self.pipeline.sequencer is None or self.stopping:
+            self.control.answer(control_id, b"error unavailable the server is stopping")
+            return
+        log.info("account %s %s (admin command)", request["op"], request["name"])
+        self._dispatch(self.pipeline.admin_request(
+            control_id, request["op"], request["name"], request.get("payload", {}),
+            int(time.time() * 1000)))
+
     # the writer's frames
     def _on_writer_frames(self, received: list[Any]) -> None:
         for frame in received:
@@ -246,6 +273,10 @@ class Master:
     def _dispatch(self, outgoing: Outgoing) -> None:
         workers = self.children.workers
         for index, frame in outgoing:
+            if index == CONTROL_WORKER:
+                answer = frames.decode_frames(bytearray(frame))[0]
+                self.control.answer(answer.conn_id, answer.payload)
+                continue
             worker = workers[index] if index < len(workers) else None
             if worker is not None and worker.alive:
                 self._send_raw(worker, frame)
@@ -328,6 +359,7 @@ class Master:
     def _begin_stop(self) -> None:
         self.shutdown = Shutdown(time.monotonic())
         self.acceptor.close()
+        self.control.close()
         for worker in self.children.workers:
             self._send(worker, frames.Shutdown())
 
@@ -370,7 +402,15 @@ def run(config: Config, entries: ChildEntries) -> int:
     except StartupError as exc:
         print(f"chatd: {exc}", file=sys.stderr)
         return EXIT_RUNTIME
+    try:
+        lock_fd = history_lock.take(config.history_path)  # held until exit (children inherit it)
+    except (history_lock.HistoryLocked, OSError) as exc:
+        print(f"chatd: {exc}", file=sys.stderr)
+        for listener in listeners:
+            listener.sock.close()
+        return EXIT_RUNTIME
     master = Master(config, listeners, entries)
+    master.lock_fd = lock_fd
     try:
         master.start()
     except StartupError as exc:

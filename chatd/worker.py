@@ -17,6 +17,7 @@ TLS port, an old TLS version) closes that connection with one log line.
 
 from __future__ import annotations
 
+import collections
 import errno
 import logging
 import os
@@ -26,6 +27,7 @@ import socket
 import sqlite3
 import ssl
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from chatd import logsetup, tls
 from chatd.config import Config, log_level_number
@@ -34,7 +36,7 @@ from chatd.ipc import frames
 from chatd.ipc.pipe import LOST_FD, Pipe, PipeClosed
 from chatd.selectmask import rewatch
 from chatd.serverinfo import ServerInfo
-from chatd.session.session import Session
+from chatd.session.session import Session, Work
 from chatd.session.switchboard import LocalClient, Switchboard
 from chatd.store.reader import HistoryReader, replay
 from ircproto.framing import encode_line
@@ -51,6 +53,10 @@ CHANNEL_HIGH_WATER = 1 << 20
 CHANNEL_LOW_WATER = 1 << 18
 ITERATION_CAP = 8 << 20
 SHUTDOWN_FLUSH_S = 2.0
+# Password hashing (scrypt, PBKDF2: tens of ms each; hashlib releases the GIL) runs on these
+# threads so the loop keeps serving; each connection has at most one computation in flight.
+VERIFY_THREADS = 2
+WORK_DONE_KEY = "work-done"  # the selector's data for the threads' wakeup socket
 
 
 class Connection(LocalClient):
@@ -86,10 +92,16 @@ class Worker:
         self.history = HistoryReader(self.config.history_path)
         self.switchboard = Switchboard(self.config, self.read_replay)
         self.conns = self.switchboard.conns  # conn_id -> Connection
+        self._verifier: ThreadPoolExecutor | None = None  # started on first use
+        self._work_done: collections.deque[tuple[int, object]] = collections.deque()
+        self._work_wake_r, self._work_wake_w = socket.socketpair()
+        for end in (self._work_wake_r, self._work_wake_w):
+            end.setblocking(False)
 
     # main loop
     def run(self) -> int:
         self.selector.register(self.channel, selectors.EVENT_READ, None)
+        self.selector.register(self._work_wake_r, selectors.EVENT_READ, WORK_DONE_KEY)
         next_timer = time.monotonic() + TIMER_INTERVAL_S
         while not self.stopping:
             timeout = max(0.0, next_timer - time.monotonic())
@@ -97,10 +109,14 @@ class Worker:
                 if key.data is None:
                     if not self.on_master_readable():
                         return EXIT_OK
-                elif (mask & selectors.EVENT_READ and self.reading_clients
+                    continue
+                if key.data is WORK_DONE_KEY:
+                    self.on_work_done()
+                    continue
+                if (mask & selectors.EVENT_READ and self.reading_clients
                       and self.channel.pending_bytes < ITERATION_CAP):
                     self.on_client_readable(key.data)
-                if key.data is not None and mask & selectors.EVENT_WRITE:
+                if mask & selectors.EVENT_WRITE:
                     self.switchboard.dirty.add(key.data)
             now = time.monotonic()
             if now >= next_timer:
@@ -234,6 +250,42 @@ class Worker:
         if switchboard.closing:
             for conn, reason in switchboard.take_closing():
                 self._close_socket(conn, reason)
+        if switchboard.work:
+            work, switchboard.work = switchboard.work, []
+            for item in work:
+                self._submit(item)
+
+    # the verification threads
+    def _submit(self, work: Work) -> None:
+        if self._verifier is None:
+            self._verifier = ThreadPoolExecutor(VERIFY_THREADS, "verify")
+        future = self._verifier.submit(work.fn, *work.args)
+        future.add_done_callback(lambda done: self._finished(work.conn_id, done))
+
+    def _finished(self, conn_id: int, future: Future) -> None:
+        """On a verification thread: queue the result and wake the loop (deque.append is
+        atomic; the loop does the rest)."""
+        try:
+            result = future.result()
+        except Exception:  # a bug in hashing: the loop answers as for a failed check
+            log.exception("password computation for connection %d failed", conn_id)
+            result = None
+        self._work_done.append((conn_id, result))
+        try:
+            self._work_wake_w.send(b"x")
+        except (BlockingIOError, OSError):
+            pass  # the wakeup is pending already
+
+    def on_work_done(self) -> None:
+        try:
+            while self._work_wake_r.recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+        while self._work_done:
+            conn_id, result = self._work_done.popleft()
+            self.switchboard.on_work_done(conn_id, result)
+        self.carry_out()
 
     def read_replay(self, folded: str, before_id: int, limit: int) -> list[tuple]:
         """A joined channel's last messages, for delivery's join replay (docs/history.md)."""
@@ -335,6 +387,8 @@ class Worker:
         for conn in list(self.conns.values()):
             self.close_conn(conn, "Server shutting down", tell_master=False)
         self.history.close()
+        if self._verifier is not None:
+            self._verifier.shutdown(wait=False, cancel_futures=True)
 
     def _send_some(self, conn: Connection) -> None:
         try:

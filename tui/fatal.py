@@ -1,7 +1,7 @@
 """Which server `ERROR` ends the reconnect loop instead of being retried forever.
 
 The rule (README, "When tui stops reconnecting"):
-- an ERROR after 465 ERR_YOUREBANNEDCREEP on the same connection is fatal; after 464
+- an ERROR after 465 N.ERR_YOUREBANNEDCREEP on the same connection is fatal; after 464
   ERR_PASSWDMISMATCH it is not (tui asks for the server password and reconnects once it is
   typed), nor does it count toward "twice in a row";
 - an ERROR whose text says we are banned (banned, K-/G-/Z-lined) is fatal, registered or not;
@@ -20,7 +20,6 @@ import re
 
 from ircproto import numerics as N
 
-ERR_YOUREBANNEDCREEP = "465"  # not yet in ircproto.numerics (this branch does not edit it)
 BANNED = re.compile(r"\bbanned\b|\b[kgzd]-?lined\b", re.IGNORECASE)
 TRANSIENT = re.compile(r"throttl|too many|try again|restart|shutting down|time ?out|timed out",
                        re.IGNORECASE)
@@ -42,7 +41,7 @@ class FatalErrors:
     def numeric(self, command: str) -> None:
         if command == N.ERR_PASSWDMISMATCH:
             self._password_asked = True
-        elif command == ERR_YOUREBANNEDCREEP:
+        elif command == N.ERR_YOUREBANNEDCREEP:
             self._refused = "you are banned from this server"
 
     def error(self, text: str, registered: bool) -> str | None:

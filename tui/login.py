@@ -70,11 +70,11 @@ class Login:
     def handlers(self) -> dict[str, Callable[[Message, datetime], list[Effect]]]:
         return {
             "AUTHENTICATE": self.handle_authenticate, "REGISTER": self.handle_register,
-            sasl.RPL_LOGGEDIN: self.handle_loggedin, sasl.RPL_LOGGEDOUT: self.handle_loggedout,
-            sasl.RPL_SASLSUCCESS: self.handle_success, sasl.ERR_SASLFAIL: self.handle_failure,
-            sasl.ERR_SASLTOOLONG: self.handle_failure, sasl.ERR_SASLABORTED: self.handle_failure,
-            sasl.ERR_NICKLOCKED: self.handle_failure, sasl.ERR_SASLALREADY: self.handle_already,
-            sasl.RPL_SASLMECHS: self.handle_mechanisms,
+            N.RPL_LOGGEDIN: self.handle_loggedin, N.RPL_LOGGEDOUT: self.handle_loggedout,
+            N.RPL_SASLSUCCESS: self.handle_success, N.ERR_SASLFAIL: self.handle_failure,
+            N.ERR_SASLTOOLONG: self.handle_failure, N.ERR_SASLABORTED: self.handle_failure,
+            N.ERR_NICKLOCKED: self.handle_failure, N.ERR_SASLALREADY: self.handle_already,
+            N.RPL_SASLMECHS: self.handle_mechanisms,
         }
 
     # -- the connection's lifecycle --------------------------------------------------------------
@@ -221,24 +221,24 @@ class Login:
 
     def handle_failure(self, msg: Message, when: datetime) -> list[Effect]:
         attempt, self._attempt = self._attempt, None
-        if attempt is None and msg.command != sasl.ERR_NICKLOCKED:
+        if attempt is None and msg.command != N.ERR_NICKLOCKED:
             return []
-        if msg.command == sasl.ERR_SASLFAIL and attempt is not None and \
+        if msg.command == N.ERR_SASLFAIL and attempt is not None and \
                 self._server_mechanisms is not None and \
                 attempt.mechanism not in self._server_mechanisms:
             return self._next_mechanism()  # 908 said which ones it has: try the next
         account = self.credentials.account if self.credentials else "your account"
         reasons = {
-            sasl.ERR_SASLFAIL: f"Login as {account} failed: wrong password (or no such "
+            N.ERR_SASLFAIL: f"Login as {account} failed: wrong password (or no such "
                                "account).",
-            sasl.ERR_SASLTOOLONG: "Login failed: the login message was too long.",
-            sasl.ERR_SASLABORTED: "Login aborted.",
-            sasl.ERR_NICKLOCKED: f"Login refused: {msg.params[-1] if msg.params else ''}",
+            N.ERR_SASLTOOLONG: "Login failed: the login message was too long.",
+            N.ERR_SASLABORTED: "Login aborted.",
+            N.ERR_NICKLOCKED: f"Login refused: {msg.params[-1] if msg.params else ''}",
         }
         self._note(reasons[msg.command], Kind.ERROR, when)
         out = self._release()
         typed, self._typed = self._typed, False
-        if msg.command == sasl.ERR_SASLFAIL:
+        if msg.command == N.ERR_SASLFAIL:
             # A refused password is not tried again on a reconnect.
             self.credentials = None
             if typed:

@@ -22,7 +22,7 @@ from ircproto.message import Message, format_message
 from tui.caps import CapNegotiation
 from tui.context import ClientContext
 from tui.effects import AskNick, AskPassword, Effect, Send, StopReconnecting, send
-from tui.fatal import ERR_YOUREBANNEDCREEP, FatalErrors
+from tui.fatal import FatalErrors
 from tui.login import is_reserved_text
 from tui.state import Kind, Line
 
@@ -94,7 +94,7 @@ class Registration:
             N.ERR_NICKNAMEINUSE: self.handle_nick_error,
             N.ERR_ERRONEUSNICKNAME: self.handle_nick_error,
             N.ERR_PASSWDMISMATCH: self.handle_bad_password,
-            ERR_YOUREBANNEDCREEP: self.handle_refused,
+            N.ERR_YOUREBANNEDCREEP: self.handle_refused,
         }
 
     def start(self, now: datetime) -> list[Effect]:

@@ -19,16 +19,6 @@ import hmac
 import secrets
 from dataclasses import dataclass, field
 
-RPL_LOGGEDIN = "900"
-RPL_LOGGEDOUT = "901"
-ERR_NICKLOCKED = "902"
-RPL_SASLSUCCESS = "903"
-ERR_SASLFAIL = "904"
-ERR_SASLTOOLONG = "905"
-ERR_SASLABORTED = "906"
-ERR_SASLALREADY = "907"
-RPL_SASLMECHS = "908"
-
 SCRAM = "SCRAM-SHA-256"
 PLAIN = "PLAIN"
 MECHANISMS = (SCRAM, PLAIN)  # ours, preferred first: SCRAM never sends the password

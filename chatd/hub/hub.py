@@ -14,6 +14,8 @@ from typing import Any
 
 from chatd import events
 from chatd.config import Config
+from chatd.hub.accounts import AccountBook
+from chatd.hub.throttle import Throttle
 from chatd.hub.error_replies import each_target
 from chatd.hub.registry import ChannelRecord, ClientRecord, Registry
 from chatd.ipc import frames
@@ -74,6 +76,8 @@ class Hub:
         self.effects: list[Effect] = []
         self.now_ms = 0  # wall-clock milliseconds, set by the master before each batch of frames
         self.command_tags = ""  # client-only tags of the command being handled (message-tags)
+        self.accounts = AccountBook()  # learned from the writer's Ready (Pipeline.writer_ready)
+        self.throttle = Throttle()  # failed logins and server passwords, per account and address
 
     def history_owner(self, client: ClientRecord) -> str:
         """Whose private history `client`'s messages are stored for (events.history_owner)."""
@@ -98,7 +102,7 @@ class Hub:
     def send_numeric(self, client: ClientRecord, code: str, *params: str) -> None:
         self.reply(client, self.numeric(client, code, *params))
 
-    def _to_worker(self, client: ClientRecord, frame: Any) -> None:
+    def to_worker(self, client: ClientRecord, frame: Any) -> None:
         self.effects.append(ToWorker(worker=client.worker, frame=frame))
 
     # connection lifecycle
@@ -113,7 +117,7 @@ class Hub:
             raise IrcError(N.ERR_NICKNAMEINUSE, nick, "Nickname is already in use")
         if not client.registered:
             self.registry.set_nick(client, nick)
-            self._to_worker(client, frames.NickOk(conn_id=client.conn_id, nick=nick))
+            self.to_worker(client, frames.NickOk(conn_id=client.conn_id, nick=nick))
             return
         old_source = client.source
         workers = self.registry.workers_sharing_channels(client)
@@ -124,20 +128,22 @@ class Hub:
                                  origin=client.conn_id, workers=tuple(workers)))
 
     def label_start(self, client: ClientRecord, label: str) -> None:
-        self._to_worker(client, frames.LabelStart(conn_id=client.conn_id, label=label))
+        self.to_worker(client, frames.LabelStart(conn_id=client.conn_id, label=label))
 
     def label_end(self, client: ClientRecord) -> None:
-        self._to_worker(client, frames.LabelEnd(conn_id=client.conn_id))
+        self.to_worker(client, frames.LabelEnd(conn_id=client.conn_id))
 
     def sync(self, client: ClientRecord) -> None:
-        self._to_worker(client, frames.Synced(conn_id=client.conn_id))
+        self.to_worker(client, frames.Synced(conn_id=client.conn_id))
 
     def registered(self, client: ClientRecord, user: str, realname: str, secure: bool = False,
                    certfp: str | None = None) -> None:
+        if client.registered:  # a retry after a login crossed the first attempt
+            return
         client.user, client.realname = user, realname
         client.secure, client.certfp = secure, certfp
         self.registry.mark_registered(client)
-        self._to_worker(client, frames.Welcome(conn_id=client.conn_id))
+        self.to_worker(client, frames.Welcome(conn_id=client.conn_id))
         # Each autojoin channel is joined as if the client had sent JOIN for it.
         each_target(self, client, "JOIN", self.config.autojoin,
                     lambda name: self.join(client, name))

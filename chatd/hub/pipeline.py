@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from chatd.hub import account_requests
 from chatd.hub.barriers import Barriers
 from chatd.hub.hub import Hub
 from chatd.hub.sequencer import Outgoing, Sequencer
@@ -38,6 +39,7 @@ class Pipeline:
             self.sequencer = Sequencer(ready.last_id, ready.last_ts_ms)
             for name, text, setter, ts in ready.topics:
                 self.hub.registry.restore_topic(name, text, setter.split("!", 1)[0], ts)
+            self.hub.accounts.load(ready.accounts)
             return [], []
         return self.sequencer.writer_restarted(ready.last_id)
 
@@ -83,6 +85,15 @@ class Pipeline:
         for client in [c for c in self.hub.registry.clients.values() if c.worker == worker]:
             self.hub.connection_closed(client, "Connection lost (server error)")
         return self._sequence() if self.sequencer is not None else []
+
+    def admin_request(self, control_id: int, op: str, name: str, payload: dict,
+                      now_ms: int) -> Outgoing:
+        """An admin command's account write (chatd/hub/account_requests.admin): its answer
+        leaves for CONTROL_WORKER once committed."""
+        assert self.sequencer is not None
+        self.hub.now_ms = now_ms
+        account_requests.admin(self.hub, control_id, op, name, payload)
+        return self._sequence()
 
     def take_departed(self) -> list[int]:
         """A worker index for each client whose ConnClosed was handled since the last call."""

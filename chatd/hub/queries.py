@@ -66,6 +66,9 @@ def handle_whois(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> Non
         lines.append(hub.numeric(client, N.RPL_WHOISCHANNELS, name, chans))
     lines.append(hub.numeric(client, N.RPL_WHOISSERVER, name, hub.config.server_name,
                              hub.config.network))
+    if other.account is not None:
+        lines.append(hub.numeric(client, N.RPL_WHOISACCOUNT, name, other.account,
+                                 "is logged in as"))
     if other.away is not None:
         lines.append(hub.numeric(client, N.RPL_AWAY, name, other.away))
     if other.secure:

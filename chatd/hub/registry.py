@@ -23,10 +23,11 @@ class ClientRecord:
     registered: bool = False
     away: str | None = None
     invisible: bool = False
-    account: str | None = None  # the account it is logged in to
+    account: str | None = None  # the account it is logged in to (SASL or REGISTER)
     caps: frozenset = frozenset()  # the capabilities the master needs (capabilities.MASTER_CAPS)
     secure: bool = False  # connected over TLS
     certfp: str | None = None  # TLS client certificate fingerprint: shown only to the client
+    auth_pending: str | None = None  # folded account whose credentials the worker is checking
     channels: dict[str, "ChannelRecord"] = field(default_factory=dict)  # folded -> channel
 
     @property

@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from chatd.ipc import frames
+from chatd.hub import account_requests as accounts
 from chatd.hub.commands import run_command
 from chatd.hub.error_replies import answer_errors
 from chatd.hub.hub import Hub
 from chatd.hub.registry import ClientRecord
+from ircproto import numerics as N
 
 
 def _command(hub: Hub, client: ClientRecord, frame: frames.Command) -> None:
@@ -25,7 +27,42 @@ def _command(hub: Hub, client: ClientRecord, frame: frames.Command) -> None:
 
 def _claim_nick(hub: Hub, client: ClientRecord, frame: frames.ClaimNick) -> None:
     with _labeled(hub, client, frame.label):
-        answer_errors(hub, client, "NICK", hub.claim_nick, client, frame.nick)
+        answer_errors(hub, client, "NICK", _checked_claim, hub, client, frame.nick)
+
+
+def _checked_claim(hub: Hub, client: ClientRecord, nick: str) -> None:
+    """Names people own: service names are nobody's; an account's name is its owner's once
+    registered. Before registration any free nick is granted (a SASL client sends NICK
+    before AUTHENTICATE): the check is repeated when registration completes."""
+    accounts.check_service_name(hub, nick)
+    if client.registered and client.nick != nick:
+        reason = accounts.nick_reservation(hub, client, nick)
+        if reason is not None:
+            accounts.refuse_reserved(hub, client, nick, reason)
+    hub.claim_nick(client, nick)
+
+
+def _registered(hub: Hub, client: ClientRecord, frame: frames.Registered) -> None:
+    if client.registered:
+        return
+    if hub.config.password:  # the server PASS: wrong guesses are throttled per address
+        key = f"pass:{client.host}"
+        wait = hub.throttle.retry_after(key, hub.now_ms / 1000)
+        if wait or not frame.pass_ok:
+            if not wait:
+                hub.throttle.failed(key, hub.now_ms / 1000)
+            text = (f"Too many wrong passwords; try again in {wait} s" if wait
+                    else "Password incorrect")
+            hub.send_numeric(client, N.ERR_PASSWDMISMATCH, text)
+            hub.to_worker(client, frames.CloseConn(conn_id=client.conn_id, reason="Bad password"))
+            return
+    reason = accounts.nick_reservation(hub, client, client.nick or "")
+    if reason is not None:
+        # Stays unregistered until it picks another nick or logs in (clients try another).
+        answer_errors(hub, client, "NICK", accounts.refuse_reserved, hub, client,
+                      client.nick or "", reason)
+        return
+    hub.registered(client, frame.user, frame.realname, frame.secure, frame.certfp)
 
 
 def _caps(hub: Hub, client: ClientRecord, frame: frames.Caps) -> None:
@@ -53,8 +90,10 @@ REQUESTS: dict[type, Callable[[Hub, ClientRecord, Any], None]] = {
     frames.Sync: lambda hub, client, frame: hub.sync(client),
     frames.PingSync: lambda hub, client, frame: hub.sync(client),
     frames.Caps: _caps,
-    frames.Registered: lambda hub, client, frame: hub.registered(
-        client, frame.user, frame.realname, frame.secure, frame.certfp),
+    frames.Registered: _registered,
+    frames.AuthRequest: accounts.auth_request,
+    frames.AuthResult: accounts.auth_result,
+    frames.RegisterAccount: accounts.register_account,
     frames.ConnClosed: lambda hub, client, frame: hub.connection_closed(client, frame.reason),
 }
 

@@ -147,6 +147,7 @@ class Registered(NamedTuple):
     host: str
     secure: bool = False  # connected over TLS (WHOIS 671)
     certfp: str | None = None  # SHA-256 of its TLS client certificate (WHOIS 276 to itself), or None
+    pass_ok: bool = True  # the server PASS matched (the master throttles wrong guesses)
 
 
 @_opcode(23)
@@ -176,6 +177,73 @@ class PingSync(NamedTuple):
     conn_id: int
 
 
+# accounts (docs/architecture.md "Accounts"): a password never crosses; the worker hashes
+# and verifies, the master decides (names, throttle) and orders the writes.
+@_opcode(27)
+class AuthRequest(NamedTuple):
+    """worker -> master: this client wants to log in to `account` (PLAIN, SCRAM-SHA-256,
+    or PASSWORD to change its password); for EXTERNAL, by its certificate fingerprint."""
+    conn_id: int
+    mechanism: str
+    account: str
+    certfp: str
+
+
+@_opcode(28)
+class AuthResult(NamedTuple):
+    """worker -> master: the outcome of checking a password or SCRAM proof; for PASSWORD,
+    the new credentials."""
+    conn_id: int
+    mechanism: str
+    account: str
+    ok: bool
+    password_hash: str
+    scram: str
+
+
+@_opcode(29)
+class RegisterAccount(NamedTuple):
+    """worker -> master: REGISTER, with the credentials the worker computed."""
+    conn_id: int
+    account: str
+    email: str
+    password_hash: str
+    scram: str
+
+
+@_opcode(11)
+class AuthCreds(NamedTuple):
+    """master -> worker: the stored credentials to check an AuthRequest against (account ""
+    and empty records: no such account — the worker checks a dummy, same cost)."""
+    conn_id: int
+    account: str
+    password_hash: str
+    scram: str
+
+
+@_opcode(12)
+class AuthOk(NamedTuple):
+    """master -> worker: the request the worker waits on succeeded (logged in / registered
+    / password changed), after its write is committed."""
+    conn_id: int
+    account: str
+
+
+@_opcode(13)
+class AuthFailed(NamedTuple):
+    """master -> worker: the request failed; `code` is a standard-reply code."""
+    conn_id: int
+    code: str
+    reason: str
+
+
+@_opcode(14)
+class RegistrationRefused(NamedTuple):
+    """master -> worker: the registration was refused (a nick reserved for an account);
+    the client stays unregistered and may pick another nick or log in."""
+    conn_id: int
+
+
 # master <-> writer --------------------------------------------------------------------------
 @_opcode(40)
 class Store(NamedTuple):
@@ -190,6 +258,8 @@ class Ready(NamedTuple):
     last_id: int
     last_ts_ms: int
     topics: list[tuple[str, str, str, int]]  # (channel, text, setter, ts_ms)
+    # (name, password_hash, scram, cert fingerprints): chatd/store/accounts.py AccountRow
+    accounts: tuple = ()
 
 
 @_opcode(42)

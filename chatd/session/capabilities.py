@@ -7,15 +7,22 @@ from __future__ import annotations
 
 from chatd.ipc import frames
 from chatd.session.context import CommandContext
+from chatd.session.sasl import MECHANISMS
 from ircproto import numerics as N
 from ircproto.errors import IrcError
 from ircproto.message import Message
 
 SUPPORTED_CAPS = (
-    "batch", "cap-notify", "draft/chathistory", "draft/event-playback", "echo-message",
-    "labeled-response", "message-tags", "multi-prefix", "server-time", "standard-replies",
-    "userhost-in-names",
+    "batch", "cap-notify", "draft/account-registration", "draft/chathistory",
+    "draft/event-playback", "echo-message", "labeled-response", "message-tags", "multi-prefix",
+    "sasl", "server-time", "standard-replies", "userhost-in-names",
 )
+# CAP LS 302 values (ircv3.net capability-negotiation): SASL's mechanisms; REGISTER is
+# allowed before connection registration and the account may be named apart from the nick.
+CAP_VALUES = {
+    "sasl": ",".join(MECHANISMS),
+    "draft/account-registration": "before-connect,custom-account-name",
+}
 # What the master must know of a client's capabilities (it formats NAMES).
 MASTER_CAPS = ("userhost-in-names", "multi-prefix")
 
@@ -39,10 +46,13 @@ def _ls(ctx: CommandContext, msg: Message) -> None:
     if version.isascii() and version.isdigit() and int(version) >= 302:
         # Version 302 implies cap-notify for the rest of the connection.
         ctx.set_caps(ctx.caps | {"cap-notify"}, max(ctx.cap_version, int(version)))
-    offered = SUPPORTED_CAPS
-    sts = sts_value(ctx.info.config.sts_duration_s, ctx.info.tls_ports, ctx.secure)
-    if sts and ctx.cap_version >= 302:  # a value needs CAP LS 302 (older clients: no sts)
-        offered += (f"sts={sts}",)
+    offered = [cap for cap in SUPPORTED_CAPS if cap != "draft/account-registration"
+               or ctx.info.config.accounts_registration == "open"]
+    if ctx.cap_version >= 302:  # values need CAP LS 302 (older clients: plain names, no sts)
+        offered = [f"{cap}={CAP_VALUES[cap]}" if cap in CAP_VALUES else cap for cap in offered]
+        sts = sts_value(ctx.info.config.sts_duration_s, ctx.info.tls_ports, ctx.secure)
+        if sts:
+            offered.append(f"sts={sts}")
     _reply(ctx, "LS", " ".join(offered))  # short enough for one line
 
 

@@ -8,10 +8,13 @@ and the session's line boundary turns them into the reply."""
 
 from __future__ import annotations
 
-from typing import AbstractSet, NamedTuple, Protocol
+from typing import TYPE_CHECKING, AbstractSet, Any, Callable, NamedTuple, Protocol
 
 from chatd.serverinfo import ServerInfo
 from ircproto.message import Message
+
+if TYPE_CHECKING:
+    from chatd.session.sasl import AuthState
 
 
 class HistoryReading(Protocol):
@@ -80,6 +83,20 @@ class CommandContext(Protocol):
     @property
     def history(self) -> HistoryReading | None: ...
 
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def account(self) -> str | None: ...
+
+    @property
+    def certfp(self) -> str | None:
+        """SHA-256 hex of the TLS client certificate (None: plain or no certificate)."""
+
+    @property
+    def auth(self) -> "AuthState":
+        """The account exchange in progress (chatd/session/authentication.py owns it)."""
+
     # what handlers may do
     def send(self, line: str) -> None:
         """A line (no CRLF) for the client, in reply order."""
@@ -112,6 +129,15 @@ class CommandContext(Protocol):
     def set_caps(self, caps: AbstractSet[str], cap_version: int) -> None: ...
 
     def set_cap_negotiating(self, negotiating: bool) -> None: ...
+
+    def set_account(self, account: str | None) -> None: ...
+
+    def start_work(self, fn: Callable[..., Any], args: tuple,
+                   on_done: Callable[[Any], None]) -> None:
+        """Run fn(*args) (password hashing) off the loop; on_done(result) after; input waits."""
+
+    def send_later(self, line: str, delay_s: float) -> None:
+        """Send `line` after a pause; input waits meanwhile."""
 
     def try_complete_registration(self) -> None:
         """Register once nick, user (and CAP END, if negotiating) are all in."""

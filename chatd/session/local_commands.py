@@ -10,7 +10,9 @@ import time
 from typing import Callable
 
 from chatd.commandset import COMMANDS, WORKER
+from chatd.identity import is_service_name
 from chatd.serverinfo import VERSION
+from chatd.session import authentication
 from chatd.session.capabilities import handle_cap
 from chatd.session.chathistory import handle_chathistory
 from chatd.session.context import CommandContext
@@ -34,6 +36,8 @@ def handle_nick(ctx: CommandContext, msg: Message) -> None:
         raise IrcError(N.ERR_NONICKNAMEGIVEN, "No nickname given")
     if not is_nick(nick):
         raise IrcError(N.ERR_ERRONEUSNICKNAME, nick, "Erroneous nickname")
+    if is_service_name(nick, ctx.server_name):
+        raise IrcError(N.ERR_ERRONEUSNICKNAME, nick, "This nickname is reserved for services")
     ctx.claim_nick(nick)
     if not ctx.registered:
         ctx.request_sync()  # hold further input until the master has answered
@@ -100,6 +104,10 @@ LOCAL_HANDLERS: dict[str, LocalHandler] = {
     "VERSION": handle_version,
     "TIME": handle_time,
     "CHATHISTORY": handle_chathistory,
+    "AUTHENTICATE": authentication.handle_authenticate,
+    "REGISTER": authentication.handle_register,
+    "VERIFY": authentication.handle_verify,
+    "PASSWORD": authentication.handle_password,
 }
 
 

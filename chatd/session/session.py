@@ -23,14 +23,16 @@ master brackets its answer with LABEL_START/LABEL_END and the worker labels what
 
 from __future__ import annotations
 
-from typing import AbstractSet, NamedTuple
+import hmac
+from typing import AbstractSet, Any, Callable, NamedTuple
 
 from chatd import events
 from chatd.commandset import gets_automatic_replies
 from chatd.ipc import frames
 from chatd.serverinfo import VERSION, ServerInfo, closing_link
-from chatd.session import labels
+from chatd.session import authentication, labels
 from chatd.session.context import HistoryReading
+from chatd.session.sasl import AuthState
 from chatd.session.local_commands import dispatch
 from ircproto import numerics as N
 from ircproto.errors import IrcError, StandardReplyError
@@ -43,6 +45,14 @@ MAX_CLIENT_TAG_BYTES = 4094  # IRCv3 message-tags: a client's tag data, beyond: 
 # Commands whose client-only tags are relayed (and stored) with them.
 TAGGED_COMMANDS = ("PRIVMSG", "NOTICE", "TAGMSG")
 MAX_HELD_LINES = 256  # lines a client may send before its welcome (a bouncer may send many JOINs)
+
+
+class Work(NamedTuple):
+    """A slow computation (password hashing) for the worker's verification thread: the loop
+    runs fn(*args) off its thread and hands the result to Session.on_work_done."""
+    conn_id: int
+    fn: Callable[..., Any]
+    args: tuple
 
 
 class Session:
@@ -77,6 +87,10 @@ class Session:
         # fingerprint (hex) identifies it to SASL EXTERNAL and to WHOIS (276, to itself).
         self.secure = False
         self.certfp: str | None = None
+        self.auth = AuthState()
+        self.work: list[Work] = []  # effect: computations for the verification thread
+        self._work_done: Callable[[Any], None] | None = None  # the one in flight
+        self._later: tuple[float, str] | None = None  # (when, line): a paused 904
         self.connected_at = now
         self.last_recv = now
         self.ping_sent_at: float | None = None
@@ -126,6 +140,32 @@ class Session:
 
     def set_cap_negotiating(self, negotiating: bool) -> None:
         self.cap_negotiating = negotiating
+
+    def set_account(self, account: str | None) -> None:
+        self.account = account
+
+    def start_work(self, fn: Callable[..., Any], args: tuple,
+                   on_done: Callable[[Any], None]) -> None:
+        """Run fn(*args) on the verification thread; input waits until on_done ran."""
+        assert self._work_done is None, "one verification in flight per connection"
+        self._work_done = on_done
+        self.work.append(Work(self.conn_id, fn, args))
+
+    def on_work_done(self, result: Any) -> None:
+        """The verification thread's result (None if it failed)."""
+        done, self._work_done = self._work_done, None
+        if done is not None:
+            done(result)
+        self._run_held_lines()
+
+    def send_later(self, line: str, delay_s: float) -> None:
+        """Send `line` after `delay_s` (a 904 after repeated failures); input waits."""
+        self._later = (self.last_recv + delay_s, line)
+
+    def on_account_frame(self, frame: NamedTuple) -> None:
+        """The master's answer to an account request (AuthCreds, AuthOk, AuthFailed)."""
+        authentication.MASTER_ANSWERS[type(frame)](self, frame)
+        self._run_held_lines()
 
     def batch(self, lines: list[bytes], batch_type: str) -> list[bytes]:
         """Wrap lines in a batch if the client negotiated `batch`."""
@@ -206,6 +246,8 @@ class Session:
             self._handle_line(self.held_lines.pop(0))
 
     def _must_hold_input(self) -> bool:
+        if self.auth.waiting or self._work_done is not None or self._later is not None:
+            return True  # an account exchange is waiting for the master or a check
         return self.syncs_outstanding > 0 and (not self.registered or self._reading_history)
 
     def _send_numeric(self, code: str, *params: str) -> None:
@@ -283,6 +325,10 @@ class Session:
     def on_timer(self, now: float) -> None:
         """Registration and ping timeouts (modern.ircdocs.horse: servers ping idle clients)."""
         config = self.info.config
+        if self._later is not None and now >= self._later[0]:
+            line, self._later = self._later[1], None
+            self.send(line)
+            self._run_held_lines()
         if not self.registered:
             if now - self.connected_at >= config.registration_timeout_s:
                 self.close("Registration timed out")
@@ -298,24 +344,24 @@ class Session:
     def try_complete_registration(self) -> None:
         if self.registered or self.nick is None or self.user is None or self.cap_negotiating:
             return
-        if self.info.config.password and self.password != self.info.config.password:
-            # Not a typed error: the registration is refused as an outcome of the state machine
-            # (the master's NICK_OK may complete it, with no command being answered), and the
-            # numeric must precede the ERROR line.
-            self._send_numeric(N.ERR_PASSWDMISMATCH, "Password incorrect")
-            self.close("Bad password")
-            return
+        # The master judges the server password (it throttles wrong guesses per address):
+        # it is told only whether the PASS matched.
+        expected = self.info.config.password
+        pass_ok = not expected or hmac.compare_digest(
+            (self.password or "").encode("utf-8"), expected.encode("utf-8"))
         self._forward(frames.Registered(conn_id=self.conn_id, user=self.user,
                                        realname=self.realname, host=self.host,
-                                       secure=self.secure, certfp=self.certfp))
+                                       secure=self.secure, certfp=self.certfp,
+                                       pass_ok=pass_ok))
         self.request_sync()
 
     def on_welcome(self) -> None:
         """The master accepted the registration: the client is in, greet it. (The master
         does it this way round so that nobody can see or message a client it has not
         registered yet.)"""
-        self.registered = True
-        self._send_welcome()
+        if not self.registered:
+            self.registered = True
+            self._send_welcome()
 
     def _send_welcome(self) -> None:
         info, nick = self.info, self.nick

@@ -19,7 +19,7 @@ from typing import Any, Callable
 from chatd.config import Config
 from chatd.ipc import frames
 from chatd.session.delivery import Delivery, Recipient, ReplayReader
-from chatd.session.session import SYNC_POINT, Session
+from chatd.session.session import SYNC_POINT, Session, Work
 from ircproto.framing import LineReader
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,7 @@ class Switchboard:
         self.delivery = Delivery(self.conns, config, read_replay, self.drop_slow_reader)
         self.dirty = self.delivery.dirty  # connections with output to flush
         self.to_master: list[Any] = []  # frames for the master, in order
+        self.work: list[Work] = []  # password hashing for the verification thread
         self.closing: list[tuple[LocalClient, str]] = []  # closed here: the loop's turn
 
     def add(self, conn: LocalClient) -> None:
@@ -99,6 +100,23 @@ class Switchboard:
         label, lines = conn.master_answer.finish()
         self.delivery.queue(conn, b"".join(conn.session.label_response(lines, label)))
 
+    def _on_account_frame(self, conn: LocalClient, frame: Any, now: float) -> None:
+        self._guarded(conn, conn.session.on_account_frame, frame)
+
+    def on_work_done(self, conn_id: int, result: Any) -> None:
+        """A verification thread's result for a connection (None if it failed)."""
+        conn = self.conns.get(conn_id)
+        if conn is not None:
+            self._guarded(conn, conn.session.on_work_done, result)
+
+    def _guarded(self, conn: LocalClient, action: Callable[[Any], None], arg: Any) -> None:
+        try:  # runs the client's held lines: guarded as in on_data
+            action(arg)
+        except Exception:  # a bug with one client's line must not take the worker down
+            log.exception("error handling a line from connection %d", conn.session.conn_id)
+            conn.session.close("Internal server error")
+        self.apply_session_effects(conn)
+
     def _on_close_conn(self, conn: LocalClient, frame: frames.CloseConn, now: float) -> None:
         conn.session.close(frame.reason)
         self.apply_session_effects(conn)
@@ -122,9 +140,7 @@ class Switchboard:
     def on_timer(self, now: float) -> None:
         """Every session's timers (registration and ping timeouts, keepalive PINGs)."""
         for conn in list(self.conns.values()):
-            conn.session.on_timer(now)
-            if conn.session.out or conn.session.close_reason:
-                self.apply_session_effects(conn)
+            self._guarded(conn, conn.session.on_timer, now)
 
     def apply_session_effects(self, conn: LocalClient, caused_by_master: bool = False) -> None:
         """Carry out what the session asked for. Output it produced on the client's behalf
@@ -146,6 +162,9 @@ class Switchboard:
                 self.delivery.queue(conn, bytes(direct))
         self.to_master.extend(session.to_master)
         session.to_master.clear()
+        if session.work:
+            self.work.extend(session.work)
+            session.work.clear()
         if session.close_reason is not None:
             self.close(conn, session.close_reason)
 
@@ -198,4 +217,7 @@ _CONN_FRAMES: dict[type, Callable[[Switchboard, LocalClient, Any, float], None]]
     frames.LabelStart: Switchboard._on_label_start,
     frames.LabelEnd: Switchboard._on_label_end,
     frames.CloseConn: Switchboard._on_close_conn,
+    frames.AuthCreds: Switchboard._on_account_frame,
+    frames.AuthOk: Switchboard._on_account_frame,
+    frames.AuthFailed: Switchboard._on_account_frame,
 }

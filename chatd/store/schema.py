@@ -10,6 +10,11 @@ both participants' keys ("alice bob" and "bob alice"). Queries walk `timeline`'s
 primary key, so they stay O(log n) however long the history grows. Ids and times grow together
 (the master assigns both), so a time bound becomes an id bound through the index on ts.
 
+Accounts (schema 3) live in the same file, so one writer and one ordered stream carry both:
+`accounts` (folded name, the name as registered, e-mail, the scrypt record and the SCRAM keys
+of chatd/credentials.py — never the password) and `account_certs` (client-certificate SHA-256
+fingerprints for SASL EXTERNAL, each naming one account). chatd/store/accounts.py writes them.
+
 Most reads want only PRIVMSG/NOTICE (JOIN replay, CHATHISTORY without event-playback).
 `timeline.chat` marks those rows and the partial index `timeline_chat` holds only them, so
 "the last 50 messages" is an index walk of 50 entries even in a channel where thousands of
@@ -22,7 +27,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = 2  # 2: timeline.chat and the timeline_chat index
+SCHEMA_VERSION = 3  # 2: timeline.chat and the timeline_chat index; 3: accounts, account_certs
 
 
 _SCHEMA = """
@@ -42,6 +47,18 @@ CREATE TABLE IF NOT EXISTS timeline (
     id   INTEGER NOT NULL,
     chat INTEGER NOT NULL DEFAULT 0,  -- 1 for PRIVMSG and NOTICE
     PRIMARY KEY (conv, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS accounts (
+    name          TEXT PRIMARY KEY,  -- folded (rfc1459), unique
+    display       TEXT NOT NULL,     -- as registered
+    email         TEXT NOT NULL DEFAULT '',
+    password_hash TEXT NOT NULL,     -- scrypt$n$r$p$salt$hash
+    scram         TEXT NOT NULL,     -- scram-sha-256$iterations$salt$StoredKey$ServerKey
+    created_ms    INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS account_certs (
+    fingerprint TEXT PRIMARY KEY,    -- SHA-256 of the client certificate, lowercase hex
+    account     TEXT NOT NULL        -- accounts.name
 ) WITHOUT ROWID;
 """
 # Created after _add_missing_columns, which gives an older history its timeline.chat.
@@ -64,10 +81,13 @@ def open_for_writing(path: Path, synchronous: str) -> sqlite3.Connection:
         _add_missing_columns(conn)
         conn.executescript(_INDEXES)
         row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if row is None:
-            conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) > SCHEMA_VERSION:
+        if row is not None and int(row[0]) > SCHEMA_VERSION:
             raise HistoryError(f"schema version {row[0]} is newer than this chatd")
+        # The tables and columns above brought an older file up to date (a schema-2 file
+        # gained the accounts tables): record that it now has this schema.
+        if row is None or int(row[0]) < SCHEMA_VERSION:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                         (str(SCHEMA_VERSION),))
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise HistoryError(str(exc)) from None

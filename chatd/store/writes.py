@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from chatd.events import ACCOUNT_KIND
+from chatd.store import accounts
 from chatd.store.reader import CHAT_KINDS, conversations_with_prefix
 
 
@@ -14,9 +16,13 @@ def last_id_and_time(conn: sqlite3.Connection) -> tuple[int, int]:
     row = conn.execute("SELECT id, ts FROM messages ORDER BY id DESC LIMIT 1").fetchone()
     last_id, last_ts = (row[0], row[1]) if row else (0, 0)
     # Retention may have deleted the newest events too; their ids must never be given out
-    # again (a msgid is stable forever), so count from the highest id ever deleted as well.
-    floor = conn.execute("SELECT value FROM meta WHERE key='retention_floor_id'").fetchone()
-    return (max(last_id, int(floor[0])) if floor else last_id), last_ts
+    # again (a msgid is stable forever), so count from the highest id ever deleted as well,
+    # and from the last account write (which has an id but no message row).
+    for key in ("retention_floor_id", "last_account_id"):  # ids with no message row (left)
+        row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        if row:
+            last_id = max(last_id, int(row[0]))
+    return last_id, last_ts
 
 
 def latest_topics(conn: sqlite3.Connection) -> list[tuple[str, str, str, int]]:
@@ -29,9 +35,15 @@ def latest_topics(conn: sqlite3.Connection) -> list[tuple[str, str, str, int]]:
 
 def insert_events(conn: sqlite3.Connection, rows: list[tuple]) -> None:
     """Insert (id, ts, kind, source, target, text, tags, convs) rows in one transaction.
-    Rows already stored (same id: a batch resent after a writer restart) are skipped."""
+    Rows already stored (same id: a batch resent after a writer restart) are skipped. Account
+    writes (kind ACCOUNT_KIND) in the batch are applied in the same transaction."""
+    account_rows = [row for row in rows if row[2] == ACCOUNT_KIND]
+    if account_rows:
+        rows = [row for row in rows if row[2] != ACCOUNT_KIND]
     conn.execute("BEGIN")
     try:
+        if account_rows:
+            accounts.apply_rows(conn, account_rows)
         conn.executemany(
             "INSERT OR IGNORE INTO messages (id, ts, kind, source, target, text, tags)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)", [row[:7] for row in rows])

@@ -168,8 +168,10 @@ class TuiEndToEndTest(unittest.TestCase):
         again = self.tui(server.port, config_home=home)
         again.wait_for(r"Your name: alice", TIMEOUT_S)  # the saved nick is offered
         again.send_keys("Enter")
-        again.wait_for(r"You are logged in as alice", TIMEOUT_S)
+        # The reserved name is granted only to its account: logged in before the welcome.
         again.wait_for(r"connected \| alice \| 2:#lobby", TIMEOUT_S)
+        again.send_keys("M-1")  # the login is told in the server buffer
+        again.wait_for(r"You are logged in as alice", TIMEOUT_S)
         again.send_keys("C-c")
         self.assertEqual(again.wait_exit(TIMEOUT_S), 0)
 

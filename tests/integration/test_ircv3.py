@@ -32,7 +32,7 @@ from tests.support.ircv3 import (
 
 ALL_CAPS = {"batch", "cap-notify", "draft/chathistory", "draft/event-playback", "echo-message",
             "labeled-response", "message-tags", "multi-prefix", "server-time",
-            "standard-replies", "userhost-in-names"}
+            "standard-replies", "userhost-in-names", "sasl", "draft/account-registration"}
 
 
 def up_to_marker(client: IRCClient, marker: str) -> list[Message]:
@@ -60,8 +60,11 @@ class CapabilityNegotiationTest(unittest.TestCase):
             self.assertEqual((SERVER, "CAP"), (msg.source, msg.command))
             self.assertEqual(3, len(msg.params), msg)  # no "*" continuation parameter
             self.assertEqual(("*", "LS"), msg.params[:2])
-            self.assertEqual(ALL_CAPS, set(msg.params[2].split()))
-            self.assertNotIn("=", msg.params[2])  # no values for < 302 (none needed at all)
+            self.assertEqual(ALL_CAPS, {cap.split("=")[0] for cap in msg.params[2].split()})
+            if command == "CAP LS 302":  # values only for 302 (SASL mechanisms, ...)
+                self.assertIn("sasl=PLAIN,EXTERNAL,SCRAM-SHA-256", msg.params[2].split())
+            else:
+                self.assertNotIn("=", msg.params[2])
             self.assertLess(len(lines[0].encode()) + 2, 512)
 
     def test_ls_302_implies_cap_notify_which_cannot_be_disabled(self) -> None:

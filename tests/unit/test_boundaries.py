@@ -30,7 +30,7 @@ ROLES = {
     "chatd.worker": "worker", "chatd.session": "worker",
     "chatd.writer": "writer", "chatd.store.schema": "writer", "chatd.store.writes": "writer",
 }
-COMPOSITION_ROOT = {"chatd.cli", "chatd.__main__"}
+COMPOSITION_ROOT = {"chatd.cli", "chatd.__main__", "chatd.admin"}  # admin: the account command
 
 # Pure: no I/O. Whole packages, plus the shared modules that are pure.
 PURE_PACKAGES = ("ircproto", "chatd.hub", "chatd.session")

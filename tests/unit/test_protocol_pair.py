@@ -19,7 +19,8 @@ from tui.state import Delivery, Kind
 
 # What tui asks for and chatd offers (tui/caps.py WANTED, chatd/session/capabilities.py).
 SHARED_CAPS = {"batch", "cap-notify", "draft/chathistory", "draft/event-playback",
-               "echo-message", "labeled-response", "message-tags", "server-time"}
+               "echo-message", "labeled-response", "message-tags", "server-time", "sasl",
+               "draft/account-registration"}
 AUTOJOIN_WAIT_S = 5  # past the tui's wait for the server's autojoin (tui/session.py)
 
 
