@@ -54,7 +54,7 @@ def measure(receivers: int, events: int, tagged_share: float) -> dict:
             conn.outbuf.clear()
         delivery.dirty.clear()
     theirs.close()
-    worker.channel.close()
+    worker.pipe.close()
     return {"receivers": receivers, "events": events, "tagged_share": tagged_share,
             "ns_per_delivery": best / (receivers * events)}
 

@@ -165,7 +165,7 @@ class Master:
             self._release_barriers(polled_at)
             self._watch_writer()
             self._send_rows()
-            self._flush_channels()
+            self._flush_pipes()
 
     def _select_timeout(self) -> float:
         return select_timeout(time.monotonic(), self.acceptor.paused_until,
@@ -194,7 +194,7 @@ class Master:
 
     def _on_child_readable(self, child: Child) -> None:
         try:
-            received = child.channel.receive()
+            received = child.pipe.receive()
         except PipeClosed:
             received = None
         if received:
@@ -290,9 +290,9 @@ class Master:
 
     def _send_raw(self, child: Child, data: bytes, fds: tuple[int, ...] = ()) -> None:
         try:
-            child.channel.send_raw(data, fds)
+            child.pipe.send_raw(data, fds)
         except PipeOverflow:
-            log.error("%s %d is not reading its channel; killing it", child.role, child.index)
+            log.error("%s %d is not reading its pipe; killing it", child.role, child.index)
             self.children.kill(child)
 
     def _send_rows(self) -> None:
@@ -303,12 +303,12 @@ class Master:
                 self._send(writer, frames.Store(rows=rows))
                 self.watchdog.rows_sent(time.monotonic())
 
-    def _flush_channels(self) -> None:
+    def _flush_pipes(self) -> None:
         for child in self.children.children():
             if not child.alive:
                 continue
             try:
-                done = child.channel.flush()
+                done = child.pipe.flush()
             except PipeClosed:
                 continue
             reading = child.role == WRITER or self.backpressure.reading_workers

@@ -49,8 +49,8 @@ READ_BYTES = 1 << 16
 # its clients (TCP then slows the senders) until the queue is back under LOW; within one loop
 # iteration, reads stop once ITERATION_CAP is queued. So the master's own pause (when the
 # writer is behind) bounds what waits here, however fast clients send.
-CHANNEL_HIGH_WATER = 1 << 20
-CHANNEL_LOW_WATER = 1 << 18
+PIPE_HIGH_WATER = 1 << 20
+PIPE_LOW_WATER = 1 << 18
 ITERATION_CAP = 8 << 20
 SHUTDOWN_FLUSH_S = 2.0
 # Password hashing (scrypt, PBKDF2: tens of ms each; hashlib releases the GIL) runs on these
@@ -77,15 +77,15 @@ class Connection(LocalClient):
 class Worker:
     """The event loop of one worker process."""
 
-    def __init__(self, index: int, channel: Pipe, info: ServerInfo,
+    def __init__(self, index: int, pipe: Pipe, info: ServerInfo,
                  tls_context: ssl.SSLContext | None = None):
         self.index = index
         self.tls_context = tls_context  # built once before the fork (chatd/cli.py)
-        self.channel = channel
+        self.pipe = pipe
         self.info = info
         self.config: Config = info.config
         self.selector = selectors.DefaultSelector()
-        self.channel_wants_write = False  # whether the selector watches it for EVENT_WRITE
+        self.pipe_wants_write = False  # whether the selector watches it for EVENT_WRITE
         self.reading_clients = True  # False while the master is not taking our frames
         self._paused_at = 0.0
         self.stopping = False
@@ -100,7 +100,7 @@ class Worker:
 
     # main loop
     def run(self) -> int:
-        self.selector.register(self.channel, selectors.EVENT_READ, None)
+        self.selector.register(self.pipe, selectors.EVENT_READ, None)
         self.selector.register(self._work_wake_r, selectors.EVENT_READ, WORK_DONE_KEY)
         next_timer = time.monotonic() + TIMER_INTERVAL_S
         while not self.stopping:
@@ -114,7 +114,7 @@ class Worker:
                     self.on_work_done()
                     continue
                 if (mask & selectors.EVENT_READ and self.reading_clients
-                      and self.channel.pending_bytes < ITERATION_CAP):
+                      and self.pipe.pending_bytes < ITERATION_CAP):
                     self.on_client_readable(key.data)
                 if mask & selectors.EVENT_WRITE:
                     self.switchboard.dirty.add(key.data)
@@ -130,32 +130,32 @@ class Worker:
     def flush_all(self) -> None:
         # The master first, so requests leave promptly; then again for what flushing the
         # clients queued (the CONN_CLOSED of a write error).
-        self.flush_channel()
+        self.flush_pipe()
         dirty = self.switchboard.dirty
         while dirty:  # (a TLS handshake ending here reads lines, which may add to it)
             conn = dirty.pop()
             if not conn.closed:
                 self.flush_conn(conn)
-        self.flush_channel()
+        self.flush_pipe()
 
-    def flush_channel(self) -> None:
+    def flush_pipe(self) -> None:
         try:
-            done = self.channel.flush()
+            done = self.pipe.flush()
         except PipeClosed:
             return
-        if done == self.channel_wants_write:
+        if done == self.pipe_wants_write:
             mask = selectors.EVENT_READ | (0 if done else selectors.EVENT_WRITE)
-            self.selector.modify(self.channel, mask, None)
-            self.channel_wants_write = not done
+            self.selector.modify(self.pipe, mask, None)
+            self.pipe_wants_write = not done
 
     def pace_clients(self) -> None:
         """Stop reading clients while the master is not taking our frames; resume after."""
-        pending = self.channel.pending_bytes
-        if self.reading_clients and pending > CHANNEL_HIGH_WATER:
+        pending = self.pipe.pending_bytes
+        if self.reading_clients and pending > PIPE_HIGH_WATER:
             self.reading_clients = False
             self._paused_at = time.monotonic()
             log.debug("%d bytes wait for the master: not reading clients", pending)
-        elif not self.reading_clients and pending <= CHANNEL_LOW_WATER:
+        elif not self.reading_clients and pending <= PIPE_LOW_WATER:
             self.reading_clients = True
             paused_for = time.monotonic() - self._paused_at
             for conn in self.conns.values():
@@ -173,10 +173,10 @@ class Worker:
                    else 0))
         conn.mask = rewatch(self.selector, conn.sock, conn, conn.mask, mask)
 
-    # master channel
+    # the master's pipe
     def on_master_readable(self) -> bool:
         try:
-            received = self.channel.receive()
+            received = self.pipe.receive()
         except PipeClosed:
             log.warning("master is gone; closing %d connections", len(self.conns))
             self.shutdown_clients()
@@ -186,7 +186,7 @@ class Worker:
         for frame in received:
             kind = type(frame)
             if kind is frames.NewConn:
-                self.on_new_conn(frame.conn_id, frame.host, self.channel.take_fd(), frame.tls)
+                self.on_new_conn(frame.conn_id, frame.host, self.pipe.take_fd(), frame.tls)
             elif kind is frames.Shutdown:
                 self.stopping = True
             else:
@@ -246,7 +246,7 @@ class Worker:
         switchboard = self.switchboard
         if switchboard.to_master:
             for frame in switchboard.take_to_master():
-                self.channel.send(frame)
+                self.pipe.send(frame)
         if switchboard.closing:
             for conn, reason in switchboard.take_closing():
                 self._close_socket(conn, reason)

@@ -32,7 +32,7 @@ def run_writer(sock, config: Config) -> int:
     # a commit short.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    channel = Pipe(sock)
+    pipe = Pipe(sock)
     try:
         db = schema.open_for_writing(config.history_path, config.history_synchronous)
         last_id, last_ts = writes.last_id_and_time(db)
@@ -43,9 +43,9 @@ def run_writer(sock, config: Config) -> int:
         return EXIT_BOOT_FAILED
     log.info("history %s opened: last id %d, %d accounts", config.history_path, last_id,
              len(known_accounts))
-    channel.send(frames.Ready(last_id, last_ts, topics, known_accounts))
+    pipe.send(frames.Ready(last_id, last_ts, topics, known_accounts))
     try:
-        return _serve(channel, db, config.history_retention_days)
+        return _serve(pipe, db, config.history_retention_days)
     finally:
         db.close()
 
@@ -79,9 +79,9 @@ class Committer:
     every COMMIT_RETRY_S: nothing is acknowledged, so nothing is shown to clients, and
     nothing is dropped while the writer lives."""
 
-    def __init__(self, db: sqlite3.Connection, channel: Pipe):
+    def __init__(self, db: sqlite3.Connection, pipe: Pipe):
         self.db = db
-        self.channel = channel
+        self.pipe = pipe
         self.rows: list[tuple] = []
         self.failing_since: float | None = None
         self.next_try = 0.0
@@ -101,7 +101,7 @@ class Committer:
             log.warning("commits work again after %.0f s; %d waiting events stored",
                         now - self.failing_since, len(self.rows))
             self.failing_since = None
-        self.channel.send(frames.Committed(self.rows[-1][0]))
+        self.pipe.send(frames.Committed(self.rows[-1][0]))
         self.rows = []
 
     def _failed(self, exc: sqlite3.OperationalError, now: float) -> None:
@@ -112,17 +112,17 @@ class Committer:
         if self.failing_since is None:
             self.failing_since = now
         self.next_try = now + COMMIT_RETRY_S
-        self.channel.send(frames.Stalled(str(exc)))
+        self.pipe.send(frames.Stalled(str(exc)))
 
     def timeout(self, now: float) -> float | None:
         """How long the loop may wait before the next retry (None: no retry due)."""
         return max(0.0, self.next_try - now) if self.rows and self.failing_since else None
 
 
-def _serve(channel: Pipe, db: sqlite3.Connection, retention_days: int) -> int:
+def _serve(pipe: Pipe, db: sqlite3.Connection, retention_days: int) -> int:
     selector = selectors.DefaultSelector()
-    selector.register(channel, selectors.EVENT_READ)
-    committer = Committer(db, channel)
+    selector.register(pipe, selectors.EVENT_READ)
+    committer = Committer(db, pipe)
     next_retention = time.monotonic()
     stop_by: float | None = None
     while True:
@@ -134,19 +134,19 @@ def _serve(channel: Pipe, db: sqlite3.Connection, retention_days: int) -> int:
             if committer.rows:
                 log.error("stopping with %d events not stored: commits keep failing",
                           len(committer.rows))
-            _flush_blocking(channel)
+            _flush_blocking(pipe)
             log.info("writer stopped")
             return EXIT_OK
-        if not channel.flush():
-            selector.modify(channel, selectors.EVENT_READ | selectors.EVENT_WRITE)
+        if not pipe.flush():
+            selector.modify(pipe, selectors.EVENT_READ | selectors.EVENT_WRITE)
         else:
-            selector.modify(channel, selectors.EVENT_READ)
+            selector.modify(pipe, selectors.EVENT_READ)
         waits = [next_retention - now, committer.timeout(now)]
         if not selector.select(timeout=max(0.0, min(w for w in waits if w is not None))):
             committer.commit(time.monotonic())  # a retry may be due
             continue
         try:
-            received = channel.receive()
+            received = pipe.receive()
         except PipeClosed:
             log.info("master is gone; writer exiting")
             return EXIT_OK
@@ -158,9 +158,9 @@ def _serve(channel: Pipe, db: sqlite3.Connection, retention_days: int) -> int:
         committer.commit(time.monotonic())
 
 
-def _flush_blocking(channel: Pipe) -> None:
+def _flush_blocking(pipe: Pipe) -> None:
     selector = selectors.DefaultSelector()
-    selector.register(channel, selectors.EVENT_WRITE)
-    while not channel.flush():
+    selector.register(pipe, selectors.EVENT_WRITE)
+    while not pipe.flush():
         if not selector.select(timeout=5):
             return

@@ -28,7 +28,7 @@ from chatd.limits import is_valid_channel
 
 
 @dataclass(slots=True)
-class Reply:
+class ReplyLines:
     """Lines for one client that are not stored."""
     worker: int
     conn_id: int
@@ -62,7 +62,7 @@ class ToWorker:
     frame: Any
 
 
-Effect = Reply | Emit | ToWorker
+Effect = ReplyLines | Emit | ToWorker
 
 
 class Hub:
@@ -96,7 +96,7 @@ class Hub:
         return numeric_line(self.config.server_name, client.nick, code, *params)
 
     def reply(self, client: ClientRecord, *lines: str) -> None:
-        self.effects.append(Reply(worker=client.worker, conn_id=client.conn_id,
+        self.effects.append(ReplyLines(worker=client.worker, conn_id=client.conn_id,
                                   lines=list(lines)))
 
     def send_numeric(self, client: ClientRecord, code: str, *params: str) -> None:

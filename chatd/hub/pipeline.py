@@ -17,7 +17,7 @@ from chatd.hub import account_requests
 from chatd.hub.barriers import Barriers
 from chatd.hub.hub import Hub
 from chatd.hub.sequencer import Outgoing, Sequencer
-from chatd.hub.worker_frames import handle_request
+from chatd.hub.worker_frames import apply_worker_frame
 from chatd.ipc import frames
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ class Pipeline:
         if isinstance(frame, frames.ConnClosed):
             self._departed.append(worker)
         try:
-            handle_request(self.hub, client, frame)
+            apply_worker_frame(self.hub, client, frame)
         except Exception:  # a bug in one command must not take the server down
             log.exception("error handling %s for connection %d", _frame_summary(frame), conn_id)
             # Sent at once, ahead of what the Sequencer releases for these frames.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import collections
 
 from chatd.ipc import frames
-from chatd.hub.hub import Effect, Emit, Reply
+from chatd.hub.hub import Effect, Emit, ReplyLines
 
 Outgoing = list[tuple[int, bytes]]  # (worker index, encoded frame)
 
@@ -49,7 +49,7 @@ class Sequencer:
     def _frames_for(self, effect: Effect, now_ms: int) -> tuple[int, Outgoing]:
         if isinstance(effect, Emit):
             return self._sequence_event(effect, now_ms)
-        if isinstance(effect, Reply):
+        if isinstance(effect, ReplyLines):
             payload = ("\r\n".join(effect.lines) + "\r\n").encode("utf-8", "replace")
             frame = frames.Reply(conn_id=effect.conn_id, payload=payload)
         else:  # ToWorker: not stored, it goes out in order without an id

@@ -17,7 +17,7 @@ from ircproto import numerics as N
 def _command(hub: Hub, client: ClientRecord, frame: frames.Command) -> None:
     if not client.registered:  # the worker forwards nothing before registration; be safe
         return
-    with _labeled(hub, client, frame.label):
+    with _LabeledAnswer(hub, client, frame.label):
         hub.command_tags = frame.client_tags
         try:
             run_command(hub, client, frame.command, tuple(frame.params))
@@ -26,7 +26,7 @@ def _command(hub: Hub, client: ClientRecord, frame: frames.Command) -> None:
 
 
 def _claim_nick(hub: Hub, client: ClientRecord, frame: frames.ClaimNick) -> None:
-    with _labeled(hub, client, frame.label):
+    with _LabeledAnswer(hub, client, frame.label):
         answer_errors(hub, client, "NICK", _checked_claim, hub, client, frame.nick)
 
 
@@ -69,7 +69,7 @@ def _caps(hub: Hub, client: ClientRecord, frame: frames.Caps) -> None:
     client.caps = frozenset(frame.caps)
 
 
-class _labeled:
+class _LabeledAnswer:
     """Brackets the effects of a labeled command with LabelStart/LabelEnd."""
 
     def __init__(self, hub: Hub, client: ClientRecord, label: str | None) -> None:
@@ -84,7 +84,7 @@ class _labeled:
             self.hub.label_end(self.client)
 
 
-REQUESTS: dict[type, Callable[[Hub, ClientRecord, Any], None]] = {
+WORKER_FRAME_ACTIONS: dict[type, Callable[[Hub, ClientRecord, Any], None]] = {
     frames.Command: _command,
     frames.ClaimNick: _claim_nick,
     frames.Sync: lambda hub, client, frame: hub.sync(client),
@@ -98,5 +98,5 @@ REQUESTS: dict[type, Callable[[Hub, ClientRecord, Any], None]] = {
 }
 
 
-def handle_request(hub: Hub, client: ClientRecord, frame: Any) -> None:
-    REQUESTS[type(frame)](hub, client, frame)
+def apply_worker_frame(hub: Hub, client: ClientRecord, frame: Any) -> None:
+    WORKER_FRAME_ACTIONS[type(frame)](hub, client, frame)

@@ -26,7 +26,7 @@ CHANNEL_BUFFER_BYTES = 4 << 20
 
 def spawn(entry: Callable[[socket.socket], int],
           close_in_child: Callable[[], None]) -> tuple[int, Pipe]:
-    """Fork a child that runs entry(its end of a socketpair). Returns (pid, master's channel)."""
+    """Fork a child that runs entry(its end of a socketpair). Returns (pid, the master's end as a Pipe)."""
     parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     for end in (parent_end, child_end):
         _widen_buffers(end)

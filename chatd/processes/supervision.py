@@ -33,10 +33,10 @@ class Child:
     role: str  # WRITER or WORKER
     index: int
     pid: int  # 0 once reaped
-    channel: Pipe
+    pipe: Pipe
     conns: int = 0  # a worker's clients
     alive: bool = True
-    mask: int = selectors.EVENT_READ  # what the selector watches its channel for (0: nothing)
+    mask: int = selectors.EVENT_READ  # what the selector watches its pipe for (0: nothing)
 
 
 class Exit(NamedTuple):
@@ -92,24 +92,24 @@ class Supervisor:
         return self._spawn(WORKER, index, lambda sock: self._worker_entry(index, sock))
 
     def _spawn(self, role: str, index: int, entry: Callable[[socket.socket], int]) -> Child:
-        pid, channel = children.spawn(entry, self._close_in_child)
+        pid, pipe = children.spawn(entry, self._close_in_child)
         if role == WRITER:
             log.info("writer started (pid %d)", pid)
         else:
             log.info("worker %d started (pid %d)", index, pid)
-        child = Child(role=role, index=index, pid=pid, channel=channel)
-        self.selector.register(channel, selectors.EVENT_READ, child)
+        child = Child(role=role, index=index, pid=pid, pipe=pipe)
+        self.selector.register(pipe, selectors.EVENT_READ, child)
         return child
 
     def _close_in_child(self) -> None:
         self._close_master_fds()
         self.selector.close()
         for child in self.children():
-            child.channel.close()
+            child.pipe.close()
 
     def watch(self, child: Child, mask: int) -> None:
-        """Have the selector watch `child`'s channel for `mask` (0: not at all)."""
-        child.mask = rewatch(self.selector, child.channel, child, child.mask, mask)
+        """Have the selector watch `child`'s pipe for `mask` (0: not at all)."""
+        child.mask = rewatch(self.selector, child.pipe, child, child.mask, mask)
 
     def reap(self) -> list[Exit]:
         """Collect every child that ended (never blocks); their channels are closed."""
@@ -128,7 +128,7 @@ class Supervisor:
             child.alive = False
             child.pid = 0
             self.watch(child, 0)
-            child.channel.close()
+            child.pipe.close()
             ended.append(Exit(child=child, pid=pid, code=code, text=text))
 
     def _child_by_pid(self, pid: int) -> Child | None:

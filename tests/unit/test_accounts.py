@@ -14,10 +14,10 @@ from chatd import events
 from chatd.config import Config
 from chatd.credentials import make_credentials, verify_password
 from chatd.hub import account_requests
-from chatd.hub.hub import Emit, Hub, Reply, ToWorker
+from chatd.hub.hub import Emit, Hub, ReplyLines, ToWorker
 from chatd.hub.sequencer import Sequencer
 from chatd.hub.throttle import FREE_FAILURES
-from chatd.hub.worker_frames import handle_request
+from chatd.hub.worker_frames import apply_worker_frame
 from chatd.ipc import frames as ipc
 from chatd.serverinfo import build_server_info
 from chatd.session.session import Session
@@ -37,14 +37,14 @@ def make_hub(**settings) -> Hub:
 def open_client(hub: Hub, conn_id: int, nick: str, register: bool = True):
     hub.connection_opened(conn_id, 0, f"10.0.0.{conn_id}", 1)
     client = hub.registry.clients[conn_id]
-    handle_request(hub, client, ipc.ClaimNick(conn_id, nick, None))
+    apply_worker_frame(hub, client, ipc.ClaimNick(conn_id, nick, None))
     if register:
-        handle_request(hub, client, ipc.Registered(conn_id, "u", "r", client.host))
+        apply_worker_frame(hub, client, ipc.Registered(conn_id, "u", "r", client.host))
     return client
 
 
 def lines(effects) -> list[str]:
-    return [line for e in effects if isinstance(e, Reply) for line in e.lines]
+    return [line for e in effects if isinstance(e, ReplyLines) for line in e.lines]
 
 
 def to_worker(effects) -> list:
@@ -56,7 +56,7 @@ class NamesPeopleOwnTest(unittest.TestCase):
         hub = make_hub()
         client = open_client(hub, 1, "someone")
         hub.take_effects()
-        handle_request(hub, client, ipc.ClaimNick(1, "HENRY", None))
+        apply_worker_frame(hub, client, ipc.ClaimNick(1, "HENRY", None))
         replies = lines(hub.take_effects())
         self.assertRegex(replies[0], r"^:srv FAIL NICK NICKNAME_RESERVED HENRY :.*reserved")
         self.assertRegex(replies[1], r"^:srv 433 someone HENRY :.*reserved")
@@ -66,13 +66,13 @@ class NamesPeopleOwnTest(unittest.TestCase):
         hub = make_hub()
         client = open_client(hub, 1, "henry", register=False)
         self.assertEqual(to_worker(hub.take_effects()), [ipc.NickOk(1, "henry")])
-        handle_request(hub, client, ipc.Registered(1, "u", "r", client.host))
+        apply_worker_frame(hub, client, ipc.Registered(1, "u", "r", client.host))
         effects = hub.take_effects()
         self.assertFalse(client.registered)
         self.assertNotIn(ipc.Welcome, [type(f) for f in to_worker(effects)])
         self.assertRegex(lines(effects)[-1], r" 433 henry henry :.*reserved")
         client.account = "henry"  # after SASL, the retry is welcomed
-        handle_request(hub, client, ipc.Registered(1, "u", "r", client.host))
+        apply_worker_frame(hub, client, ipc.Registered(1, "u", "r", client.host))
         self.assertIn(ipc.Welcome(1), to_worker(hub.take_effects()))
 
     def test_owner_and_earlier_users_keep_the_name(self):
@@ -83,8 +83,8 @@ class NamesPeopleOwnTest(unittest.TestCase):
         self.assertEqual(squatter.nick, "ivy")  # unaffected until it leaves
         owner = open_client(hub, 2, "ivy2")
         owner.account = "Ivy"
-        handle_request(hub, squatter, ipc.ConnClosed(1, "bye"))
-        handle_request(hub, owner, ipc.ClaimNick(2, "ivy", None))
+        apply_worker_frame(hub, squatter, ipc.ConnClosed(1, "bye"))
+        apply_worker_frame(hub, owner, ipc.ClaimNick(2, "ivy", None))
         self.assertEqual(owner.nick, "ivy")
 
     def test_service_names_are_nobodys(self):
@@ -102,10 +102,10 @@ class AccountRequestsTest(unittest.TestCase):
         hub = make_hub()
         client = open_client(hub, 1, "x")
         hub.take_effects()
-        handle_request(hub, client, ipc.AuthRequest(1, "PLAIN", "HENRY", ""))
+        apply_worker_frame(hub, client, ipc.AuthRequest(1, "PLAIN", "HENRY", ""))
         self.assertEqual(to_worker(hub.take_effects()),
                          [ipc.AuthCreds(1, "henry", CREDS.password_hash, CREDS.scram)])
-        handle_request(hub, client, ipc.AuthResult(1, "PLAIN", "henry", True, "", ""))
+        apply_worker_frame(hub, client, ipc.AuthResult(1, "PLAIN", "henry", True, "", ""))
         self.assertEqual(to_worker(hub.take_effects()), [ipc.AuthOk(1, "henry")])
         self.assertEqual(client.account, "henry")
 
@@ -113,7 +113,7 @@ class AccountRequestsTest(unittest.TestCase):
         hub = make_hub()
         client = open_client(hub, 1, "x")
         hub.take_effects()
-        handle_request(hub, client, ipc.AuthResult(1, "PLAIN", "henry", True, "", ""))
+        apply_worker_frame(hub, client, ipc.AuthResult(1, "PLAIN", "henry", True, "", ""))
         self.assertEqual([type(f) for f in to_worker(hub.take_effects())], [ipc.AuthFailed])
         self.assertIsNone(client.account)
 
@@ -121,15 +121,15 @@ class AccountRequestsTest(unittest.TestCase):
         hub = make_hub()
         client = open_client(hub, 1, "x")
         for _ in range(FREE_FAILURES):
-            handle_request(hub, client, ipc.AuthRequest(1, "PLAIN", "henry", ""))
-            handle_request(hub, client, ipc.AuthResult(1, "PLAIN", "henry", False, "", ""))
+            apply_worker_frame(hub, client, ipc.AuthRequest(1, "PLAIN", "henry", ""))
+            apply_worker_frame(hub, client, ipc.AuthResult(1, "PLAIN", "henry", False, "", ""))
         hub.take_effects()
-        handle_request(hub, client, ipc.AuthRequest(1, "PLAIN", "henry", ""))
+        apply_worker_frame(hub, client, ipc.AuthRequest(1, "PLAIN", "henry", ""))
         refused = to_worker(hub.take_effects())[0]
         self.assertEqual(refused.code, "RATE_LIMITED")
         other = open_client(hub, 2, "y")  # another address, same account: refused too
         hub.take_effects()
-        handle_request(hub, other, ipc.AuthRequest(2, "SCRAM-SHA-256", "Henry", ""))
+        apply_worker_frame(hub, other, ipc.AuthRequest(2, "SCRAM-SHA-256", "Henry", ""))
         self.assertEqual(to_worker(hub.take_effects())[0].code, "RATE_LIMITED")
 
     def test_external(self):
@@ -137,16 +137,16 @@ class AccountRequestsTest(unittest.TestCase):
         hub.accounts.add_cert("henry", "AB" * 32)
         client = open_client(hub, 1, "x")
         hub.take_effects()
-        handle_request(hub, client, ipc.AuthRequest(1, "EXTERNAL", "", "cd" * 32))
+        apply_worker_frame(hub, client, ipc.AuthRequest(1, "EXTERNAL", "", "cd" * 32))
         self.assertEqual(to_worker(hub.take_effects())[0].code, "INVALID_CREDENTIALS")
-        handle_request(hub, client, ipc.AuthRequest(1, "EXTERNAL", "", "ab" * 32))
+        apply_worker_frame(hub, client, ipc.AuthRequest(1, "EXTERNAL", "", "ab" * 32))
         self.assertEqual(to_worker(hub.take_effects()), [ipc.AuthOk(1, "henry")])
 
     def test_register_writes_then_answers(self):
         hub = make_hub()
         client = open_client(hub, 1, "jo")
         hub.take_effects()
-        handle_request(hub, client, ipc.RegisterAccount(1, "jo", "", "h", "s"))
+        apply_worker_frame(hub, client, ipc.RegisterAccount(1, "jo", "", "h", "s"))
         effects = hub.take_effects()
         self.assertIsInstance(effects[0], Emit)
         self.assertEqual((effects[0].kind, effects[0].source, effects[0].target),
@@ -154,18 +154,18 @@ class AccountRequestsTest(unittest.TestCase):
         self.assertEqual(json.loads(effects[0].text)["password_hash"], "h")
         self.assertEqual(to_worker(effects), [ipc.AuthOk(1, "jo")])
         for name, code in (("jo", "ALREADY_AUTHENTICATED"),):
-            handle_request(hub, client, ipc.RegisterAccount(1, name, "", "h", "s"))
+            apply_worker_frame(hub, client, ipc.RegisterAccount(1, name, "", "h", "s"))
             self.assertEqual(to_worker(hub.take_effects())[0].code, code)
         other = open_client(hub, 2, "kim")
         hub.take_effects()
         for name, code in (("JO", "ACCOUNT_EXISTS"), ("NickServ", "BAD_ACCOUNT_NAME"),
                            ("bad name", "BAD_ACCOUNT_NAME")):
-            handle_request(hub, other, ipc.RegisterAccount(2, name, "", "h", "s"))
+            apply_worker_frame(hub, other, ipc.RegisterAccount(2, name, "", "h", "s"))
             self.assertEqual(to_worker(hub.take_effects())[0].code, code)
         closed = make_hub(accounts_registration="closed")
         c = open_client(closed, 1, "lee")
         closed.take_effects()
-        handle_request(closed, c, ipc.RegisterAccount(1, "lee", "", "h", "s"))
+        apply_worker_frame(closed, c, ipc.RegisterAccount(1, "lee", "", "h", "s"))
         self.assertEqual(to_worker(closed.take_effects())[0].code, "TEMPORARILY_UNAVAILABLE")
 
     def test_admin_answers_after_the_write(self):

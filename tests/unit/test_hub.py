@@ -2,7 +2,7 @@
 directly.
 
 Clients are opened, named and registered on the Hub as the master would do it; commands run
-through run_command, the boundary that answers their IrcError; the effects (Reply / Emit /
+through run_command, the boundary that answers their IrcError; the effects (ReplyLines / Emit /
 ToWorker with a NickOk, Welcome, Synced, LabelStart or LabelEnd frame) are checked.
 """
 
@@ -15,10 +15,10 @@ from chatd.commandset import MASTER, commands_answered_by
 from chatd.hub.commands import GLOBAL_COMMANDS, run_command
 from chatd.hub import membership, messages, queries
 from chatd.hub.queries import WHO_MAX_MATCHES
-from chatd.hub.worker_frames import handle_request
+from chatd.hub.worker_frames import apply_worker_frame
 from chatd.ipc.frames import ClaimNick
 from chatd.serverinfo import MAX_TARGETS
-from chatd.hub.hub import Emit, Hub, Reply, ToWorker
+from chatd.hub.hub import Emit, Hub, ReplyLines, ToWorker
 from chatd.ipc import frames as ipc
 from ircproto import numerics as N
 from ircproto.message import Message, parse
@@ -49,7 +49,7 @@ def add_client(hub: Hub, conn_id: int, nick: str, worker: int = 0, register: boo
 
 def claim_nick(hub: Hub, client, nick: str) -> None:
     """NICK as the master runs it: through the boundary that answers its error."""
-    handle_request(hub, client, ClaimNick(conn_id=client.conn_id, nick=nick, label=None))
+    apply_worker_frame(hub, client, ClaimNick(conn_id=client.conn_id, nick=nick, label=None))
 
 
 def run_line(hub: Hub, client, line: str) -> None:
@@ -66,10 +66,10 @@ def run(hub: Hub, client, line: str) -> list:
 
 
 def replies(effects: list) -> list[Message]:
-    """Every line of every Reply, parsed, in order."""
+    """Every line of every ReplyLines, parsed, in order."""
     out = []
     for effect in effects:
-        if isinstance(effect, Reply):
+        if isinstance(effect, ReplyLines):
             out += [parse(line) for line in effect.lines]
     return out
 
@@ -796,7 +796,7 @@ class SyncTest(unittest.TestCase):
             run_line(hub, alice, line)
         hub.sync(alice)
         effects = hub.take_effects()
-        self.assertEqual(kinds(effects), [Emit, Reply, Reply, Emit, ipc.Synced])
+        self.assertEqual(kinds(effects), [Emit, ReplyLines, ReplyLines, Emit, ipc.Synced])
         self.assertEqual(effects[-1], ToWorker(2, ipc.Synced(1)))
 
     def test_synced_alone(self):
@@ -865,7 +865,7 @@ class LabelTest(unittest.TestCase):
         hub.sync(alice)
         effects = hub.take_effects()
         self.assertEqual(effects[0], ToWorker(3, ipc.LabelStart(1, "abc")))
-        self.assertEqual(kinds(effects), [ipc.LabelStart, Emit, Reply, ipc.LabelEnd, ipc.Synced])
+        self.assertEqual(kinds(effects), [ipc.LabelStart, Emit, ReplyLines, ipc.LabelEnd, ipc.Synced])
         self.assertEqual(effects[3], ToWorker(3, ipc.LabelEnd(1)))
 
     def test_empty_answer_is_only_the_brackets(self):

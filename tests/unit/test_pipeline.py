@@ -9,7 +9,7 @@ from unittest import mock
 
 from chatd.hub.barriers import Barriers
 from chatd.hub.pipeline import Pipeline
-from chatd.hub.worker_frames import handle_request
+from chatd.hub.worker_frames import apply_worker_frame
 from chatd.ipc import frames as ipc
 from tests.unit.test_hub import add_client, make_hub
 
@@ -51,9 +51,9 @@ class PipelineTest(unittest.TestCase):
         def handle(hub, client, frame) -> None:
             if client is self.bob:
                 raise RuntimeError("bug")
-            handle_request(hub, client, frame)
+            apply_worker_frame(hub, client, frame)
 
-        with mock.patch("chatd.hub.pipeline.handle_request", side_effect=handle), \
+        with mock.patch("chatd.hub.pipeline.apply_worker_frame", side_effect=handle), \
                 self.assertLogs("chatd.hub.pipeline", "ERROR"):
             out = self.frames_from(1, ipc.Sync(1), ipc.Sync(2))
         # sent at once, ahead of what the frames before it released

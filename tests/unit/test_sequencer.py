@@ -4,7 +4,7 @@ import struct
 import unittest
 
 from chatd.ipc import frames as ipc
-from chatd.hub.hub import Emit, Reply, ToWorker
+from chatd.hub.hub import Emit, ReplyLines, ToWorker
 from chatd.hub.sequencer import Sequencer
 
 
@@ -19,8 +19,8 @@ def emit(text: str, workers: tuple[int, ...] = (0,), kind: str = "PRIVMSG") -> E
     return Emit(kind, "n!u@h", "#a", text, ("#a",), ("#a",), (), 1, workers)
 
 
-def reply(text: str, worker: int = 0, conn_id: int = 1) -> Reply:
-    return Reply(worker, conn_id, [text])
+def reply(text: str, worker: int = 0, conn_id: int = 1) -> ReplyLines:
+    return ReplyLines(worker, conn_id, [text])
 
 
 def describe(frames) -> list[tuple]:
