@@ -19,7 +19,9 @@ Each class keeps its failed logins (all from 127.0.0.1) under the per-address th
 from __future__ import annotations
 
 import base64
+import os
 import re
+import socket
 import subprocess
 import tempfile
 import unittest
@@ -153,6 +155,37 @@ class SaslExternalTest(unittest.TestCase):
                 client.send("NICK alice")
                 client.expect(rf" 433 {nick} alice :.*reserved")
         bystander_served(self, self.server, "after-external-failures")
+
+    def test_bad_bytes_on_the_tls_port_leave_a_logged_in_tls_user_served(self) -> None:
+        user = sasl_connect(self, self.server.tls_port, "alice_d",
+                            tls=self.tls(self.alice_cert, self.alice_key))
+        self.assertIn(" 903 alice_d ", self.external(user))
+        finish_registration(user, "alice_d")
+        cases = {
+            "plain IRC": b"CAP LS 302\r\nNICK plain\r\nUSER p 0 * :p\r\n",
+            "an HTTP request": b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            "a cut ClientHello": b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+        }
+        for name, data in cases.items():
+            with self.subTest(case=name):
+                raw = IRCClient(self.server.tls_port)
+                self.addCleanup(raw.close)
+                raw.send_raw(data)
+                if name == "a cut ClientHello":
+                    raw.sock.shutdown(socket.SHUT_WR)  # the rest never comes
+                raw.wait_closed(10.0)
+                self.assertNotIn(" 001 ", "\n".join(raw.seen))
+                user.sync(f"after {name}")
+        # Garbage inside an established TLS session (bytes that are no TLS record).
+        broken = open_client(self, self.server.tls_port, tls=self.tls())
+        with socket.socket(fileno=os.dup(broken.sock.fileno())) as under:
+            under.sendall(b"\x17\x03\x03\x00\x10" + b"\xaa" * 16 + b"NICK x\r\n")
+        broken.wait_closed(10.0)
+        user.sync("after a broken record")
+        user.send("WHOIS alice_d")
+        self.assertTrue(any(" 330 alice_d alice_d alice " in line
+                            for line in user.expect_until(r" 318 ")))
+        self.assertNotIn("Traceback", self.server.log_text())
 
     def test_removed_certificate_no_longer_logs_in(self) -> None:
         # Its own account and certificate, so the other tests are not disturbed.
