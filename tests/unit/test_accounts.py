@@ -73,7 +73,7 @@ class NamesPeopleOwnTest(unittest.TestCase):
         self.assertRegex(lines(effects)[-1], r" 433 henry henry :.*reserved")
         client.account = "henry"  # after SASL, the retry is welcomed
         handle_request(hub, client, ipc.Registered(1, "u", "r", client.host))
-        self.assertIn(ipc.Welcome(1), to_worker(hub.take_effects()))
+        self.assertIn(ipc.Welcome(1, "10.0.0.1"), to_worker(hub.take_effects()))
 
     def test_owner_and_earlier_users_keep_the_name(self):
         hub = make_hub()
