@@ -231,6 +231,19 @@ class SessionExchangeTest(unittest.TestCase):
         self.assertEqual(session.account, "henry")
         self.assertNotIn("pencil", repr(session.auth.__dict__))
 
+    def test_endless_chunks_fail_with_904_not_905(self):
+        # irctest sasl testPlainInfiniteMessages: 1000 full chunks; the first answer is 904.
+        session = make_session()
+        for line in ("CAP LS 302", "CAP REQ sasl", "AUTHENTICATE PLAIN"):
+            session.on_line(line.encode(), 0.0)
+        out(session)
+        for _ in range(100):
+            session.on_line(b"AUTHENTICATE " + b"A" * 400, 0.0)
+        sent = [parse(line) for line in out(session)]
+        self.assertEqual(sent[0].command, N.ERR_SASLFAIL)
+        self.assertNotIn(N.ERR_SASLTOOLONG, [m.command for m in sent])
+        self.assertEqual(session.to_master, [])
+
     def test_wrong_password_and_pause_after_repeated_failures(self):
         session = make_session()
         payload = base64.b64encode(b"\0henry\0wrong-password").decode()
