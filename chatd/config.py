@@ -48,6 +48,7 @@ class Config:
     tls_key: Path | None = None  # its PEM private key
     sts_duration_s: int = 0  # IRCv3 STS policy duration; 0: no STS
     accounts_registration: str = "open"  # open: anyone may REGISTER; closed: the admin command
+    cloak: bool = True  # others see a keyed hash of a client's address, not the address
     source_path: Path | None = field(default=None, compare=False)
 
 
@@ -138,6 +139,12 @@ def _text(raw: str, _: Path) -> str:
     return raw
 
 
+def _on_off(raw: str, _: Path) -> bool:
+    if raw not in ("on", "off"):
+        raise ValueError("must be on or off")
+    return raw == "on"
+
+
 LOG_LEVELS = ("debug", "info", "warning", "error")
 STS_MAX_DURATION_S = 10 * 365 * 86400
 
@@ -153,6 +160,7 @@ SCHEMA = {
         "ping_interval": ("ping_interval_s", _seconds),
         "ping_timeout": ("ping_timeout_s", _seconds),
         "registration_timeout": ("registration_timeout_s", _seconds),
+        "cloak": ("cloak", _on_off),
     },
     "history": {
         "path": ("history_path", _path),

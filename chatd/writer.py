@@ -16,7 +16,7 @@ import sys
 import time
 
 from chatd import logsetup
-from chatd.store import accounts, schema, writes
+from chatd.store import accounts, meta, schema, writes
 from chatd.ipc import frames
 from chatd.ipc.pipe import Pipe, PipeClosed
 from chatd.config import Config, log_level_number
@@ -38,12 +38,13 @@ def run_writer(sock, config: Config) -> int:
         last_id, last_ts = writes.last_id_and_time(db)
         topics = writes.latest_topics(db)
         known_accounts = accounts.load_all(db)
+        secret = meta.cloak_secret(db)
     except (schema.HistoryError, sqlite3.Error, OSError) as exc:
         print(f"chatd: cannot open history {config.history_path}: {exc}", file=sys.stderr)
         return EXIT_BOOT_FAILED
     log.info("history %s opened: last id %d, %d accounts", config.history_path, last_id,
              len(known_accounts))
-    pipe.send(frames.Ready(last_id, last_ts, topics, known_accounts))
+    pipe.send(frames.Ready(last_id, last_ts, topics, known_accounts, secret))
     try:
         return _serve(pipe, db, config.history_retention_days)
     finally:

@@ -60,7 +60,7 @@ def _auth_failed(hub: Hub, client: ClientRecord, code: str, reason: str) -> None
 
 def _throttled(hub: Hub, client: ClientRecord, account: str) -> bool:
     now_s = hub.now_ms / 1000
-    keys = [f"ip:{client.host}"] + ([f"account:{casefold(account)}"] if account else [])
+    keys = [f"ip:{client.address}"] + ([f"account:{casefold(account)}"] if account else [])
     wait = max(hub.throttle.retry_after(key, now_s) for key in keys)
     if wait:
         _auth_failed(hub, client, "RATE_LIMITED",
@@ -70,7 +70,7 @@ def _throttled(hub: Hub, client: ClientRecord, account: str) -> bool:
 
 def _count_failure(hub: Hub, client: ClientRecord, account: str) -> None:
     now_s = hub.now_ms / 1000
-    hub.throttle.failed(f"ip:{client.host}", now_s)
+    hub.throttle.failed(f"ip:{client.address}", now_s)
     if account:
         hub.throttle.failed(f"account:{casefold(account)}", now_s)
 

@@ -15,6 +15,7 @@ from typing import Any
 from chatd import events
 from chatd.config import Config
 from chatd.hub.accounts import AccountBook
+from chatd.hub.cloak import shown_host
 from chatd.hub.throttle import Throttle
 from chatd.hub.error_replies import each_target
 from chatd.hub.registry import ChannelRecord, ClientRecord, Registry
@@ -78,6 +79,7 @@ class Hub:
         self.command_tags = ""  # client-only tags of the command being handled (message-tags)
         self.accounts = AccountBook()  # learned from the writer's Ready (Pipeline.writer_ready)
         self.throttle = Throttle()  # failed logins and server passwords, per account and address
+        self.cloak_secret = ""  # from the writer's Ready (Pipeline.writer_ready)
 
     def history_owner(self, client: ClientRecord) -> str:
         """Whose private history `client`'s messages are stored for (events.history_owner)."""
@@ -106,8 +108,17 @@ class Hub:
         self.effects.append(ToWorker(worker=client.worker, frame=frame))
 
     # connection lifecycle
-    def connection_opened(self, conn_id: int, worker: int, host: str, now_s: int) -> None:
-        self.registry.add_client(conn_id, worker, host, now_s)
+    def connection_opened(self, conn_id: int, worker: int, address: str, now_s: int) -> None:
+        # `host` is what every reply and prefix shows; the real address is kept apart, for
+        # the user themself, the throttles and (when they exist) opers: shows_address().
+        host = shown_host(self.config.cloak, self.cloak_secret, address)
+        self.registry.add_client(conn_id, worker, host, now_s, address)
+
+    @staticmethod
+    def shows_address(viewer: ClientRecord, other: ClientRecord) -> bool:
+        """Whether `viewer` may see `other`'s real address: only the user themself. The
+        hook for opers, once chatd has them (issue 11: "shown only to the user and to opers")."""
+        return viewer is other
 
     def claim_nick(self, client: ClientRecord, nick: str) -> None:
         """NICK from a client (validated by the worker)."""
@@ -143,7 +154,7 @@ class Hub:
         client.user, client.realname = user, realname
         client.secure, client.certfp = secure, certfp
         self.registry.mark_registered(client)
-        self.to_worker(client, frames.Welcome(conn_id=client.conn_id))
+        self.to_worker(client, frames.Welcome(conn_id=client.conn_id, host=client.host))
         # Each autojoin channel is joined as if the client had sent JOIN for it.
         each_target(self, client, "JOIN", self.config.autojoin,
                     lambda name: self.join(client, name))

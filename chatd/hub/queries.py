@@ -61,6 +61,9 @@ def handle_whois(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> Non
     name = other.nick or "*"
     lines = [hub.numeric(client, N.RPL_WHOISUSER, name, other.user, other.host, "*",
                          other.realname)]
+    if hub.shows_address(client, other) and other.address != other.host:
+        lines.append(hub.numeric(client, N.RPL_WHOISHOST, name,
+                                 f"is connecting from *@{other.address} {other.address}"))
     if other.channels:
         chans = " ".join(ch.name for ch in other.channels.values())
         lines.append(hub.numeric(client, N.RPL_WHOISCHANNELS, name, chans))

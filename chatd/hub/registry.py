@@ -15,8 +15,9 @@ from ircproto.casemap import casefold
 class ClientRecord:
     conn_id: int
     worker: int
-    host: str
+    host: str  # what others see: a cloak (chatd/hub/cloak.py) unless [server] cloak = off
     signon_s: int
+    address: str = ""  # the real address: throttle keys; shown only by Hub.shows_address
     nick: str | None = None
     user: str = ""
     realname: str = ""
@@ -97,8 +98,9 @@ class Registry:
         self.max_users = 0  # the most there have been at once since start
 
     # clients and nicks
-    def add_client(self, conn_id: int, worker: int, host: str, now_s: int) -> ClientRecord:
-        client = ClientRecord(conn_id, worker, host, now_s)
+    def add_client(self, conn_id: int, worker: int, host: str, now_s: int,
+                   address: str = "") -> ClientRecord:
+        client = ClientRecord(conn_id, worker, host, now_s, address or host)
         self.clients[conn_id] = client
         return client
 

@@ -46,7 +46,7 @@ def _registered(hub: Hub, client: ClientRecord, frame: frames.Registered) -> Non
     if client.registered:
         return
     if hub.config.password:  # the server PASS: wrong guesses are throttled per address
-        key = f"pass:{client.host}"
+        key = f"pass:{client.address}"
         wait = hub.throttle.retry_after(key, hub.now_ms / 1000)
         if wait or not frame.pass_ok:
             if not wait:

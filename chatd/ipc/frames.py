@@ -105,6 +105,7 @@ class Synced(NamedTuple):
 class Welcome(NamedTuple):
     """Registration accepted: send the welcome burst."""
     conn_id: int
+    host: str = ""  # the host others see (a cloak unless [server] cloak = off)
 
 
 @_opcode(9)
@@ -260,6 +261,7 @@ class Ready(NamedTuple):
     topics: list[tuple[str, str, str, int]]  # (channel, text, setter, ts_ms)
     # (name, password_hash, scram, cert fingerprints): chatd/store/accounts.py AccountRow
     accounts: tuple = ()
+    cloak_secret: str = ""  # hex, generated into the history at first start (chatd/hub/cloak.py)
 
 
 @_opcode(42)

@@ -355,19 +355,21 @@ class Session:
                                        pass_ok=pass_ok))
         self.request_sync()
 
-    def on_welcome(self) -> None:
+    def on_welcome(self, shown_host: str = "") -> None:
         """The master accepted the registration: the client is in, greet it. (The master
         does it this way round so that nobody can see or message a client it has not
         registered yet.)"""
         if not self.registered:
             self.registered = True
-            self._send_welcome()
+            self._send_welcome(shown_host or self.host)
 
-    def _send_welcome(self) -> None:
+    def _send_welcome(self, shown_host: str) -> None:
         info, nick = self.info, self.nick
         cfg = info.config
+        # The mask others see (the cloak), as in this client's own echoed JOINs and messages:
+        # the real address is in its WHOIS (378).
         self._send_numeric(N.RPL_WELCOME,
-                          f"Welcome to the {cfg.network} IRC Network {nick}!{self.user}@{self.host}")
+                          f"Welcome to the {cfg.network} IRC Network {nick}!{self.user}@{shown_host}")
         self._send_numeric(N.RPL_YOURHOST, f"Your host is {cfg.server_name}, running version {VERSION}")
         self._send_numeric(N.RPL_CREATED, f"This server was created {info.created}")
         self._send_numeric(N.RPL_MYINFO, cfg.server_name, VERSION, "i", "bn")

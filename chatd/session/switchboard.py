@@ -76,7 +76,7 @@ class Switchboard:
         self.apply_session_effects(conn, caused_by_master=True)
 
     def _on_welcome(self, conn: LocalClient, frame: frames.Welcome, now: float) -> None:
-        conn.session.on_welcome()
+        conn.session.on_welcome(frame.host)
         self.apply_session_effects(conn, caused_by_master=True)
 
     def _on_synced(self, conn: LocalClient, frame: frames.Synced, now: float) -> None:

@@ -62,8 +62,10 @@ class ChatdProcess:
         self.conf_path = workdir / "chatd.conf"
         self.db_path = workdir / "history.db"
         sections: dict[str, dict[str, str]] = {
+            # cloak = off: the suite's tests compare prefixes with nick!user@127.0.0.1;
+            # tests/integration/test_cloak.py turns cloaks on (chatd's default) and checks them.
             "server": {"listen": "127.0.0.1:0", "workers": str(workers), "log_level": "debug",
-                       "name": "chat.test"},
+                       "name": "chat.test", "cloak": "off"},
             "history": {"path": str(self.db_path)},
         }
         for section, values in (extra or {}).items():

@@ -73,7 +73,7 @@ class NamesPeopleOwnTest(unittest.TestCase):
         self.assertRegex(lines(effects)[-1], r" 433 henry henry :.*reserved")
         client.account = "henry"  # after SASL, the retry is welcomed
         apply_worker_frame(hub, client, ipc.Registered(1, "u", "r", client.host))
-        self.assertIn(ipc.Welcome(1), to_worker(hub.take_effects()))
+        self.assertIn(ipc.Welcome(1, "10.0.0.1"), to_worker(hub.take_effects()))
 
     def test_owner_and_earlier_users_keep_the_name(self):
         hub = make_hub()
@@ -230,6 +230,19 @@ class SessionExchangeTest(unittest.TestCase):
         self.assertEqual([m.command for m in sent], [N.RPL_LOGGEDIN, N.RPL_SASLSUCCESS, "PONG"])
         self.assertEqual(session.account, "henry")
         self.assertNotIn("pencil", repr(session.auth.__dict__))
+
+    def test_endless_chunks_fail_with_904_not_905(self):
+        # irctest sasl testPlainInfiniteMessages: 1000 full chunks; the first answer is 904.
+        session = make_session()
+        for line in ("CAP LS 302", "CAP REQ sasl", "AUTHENTICATE PLAIN"):
+            session.on_line(line.encode(), 0.0)
+        out(session)
+        for _ in range(100):
+            session.on_line(b"AUTHENTICATE " + b"A" * 400, 0.0)
+        sent = [parse(line) for line in out(session)]
+        self.assertEqual(sent[0].command, N.ERR_SASLFAIL)
+        self.assertNotIn(N.ERR_SASLTOOLONG, [m.command for m in sent])
+        self.assertEqual(session.to_master, [])
 
     def test_wrong_password_and_pause_after_repeated_failures(self):
         session = make_session()

@@ -225,7 +225,7 @@ class JoinPartQuitTest(unittest.TestCase):
         hub.registered(client, "al", "Alice")
         effects = hub.take_effects()
         # the welcome first: the client must have it before its autojoin JOINs
-        self.assertEqual(effects[0], ToWorker(0, ipc.Welcome(1)))
+        self.assertEqual(effects[0], ToWorker(0, ipc.Welcome(1, "h")))
         self.assertEqual([(e.kind, e.target) for e in effects[1:]],
                          [("JOIN", "#lobby"), ("JOIN", "#help")])
         self.assertTrue(client.registered)
@@ -834,7 +834,7 @@ class SyncTest(unittest.TestCase):
         hub.registered(client, "al", "Alice")
         hub.sync(client)
         effects = hub.take_effects()
-        self.assertEqual(effects[0], ToWorker(4, ipc.Welcome(1)))
+        self.assertEqual(effects[0], ToWorker(4, ipc.Welcome(1, "h")))
         self.assertEqual([(e.kind, e.target) for e in effects[1:-1]], [("JOIN", "#lobby")])
         self.assertEqual(effects[-1], ToWorker(4, ipc.Synced(1)))
 
@@ -845,7 +845,7 @@ class SyncTest(unittest.TestCase):
         claim_nick(hub, client, "alice")
         hub.take_effects()
         hub.registered(client, "al", "Alice")
-        self.assertEqual(hub.take_effects(), [ToWorker(0, ipc.Welcome(1))])
+        self.assertEqual(hub.take_effects(), [ToWorker(0, ipc.Welcome(1, "h"))])
 
 
 class LabelTest(unittest.TestCase):
