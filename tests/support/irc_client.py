@@ -16,8 +16,12 @@ from ircproto.message import Message, parse
 
 class IRCClient:
     def __init__(self, port: int, host: str = "127.0.0.1", timeout_s: float = 10.0,
-                 tls: ssl.SSLContext | None = None):
-        self.sock = socket.create_connection((host, port), timeout=timeout_s)
+                 tls: ssl.SSLContext | None = None, source_host: str | None = None):
+        # source_host: the local address to connect from (e.g. 127.0.0.2, which the default
+        # [limits] exempt = 127.0.0.0/8 would cover, but a test's own exempt list need not)
+        source = (source_host, 0) if source_host is not None else None
+        self.sock = socket.create_connection((host, port), timeout=timeout_s,
+                                             source_address=source)
         # Each line leaves at once: with Nagle, a line sent right after another waits in our
         # kernel for the server's (delayed) ACK, up to 40 ms, which no server can help.
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -150,10 +154,11 @@ class IRCClient:
 
 def open_client(testcase: unittest.TestCase | type[unittest.TestCase], port: int,
                 nick: str | None = None, caps: tuple[str, ...] = (),
-                tls: ssl.SSLContext | None = None) -> IRCClient:
-    """Connect (over TLS with `tls`; and register as `nick`, if given); the socket is closed
-    at cleanup (class cleanup when given a TestCase class, e.g. from setUpClass)."""
-    client = IRCClient(port, tls=tls)
+                tls: ssl.SSLContext | None = None, source_host: str | None = None) -> IRCClient:
+    """Connect (over TLS with `tls`, from `source_host` if given; and register as `nick`, if
+    given); the socket is closed at cleanup (class cleanup when given a TestCase class, e.g.
+    from setUpClass)."""
+    client = IRCClient(port, tls=tls, source_host=source_host)
     add_cleanup = testcase.addClassCleanup if isinstance(testcase, type) else testcase.addCleanup
     add_cleanup(client.close)
     if nick is not None:
