@@ -10,6 +10,8 @@ SYNC and puts a SYNC_POINT in `out`: the worker holds everything after that poin
 master's SYNCED comes back, which the master sends only after its replies to the earlier
 commands. Before registration, input itself waits for the master (a nick claim, the
 registration) in the same way, so a client may send NICK, USER and JOIN in one go.
+Once registered, input also waits for fakelag (fakelag.py): `wake_at` says when the next held
+line may run, and the switchboard calls on_wake then; held input is bounded by recvq.
 
 Errors. Command handlers (local_commands.py, capabilities.py, chathistory.py) see this
 session only as a CommandContext (context.py) and raise IrcError or StandardReplyError;
