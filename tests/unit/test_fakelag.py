@@ -15,7 +15,7 @@ from chatd.session.fakelag import (COMMAND_COST, JOIN_LIMIT, NICK_LIMIT, Bucket,
                                    Limit, is_exempt)
 from chatd.session.raw_lines import command_of
 from chatd.session.switchboard import LocalClient, Switchboard
-from tests.unit.test_session import (T0, command, feed, make_session, register,
+from tests.unit.test_session import (T0, command, feed, make_session, register, serve,
                                      take_master, take_out)
 
 
@@ -125,6 +125,16 @@ class SessionHoldingTest(unittest.TestCase):
         register(session, now=T0)
         self.assertIsNone(session.wake_at)  # registration lines were not charged
         return session
+
+    def test_registration_is_not_charged(self):
+        session = make_session(flood_rate=1.0, flood_burst=1, autojoin=())
+        feed(session, "CAP LS 302", "CAP REQ :server-time", "NICK alice",
+             "USER al 0 * :Alice", "CAP END", now=T0)
+        serve(session, T0)
+        self.assertTrue(session.registered)
+        self.assertEqual((session.held_lines, session.wake_at), ([], None))
+        privmsgs(session, 2, T0)  # and the bucket is full when it registers
+        self.assertEqual(forwarded_texts(session), ["0"])
 
     def test_lines_beyond_the_burst_wait_and_are_released_in_order(self):
         session = self.registered()
