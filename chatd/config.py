@@ -4,6 +4,7 @@ once; nothing here starts anything or touches the network."""
 from __future__ import annotations
 
 import configparser
+import ipaddress
 import logging
 import os
 from dataclasses import dataclass, field
@@ -49,6 +50,14 @@ class Config:
     sts_duration_s: int = 0  # IRCv3 STS policy duration; 0: no STS
     accounts_registration: str = "open"  # open: anyone may REGISTER; closed: the admin command
     cloak: bool = True  # others see a keyed hash of a client's address, not the address
+    # fakelag (chatd/session/fakelag.py): a burst of lines, then lines per second (0: off),
+    # and the unprocessed input past which a client is dropped ("Excess Flood")
+    flood_burst: int = 5
+    flood_rate: float = 2.0
+    recvq_bytes: int = 8192
+    # addresses exempt from the per-client limits (an IPv4 or IPv6 network each)
+    exempt: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = (
+        ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1"))
     source_path: Path | None = field(default=None, compare=False)
 
 
@@ -135,6 +144,31 @@ def _channels(raw: str, _: Path) -> tuple[str, ...]:
     return names
 
 
+def _rate(raw: str, _: Path) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError("must be a number of lines per second (0 = off)") from None
+    if not 0 <= value <= 10000:  # (also refuses nan and inf)
+        raise ValueError("must be between 0 (off) and 10000 lines per second")
+    return value
+
+
+def _networks(raw: str, _: Path) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated addresses or CIDRs; "" for none."""
+    if raw in ('""', "''"):
+        return ()
+    networks = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ValueError(f"not an address or CIDR: {part!r}") from None
+    return tuple(networks)
+
+
 def _text(raw: str, _: Path) -> str:
     return raw
 
@@ -175,6 +209,10 @@ SCHEMA = {
         "sendq": ("sendq_bytes", _int_range(4096, 1 << 30)),
         "channels_per_client": ("channels_per_client", _int_range(1, 1000)),
         "max_clients": ("max_clients", _int_range(0, 10_000_000)),
+        "flood_burst": ("flood_burst", _int_range(1, 1000)),
+        "flood_rate": ("flood_rate", _rate),
+        "recvq": ("recvq_bytes", _int_range(1024, 1 << 24)),
+        "exempt": ("exempt", _networks),
     },
     "tls": {
         "listen": ("tls_listen", _listen_list),

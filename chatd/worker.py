@@ -104,7 +104,13 @@ class Worker:
         self.selector.register(self._work_wake_r, selectors.EVENT_READ, WORK_DONE_KEY)
         next_timer = time.monotonic() + TIMER_INTERVAL_S
         while not self.stopping:
-            timeout = max(0.0, next_timer - time.monotonic())
+            timeout = next_timer - time.monotonic()
+            # Fakelag: wake when a held client may run its next line (not while clients are
+            # paused: their lines wait for the master anyway).
+            wake = self.switchboard.next_wake() if self.reading_clients else None
+            if wake is not None:
+                timeout = min(timeout, wake - time.monotonic())
+            timeout = max(0.0, timeout)
             for key, mask in self.selector.select(timeout):
                 if key.data is None:
                     if not self.on_master_readable():
@@ -119,6 +125,9 @@ class Worker:
                 if mask & selectors.EVENT_WRITE:
                     self.switchboard.dirty.add(key.data)
             now = time.monotonic()
+            if self.reading_clients:
+                self.switchboard.on_wake(now)
+                self.carry_out()
             if now >= next_timer:
                 self.on_timer(now)
                 next_timer = now + TIMER_INTERVAL_S

@@ -10,6 +10,8 @@ SYNC and puts a SYNC_POINT in `out`: the worker holds everything after that poin
 master's SYNCED comes back, which the master sends only after its replies to the earlier
 commands. Before registration, input itself waits for the master (a nick claim, the
 registration) in the same way, so a client may send NICK, USER and JOIN in one go.
+Once registered, input also waits for fakelag (fakelag.py): `wake_at` says when the next held
+line may run, and the switchboard calls on_wake then; held input is bounded by recvq.
 
 Errors. Command handlers (local_commands.py, capabilities.py, chathistory.py) see this
 session only as a CommandContext (context.py) and raise IrcError or StandardReplyError;
@@ -32,16 +34,16 @@ from chatd.ipc import frames
 from chatd.serverinfo import VERSION, ServerInfo, closing_link
 from chatd.session import authentication, labels
 from chatd.session.context import HistoryReading
+from chatd.session.fakelag import Fakelag, is_exempt
+from chatd.session.raw_lines import command_of, held_size, is_history_read, parse_client_line
 from chatd.session.sasl import AuthState
 from chatd.session.local_commands import dispatch
 from ircproto import numerics as N
 from ircproto.errors import IrcError, StandardReplyError
-from ircproto.framing import LineTooLong, decode_line, encode_line
-from ircproto.message import (Message, ProtocolError, as_middle_param, format_tags,
-                              numeric_line, parse)
+from ircproto.framing import LineTooLong, encode_line
+from ircproto.message import Message, as_middle_param, format_tags, numeric_line
 
 SYNC_POINT = b""  # marker in Session.out: hold what follows until the master's SYNCED
-MAX_CLIENT_TAG_BYTES = 4094  # IRCv3 message-tags: a client's tag data, beyond: 417
 # Commands whose client-only tags are relayed (and stored) with them.
 TAGGED_COMMANDS = ("PRIVMSG", "NOTICE", "TAGMSG")
 MAX_HELD_LINES = 256  # lines a client may send before its welcome (a bouncer may send many JOINs)
@@ -98,6 +100,15 @@ class Session:
         self.forwarded_since_sync = False
         self.syncs_outstanding = 0
         self.held_lines: list[bytes | LineTooLong] = []
+        # Fakelag (fakelag.py), unless the address is exempt or it is off: held input is
+        # bounded by recvq (bytes) then, and `wake_at` says when the next held line may run.
+        config = info.config
+        self.fakelag = (Fakelag(config.flood_burst, config.flood_rate, now)
+                        if config.flood_rate > 0 and not is_exempt(host, config.exempt)
+                        else None)
+        self.held_bytes = 0
+        self.wake_at: float | None = None
+        self.clock_s = now  # the latest time we were told (on_line, on_synced, on_timer)
         # effects
         self.out: list[bytes] = []
         self.to_master: list[NamedTuple] = []  # frames (chatd/ipc/frames.py)
@@ -230,20 +241,38 @@ class Session:
 
     def on_synced(self, now: float) -> None:
         """The master answered a SYNC: continue with input held while we waited."""
+        self.clock_s = max(self.clock_s, now)
         self.syncs_outstanding -= 1
         if self.syncs_outstanding == 0:
             self._reading_history = False
         self._run_held_lines()
 
     def _run_held_lines(self) -> None:
+        # The time is the latest we were told: a master's answer or a verification thread's
+        # result comes without one, and an earlier time only makes fakelag stricter (the
+        # wake-up it asks for is then due at once).
+        self.wake_at = None
         while self.held_lines and not self._must_hold_input() and self.close_reason is None:
             raw = self.held_lines[0]
-            if _is_history_read(raw) and (self.forwarded_since_sync or self.syncs_outstanding):
+            if is_history_read(raw) and (self.forwarded_since_sync or self.syncs_outstanding):
                 if self.forwarded_since_sync:
                     self.request_sync()
                 self._reading_history = True
                 return
+            if self.fakelag is not None and self.registered:
+                command = command_of(raw) if isinstance(raw, bytes) else ""
+                wait_s = self.fakelag.wait_s(command, self.clock_s)
+                if wait_s > 0:
+                    self.wake_at = self.clock_s + wait_s
+                    return
+                self.fakelag.charge(command, self.clock_s)
+            self.held_bytes -= held_size(raw)
             self._handle_line(self.held_lines.pop(0))
+
+    def on_wake(self, now: float) -> None:
+        """The time `wake_at` asked for has come: run what fakelag now allows."""
+        self.clock_s = max(self.clock_s, now)
+        self._run_held_lines()
 
     def _must_hold_input(self) -> bool:
         if self.auth.waiting or self._work_done is not None or self._later is not None:
@@ -263,11 +292,21 @@ class Session:
     def on_line(self, raw: bytes | LineTooLong, now: float) -> None:
         """Handle one line from the client."""
         self.last_recv = now
+        self.clock_s = max(self.clock_s, now)
         self.ping_sent_at = None
-        if self.held_lines and len(self.held_lines) >= MAX_HELD_LINES:
-            self.close("Too many lines while waiting for the server")
-            return
+        size = held_size(raw)
+        if self.held_lines:
+            if self.fakelag is not None:
+                # Issue 12: input is delayed, not dropped, up to recvq; past it the client
+                # is flooding (InspIRCd's and Solanum's "Excess Flood").
+                if self.held_bytes + size > self.info.config.recvq_bytes:
+                    self.close("Excess Flood")
+                    return
+            elif len(self.held_lines) >= MAX_HELD_LINES:
+                self.close("Too many lines while waiting for the server")
+                return
         self.held_lines.append(raw)
+        self.held_bytes += size
         self._run_held_lines()
 
     def _handle_line(self, raw: bytes | LineTooLong) -> None:
@@ -275,7 +314,7 @@ class Session:
         (inside the label capture, so an error answering a labeled command is labeled)."""
         command = ""
         try:
-            msg = _parse_client_line(raw)
+            msg = parse_client_line(raw)
             command = msg.command
             label = msg.tags.get("label") if "labeled-response" in self.caps else None
             if label:
@@ -325,6 +364,7 @@ class Session:
     def on_timer(self, now: float) -> None:
         """Registration and ping timeouts (modern.ircdocs.horse: servers ping idle clients)."""
         config = self.info.config
+        self.clock_s = max(self.clock_s, now)
         if self._later is not None and now >= self._later[0]:
             line, self._later = self._later[1], None
             self.send(line)
@@ -390,15 +430,6 @@ class Session:
         self._send_numeric(N.RPL_ENDOFMOTD, "End of /MOTD command.")
 
 
-def _parse_client_line(raw: bytes | LineTooLong) -> Message:
-    if isinstance(raw, LineTooLong) or _client_tag_bytes(raw) > MAX_CLIENT_TAG_BYTES:
-        raise IrcError(N.ERR_INPUTTOOLONG, "Input line was too long")
-    try:
-        return parse(decode_line(raw))
-    except ProtocolError as exc:
-        raise IrcError(N.ERR_UNKNOWNERROR, "*", f"Could not parse your line: {exc}") from None
-
-
 def _gets_error_reply(command: str, error: IrcError) -> bool:
     """The NOTICE rule (chatd.commandset.gets_automatic_replies), but for 451 before
     registration: that one is about the connection rather than the notice, and has always
@@ -412,23 +443,3 @@ def _standard_reply_line(server: str, error: StandardReplyError) -> str:
     context = tuple(as_middle_param(word) for word in error.context)
     return Message("FAIL", (error.command, error.code, *context, error.description),
                    server).format()
-
-
-def _client_tag_bytes(raw: bytes) -> int:
-    """Length of the tag data a client sent (between '@' and the first space)."""
-    if not raw.startswith(b"@"):
-        return 0
-    space = raw.find(b" ")
-    return (space if space >= 0 else len(raw)) - 1
-
-
-def _is_history_read(raw: bytes | LineTooLong) -> bool:
-    """Whether a raw line is a CHATHISTORY command (checked before parsing, cheaply)."""
-    if isinstance(raw, LineTooLong):
-        return False
-    if raw.startswith(b"@"):
-        raw = raw[raw.find(b" ") + 1:]
-    raw = raw.lstrip(b" ")
-    if raw.startswith(b":"):  # a source prefix, which a client may send (and we ignore)
-        raw = raw[raw.find(b" ") + 1:].lstrip(b" ")
-    return raw[:12].upper() == b"CHATHISTORY "

@@ -13,6 +13,7 @@ each call, so nothing it does in between sees them pending.
 from __future__ import annotations
 
 import collections
+import heapq
 import logging
 from typing import Any, Callable
 
@@ -30,7 +31,7 @@ class LocalClient(Recipient):
     buffer, its line reader, and the replies it holds back. The worker's Connection extends
     it with the socket."""
 
-    __slots__ = ("reader", "held")
+    __slots__ = ("reader", "held", "wake_at")
 
     def __init__(self, session: Session):
         super().__init__(session)
@@ -38,6 +39,7 @@ class LocalClient(Recipient):
         # Replies of the session's own, held until the master's SYNCED says that the master's
         # replies to earlier commands are out (one segment per outstanding SYNC).
         self.held: collections.deque[bytearray] = collections.deque()
+        self.wake_at: float | None = None  # the session's fakelag wake-up, as scheduled
 
 
 class Switchboard:
@@ -51,6 +53,9 @@ class Switchboard:
         self.to_master: list[Any] = []  # frames for the master, in order
         self.work: list[Work] = []  # password hashing for the verification thread
         self.closing: list[tuple[LocalClient, str]] = []  # closed here: the loop's turn
+        # (wake_at, conn_id): when a session held back by fakelag may run its next line. A
+        # heap, so the loop's next deadline is one look; entries gone stale are skipped.
+        self._wakes: list[tuple[float, int]] = []
 
     def add(self, conn: LocalClient) -> None:
         """A new connection (the loop made its socket out of a NewConn)."""
@@ -142,6 +147,28 @@ class Switchboard:
         for conn in list(self.conns.values()):
             self._guarded(conn, conn.session.on_timer, now)
 
+    def next_wake(self) -> float | None:
+        """The earliest time a session held back by fakelag asked to be woken (the loop's
+        select must not sleep past it), or None."""
+        wakes = self._wakes
+        while wakes:
+            at, conn_id = wakes[0]
+            conn = self.conns.get(conn_id)
+            if conn is not None and conn.wake_at == at:
+                return at
+            heapq.heappop(wakes)  # stale: closed, ran meanwhile, or rescheduled
+        return None
+
+    def on_wake(self, now: float) -> None:
+        """Run the sessions whose fakelag wake-up is due."""
+        wakes = self._wakes
+        while wakes and wakes[0][0] <= now:
+            at, conn_id = heapq.heappop(wakes)
+            conn = self.conns.get(conn_id)
+            if conn is not None and conn.wake_at == at:
+                conn.wake_at = None
+                self._guarded(conn, conn.session.on_wake, now)
+
     def apply_session_effects(self, conn: LocalClient, caused_by_master: bool = False) -> None:
         """Carry out what the session asked for. Output it produced on the client's behalf
         waits behind any outstanding SYNC; output caused by a master frame (welcome, nick
@@ -165,6 +192,10 @@ class Switchboard:
         if session.work:
             self.work.extend(session.work)
             session.work.clear()
+        if session.wake_at != conn.wake_at:
+            conn.wake_at = session.wake_at
+            if conn.wake_at is not None:
+                heapq.heappush(self._wakes, (conn.wake_at, session.conn_id))
         if session.close_reason is not None:
             self.close(conn, session.close_reason)
 

@@ -2,6 +2,7 @@
 folder checks need a file system), and the shipped file."""
 
 import dataclasses
+import ipaddress
 import os
 import re
 import tempfile
@@ -71,6 +72,14 @@ BAD_VALUES = [
     ("limits", "channels_per_client", "1001"),
     ("limits", "max_clients", "-1"),
     ("limits", "max_clients", "unlimited"),
+    ("limits", "flood_burst", "0"),
+    ("limits", "flood_burst", "lots"),
+    ("limits", "flood_rate", "-1"),
+    ("limits", "flood_rate", "nan"),
+    ("limits", "flood_rate", "fast"),
+    ("limits", "recvq", "100"),
+    ("limits", "exempt", "127.0.0.0/33"),
+    ("limits", "exempt", "localhost"),
     ("tls", "listen", "6697"),
     ("tls", "listen", "127.0.0.1:6697, ::1:6697"),
     ("tls", "listen", ","),
@@ -119,6 +128,13 @@ GOOD_VALUES = [
     ("limits", "channels_per_client", "1", "channels_per_client", 1),
     ("limits", "max_clients", "0", "max_clients", 0),
     ("limits", "max_clients", "500", "max_clients", 500),
+    ("limits", "flood_burst", "1", "flood_burst", 1),
+    ("limits", "flood_rate", "0", "flood_rate", 0.0),
+    ("limits", "flood_rate", "0.5", "flood_rate", 0.5),
+    ("limits", "recvq", "65536", "recvq_bytes", 65536),
+    ("limits", "exempt", '""', "exempt", ()),
+    ("limits", "exempt", "10.0.0.0/8, 2001:db8::/32",
+     "exempt", (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8::/32"))),
 ]
 
 

@@ -19,8 +19,8 @@ from ircproto import numerics as N
 from ircproto.framing import LineTooLong
 from ircproto.message import Message, parse
 from chatd.serverinfo import build_server_info
+from chatd.session.raw_lines import MAX_CLIENT_TAG_BYTES
 from chatd.session.session import (
-    MAX_CLIENT_TAG_BYTES,
     MAX_HELD_LINES,
     SYNC_POINT,
     Session,
@@ -34,6 +34,7 @@ SYNC = "<sync point>"  # how take_items shows a SYNC_POINT marker
 
 
 def make_session(motd: str | None = None, **settings) -> Session:
+    settings.setdefault("flood_rate", 0)  # fakelag has its own tests (test_fakelag.py)
     config = dataclasses.replace(Config(), **settings)
     return Session(CONN, HOST, build_server_info(config, motd, 0), T0)
 
