@@ -4,6 +4,7 @@ once; nothing here starts anything or touches the network."""
 from __future__ import annotations
 
 import configparser
+import ipaddress
 import logging
 import os
 from dataclasses import dataclass, field
@@ -18,6 +19,9 @@ class ConfigError(Exception):
     def __init__(self, problems: list[str]):
         super().__init__("; ".join(problems))
         self.problems = problems
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,12 @@ class Config:
     sendq_bytes: int = 1 << 20
     channels_per_client: int = 50
     max_clients: int = 0  # 0: as many as the file descriptor limit allows
+    # Per address (an IPv4 address or an IPv6 /64; chatd/hub/addresses.py); 0: no limit.
+    clients_per_ip: int = 10  # connections at once, unregistered ones included
+    unregistered_per_ip: int = 3  # connections at once that have not registered yet
+    connects_per_minute_per_ip: int = 30  # connection attempts in the last 60 s
+    limits_exempt: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"),
+                                          ipaddress.ip_network("::1"))
     tls_listen: tuple[tuple[str, int], ...] = ()  # (host, port) of each TLS listener
     tls_cert: Path | None = None  # PEM certificate (chain) for the TLS listeners
     tls_key: Path | None = None  # its PEM private key
@@ -134,6 +144,19 @@ def _channels(raw: str, _: Path) -> tuple[str, ...]:
     return names
 
 
+def _networks(raw: str, _: Path) -> tuple[Network, ...]:
+    """Comma-separated CIDRs (a bare address is a /32 or /128); "" for none."""
+    networks = []
+    for part in (p.strip() for p in raw.split(",")):
+        if part in ("", '""', "''"):
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part, strict=True))
+        except ValueError as exc:
+            raise ValueError(f"must be networks such as 10.0.0.0/8, ::1 ({exc})") from None
+    return tuple(networks)
+
+
 def _text(raw: str, _: Path) -> str:
     return raw
 
@@ -167,6 +190,10 @@ SCHEMA = {
         "sendq": ("sendq_bytes", _int_range(4096, 1 << 30)),
         "channels_per_client": ("channels_per_client", _int_range(1, 1000)),
         "max_clients": ("max_clients", _int_range(0, 10_000_000)),
+        "clients_per_ip": ("clients_per_ip", _int_range(0, 10_000_000)),
+        "unregistered_per_ip": ("unregistered_per_ip", _int_range(0, 10_000_000)),
+        "connects_per_minute_per_ip": ("connects_per_minute_per_ip", _int_range(0, 10_000_000)),
+        "exempt": ("limits_exempt", _networks),
     },
     "tls": {
         "listen": ("tls_listen", _listen_list),

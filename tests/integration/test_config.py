@@ -2,6 +2,7 @@
 folder checks need a file system), and the shipped file."""
 
 import dataclasses
+import ipaddress
 import os
 import re
 import tempfile
@@ -71,6 +72,13 @@ BAD_VALUES = [
     ("limits", "channels_per_client", "1001"),
     ("limits", "max_clients", "-1"),
     ("limits", "max_clients", "unlimited"),
+    ("limits", "clients_per_ip", "-1"),
+    ("limits", "unregistered_per_ip", "three"),
+    ("limits", "connects_per_minute_per_ip", "1.5"),
+    ("limits", "exempt", "10.0.0.0/33"),
+    ("limits", "exempt", "127.0.0.1/8"),  # host bits set: a typo, not a network
+    ("limits", "exempt", "127.0.0.1, localhost"),
+    ("limits", "exempt", "::1/129"),
     ("tls", "listen", "6697"),
     ("tls", "listen", "127.0.0.1:6697, ::1:6697"),
     ("tls", "listen", ","),
@@ -119,6 +127,14 @@ GOOD_VALUES = [
     ("limits", "channels_per_client", "1", "channels_per_client", 1),
     ("limits", "max_clients", "0", "max_clients", 0),
     ("limits", "max_clients", "500", "max_clients", 500),
+    ("limits", "clients_per_ip", "0", "clients_per_ip", 0),
+    ("limits", "unregistered_per_ip", "5", "unregistered_per_ip", 5),
+    ("limits", "connects_per_minute_per_ip", "60", "connects_per_minute_per_ip", 60),
+    ("limits", "exempt", '""', "limits_exempt", ()),
+    ("limits", "exempt", "", "limits_exempt", ()),
+    ("limits", "exempt", "10.0.0.0/8, 2001:db8::/32 ,192.0.2.7", "limits_exempt",
+     (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8::/32"),
+      ipaddress.ip_network("192.0.2.7/32"))),
 ]
 
 
@@ -156,6 +172,10 @@ class DefaultsTest(ConfigFileTest):
             ("server_name", "chat.example"), ("listen_host", "127.0.0.1"),
             ("listen_port", 6667), ("workers", 2), ("history_replay", 50),
             ("autojoin", ("#lobby",)), ("password", ""), ("motd_path", None),
+            ("clients_per_ip", 10), ("unregistered_per_ip", 3),
+            ("connects_per_minute_per_ip", 30),
+            ("limits_exempt", (ipaddress.ip_network("127.0.0.0/8"),
+                               ipaddress.ip_network("::1/128"))),
         ]
         for field, value in cases:
             with self.subTest(field=field):
