@@ -15,6 +15,7 @@ from typing import Any
 from chatd import events
 from chatd.config import Config
 from chatd.hub.accounts import AccountBook
+from chatd.hub.addresses import AddressBook, AddressLimits
 from chatd.hub.throttle import Throttle
 from chatd.hub.error_replies import each_target
 from chatd.hub.registry import ChannelRecord, ClientRecord, Registry
@@ -78,6 +79,9 @@ class Hub:
         self.command_tags = ""  # client-only tags of the command being handled (message-tags)
         self.accounts = AccountBook()  # learned from the writer's Ready (Pipeline.writer_ready)
         self.throttle = Throttle()  # failed logins and server passwords, per account and address
+        # Connections held per address, kept in step with the registry (opened, registered,
+        # closed — a dead worker's clients too); the acceptor asks it before taking one.
+        self.addresses = AddressBook(AddressLimits.from_config(config))
 
     def history_owner(self, client: ClientRecord) -> str:
         """Whose private history `client`'s messages are stored for (events.history_owner)."""
@@ -108,6 +112,7 @@ class Hub:
     # connection lifecycle
     def connection_opened(self, conn_id: int, worker: int, host: str, now_s: int) -> None:
         self.registry.add_client(conn_id, worker, host, now_s)
+        self.addresses.opened(conn_id, host)
 
     def claim_nick(self, client: ClientRecord, nick: str) -> None:
         """NICK from a client (validated by the worker)."""
@@ -143,6 +148,7 @@ class Hub:
         client.user, client.realname = user, realname
         client.secure, client.certfp = secure, certfp
         self.registry.mark_registered(client)
+        self.addresses.registered(client.conn_id)
         self.to_worker(client, frames.Welcome(conn_id=client.conn_id))
         # Each autojoin channel is joined as if the client had sent JOIN for it.
         each_target(self, client, "JOIN", self.config.autojoin,
@@ -156,6 +162,7 @@ class Hub:
                                      convs=convs, channels=convs, to_conns=(),
                                      origin=client.conn_id, workers=workers))
         self.registry.remove_client(client.conn_id)
+        self.addresses.closed(client.conn_id)
 
     # channel membership
     def join(self, client: ClientRecord, name: str) -> None:

@@ -16,8 +16,12 @@ from ircproto.message import Message, parse
 
 class IRCClient:
     def __init__(self, port: int, host: str = "127.0.0.1", timeout_s: float = 10.0,
-                 tls: ssl.SSLContext | None = None):
-        self.sock = socket.create_connection((host, port), timeout=timeout_s)
+                 tls: ssl.SSLContext | None = None, source: str | None = None):
+        # `source`: connect from this local address (e.g. 127.0.0.2, loopback too, to be
+        # "another address" to the server).
+        self.sock = socket.create_connection(
+            (host, port), timeout=timeout_s,
+            source_address=(source, 0) if source is not None else None)
         # Each line leaves at once: with Nagle, a line sent right after another waits in our
         # kernel for the server's (delayed) ACK, up to 40 ms, which no server can help.
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -150,10 +154,10 @@ class IRCClient:
 
 def open_client(testcase: unittest.TestCase | type[unittest.TestCase], port: int,
                 nick: str | None = None, caps: tuple[str, ...] = (),
-                tls: ssl.SSLContext | None = None) -> IRCClient:
+                tls: ssl.SSLContext | None = None, source: str | None = None) -> IRCClient:
     """Connect (over TLS with `tls`; and register as `nick`, if given); the socket is closed
     at cleanup (class cleanup when given a TestCase class, e.g. from setUpClass)."""
-    client = IRCClient(port, tls=tls)
+    client = IRCClient(port, tls=tls, source=source)
     add_cleanup = testcase.addClassCleanup if isinstance(testcase, type) else testcase.addCleanup
     add_cleanup(client.close)
     if nick is not None:
