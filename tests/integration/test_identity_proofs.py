@@ -27,7 +27,6 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from ircproto.message import parse
 from tests.integration.test_accounts import b64, sasl_plain, scram_login
 from tests.support.chatd_process import ChatdProcess, chatd_command, chatd_env, start_chatd
 from tests.support.irc_client import IRCClient, open_client
