@@ -119,7 +119,7 @@ def client_host(addr: object) -> str:
     return host
 
 
-def _cap_send_buffer(sock: socket.socket) -> None:
+def cap_send_buffer(sock: socket.socket) -> None:
     """Bound the kernel memory a client that does not read can hold (CLIENT_SNDBUF_BYTES);
     the option stays with the socket when its descriptor is passed to a worker."""
     try:
@@ -197,7 +197,7 @@ class Acceptor:
                 # handshake: the connection is refused either way.)
                 self._refuse(sock, host, SERVER_FULL, now)
                 continue
-            _cap_send_buffer(sock)
+            cap_send_buffer(sock)
             hand_off(worker, sock, host, str(addr[1]) if isinstance(addr, tuple) else "-",
                      listener.tls)
 

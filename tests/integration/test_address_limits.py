@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import unittest
 
+from chatd.processes.accepting import CLIENT_SNDBUF_BYTES, cap_send_buffer
 from tests.support.chatd_process import ChatdProcess, start_chatd
 from tests.support.irc_client import IRCClient, open_client
 from tests.support.wait import wait_until
@@ -158,6 +160,20 @@ class CountsFollowDisconnectsTest(AddressLimitCase):
                    message="a new worker")
         self.fill_exactly()
         self.assert_bystander_served(OTHER, "other")
+
+
+class SendBufferTest(unittest.TestCase):
+    def test_an_accepted_socket_send_buffer_is_capped(self) -> None:
+        listener = socket.create_server(("127.0.0.1", 0))
+        self.addCleanup(listener.close)
+        client = socket.create_connection(listener.getsockname())
+        self.addCleanup(client.close)
+        accepted, _addr = listener.accept()
+        self.addCleanup(accepted.close)
+        cap_send_buffer(accepted)
+        # Linux doubles the value for its bookkeeping (socket(7)) and no longer autotunes it.
+        self.assertEqual(2 * CLIENT_SNDBUF_BYTES,
+                         accepted.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF))
 
 
 if __name__ == "__main__":
