@@ -21,6 +21,9 @@ class ConfigError(Exception):
         self.problems = problems
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
 @dataclass(frozen=True)
 class Config:
     """Every setting with its default; the shipped chatd.conf documents each key."""
@@ -44,6 +47,10 @@ class Config:
     sendq_bytes: int = 1 << 20
     channels_per_client: int = 50
     max_clients: int = 0  # 0: as many as the file descriptor limit allows
+    # Per address (an IPv4 address or an IPv6 /64; chatd/hub/addresses.py); 0: no limit.
+    clients_per_ip: int = 10  # connections at once, unregistered ones included
+    unregistered_per_ip: int = 3  # connections at once that have not registered yet
+    connects_per_minute_per_ip: int = 30  # connection attempts in the last 60 s
     tls_listen: tuple[tuple[str, int], ...] = ()  # (host, port) of each TLS listener
     tls_cert: Path | None = None  # PEM certificate (chain) for the TLS listeners
     tls_key: Path | None = None  # its PEM private key
@@ -55,9 +62,9 @@ class Config:
     flood_burst: int = 5
     flood_rate: float = 2.0
     recvq_bytes: int = 8192
-    # addresses exempt from the per-client limits (an IPv4 or IPv6 network each)
-    exempt: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = (
-        ipaddress.ip_network("127.0.0.0/8"), ipaddress.ip_network("::1"))
+    # networks exempt from the per-address limits and from fakelag
+    exempt: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"),
+                                   ipaddress.ip_network("::1"))
     source_path: Path | None = field(default=None, compare=False)
 
 
@@ -154,18 +161,16 @@ def _rate(raw: str, _: Path) -> float:
     return value
 
 
-def _networks(raw: str, _: Path) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    """Comma-separated addresses or CIDRs; "" for none."""
-    if raw in ('""', "''"):
-        return ()
+def _networks(raw: str, _: Path) -> tuple[Network, ...]:
+    """Comma-separated CIDRs (a bare address is a /32 or /128); "" for none."""
     networks = []
     for part in (p.strip() for p in raw.split(",")):
-        if not part:
+        if part in ("", '""', "''"):
             continue
         try:
-            networks.append(ipaddress.ip_network(part, strict=False))
-        except ValueError:
-            raise ValueError(f"not an address or CIDR: {part!r}") from None
+            networks.append(ipaddress.ip_network(part, strict=True))
+        except ValueError as exc:
+            raise ValueError(f"must be networks such as 10.0.0.0/8, ::1 ({exc})") from None
     return tuple(networks)
 
 
@@ -212,6 +217,9 @@ SCHEMA = {
         "flood_burst": ("flood_burst", _int_range(1, 1000)),
         "flood_rate": ("flood_rate", _rate),
         "recvq": ("recvq_bytes", _int_range(1024, 1 << 24)),
+        "clients_per_ip": ("clients_per_ip", _int_range(0, 10_000_000)),
+        "unregistered_per_ip": ("unregistered_per_ip", _int_range(0, 10_000_000)),
+        "connects_per_minute_per_ip": ("connects_per_minute_per_ip", _int_range(0, 10_000_000)),
         "exempt": ("exempt", _networks),
     },
     "tls": {

@@ -66,7 +66,8 @@ class Master:
         self.exit_code = EXIT_OK
         self._signals: list[int] = []
         self._wake_r, self._wake_w = socket.socketpair()
-        self.acceptor = Acceptor(listeners, self.selector, config.max_clients)
+        self.acceptor = Acceptor(listeners, self.selector, config.max_clients,
+                                 screen=self.hub.addresses.refusal)
         self.children = Supervisor(
             self.selector,
             writer_entry=lambda sock: entries.writer(sock, config),
@@ -92,6 +93,9 @@ class Master:
         signal.set_wakeup_fd(self._wake_w.fileno(), warn_on_full_buffer=False)
         fd_limit = fdlimit.raise_soft_limit()  # before forking: the children inherit it
         capacity = fdlimit.clients_per_worker(fd_limit)
+        # One address's share is a fraction of the places there are (chatd/hub/addresses.py).
+        self.hub.addresses.set_places(self.config.max_clients
+                                      or capacity * self.config.workers)
         log.info("file descriptor limit %d: up to %d clients per worker%s", fd_limit, capacity,
                  f", {self.config.max_clients} in all" if self.config.max_clients else "")
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD, signal.SIGHUP):

@@ -15,6 +15,7 @@ from typing import Any
 from chatd import events
 from chatd.config import Config
 from chatd.hub.accounts import AccountBook
+from chatd.hub.addresses import AddressBook, AddressLimits
 from chatd.hub.cloak import shown_host
 from chatd.hub.throttle import Throttle
 from chatd.hub.error_replies import each_target
@@ -80,6 +81,9 @@ class Hub:
         self.accounts = AccountBook()  # learned from the writer's Ready (Pipeline.writer_ready)
         self.throttle = Throttle()  # failed logins and server passwords, per account and address
         self.cloak_secret = ""  # from the writer's Ready (Pipeline.writer_ready)
+        # Connections held per address, kept in step with the registry (opened, registered,
+        # closed — a dead worker's clients too); the acceptor asks it before taking one.
+        self.addresses = AddressBook(AddressLimits.from_config(config))
 
     def history_owner(self, client: ClientRecord) -> str:
         """Whose private history `client`'s messages are stored for (events.history_owner)."""
@@ -113,6 +117,7 @@ class Hub:
         # the user themself, the throttles and (when they exist) opers: shows_address().
         host = shown_host(self.config.cloak, self.cloak_secret, address)
         self.registry.add_client(conn_id, worker, host, now_s, address)
+        self.addresses.opened(conn_id, address)  # counted by the real address
 
     @staticmethod
     def shows_address(viewer: ClientRecord, other: ClientRecord) -> bool:
@@ -154,6 +159,7 @@ class Hub:
         client.user, client.realname = user, realname
         client.secure, client.certfp = secure, certfp
         self.registry.mark_registered(client)
+        self.addresses.registered(client.conn_id)
         self.to_worker(client, frames.Welcome(conn_id=client.conn_id, host=client.host))
         # Each autojoin channel is joined as if the client had sent JOIN for it.
         each_target(self, client, "JOIN", self.config.autojoin,
@@ -167,6 +173,7 @@ class Hub:
                                      convs=convs, channels=convs, to_conns=(),
                                      origin=client.conn_id, workers=workers))
         self.registry.remove_client(client.conn_id)
+        self.addresses.closed(client.conn_id)
 
     # channel membership
     def join(self, client: ClientRecord, name: str) -> None:

@@ -1,7 +1,8 @@
 """Taking connections in the master: the listening sockets (bind: the plain one and each TLS
 one, side by side), the accept loop, the choice
-of a worker with room for one more client, and the refusal ("Server is full") of a connection
-no worker can take. It does not route frames or supervise children: a taken connection is
+of a worker with room for one more client, and the refusal of a connection no worker can take
+("Server is full") or its address may not open now (asked of the Hub's address book, given as
+a callable). It does not route frames or supervise children: a taken connection is
 handed to the master's callback, which registers it and passes its descriptor on, saying
 whether it came from a TLS listener: the worker does the TLS, the master only routes."""
 
@@ -29,6 +30,12 @@ ACCEPT_OUT_OF_RESOURCES = {errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOM
 # Refused connections are logged once, then summed up at most this often.
 REFUSAL_LOG_INTERVAL_S = 10.0
 SERVER_FULL = "Server is full"
+# Each client socket's kernel send buffer (the kernel doubles it for its bookkeeping; setting
+# it also turns off send-buffer autotuning, which would let it grow to net.ipv4.tcp_wmem's
+# maximum, 4 MiB by default). With the worker's [limits] sendq this bounds what one client
+# that does not read can cost: sendq + 2 * 64 KiB. 64 KiB still fills a 100 ms round trip at
+# 640 KB/s, far beyond what a chat client needs.
+CLIENT_SNDBUF_BYTES = 64 * 1024
 
 
 class Listener(NamedTuple):
@@ -50,6 +57,8 @@ class Placeable(Protocol):
 Worker = TypeVar("Worker", bound=Placeable)
 # (worker, accepted socket, client host, peer port for the log, from a TLS listener) -> None
 HandOff = Callable[[Worker, socket.socket, str, str, bool], None]
+# (client host, now) -> None to take the connection, or the reason to refuse it
+Screen = Callable[[str, float], str | None]
 
 
 def bind_listeners(config: Config) -> list[Listener]:
@@ -110,6 +119,15 @@ def client_host(addr: object) -> str:
     return host
 
 
+def cap_send_buffer(sock: socket.socket) -> None:
+    """Bound the kernel memory a client that does not read can hold (CLIENT_SNDBUF_BYTES);
+    the option stays with the socket when its descriptor is passed to a worker."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, CLIENT_SNDBUF_BYTES)
+    except OSError:
+        pass  # e.g. the client is gone already: its worker will notice
+
+
 class RefusalLog:
     """Logs refused connections so that a flood of them cannot flood the log: one line at
     once, then at most one per REFUSAL_LOG_INTERVAL_S, counting those not logged."""
@@ -133,8 +151,9 @@ class Acceptor:
     itself while accept() lacks resources."""
 
     def __init__(self, listeners: list[Listener], selector: selectors.BaseSelector,
-                 max_clients: int) -> None:
+                 max_clients: int, screen: Screen = lambda host, now: None) -> None:
         self.listeners = listeners
+        self.screen = screen
         self.selector = selector
         self.max_clients = max_clients
         self.capacity = 0  # clients one worker can hold: set from the fd limit at start
@@ -168,12 +187,17 @@ class Acceptor:
                 log.debug("accept failed: %s", exc)  # e.g. the client gave up already
                 continue
             host = client_host(addr)
+            refusal = self.screen(host, now)  # first: every attempt counts toward the rate
+            if refusal is not None:
+                self._refuse(sock, host, refusal, now)
+                continue
             worker = pick_worker(workers, self.max_clients, self.capacity)
             if worker is None:
                 # (Over TLS the plain ERROR line is noise to the client, which then fails its
                 # handshake: the connection is refused either way.)
                 self._refuse(sock, host, SERVER_FULL, now)
                 continue
+            cap_send_buffer(sock)
             hand_off(worker, sock, host, str(addr[1]) if isinstance(addr, tuple) else "-",
                      listener.tls)
 

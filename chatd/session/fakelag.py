@@ -17,8 +17,7 @@ registration timeout and the held-input limits already.
 
 from __future__ import annotations
 
-import ipaddress
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 # Floating-point slack when a wake-up computed as (1 - tokens) / rate comes due: without it
 # the refill could land a hair under one token and ask for another wake-up microseconds later.
@@ -106,18 +105,3 @@ class Fakelag:
         self.lines.charge(cost, now)
         if command in ("NICK", "JOIN"):
             self._buckets(command)[1].charge(1, now)
-
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def is_exempt(host: str, networks: Iterable[Network]) -> bool:
-    """Whether the client address `host` is in one of `networks` (an IPv4 address seen as
-    IPv4-mapped IPv6 counts as IPv4). Something that is not an address is not exempt."""
-    try:
-        address = ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return any(address in network for network in networks)

@@ -34,7 +34,8 @@ from chatd.ipc import frames
 from chatd.serverinfo import VERSION, ServerInfo, closing_link
 from chatd.session import authentication, labels
 from chatd.session.context import HistoryReading
-from chatd.session.fakelag import Fakelag, is_exempt
+from chatd.netaddr import is_exempt
+from chatd.session.fakelag import Fakelag
 from chatd.session.raw_lines import command_of, held_size, is_history_read, parse_client_line
 from chatd.session.sasl import AuthState
 from chatd.session.local_commands import dispatch

@@ -78,8 +78,13 @@ BAD_VALUES = [
     ("limits", "flood_rate", "nan"),
     ("limits", "flood_rate", "fast"),
     ("limits", "recvq", "100"),
-    ("limits", "exempt", "127.0.0.0/33"),
-    ("limits", "exempt", "localhost"),
+    ("limits", "clients_per_ip", "-1"),
+    ("limits", "unregistered_per_ip", "three"),
+    ("limits", "connects_per_minute_per_ip", "1.5"),
+    ("limits", "exempt", "10.0.0.0/33"),
+    ("limits", "exempt", "127.0.0.1/8"),  # host bits set: a typo, not a network
+    ("limits", "exempt", "127.0.0.1, localhost"),
+    ("limits", "exempt", "::1/129"),
     ("tls", "listen", "6697"),
     ("tls", "listen", "127.0.0.1:6697, ::1:6697"),
     ("tls", "listen", ","),
@@ -132,9 +137,14 @@ GOOD_VALUES = [
     ("limits", "flood_rate", "0", "flood_rate", 0.0),
     ("limits", "flood_rate", "0.5", "flood_rate", 0.5),
     ("limits", "recvq", "65536", "recvq_bytes", 65536),
+    ("limits", "clients_per_ip", "0", "clients_per_ip", 0),
+    ("limits", "unregistered_per_ip", "5", "unregistered_per_ip", 5),
+    ("limits", "connects_per_minute_per_ip", "60", "connects_per_minute_per_ip", 60),
     ("limits", "exempt", '""', "exempt", ()),
-    ("limits", "exempt", "10.0.0.0/8, 2001:db8::/32",
-     "exempt", (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8::/32"))),
+    ("limits", "exempt", "", "exempt", ()),
+    ("limits", "exempt", "10.0.0.0/8, 2001:db8::/32 ,192.0.2.7", "exempt",
+     (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8::/32"),
+      ipaddress.ip_network("192.0.2.7/32"))),
 ]
 
 
@@ -172,6 +182,10 @@ class DefaultsTest(ConfigFileTest):
             ("server_name", "chat.example"), ("listen_host", "127.0.0.1"),
             ("listen_port", 6667), ("workers", 2), ("history_replay", 50),
             ("autojoin", ("#lobby",)), ("password", ""), ("motd_path", None),
+            ("clients_per_ip", 10), ("unregistered_per_ip", 3),
+            ("connects_per_minute_per_ip", 30),
+            ("exempt", (ipaddress.ip_network("127.0.0.0/8"),
+                               ipaddress.ip_network("::1/128"))),
         ]
         for field, value in cases:
             with self.subTest(field=field):

@@ -12,7 +12,8 @@ import unittest
 from chatd.config import Config
 from chatd.ipc import frames as ipc
 from chatd.session.fakelag import (COMMAND_COST, JOIN_LIMIT, NICK_LIMIT, Bucket, Fakelag,
-                                   Limit, is_exempt)
+                                   Limit)
+from chatd.netaddr import is_exempt
 from chatd.session.raw_lines import command_of
 from chatd.session.switchboard import LocalClient, Switchboard
 from tests.unit.test_session import (T0, command, feed, make_session, register, serve,
