@@ -4,10 +4,13 @@ delivery), workers (replay, CHATHISTORY) and the writer (storage), so a replayed
 exactly like the live one did — same text, same msgid, same time.
 
 A stored event is a plain tuple (it crosses processes with marshal, which takes no subclasses):
-    (id, ts_ms, kind, source, target, text, client_tags)
+    (id, ts_ms, kind, source, target, text, client_tags, account)
 kind is the IRC command (PRIVMSG, NOTICE, TAGMSG, JOIN, PART, QUIT, NICK, TOPIC); source is the
 sender's nick!user@host; target is the channel or nick addressed (for NICK: the new nick);
-client_tags is the IRCv3 client-only tag section the sender attached ("+a=b;+c"), or "".
+text is the message, reason or topic (for JOIN: the joiner's realname, for extended-join);
+client_tags is the IRCv3 client-only tag section the sender attached ("+a=b;+c"), or "";
+account is the account the sender was logged in to when it sent it, or "" (IRCv3 account-tag,
+extended-join: a replay shows the account of that time, not today's).
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ import time
 from ircproto.casemap import casefold
 from ircproto.ctcp import ACTION_PREFIX
 from ircproto.framing import MAX_BODY_BYTES, truncate_utf8
+from ircproto.message import escape_tag_value
 from ircproto.servertime import format_server_time
 
-ID, TS, KIND, SOURCE, TARGET, TEXT, TAGS = range(7)
+ID, TS, KIND, SOURCE, TARGET, TEXT, TAGS, ACCOUNT = range(8)
 
 MESSAGE_KINDS = ("PRIVMSG", "NOTICE")  # what history shows without draft/event-playback
 SENT_KINDS = ("PRIVMSG", "NOTICE", "TAGMSG")  # what a client sends to a target
@@ -33,7 +37,9 @@ ACCOUNT_OPS = ("create", "passwd", "delete", "cert-add", "cert-del")
 # Which tags a recipient gets, as a bit set (IRCv3: a tag goes only to clients that asked).
 WANTS_TIME = 1  # server-time
 WANTS_TAGS = 2  # message-tags: msgid and client-only tags
-VARIANTS = 4
+WANTS_ACCOUNT = 4  # account-tag: account=<the sender's account>, when it is logged in
+WANTS_EXTENDED_JOIN = 8  # extended-join: JOIN #chan <account or *> :<realname>
+VARIANTS = 16
 NO_UPPER_BOUND = 1 << 62  # larger than any event id: "no upper bound" in history queries
 
 
@@ -63,10 +69,26 @@ def private_timelines(sender_owner: str, sender_nick: str, recipient_owner: str,
     return (mine,) if mine == theirs else (mine, theirs)
 
 
-def format_event(kind: str, source: str, target: str, text: str) -> str:
-    """The IRC line (without tags and CRLF) for an event."""
+def relevant_bits(kind: str, account: str) -> int:
+    """The variant bits that change this event's line: a recipient's variant & this picks the
+    line it gets, so clients whose caps make no difference here share one formatting (an
+    account-tag client gets the plain line from a sender that is not logged in)."""
+    bits = WANTS_TIME | WANTS_TAGS
+    if account:
+        bits |= WANTS_ACCOUNT
+    if kind == "JOIN":
+        bits |= WANTS_EXTENDED_JOIN
+    return bits
+
+
+def format_event(kind: str, source: str, target: str, text: str, extended_join: bool = False,
+                 account: str = "") -> str:
+    """The IRC line (without tags and CRLF) for an event. `extended_join`: the JOIN carries
+    the account and realname (ircv3.net/specs/extensions/extended-join)."""
     if kind in ("PRIVMSG", "NOTICE", "TOPIC"):
         return f":{source} {kind} {target} :{text}"
+    if kind == "JOIN" and extended_join:
+        return f":{source} JOIN {target} {account or '*'} :{text}"
     if kind in ("JOIN", "NICK", "TAGMSG"):
         return f":{source} {kind} {target}"
     if kind == "PART":
@@ -79,12 +101,14 @@ def format_event(kind: str, source: str, target: str, text: str) -> str:
 
 
 def tag_section(variant: int, event_id: int, ts_ms: int, client_tags: str,
-                extra: str = "") -> str:
+                extra: str = "", account: str = "") -> str:
     """The tag section ('@...' and a space, or '') of an event line for a recipient whose
     capabilities give `variant`. `extra` tags (batch=, label=) come first."""
     parts = [extra] if extra else []
     if variant & WANTS_TIME:
         parts.append(f"time={format_server_time(ts_ms)}")
+    if account and variant & WANTS_ACCOUNT:
+        parts.append(f"account={escape_tag_value(account)}")  # a nick may hold a backslash
     if variant & WANTS_TAGS:
         parts.append(f"msgid={event_id}")
         if client_tags:
@@ -94,9 +118,12 @@ def tag_section(variant: int, event_id: int, ts_ms: int, client_tags: str,
 
 
 def event_line(row: tuple, variant: int, extra_tags: str = "") -> str:
-    """A stored event row as a line for a recipient with `variant` (no CRLF)."""
-    return (tag_section(variant, row[ID], row[TS], row[TAGS], extra_tags)
-            + format_event(row[KIND], row[SOURCE], row[TARGET], row[TEXT]))
+    """A stored event row as a line for a recipient with `variant` (no CRLF). A row without
+    its account (7 fields) is one from a sender that was not logged in."""
+    account = row[ACCOUNT] if len(row) > ACCOUNT else ""
+    return (tag_section(variant, row[ID], row[TS], row[TAGS], extra_tags, account)
+            + format_event(row[KIND], row[SOURCE], row[TARGET], row[TEXT],
+                           bool(variant & WANTS_EXTENDED_JOIN), account))
 
 
 def replay_text(kind: str, text: str, ts_ms: int) -> str:

@@ -24,6 +24,7 @@ from ircproto.message import Message
 
 CONTROL_WORKER = -1  # "worker index" of answers for the admin control socket (chatd/master.py)
 RESERVED_FOR_SERVICES = "This nickname is reserved for services"
+NOTIFY_CAP = "account-notify"  # in the master's copy of a client's caps (MASTER_CAPS)
 
 
 # names people own
@@ -120,6 +121,36 @@ def auth_result(hub: Hub, client: ClientRecord, frame: frames.AuthResult) -> Non
 def _log_in(hub: Hub, client: ClientRecord, account: str) -> None:
     client.account = account
     hub.to_worker(client, frames.AuthOk(conn_id=client.conn_id, account=account))
+    announce_account(hub, client)
+
+
+def announce_account(hub: Hub, client: ClientRecord) -> None:
+    """IRCv3 account-notify: `:nick!user@host ACCOUNT <account or *>` to the clients that
+    share a channel with `client`, and to itself, that negotiated the capability. One frame
+    per worker that has such clients. (Before registration a client is in no channel and
+    the 900 it gets says it all.)"""
+    if not client.registered:
+        return
+    told: dict[int, ClientRecord] = {}
+    if NOTIFY_CAP in client.caps:
+        told[client.conn_id] = client
+    for channel in client.channels.values():
+        for member in channel.members.values():
+            if NOTIFY_CAP in member.caps:
+                told[member.conn_id] = member
+    by_worker: dict[int, list[int]] = {}
+    for member in told.values():
+        by_worker.setdefault(member.worker, []).append(member.conn_id)
+    line = f":{client.source} ACCOUNT {client.account or '*'}"
+    for worker, conn_ids in sorted(by_worker.items()):
+        hub.effects.append(ToWorker(worker=worker, frame=frames.AccountNotify(
+            conn_ids=tuple(conn_ids), line=line)))
+
+
+def _log_out(hub: Hub, client: ClientRecord, reason: str) -> None:
+    client.account = None
+    hub.to_worker(client, frames.LoggedOut(conn_id=client.conn_id, reason=reason))
+    announce_account(hub, client)
 
 
 # REGISTER
@@ -168,9 +199,11 @@ def admin(hub: Hub, control_id: int, op: str, name: str, payload: dict) -> None:
     elif op == "delete":
         book.remove(name)
         write(hub, "delete", record.name, {}, 0)
-        for client in hub.registry.clients.values():
+        for client in list(hub.registry.clients.values()):
             if client.account is not None and casefold(client.account) == casefold(name):
-                client.account = None  # logged out; its nick stays until it leaves
+                # logged out; its nick stays until it leaves
+                _log_out(hub, client, f"You are now logged out: the account {record.name}"
+                                      " was deleted")
         answer = f"ok account {record.name} deleted"
     elif op in ("cert-add", "cert-del"):
         fingerprint = payload["fingerprint"]

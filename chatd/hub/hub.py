@@ -54,6 +54,7 @@ class Emit:
     extra: str = ""
     tags: str = ""  # client-only tags sent with a PRIVMSG/NOTICE/TAGMSG
     origin_worker: int = -1
+    account: str = ""  # the sender's account when it sent it (account-tag, extended-join)
 
 
 @dataclass(slots=True)
@@ -141,7 +142,8 @@ class Hub:
         self.registry.set_nick(client, nick)
         self.effects.append(Emit(kind="NICK", source=old_source, target=nick, text="",
                                  convs=convs, channels=convs, to_conns=(client.conn_id,),
-                                 origin=client.conn_id, workers=tuple(workers)))
+                                 origin=client.conn_id, workers=tuple(workers),
+                                 account=client.account or ""))
 
     def label_start(self, client: ClientRecord, label: str) -> None:
         self.to_worker(client, frames.LabelStart(conn_id=client.conn_id, label=label))
@@ -171,7 +173,8 @@ class Hub:
             workers = tuple(self.registry.workers_sharing_channels(client))
             self.effects.append(Emit(kind="QUIT", source=client.source, target="", text=reason,
                                      convs=convs, channels=convs, to_conns=(),
-                                     origin=client.conn_id, workers=workers))
+                                     origin=client.conn_id, workers=workers,
+                                     account=client.account or ""))
         self.registry.remove_client(client.conn_id)
         self.addresses.closed(client.conn_id)
 
@@ -186,10 +189,12 @@ class Hub:
             raise IrcError(N.ERR_TOOMANYCHANNELS, name, "You have joined too many channels")
         channel = self.registry.join(client, name, self.now_s)
         extra = self.topic_lines(client, channel, on_join=True) + self.names_lines(client, channel)
+        # The text of a JOIN is the joiner's realname (extended-join, live and replayed).
         self.effects.append(Emit(kind="JOIN", source=client.source, target=channel.name,
-                                 text="", convs=(folded,), channels=(folded,), to_conns=(),
-                                 origin=client.conn_id, workers=channel.workers(),
-                                 extra="\r\n".join(extra), origin_worker=client.worker))
+                                 text=client.realname, convs=(folded,), channels=(folded,),
+                                 to_conns=(), origin=client.conn_id, workers=channel.workers(),
+                                 extra="\r\n".join(extra), origin_worker=client.worker,
+                                 account=client.account or ""))
 
     def part(self, client: ClientRecord, channel: ChannelRecord, reason: str) -> None:
         folded = channel.folded
@@ -198,7 +203,7 @@ class Hub:
         self.effects.append(Emit(kind="PART", source=client.source, target=channel.name,
                                  text=reason, convs=(folded,), channels=(folded,),
                                  to_conns=(client.conn_id,), origin=client.conn_id,
-                                 workers=workers))
+                                 workers=workers, account=client.account or ""))
 
     def topic_lines(self, client: ClientRecord, channel: ChannelRecord,
                     on_join: bool = False) -> list[str]:
@@ -225,7 +230,8 @@ class Hub:
         self.registry.set_topic(channel, text, client.nick or "", ts_ms)
         self.effects.append(Emit(kind="TOPIC", source=client.source, target=channel.name,
                                  text=text, convs=(channel.folded,), channels=(channel.folded,),
-                                 to_conns=(), origin=client.conn_id, workers=channel.workers()))
+                                 to_conns=(), origin=client.conn_id, workers=channel.workers(),
+                                 account=client.account or ""))
 
     def emit(self, event: Emit) -> None:
         """An event to store, then deliver (see Emit)."""

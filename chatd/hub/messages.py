@@ -82,7 +82,8 @@ def _send_to_channel(hub: Hub, client: ClientRecord, kind: str, target: str, tex
                        "Cannot send to channel (you are not in it)")
     hub.emit(Emit(kind=kind, source=client.source, target=channel.name, text=text,
                   convs=(channel.folded,), channels=(channel.folded,), to_conns=(),
-                  origin=client.conn_id, workers=channel.workers(), tags=tags))
+                  origin=client.conn_id, workers=channel.workers(), tags=tags,
+                  account=client.account or ""))
 
 
 def _send_to_nick(hub: Hub, client: ClientRecord, kind: str, target: str, text: str,
@@ -96,7 +97,7 @@ def _send_to_nick(hub: Hub, client: ClientRecord, kind: str, target: str, text: 
     workers = tuple({other.worker, client.worker})
     hub.emit(Emit(kind=kind, source=client.source, target=other.nick or "", text=text,
                   convs=convs, channels=(), to_conns=(other.conn_id,), origin=client.conn_id,
-                  workers=workers, tags=tags))
+                  workers=workers, tags=tags, account=client.account or ""))
     if other.away is not None and gets_automatic_replies(kind):
         hub.send_numeric(client, N.RPL_AWAY, other.nick or "", other.away)
 

@@ -61,10 +61,11 @@ class Sequencer:
         self.next_id += 1
         ts = self.last_ts_ms = max(now_ms, self.last_ts_ms)
         self._unstored.append((event_id, ts, e.kind, e.source, e.target, e.text, e.tags,
-                               e.convs))
+                               e.convs, e.account))
         event = frames.Event(event_id=event_id, ts_ms=ts, kind=e.kind, source=e.source,
                              target=e.target, text=e.text, tags=e.tags, origin=e.origin,
-                             channels=e.channels, to_conns=e.to_conns, extra="")
+                             channels=e.channels, to_conns=e.to_conns, extra="",
+                             account=e.account)
         frame = frames.encode(event)
         if not e.extra:
             return event_id, [(worker, frame) for worker in e.workers]

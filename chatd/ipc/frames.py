@@ -66,6 +66,7 @@ class Event(NamedTuple):
     channels: tuple[str, ...]  # folded channel names
     to_conns: tuple[int, ...]
     extra: str  # the NAMES/TOPIC burst after a JOIN, only in the joiner's worker's copy
+    account: str = ""  # the sender's account ("" if not logged in): account-tag, extended-join
 
 
 @_opcode(3)
@@ -243,6 +244,22 @@ class RegistrationRefused(NamedTuple):
     """master -> worker: the registration was refused (a nick reserved for an account);
     the client stays unregistered and may pick another nick or log in."""
     conn_id: int
+
+
+@_opcode(15)
+class LoggedOut(NamedTuple):
+    """master -> worker: the client is no longer logged in (its account was deleted): the
+    worker forgets the account and tells the client (901)."""
+    conn_id: int
+    reason: str
+
+
+@_opcode(16)
+class AccountNotify(NamedTuple):
+    """master -> worker: an IRCv3 account-notify line (`:nick!user@host ACCOUNT name|*`) for
+    these of its clients (those sharing a channel with the user, and the user, that asked)."""
+    conn_ids: tuple[int, ...]
+    line: str
 
 
 # master <-> writer --------------------------------------------------------------------------

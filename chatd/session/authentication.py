@@ -269,5 +269,12 @@ def handle_password(ctx: CommandContext, msg: Message) -> None:
     _ask(ctx, "PASSWORD", "PASSWORD", ctx.account)
 
 
+def on_logged_out(ctx: CommandContext, frame: frames.LoggedOut) -> None:
+    """The master logged the client out (its account was deleted): 901 (IRCv3 SASL 3.1)."""
+    ctx.set_account(None)
+    mask = f"{ctx.nick or '*'}!{ctx.user or '*'}@{ctx.host}"
+    ctx.send(numeric_line(ctx.server_name, ctx.nick, N.RPL_LOGGEDOUT, mask, frame.reason))
+
+
 MASTER_ANSWERS = {frames.AuthCreds: on_creds, frames.AuthOk: on_ok,
-                  frames.AuthFailed: on_failed}
+                  frames.AuthFailed: on_failed, frames.LoggedOut: on_logged_out}

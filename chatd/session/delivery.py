@@ -7,7 +7,8 @@ Pure: it appends to buffers and never touches a socket; the worker flushes the b
 dirty. The history read for join replay and what to do with a client over its send queue are
 the worker's, injected here (so no sqlite3 and no socket on this side).
 
-A channel message is formatted once per tag variant some recipient needs, then appended to
+A channel message is formatted once per distinct line some recipient needs (the variants of
+chatd/events.py that change nothing for this event share one), then appended to
 every member's buffer in one inlined loop, with no call and no new object per recipient
 (bench/hotpath.py measures it; tests/unit/test_worker_fanout.py counts the formatting)."""
 
@@ -73,18 +74,34 @@ class Delivery:
         else:
             self.queue(conn, data)
 
+    def to_each(self, conn_ids: tuple[int, ...], line: str) -> None:
+        """One line, not stored, for some of this worker's clients (account-notify)."""
+        data = encode_line(line)
+        for conn_id in conn_ids:
+            conn = self.conns.get(conn_id)
+            if conn is not None:
+                self.queue(conn, data)
+
     # fan-out
     def on_event(self, frame: frames.Event) -> None:
         """Deliver one committed event to its local recipients and apply its membership
         change. The line is formatted once per tag variant that some recipient needs."""
         kind, origin, channels = frame.kind, frame.origin, frame.channels
-        row = (frame.event_id, frame.ts_ms, kind, frame.source, frame.target, frame.text, frame.tags)
+        row = (frame.event_id, frame.ts_ms, kind, frame.source, frame.target, frame.text,
+               frame.tags, frame.account)
         variants: list[bytes | None] = [None] * events.VARIANTS
+        relevant = events.relevant_bits(kind, frame.account)
 
         def line_for(variant: int) -> bytes:
+            # Variants that differ only in bits that change nothing here share one line
+            # (formatted once, then cached under each variant seen).
             line = variants[variant]
             if line is None:
-                line = variants[variant] = encode_line(events.event_line(row, variant))
+                key = variant & relevant
+                line = variants[key]
+                if line is None:
+                    line = variants[key] = encode_line(events.event_line(row, key))
+                variants[variant] = line
             return line
 
         origin_conn = self.conns.get(origin)

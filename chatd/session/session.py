@@ -133,8 +133,11 @@ class Session:
         self._caps = frozenset(caps)
         # Which tags this client gets on events (events.WANTS_*): read once per delivery by
         # the worker's fan-out loop, so kept as a plain attribute, not computed each time.
-        self.tag_variant = ((events.WANTS_TIME if "server-time" in self._caps else 0)
-                            | (events.WANTS_TAGS if "message-tags" in self._caps else 0))
+        caps = self._caps
+        self.tag_variant = ((events.WANTS_TIME if "server-time" in caps else 0)
+                            | (events.WANTS_TAGS if "message-tags" in caps else 0)
+                            | (events.WANTS_ACCOUNT if "account-tag" in caps else 0)
+                            | (events.WANTS_EXTENDED_JOIN if "extended-join" in caps else 0))
 
     # state the command handlers change (CommandContext)
     def on_tls_established(self, certfp: str | None) -> None:

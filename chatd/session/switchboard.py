@@ -68,6 +68,9 @@ class Switchboard:
         if type(frame) is frames.Event:
             self.delivery.on_event(frame)
             return
+        if type(frame) is frames.AccountNotify:
+            self.delivery.to_each(frame.conn_ids, frame.line)
+            return
         handler = _CONN_FRAMES[type(frame)]
         conn = self.conns.get(frame.conn_id)
         if conn is not None:  # else closed meanwhile: what the master says is moot
@@ -251,4 +254,5 @@ _CONN_FRAMES: dict[type, Callable[[Switchboard, LocalClient, Any, float], None]]
     frames.AuthCreds: Switchboard._on_account_frame,
     frames.AuthOk: Switchboard._on_account_frame,
     frames.AuthFailed: Switchboard._on_account_frame,
+    frames.LoggedOut: Switchboard._on_account_frame,
 }

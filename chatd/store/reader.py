@@ -11,7 +11,7 @@ from pathlib import Path
 from chatd.events import MESSAGE_KINDS, NO_UPPER_BOUND
 
 CHAT_KINDS = frozenset(MESSAGE_KINDS)  # the rows timeline.chat marks (chatd/store/schema.py)
-_COLUMNS = "m.id, m.ts, m.kind, m.source, m.target, m.text, m.tags"
+_COLUMNS = "m.id, m.ts, m.kind, m.source, m.target, m.text, m.tags, m.account"
 
 
 def conversations_with_prefix(conn: sqlite3.Connection, prefix: str) -> list[str]:

@@ -3,8 +3,9 @@ file up to date, and opening it read-write, which only the writer process does
 (`open_for_writing`; workers read through chatd/store/reader.py, the writer's inserts and
 retention are in chatd/store/writes.py). WAL mode lets readers run while the writer commits.
 
-Schema: `messages` holds one row per event with its id (the order of the history), time and
-client-only tags; `timeline` lists which conversation(s) an event belongs to: a channel event
+Schema: `messages` holds one row per event with its id (the order of the history), time,
+client-only tags and the account its sender was logged in to at the time (schema 4: the
+IRCv3 account tag and extended-join read the same in a replay as live); `timeline` lists which conversation(s) an event belongs to: a channel event
 belongs to its channel, a QUIT or NICK to every channel the user was in, a private message to
 both participants' keys ("alice bob" and "bob alice"). Queries walk `timeline`'s (conv, id)
 primary key, so they stay O(log n) however long the history grows. Ids and times grow together
@@ -27,7 +28,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = 3  # 2: timeline.chat and the timeline_chat index; 3: accounts, account_certs
+# 2: timeline.chat and the timeline_chat index; 3: accounts, account_certs; 4: messages.account
+SCHEMA_VERSION = 4
 
 
 _SCHEMA = """
@@ -39,7 +41,8 @@ CREATE TABLE IF NOT EXISTS messages (
     source TEXT NOT NULL,
     target TEXT NOT NULL,
     text   TEXT NOT NULL,
-    tags   TEXT NOT NULL DEFAULT ''
+    tags   TEXT NOT NULL DEFAULT '',
+    account TEXT NOT NULL DEFAULT ''  -- the sender's account then ('' if not logged in)
 );
 CREATE INDEX IF NOT EXISTS messages_ts ON messages (ts);
 CREATE TABLE IF NOT EXISTS timeline (
@@ -84,7 +87,8 @@ def open_for_writing(path: Path, synchronous: str) -> sqlite3.Connection:
         if row is not None and int(row[0]) > SCHEMA_VERSION:
             raise HistoryError(f"schema version {row[0]} is newer than this chatd")
         # The tables and columns above brought an older file up to date (a schema-2 file
-        # gained the accounts tables): record that it now has this schema.
+        # gained the accounts tables, a schema-3 one messages.account): record that it now
+        # has this schema.
         if row is None or int(row[0]) < SCHEMA_VERSION:
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                          (str(SCHEMA_VERSION),))
@@ -95,11 +99,14 @@ def open_for_writing(path: Path, synchronous: str) -> sqlite3.Connection:
 
 
 def _add_missing_columns(conn: sqlite3.Connection) -> None:
-    """Bring an older history up to this schema: messages.tags (client tags) and
-    timeline.chat, marked on the rows already there (one pass, once)."""
+    """Bring an older history up to this schema: messages.tags (client tags),
+    messages.account (schema 4: '' for the rows already there, whose sender's account was not
+    recorded) and timeline.chat, marked on the rows already there (one pass, once)."""
     columns = {row[1] for row in conn.execute("PRAGMA table_info(messages)")}
     if "tags" not in columns:
         conn.execute("ALTER TABLE messages ADD COLUMN tags TEXT NOT NULL DEFAULT ''")
+    if "account" not in columns:  # constant default: SQLite changes no row to add it
+        conn.execute("ALTER TABLE messages ADD COLUMN account TEXT NOT NULL DEFAULT ''")
     if "chat" not in {row[1] for row in conn.execute("PRAGMA table_info(timeline)")}:
         conn.execute("BEGIN")
         conn.execute("ALTER TABLE timeline ADD COLUMN chat INTEGER NOT NULL DEFAULT 0")

@@ -34,7 +34,8 @@ def latest_topics(conn: sqlite3.Connection) -> list[tuple[str, str, str, int]]:
 
 
 def insert_events(conn: sqlite3.Connection, rows: list[tuple]) -> None:
-    """Insert (id, ts, kind, source, target, text, tags, convs) rows in one transaction.
+    """Insert (id, ts, kind, source, target, text, tags, convs[, account]) rows in one
+    transaction (account: the sender's, "" or absent if it was not logged in).
     Rows already stored (same id: a batch resent after a writer restart) are skipped. Account
     writes (kind ACCOUNT_KIND) in the batch are applied in the same transaction."""
     account_rows = [row for row in rows if row[2] == ACCOUNT_KIND]
@@ -45,8 +46,9 @@ def insert_events(conn: sqlite3.Connection, rows: list[tuple]) -> None:
         if account_rows:
             accounts.apply_rows(conn, account_rows)
         conn.executemany(
-            "INSERT OR IGNORE INTO messages (id, ts, kind, source, target, text, tags)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)", [row[:7] for row in rows])
+            "INSERT OR IGNORE INTO messages (id, ts, kind, source, target, text, tags, account)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [row[:7] + ((row[8] or "") if len(row) > 8 else "",) for row in rows])
         conn.executemany(
             "INSERT OR IGNORE INTO timeline (conv, id, chat) VALUES (?, ?, ?)",
             [(conv, row[0], row[2] in CHAT_KINDS) for row in rows for conv in row[7]])

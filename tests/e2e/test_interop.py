@@ -206,7 +206,9 @@ class InteropTest(unittest.TestCase):
                 else:
                     history = rf"[@+]?alice \| {re.escape(replay_prefix(stored_at))}said before"
                 screen = term.wait_for(history, TIMEOUT_S)
-                self.assertRegex(screen, rf"{nick} \({nick}@127\.0\.0\.1\) has joined #lobby")
+                # With extended-join (WeeChat asks for it) the realname is shown too.
+                self.assertRegex(screen, rf"{nick} (\(\S+\) )?\({nick}@127\.0\.0\.1\) has joined"
+                                         " #lobby")
                 if caps:
                     self.assertNotIn("UTC]", screen)
                 alice.wait_for(rf"--> {nick} joined #lobby", TIMEOUT_S)

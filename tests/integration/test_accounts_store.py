@@ -52,7 +52,7 @@ class SchemaTest(unittest.TestCase):
         db = schema.open_for_writing(self.path, "full")
         self.addCleanup(db.close)
         version = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        self.assertEqual(version[0], "3")
+        self.assertEqual(version[0], str(schema.SCHEMA_VERSION))
         self.assertEqual(db.execute("SELECT text FROM messages").fetchall(), [("hello",)])
         self.assertEqual(accounts.load_all(db), [])
         self.assertEqual(writes.last_id_and_time(db), (1, 1000))

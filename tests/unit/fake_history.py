@@ -3,7 +3,9 @@ CHATHISTORY and session tests. It implements the reader's contract in the plaine
 and sort a list), so the tests state what the answers must be without SQLite;
 tests/integration/test_history_queries.py checks that the real reader gives the same answers.
 
-Rows are written as the writer stores them: (id, ts, kind, source, target, text, tags, convs).
+Rows are written as the writer stores them: (id, ts, kind, source, target, text, tags, convs
+[, account]); they are read back as the reader's are: (id, ts, kind, source, target, text,
+tags, account).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ class FakeHistory:
     def add(self, row: tuple) -> None:
         """Store one row (id, ts, kind, source, target, text, tags, convs); rows at or below
         the retention floor are gone, as if retention had deleted them."""
-        assert len(row) == 8 and isinstance(row[7], tuple), row
+        assert len(row) in (8, 9) and isinstance(row[7], tuple), row
         if row[0] > self._floor:
             self.rows.append(row)
             self.rows.sort(key=lambda r: r[0])
@@ -33,7 +35,7 @@ class FakeHistory:
         self.calls.append("select")
         if limit <= 0:
             return []
-        found = [r[:7] for r in self.rows
+        found = [_as_read(r) for r in self.rows
                  if conv in r[7] and after_id < r[0] < before_id and r[2] in kinds]
         return found[-limit:] if newest else found[:limit]
 
@@ -51,9 +53,13 @@ class FakeHistory:
 
     def latest(self, conv: str, kinds: tuple[str, ...]) -> tuple | None:
         self.calls.append("latest")
-        found = [r[:7] for r in self.rows if conv in r[7] and r[2] in kinds]
+        found = [_as_read(r) for r in self.rows if conv in r[7] and r[2] in kinds]
         return found[-1] if found else None
 
     def conversations_with_prefix(self, prefix: str) -> list[str]:
         self.calls.append("conversations_with_prefix")
         return sorted({c for r in self.rows for c in r[7] if c.startswith(prefix)})
+
+
+def _as_read(row: tuple) -> tuple:
+    return row[:7] + (row[8] if len(row) > 8 else "",)

@@ -124,3 +124,45 @@ class EventsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class AccountEventsTest(unittest.TestCase):
+    """account-tag and extended-join on stored rows (live, replayed and in CHATHISTORY alike)."""
+
+    ROW = (5, 1_700_000_000_000, "PRIVMSG", "n!u@h", "#a", "hi", "", "Ann")
+
+    def test_account_tag_per_variant(self):
+        # (variant, row's account, line)
+        cases = [
+            (0, "Ann", ":n!u@h PRIVMSG #a :hi"),
+            (events.WANTS_ACCOUNT, "Ann", "@account=Ann :n!u@h PRIVMSG #a :hi"),
+            (events.WANTS_ACCOUNT, "", ":n!u@h PRIVMSG #a :hi"),
+            (events.WANTS_ACCOUNT | events.WANTS_TAGS, "Ann",
+             "@account=Ann;msgid=5 :n!u@h PRIVMSG #a :hi"),
+            (events.WANTS_ACCOUNT, "back\\slash", "@account=back\\\\slash :n!u@h PRIVMSG #a :hi"),
+        ]
+        for variant, account, line in cases:
+            with self.subTest(variant=variant, account=account):
+                self.assertEqual(events.event_line(self.ROW[:7] + (account,), variant), line)
+
+    def test_a_row_without_account_reads_as_not_logged_in(self):
+        self.assertEqual(events.event_line(self.ROW[:7], events.WANTS_ACCOUNT),
+                         ":n!u@h PRIVMSG #a :hi")
+
+    def test_extended_join(self):
+        join = (6, 0, "JOIN", "n!u@h", "#a", "Ann Example", "", "Ann")
+        self.assertEqual(events.event_line(join, 0), ":n!u@h JOIN #a")
+        self.assertEqual(events.event_line(join, events.WANTS_EXTENDED_JOIN),
+                         ":n!u@h JOIN #a Ann :Ann Example")
+        self.assertEqual(events.event_line(join[:7] + ("",), events.WANTS_EXTENDED_JOIN),
+                         ":n!u@h JOIN #a * :Ann Example")
+
+    def test_stamped_replay_keeps_the_account(self):
+        line = events.stamped_replay_line(self.ROW, events.WANTS_ACCOUNT)
+        self.assertRegex(line, r"^@account=Ann :n!u@h PRIVMSG #a :\[\S+ \S+ UTC\] hi$")
+
+    def test_relevant_bits(self):
+        plain = events.WANTS_TIME | events.WANTS_TAGS
+        self.assertEqual(events.relevant_bits("PRIVMSG", ""), plain)
+        self.assertEqual(events.relevant_bits("PRIVMSG", "Ann"), plain | events.WANTS_ACCOUNT)
+        self.assertEqual(events.relevant_bits("JOIN", ""), plain | events.WANTS_EXTENDED_JOIN)

@@ -153,7 +153,7 @@ class JoinPartQuitTest(unittest.TestCase):
         effects = run(hub, alice, "JOIN #Lobby")
         [emit] = effects
         self.assertEqual((emit.kind, emit.source, emit.target, emit.text),
-                         ("JOIN", "alice!u1@host1", "#Lobby", ""))
+                         ("JOIN", "alice!u1@host1", "#Lobby", "Real alice"))  # extended-join
         self.assertEqual((emit.convs, emit.channels, emit.workers, emit.origin),
                          (("#lobby",), ("#lobby",), (2,), 1))
         extra = [parse(line) for line in emit.extra.split("\r\n")]

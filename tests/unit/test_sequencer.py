@@ -61,7 +61,8 @@ class SequencerTest(unittest.TestCase):
         self.assertEqual([r[0] for r in rows], [42, 43, 44])
         self.assertEqual([r[5] for r in rows], ["a", "b", "c"])
         self.assertEqual(rows[0][2:5], ("PRIVMSG", "n!u@h", "#a"))
-        self.assertEqual(rows[0][6:], ("", ("#a",)))  # client tags, then the timelines
+        # client tags, the timelines, the sender's account
+        self.assertEqual(rows[0][6:], ("", ("#a",), ""))
 
     def test_times_never_go_backwards(self):
         # (now_ms for each add) -> timestamps stored
@@ -94,8 +95,17 @@ class SequencerTest(unittest.TestCase):
                  origin_worker=1)
         seq.add([e], 5)
         frames = dict(seq.committed(1))
-        self.assertEqual({w: decode(f)[-1] for w, f in frames.items()},
+        self.assertEqual({w: decode(f).extra for w, f in frames.items()},
                          {0: "", 1: "NAMES burst", 2: ""})
+
+    def test_the_senders_account_is_stored_and_sent(self):
+        seq = Sequencer(last_id=0, last_ts_ms=0)
+        seq.add([Emit("PRIVMSG", "n!u@h", "#a", "hi", ("#a",), ("#a",), (), 3, (0,),
+                      account="Nina")], 50)
+        [row] = seq.take_rows()
+        self.assertEqual(row[8], "Nina")
+        [(_worker, frame)] = seq.committed(1)
+        self.assertEqual(decode(frame).account, "Nina")
 
     def test_client_tags_are_stored_and_sent(self):
         seq = Sequencer(last_id=0, last_ts_ms=0)
@@ -104,7 +114,7 @@ class SequencerTest(unittest.TestCase):
         seq.add([e], 50)
         [row] = seq.take_rows()
         self.assertEqual(row, (1, 50, "TAGMSG", "n!u@h", "bob", "", "+draft/react=x;+y",
-                               ("n bob", "bob n")))
+                               ("n bob", "bob n"), ""))
         frames = seq.committed(1)
         self.assertEqual([w for w, _f in frames], [0, 1])
         self.assertEqual(decode(frames[0][1]),

@@ -25,7 +25,9 @@ CAP_SETS = (frozenset(), frozenset({"server-time"}), frozenset({"message-tags"})
             frozenset({"server-time", "message-tags"}))
 
 
-class FanoutTest(unittest.TestCase):
+class FanoutCase(unittest.TestCase):
+    """A Delivery with members whose buffers are never flushed."""
+
     def setUp(self):
         self.config = Config()
         self.info = build_server_info(self.config, None, 0)
@@ -55,15 +57,18 @@ class FanoutTest(unittest.TestCase):
             conns.append(conn)
         return conns
 
-    def deliver(self, text: str, origin: int = 0, event_id: int = 7) -> None:
+    def deliver(self, text: str, origin: int = 0, event_id: int = 7, account: str = "",
+                kind: str = "PRIVMSG") -> None:
         self.delivery.on_event(ipc.Event(
-            event_id=event_id, ts_ms=1_700_000_000_000, kind="PRIVMSG", source="ann!a@h",
+            event_id=event_id, ts_ms=1_700_000_000_000, kind=kind, source="ann!a@h",
             target=CHANNEL, text=text, tags="", origin=origin, channels=(CHANNEL,),
-            to_conns=(), extra=""))
+            to_conns=(), extra="", account=account))
 
     def count_formatting(self):
         return mock.patch.object(events, "event_line", wraps=events.event_line)
 
+
+class FanoutTest(FanoutCase):
     def test_one_format_for_a_thousand_plain_members(self):
         conns = self.add_members(1000)
         with self.count_formatting() as event_line:
@@ -112,3 +117,61 @@ class FanoutTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+ALL_CAPS = ("server-time", "message-tags", "account-tag", "extended-join")
+EVERY_CAP_SET = [frozenset(cap for bit, cap in enumerate(ALL_CAPS) if mask >> bit & 1)
+                 for mask in range(1 << len(ALL_CAPS))]  # all 16 combinations
+
+
+class AccountVariantsTest(FanoutCase):
+    """account-tag and extended-join add variants; those that change nothing for an event
+    share its line, so a message from a sender that is not logged in is still formatted at
+    most 4 times (server-time x message-tags), whatever else the members asked for."""
+
+    def test_account_tag_only_to_clients_that_asked(self):
+        plain, tagged = self.add_members(2, caps_of=lambda i: (
+            frozenset() if i == 1 else frozenset({"account-tag"})))
+        self.deliver("hi", account="Ann")
+        self.assertEqual(bytes(plain.outbuf), b":ann!a@h PRIVMSG #lobby :hi\r\n")
+        self.assertEqual(bytes(tagged.outbuf), b"@account=Ann :ann!a@h PRIVMSG #lobby :hi\r\n")
+
+    def test_no_account_tag_from_a_sender_not_logged_in(self):
+        [tagged] = self.add_members(1, caps_of=lambda i: frozenset({"account-tag"}))
+        self.deliver("hi")
+        self.assertEqual(bytes(tagged.outbuf), b":ann!a@h PRIVMSG #lobby :hi\r\n")
+
+    def test_formats_per_distinct_line(self):
+        # (sender's account, kind, formattings expected for members with all 16 cap sets)
+        cases = [("", "PRIVMSG", 4), ("Ann", "PRIVMSG", 8), ("", "JOIN", 8), ("Ann", "JOIN", 16)]
+        for account, kind, formats in cases:
+            with self.subTest(account=account, kind=kind):
+                self.conns.clear()
+                self.delivery = self.make_delivery(self.config)
+                conns = self.add_members(64, caps_of=lambda i: EVERY_CAP_SET[i % 16])
+                with self.count_formatting() as event_line:
+                    self.deliver("Ann Example" if kind == "JOIN" else "hi", account=account,
+                                 kind=kind, origin=999)
+                self.assertEqual(event_line.call_count, formats)
+                for conn in conns:  # each got the line its own caps call for
+                    row = (7, 1_700_000_000_000, kind, "ann!a@h", CHANNEL,
+                           "Ann Example" if kind == "JOIN" else "hi", "", account)
+                    expected = events.event_line(row, conn.session.tag_variant) + "\r\n"
+                    self.assertEqual(bytes(conn.outbuf), expected.encode())
+
+    def test_extended_join_lines(self):
+        # (sender's account, caps, line)
+        cases = [
+            ("", frozenset(), ":ann!a@h JOIN #lobby"),
+            ("", {"extended-join"}, ":ann!a@h JOIN #lobby * :Ann Example"),
+            ("Ann", {"extended-join"}, ":ann!a@h JOIN #lobby Ann :Ann Example"),
+            ("Ann", {"extended-join", "account-tag"},
+             "@account=Ann :ann!a@h JOIN #lobby Ann :Ann Example"),
+        ]
+        for account, caps, line in cases:
+            with self.subTest(account=account, caps=caps):
+                self.conns.clear()
+                self.delivery = self.make_delivery(self.config)
+                [conn] = self.add_members(1, caps_of=lambda i: frozenset(caps))
+                self.deliver("Ann Example", account=account, kind="JOIN", origin=999)
+                self.assertEqual(bytes(conn.outbuf), (line + "\r\n").encode())
