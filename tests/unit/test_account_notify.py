@@ -8,7 +8,7 @@ from __future__ import annotations
 import unittest
 
 from chatd.hub import account_requests
-from chatd.hub.worker_frames import handle_request
+from chatd.hub.worker_frames import apply_worker_frame
 from chatd.ipc import frames as ipc
 from tests.unit.test_accounts import make_hub, make_session, open_client, out, to_worker
 
@@ -41,9 +41,9 @@ class WhoIsToldTest(unittest.TestCase):
 
     def log_in(self) -> list:
         client = self.clients[1]
-        handle_request(self.hub, client, ipc.AuthRequest(1, "PLAIN", "henry", ""))
+        apply_worker_frame(self.hub, client, ipc.AuthRequest(1, "PLAIN", "henry", ""))
         self.hub.take_effects()
-        handle_request(self.hub, client, ipc.AuthResult(1, "PLAIN", "henry", True, "", ""))
+        apply_worker_frame(self.hub, client, ipc.AuthResult(1, "PLAIN", "henry", True, "", ""))
         return self.hub.take_effects()
 
     def test_login_tells_channel_peers_and_itself_that_asked(self) -> None:
@@ -70,9 +70,9 @@ class WhoIsToldTest(unittest.TestCase):
     def test_login_before_registration_tells_nobody(self) -> None:
         client = open_client(self.hub, 6, "n6", register=False)
         client.caps = NOTIFY
-        handle_request(self.hub, client, ipc.AuthRequest(6, "PLAIN", "henry", ""))
+        apply_worker_frame(self.hub, client, ipc.AuthRequest(6, "PLAIN", "henry", ""))
         self.hub.take_effects()
-        handle_request(self.hub, client, ipc.AuthResult(6, "PLAIN", "henry", True, "", ""))
+        apply_worker_frame(self.hub, client, ipc.AuthResult(6, "PLAIN", "henry", True, "", ""))
         self.assertEqual(notified(self.hub.take_effects()), {})
 
 
