@@ -1,5 +1,5 @@
 """Bulk loader for the history benchmark: writes N synthetic events into a chatd history file
-through chatd's own writer code (chatd.schema.open_for_writing + insert_events, the calls
+through chatd's own writer code (chatd.store.schema.open_for_writing + writes.insert_events, the calls
 the writer process makes), in large transactions.
 
     python3 bench/load_history.py --messages 10000000 --out /tmp/history-10m.db
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import os
 import random
 import sqlite3
 import sys
@@ -26,6 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chatd import events  # noqa: E402
+from chatd.events import StoreRow  # noqa: E402
 from chatd.store import schema, writes  # noqa: E402
 
 CHANNELS = ("#lobby", "#dev", "#random", "#ops", "#music")
@@ -98,8 +100,11 @@ def rows_for(first_id: int, count: int, ts: int, rng: random.Random, texts: list
             row = (event_id, ts, "QUIT", source, "", "Quit: see you", "", convs)
         else:
             other = users[int(rand() * len(users))][0]
+            # both as logged in to the account of their nick (docs/history.md)
+            convs = events.private_timelines(events.history_owner(nick, 0, 0), nick,
+                                             events.history_owner(other, 0, 0), other)
             row = (event_id, ts, "PRIVMSG", source, other, texts[int(rand() * TEXT_POOL)], "",
-                   events.private_timelines(nick, other))
+                   convs)
         rows.append(row)
     return rows, ts
 
@@ -109,6 +114,7 @@ def load(path: Path, messages: int, seed: int = 1, progress: bool = True) -> dic
     rng = random.Random(seed)
     texts = make_texts(rng)
     users = make_users(rng)
+    os.umask(0o077)  # private, as chatd makes it: the file holds private messages
     conn = schema.open_for_writing(path, "normal")
     # Loader-only tuning: a big page cache for the index inserts (the server keeps its own).
     conn.execute("PRAGMA cache_size=-262144")
@@ -121,7 +127,7 @@ def load(path: Path, messages: int, seed: int = 1, progress: bool = True) -> dic
         while done < messages:
             count = min(BATCH_ROWS, messages - done)
             rows, ts = rows_for(last_id + done + 1, count, ts, rng, texts, users)
-            writes.insert_events(conn, rows)
+            writes.insert_events(conn, [StoreRow(*row) for row in rows])
             done += count
             if progress and time.monotonic() >= next_report:
                 rate = done / (time.monotonic() - t0)

@@ -21,6 +21,7 @@ from pathlib import Path
 from clients import Pool, gather
 from common import BenchError, ChatdServer, CpuWindow, merge_counts
 
+from chatd.events import StoreRow
 from chatd.store import schema, writes
 
 TEXT = "store benchmark message: the quick brown fox jumps over the lazy dog 0123456789"
@@ -100,7 +101,7 @@ def direct_insert_rates(synchronous: str, seconds: float) -> dict[str, float]:
                     ts = int(time.time() * 1000)
                     rows = [(next_id + k, ts, "PRIVMSG", SOURCE, "#store0", TEXT, "",
                              ("#store0",)) for k in range(batch)]
-                    writes.insert_events(conn, rows)
+                    writes.insert_events(conn, [StoreRow(*row) for row in rows])
                     next_id += batch
                     done += batch
                 rates[f"batch_{batch}"] = done / (time.monotonic() - t0)

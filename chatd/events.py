@@ -16,6 +16,7 @@ extended-join: a replay shows the account of that time, not today's).
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 from ircproto.casemap import casefold
 from ircproto.ctcp import ACTION_PREFIX
@@ -29,10 +30,28 @@ MESSAGE_KINDS = ("PRIVMSG", "NOTICE")  # what history shows without draft/event-
 SENT_KINDS = ("PRIVMSG", "NOTICE", "TAGMSG")  # what a client sends to a target
 STORED_KINDS = ("PRIVMSG", "NOTICE", "TAGMSG", "JOIN", "PART", "QUIT", "NICK", "TOPIC")
 # An account write rides the same ordered stream as events (so it is committed before the
-# client is told, and re-sent after a writer restart), with its own id but no message row:
-# (id, ts, ACCOUNT_KIND, op, account name, JSON payload, "", ()) -> chatd/store/accounts.py.
+# client is told, and re-sent after a writer restart), with its own id but no message row: a
+# StoreRow of kind ACCOUNT_KIND whose source is the operation, target the account name and text
+# the JSON payload (chatd/store/accounts.py).
 ACCOUNT_KIND = "ACCOUNT"
 ACCOUNT_OPS = ("create", "passwd", "delete", "cert-add", "cert-del")
+
+
+
+class StoreRow(NamedTuple):
+    """What the master hands the writer for one event (or account write): the event, the
+    timelines it belongs to, in sequence order. The one layout of these rows; on the pipe they
+    travel as plain tuples (marshal takes no tuple subclasses: see frames.Store)."""
+    event_id: int
+    ts_ms: int
+    kind: str
+    source: str
+    target: str
+    text: str
+    tags: str
+    convs: tuple[str, ...]
+    account: str = ""
+
 
 # Which tags a recipient gets, as a bit set (IRCv3: a tag goes only to clients that asked).
 WANTS_TIME = 1  # server-time

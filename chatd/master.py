@@ -248,7 +248,7 @@ class Master:
         log.info("writer back at id %d; storing %d pending events again", ready.last_id,
                  len(rows))
         if rows:
-            self._send(self.children.writer, frames.Store(rows=rows))
+            self._send(self.children.writer, frames.store(rows))
             self.watchdog.resent(time.monotonic())
         self._dispatch(releasable)
 
@@ -304,7 +304,7 @@ class Master:
         if self.pipeline.sequencer is not None and writer is not None and writer.alive:
             rows = self.pipeline.take_rows()
             if rows:
-                self._send(writer, frames.Store(rows=rows))
+                self._send(writer, frames.store(rows))
                 self.watchdog.rows_sent(time.monotonic())
 
     def _flush_pipes(self) -> None:

@@ -19,6 +19,7 @@ from chatd import logsetup
 from chatd.store import accounts, meta, schema, writes
 from chatd.ipc import frames
 from chatd.ipc.pipe import Pipe, PipeClosed
+from chatd.events import StoreRow
 from chatd.config import Config, log_level_number
 from chatd.exitcodes import EXIT_BOOT_FAILED, EXIT_OK
 
@@ -83,7 +84,7 @@ class Committer:
     def __init__(self, db: sqlite3.Connection, pipe: Pipe):
         self.db = db
         self.pipe = pipe
-        self.rows: list[tuple] = []
+        self.rows: list[StoreRow] = []
         self.failing_since: float | None = None
         self.next_try = 0.0
         self._logged_at = 0.0
@@ -102,7 +103,7 @@ class Committer:
             log.warning("commits work again after %.0f s; %d waiting events stored",
                         now - self.failing_since, len(self.rows))
             self.failing_since = None
-        self.pipe.send(frames.Committed(self.rows[-1][0]))
+        self.pipe.send(frames.Committed(self.rows[-1].event_id))
         self.rows = []
 
     def _failed(self, exc: sqlite3.OperationalError, now: float) -> None:
@@ -153,7 +154,7 @@ def _serve(pipe: Pipe, db: sqlite3.Connection, retention_days: int) -> int:
             return EXIT_OK
         for frame in received:
             if isinstance(frame, frames.Store):
-                committer.rows.extend(frame.rows)
+                committer.rows.extend(frames.stored_rows(frame))
             elif isinstance(frame, frames.Shutdown) and stop_by is None:
                 stop_by = time.monotonic() + STOP_COMMIT_S
         committer.commit(time.monotonic())

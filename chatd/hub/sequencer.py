@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 
 from chatd.ipc import frames
+from chatd.events import StoreRow
 from chatd.hub.hub import Effect, Emit, ReplyLines
 
 Outgoing = list[tuple[int, bytes]]  # (worker index, encoded frame)
@@ -22,8 +23,8 @@ class Sequencer:
         self.committed_id = last_id
         self.last_ts_ms = last_ts_ms
         self._held: collections.deque[tuple[int, Outgoing]] = collections.deque()
-        self._unstored: list[tuple] = []
-        self._uncommitted: collections.deque[tuple] = collections.deque()
+        self._unstored: list[StoreRow] = []
+        self._uncommitted: collections.deque[StoreRow] = collections.deque()
 
     @property
     def backlog(self) -> int:
@@ -60,8 +61,9 @@ class Sequencer:
         event_id = self.next_id
         self.next_id += 1
         ts = self.last_ts_ms = max(now_ms, self.last_ts_ms)
-        self._unstored.append((event_id, ts, e.kind, e.source, e.target, e.text, e.tags,
-                               e.convs, e.account))
+        self._unstored.append(StoreRow(event_id=event_id, ts_ms=ts, kind=e.kind,
+                                       source=e.source, target=e.target, text=e.text,
+                                       tags=e.tags, convs=e.convs, account=e.account))
         event = frames.Event(event_id=event_id, ts_ms=ts, kind=e.kind, source=e.source,
                              target=e.target, text=e.text, tags=e.tags, origin=e.origin,
                              channels=e.channels, to_conns=e.to_conns, extra="",
@@ -74,7 +76,7 @@ class Sequencer:
         return event_id, [(worker, with_extra if worker == e.origin_worker else frame)
                           for worker in e.workers]
 
-    def take_rows(self) -> list[tuple]:
+    def take_rows(self) -> list[StoreRow]:
         """Rows to send to the writer now; kept until committed, in case it restarts."""
         rows, self._unstored = self._unstored, []
         self._uncommitted.extend(rows)
@@ -83,14 +85,14 @@ class Sequencer:
     def committed(self, up_to_id: int) -> Outgoing:
         """The writer made every id <= up_to_id durable: release what waited for that."""
         self.committed_id = max(self.committed_id, up_to_id)
-        while self._uncommitted and self._uncommitted[0][0] <= self.committed_id:
+        while self._uncommitted and self._uncommitted[0].event_id <= self.committed_id:
             self._uncommitted.popleft()
         ready: Outgoing = []
         while self._held and self._held[0][0] <= self.committed_id:
             ready.extend(self._held.popleft()[1])
         return ready
 
-    def writer_restarted(self, last_id: int) -> tuple[list[tuple], Outgoing]:
+    def writer_restarted(self, last_id: int) -> tuple[list[StoreRow], Outgoing]:
         """A new writer reports its last stored id: return the rows it must store again
         (those it does not have) and the frames now releasable."""
         ready = self.committed(last_id)

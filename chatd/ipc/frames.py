@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import marshal
 import struct
+from collections.abc import Iterable
 from typing import NamedTuple
+
+from chatd.events import StoreRow
 
 HEADER = struct.Struct(">I")
 MAX_FRAME_BYTES = 64 << 20  # a frame larger than this means a bug or corruption
@@ -265,9 +268,17 @@ class AccountNotify(NamedTuple):
 # master <-> writer --------------------------------------------------------------------------
 @_opcode(40)
 class Store(NamedTuple):
-    """master -> writer: event rows (chatd/events.py layout plus their timelines), which
-    already carry their id and time."""
+    """master -> writer: events (and account writes) that already carry their id and time, as
+    plain tuples of chatd.events.StoreRow: build with `store`, read with `stored_rows`."""
     rows: list[tuple]
+
+
+def store(rows: Iterable[StoreRow]) -> Store:
+    return Store(rows=[tuple(row) for row in rows])
+
+
+def stored_rows(frame: Store) -> list[StoreRow]:
+    return [StoreRow._make(row) for row in frame.rows]
 
 
 @_opcode(41)

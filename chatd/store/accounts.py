@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from chatd.events import StoreRow
 from ircproto.casemap import casefold
 
 # A stored account as the master learns it at start (frames.Ready.accounts):
@@ -44,14 +45,15 @@ def apply_op(conn: sqlite3.Connection, op: str, name: str, payload: dict, ts_ms:
         raise ValueError(f"unknown account operation {op!r}")
 
 
-def apply_rows(conn: sqlite3.Connection, rows: list[tuple]) -> None:
-    """Account rows from the ordered stream (id, ts, kind, op, name, payload JSON, ...),
-    inside the caller's transaction; remembers the last id so it is never given out again."""
+def apply_rows(conn: sqlite3.Connection, rows: list[StoreRow]) -> None:
+    """Account writes from the ordered stream (a StoreRow's source is the operation, target
+    the account, text the JSON payload), inside the caller's transaction; remembers the last
+    id so it is never given out again."""
     for row in rows:
-        apply_op(conn, row[3], row[4], json.loads(row[5]), row[1])
+        apply_op(conn, row.source, row.target, json.loads(row.text), row.ts_ms)
     if rows:
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_account_id', ?)",
-                     (str(max(row[0] for row in rows)),))
+                     (str(max(row.event_id for row in rows)),))
 
 
 def load_all(conn: sqlite3.Connection) -> list[AccountRow]:

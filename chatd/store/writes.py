@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from chatd.events import ACCOUNT_KIND
+from chatd.events import ACCOUNT_KIND, StoreRow
 from chatd.store import accounts
 from chatd.store.reader import CHAT_KINDS, conversations_with_prefix
 
@@ -33,14 +33,13 @@ def latest_topics(conn: sqlite3.Connection) -> list[tuple[str, str, str, int]]:
         " ON m.id = t.id").fetchall()
 
 
-def insert_events(conn: sqlite3.Connection, rows: list[tuple]) -> None:
-    """Insert (id, ts, kind, source, target, text, tags, convs[, account]) rows in one
-    transaction (account: the sender's, "" or absent if it was not logged in).
-    Rows already stored (same id: a batch resent after a writer restart) are skipped. Account
-    writes (kind ACCOUNT_KIND) in the batch are applied in the same transaction."""
-    account_rows = [row for row in rows if row[2] == ACCOUNT_KIND]
+def insert_events(conn: sqlite3.Connection, rows: list[StoreRow]) -> None:
+    """Insert rows in one transaction. Rows already stored (same id: a batch resent after a
+    writer restart) are skipped. Account writes (kind ACCOUNT_KIND) in the batch are applied
+    in the same transaction."""
+    account_rows = [row for row in rows if row.kind == ACCOUNT_KIND]
     if account_rows:
-        rows = [row for row in rows if row[2] != ACCOUNT_KIND]
+        rows = [row for row in rows if row.kind != ACCOUNT_KIND]
     conn.execute("BEGIN")
     try:
         if account_rows:
@@ -48,10 +47,11 @@ def insert_events(conn: sqlite3.Connection, rows: list[tuple]) -> None:
         conn.executemany(
             "INSERT OR IGNORE INTO messages (id, ts, kind, source, target, text, tags, account)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [row[:7] + ((row[8] or "") if len(row) > 8 else "",) for row in rows])
+            [(row.event_id, row.ts_ms, row.kind, row.source, row.target, row.text, row.tags,
+              row.account) for row in rows])
         conn.executemany(
             "INSERT OR IGNORE INTO timeline (conv, id, chat) VALUES (?, ?, ?)",
-            [(conv, row[0], row[2] in CHAT_KINDS) for row in rows for conv in row[7]])
+            [(conv, row.event_id, row.kind in CHAT_KINDS) for row in rows for conv in row.convs])
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:  # SQLite rolls back by itself on some errors (disk full)

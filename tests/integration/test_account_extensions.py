@@ -12,6 +12,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
+from chatd.events import StoreRow
 from chatd.store import schema, writes
 from tests.integration.test_accounts import NO_AUTOJOIN, PASSWORD, plain, sasl_plain
 from tests.support.chatd_process import chatd_command, chatd_env, start_chatd
@@ -153,7 +154,7 @@ class SchemaFourTest(unittest.TestCase):
         version = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         self.assertEqual(version[0], str(schema.SCHEMA_VERSION))
         self.assertEqual(schema.SCHEMA_VERSION, 4)
-        writes.insert_events(db, [(2, 2000, "PRIVMSG", "b!b@h", "#lobby", "hi", "",
+        writes.insert_events(db, [StoreRow(2, 2000, "PRIVMSG", "b!b@h", "#lobby", "hi", "",
                                    ("#lobby",), "Bee")])
         self.assertEqual(db.execute("SELECT id, text, account FROM messages ORDER BY id")
                          .fetchall(), [(1, "hello", ""), (2, "hi", "Bee")])

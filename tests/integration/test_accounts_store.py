@@ -16,6 +16,7 @@ from pathlib import Path
 
 from chatd import events
 from chatd.credentials import verify_password
+from chatd.events import StoreRow
 from chatd.store import accounts, lock, schema, writes
 from tests.integration.test_accounts import PASSWORD, plain, sasl_plain, sasl_start
 from tests.support.chatd_process import chatd_command, chatd_env, start_chatd
@@ -68,6 +69,7 @@ class SchemaTest(unittest.TestCase):
             account_row(4, "create", "bob", creds),
             account_row(5, "delete", "bob", {}),
         ]
+        rows = [StoreRow(*row) for row in rows]
         writes.insert_events(db, rows)
         writes.insert_events(db, rows[1:])  # a writer restart re-sends: same end state
         self.assertEqual(accounts.load_all(db),

@@ -15,6 +15,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
+from chatd.events import StoreRow
 from chatd.store import schema, writes
 from chatd.store.reader import HistoryReader, replay
 from chatd.config import Config
@@ -92,7 +93,7 @@ class HistoryFile(unittest.TestCase):
         db = schema.open_for_writing(path, "normal")
         self.addCleanup(db.close)
         if rows:
-            writes.insert_events(db, rows)
+            writes.insert_events(db, [StoreRow(*row) for row in rows])
         return path, db
 
     def reader(self, path: Path) -> HistoryReader:
@@ -241,7 +242,7 @@ class QueryPlanTest(HistoryFile):
         old.close()
         db = schema.open_for_writing(path, "normal")
         self.addCleanup(db.close)
-        writes.insert_events(db, [(4, T, "PRIVMSG", "b!b@h", "#o", "new", "", ("#o",))])
+        writes.insert_events(db, [StoreRow(4, T, "PRIVMSG", "b!b@h", "#o", "new", "", ("#o",))])
         reader = self.reader(path)
         self.assertEqual([r[0] for r in replay(reader, "#o", NO_UPPER_BOUND, 50)],
                          [1, 3, 4])

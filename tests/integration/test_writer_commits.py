@@ -9,11 +9,12 @@ import tempfile
 import unittest
 from pathlib import Path
 
+from chatd.events import StoreRow
 from chatd.store import schema
 from chatd.ipc import frames as ipc
 from chatd.writer import Committer
 
-ROW = (1, 1_700_000_000_000, "PRIVMSG", "a!a@h", "#c", "hi", "", ("#c",))
+ROW = StoreRow(1, 1_700_000_000_000, "PRIVMSG", "a!a@h", "#c", "hi", "", ("#c",))
 
 
 class FakeChannel:

@@ -30,6 +30,7 @@ import logging
 from datetime import UTC, datetime
 
 from chatd.config import Config
+from chatd.events import StoreRow
 from chatd.hub.barriers import Barriers
 from chatd.hub.hub import Hub
 from chatd.hub.pipeline import Pipeline
@@ -289,12 +290,13 @@ class Network:
             self._dispatch(self.pipeline.committed(self._write(rows)))
         return bool(received or rows)
 
-    def _write(self, rows: list[tuple]) -> int:
+    def _write(self, rows: list[StoreRow]) -> int:
         """The writer: store the rows (sent as a Store frame), answer the last id committed."""
-        (store,) = frames.decode_frames(bytearray(frames.encode(frames.Store(rows=rows))))
-        for row in store.rows:
+        (store,) = frames.decode_frames(bytearray(frames.encode(frames.store(rows))))
+        stored = frames.stored_rows(store)
+        for row in stored:
             self.history.add(row)
-        return store.rows[-1][0]
+        return stored[-1].event_id
 
     def _dispatch(self, outgoing: list[tuple[int, bytes]]) -> None:
         for worker, data in outgoing:

@@ -3,6 +3,7 @@
 import struct
 import unittest
 
+from chatd.events import StoreRow
 from chatd.ipc import frames as ipc
 
 FRAMES = [
@@ -16,13 +17,20 @@ FRAMES = [
     ipc.Command(7, "TAGMSG", ("#a",), "lbl", "+typing=active"),
     ipc.ClaimNick(7, "bob", None),
     ipc.Caps(7, ("multi-prefix", "userhost-in-names")),
-    ipc.Store([(1, 2, "JOIN", "s", "#a", "", "", ("#a",)),
-                 (2, 3, "PRIVMSG", "s", "bob", "hi", "+x", ("s bob", "bob s"))]),
+    ipc.store([StoreRow(1, 2, "JOIN", "s", "#a", "Real", "", ("#a",)),
+               StoreRow(2, 3, "PRIVMSG", "s", "bob", "hi", "+x", ("!1.2 bob", "~bob s"), "sam")]),
     ipc.Shutdown(),
 ]
 
 
 class CodecTest(unittest.TestCase):
+    def test_store_rows_cross_as_plain_tuples_and_come_back_as_rows(self):
+        rows = [StoreRow(event_id=7, ts_ms=9, kind="PRIVMSG", source="a!u@h", target="#c",
+                         text="hi", tags="", convs=("#c",), account="al")]
+        [frame] = ipc.decode_frames(bytearray(ipc.encode(ipc.store(rows))))
+        self.assertEqual(ipc.stored_rows(frame), rows)
+        self.assertEqual(ipc.stored_rows(frame)[0].account, "al")
+
     def test_round_trip_one_by_one(self):
         for frame in FRAMES:
             with self.subTest(frame=type(frame).__name__):
