@@ -92,12 +92,7 @@ class Switchboard:
             segment = conn.held.popleft()
             if segment:
                 self.delivery.queue(conn, bytes(segment))
-        try:  # runs the client's held lines: guarded as in on_data
-            conn.session.on_synced(now)
-        except Exception:  # a bug with one client's line must not take the worker down
-            log.exception("error handling a line from connection %d", conn.session.conn_id)
-            conn.session.close("Internal server error")
-        self.apply_session_effects(conn)
+        self._guarded(conn, conn.session.on_synced, now)  # runs the client's held lines
 
     def _on_label_start(self, conn: LocalClient, frame: frames.LabelStart, now: float) -> None:
         conn.master_answer.start(frame.label)
