@@ -38,6 +38,12 @@ ACCOUNT_OPS = ("create", "passwd", "delete", "cert-add", "cert-del")
 
 
 
+class HistoryUnavailable(Exception):
+    """The history could not be read (a damaged file, a failing disk): what the reader
+    (chatd.store.reader) raises for any SQLite error, so CHATHISTORY answers FAIL for that one
+    request without importing sqlite3."""
+
+
 class StoreRow(NamedTuple):
     """What the master hands the writer for one event (or account write): the event, the
     timelines it belongs to, in sequence order. The one layout of these rows; on the pipe they

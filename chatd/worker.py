@@ -24,13 +24,13 @@ import os
 import selectors
 import signal
 import socket
-import sqlite3
 import ssl
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from chatd import logsetup, tls
 from chatd.config import Config, log_level_number
+from chatd.events import HistoryUnavailable
 from chatd.exitcodes import EXIT_OK
 from chatd.ipc import frames
 from chatd.ipc.pipe import LOST_FD, Pipe, PipeClosed
@@ -300,7 +300,7 @@ class Worker:
         """A joined channel's last messages, for delivery's join replay (docs/history.md)."""
         try:
             return replay(self.history, folded, before_id, limit)
-        except sqlite3.Error as exc:
+        except HistoryUnavailable as exc:
             log.error("history replay for %s failed: %s", folded, exc)
             return []
 

@@ -40,6 +40,11 @@ def run_writer(sock, config: Config) -> int:
         topics = writes.latest_topics(db)
         known_accounts = accounts.load_all(db)
         secret = meta.cloak_secret(db)
+    except schema.HistoryDamaged as exc:
+        # Refused at every start until someone acts: the master stops chatd (no restart loop).
+        print(f"chatd: history {config.history_path} is damaged ({exc}): restore a backup or"
+              " move it away", file=sys.stderr)
+        return EXIT_BOOT_FAILED
     except (schema.HistoryError, sqlite3.Error, OSError) as exc:
         print(f"chatd: cannot open history {config.history_path}: {exc}", file=sys.stderr)
         return EXIT_BOOT_FAILED

@@ -12,14 +12,17 @@ Rules that matter (from the spec and the public conformance suite):
 - without draft/event-playback only PRIVMSG and NOTICE are returned.
 
 Errors are raised as Fail (a StandardReplyError); the session's line boundary writes the FAIL.
+A history that cannot be read (the reader's HistoryUnavailable) fails that one request with
+MESSAGE_ERROR, logged once; the connection stays.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from chatd import events
-from chatd.events import NO_UPPER_BOUND
+from chatd.events import NO_UPPER_BOUND, HistoryUnavailable
 from chatd.serverinfo import CHATHISTORY_MAX
 from chatd.session.context import CommandContext, HistoryReading
 from ircproto.errors import StandardReplyError
@@ -27,6 +30,8 @@ from ircproto.servertime import format_server_time, parse_server_time
 from ircproto.casemap import casefold
 from ircproto.message import Message
 from chatd.limits import is_channel, is_nick
+
+log = logging.getLogger(__name__)
 
 MAX_LIMIT = CHATHISTORY_MAX
 SUBCOMMANDS = ("BEFORE", "AFTER", "LATEST", "AROUND", "BETWEEN", "TARGETS")
@@ -79,10 +84,16 @@ def handle_chathistory(ctx: CommandContext, msg: Message) -> None:
     reader = ctx.history
     if reader is None:
         raise Fail("MESSAGE_ERROR", subcommand, params[1], description="History is not available")
-    if subcommand == "TARGETS":
-        lines = _targets(ctx, reader, params)
-    else:
-        lines = _messages(ctx, reader, subcommand, params)
+    try:
+        if subcommand == "TARGETS":
+            lines = _targets(ctx, reader, params)
+        else:
+            lines = _messages(ctx, reader, subcommand, params)
+    except HistoryUnavailable as exc:
+        # This request fails; the connection and the next request go on (the reader reopens).
+        log.error("CHATHISTORY %s %s failed: %s", subcommand, params[1], exc)
+        raise Fail("MESSAGE_ERROR", subcommand, params[1],
+                   description="Messages could not be retrieved") from None
     ctx.send_lines(lines)
 
 

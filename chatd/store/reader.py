@@ -5,10 +5,11 @@ the history grows."""
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from pathlib import Path
 
-from chatd.events import MESSAGE_KINDS, NO_UPPER_BOUND
+from chatd.events import MESSAGE_KINDS, NO_UPPER_BOUND, HistoryUnavailable
 
 CHAT_KINDS = frozenset(MESSAGE_KINDS)  # the rows timeline.chat marks (chatd/store/schema.py)
 _COLUMNS = "m.id, m.ts, m.kind, m.source, m.target, m.text, m.tags, m.account"
@@ -28,8 +29,22 @@ def conversations_with_prefix(conn: sqlite3.Connection, prefix: str) -> list[str
         current = row[0]  # "conv > current" skips every row of this conversation
 
 
+def _reading(query):
+    """A query of HistoryReader: any SQLite error becomes HistoryUnavailable, and the
+    connection is dropped (the next query reopens the file, which may have been restored)."""
+    @functools.wraps(query)
+    def guarded(self, *args):
+        try:
+            return query(self, *args)
+        except sqlite3.Error as exc:
+            self.close()
+            raise HistoryUnavailable(f"{self.path}: {exc}") from exc
+    return guarded
+
+
 class HistoryReader:
-    """Read-only queries for a worker. Rows are event tuples (see events.py)."""
+    """Read-only queries for a worker. Rows are event tuples (see events.py). Every query
+    raises HistoryUnavailable, never sqlite3.Error."""
 
     def __init__(self, path: Path):
         self.path = path
@@ -43,6 +58,7 @@ class HistoryReader:
             self._conn.execute("PRAGMA query_only=1")
         return self._conn
 
+    @_reading
     def select(self, conv: str, after_id: int, before_id: int, limit: int, newest: bool,
                kinds: tuple[str, ...]) -> list[tuple]:
         """Up to `limit` events of a timeline with after_id < id < before_id and a kind in
@@ -67,16 +83,19 @@ class HistoryReader:
     # Both walk messages_ts to one end of the range: O(log n). (max(id)/min(id) with a WHERE
     # on ts would walk the rowids from the far end instead, row by row, until ts matched.)
     # Ordering by (ts, id) gives the same row as max/min of id, as ids and times grow together.
+    @_reading
     def last_id_at_or_before(self, ts_ms: int) -> int:
         row = self.conn.execute("SELECT id FROM messages WHERE ts <= ?"
                                 " ORDER BY ts DESC, id DESC LIMIT 1", (ts_ms,)).fetchone()
         return row[0] if row is not None else 0
 
+    @_reading
     def first_id_at_or_after(self, ts_ms: int) -> int:
         row = self.conn.execute("SELECT id FROM messages WHERE ts >= ?"
                                 " ORDER BY ts, id LIMIT 1", (ts_ms,)).fetchone()
         return row[0] if row is not None else NO_UPPER_BOUND
 
+    @_reading
     def floor_id(self) -> int:
         """Events with an id up to this one were deleted by retention (0: none were)."""
         row = self.conn.execute(
@@ -87,6 +106,7 @@ class HistoryReader:
         rows = self.select(conv, 0, NO_UPPER_BOUND, 1, True, kinds)
         return rows[0] if rows else None
 
+    @_reading
     def conversations_with_prefix(self, prefix: str) -> list[str]:
         return conversations_with_prefix(self.conn, prefix)
 

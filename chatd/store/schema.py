@@ -70,16 +70,29 @@ CREATE INDEX IF NOT EXISTS timeline_chat ON timeline (conv, id) WHERE chat = 1;
 """
 
 
+CHATD_TABLES = frozenset({"meta", "messages", "timeline", "accounts", "account_certs"})
+
+
 class HistoryError(Exception):
     """The history file cannot be used (wrong format, newer schema, unreadable)."""
 
 
+class HistoryDamaged(HistoryError):
+    """The history file is chatd's but corrupt (PRAGMA quick_check found faults)."""
+
+
 def open_for_writing(path: Path, synchronous: str) -> sqlite3.Connection:
-    """Open (creating if needed) the history for the writer process."""
+    """Open (creating if needed) the history for the writer process. An existing file is
+    checked first, read-only: a file that is not chatd's is refused (HistoryError) and a
+    damaged one too (HistoryDamaged), and nothing is written to either."""
+    tables = check_existing(path) if path.exists() and path.stat().st_size > 0 else set()
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'full' else 'NORMAL'}")
+        if not tables:  # a new history: its tables and its mark in one transaction
+            conn.executescript(f"BEGIN; {_SCHEMA} {_INDEXES} INSERT INTO meta VALUES"
+                               f" ('schema_version', '{SCHEMA_VERSION}'); COMMIT;")
         conn.executescript(_SCHEMA)
         _add_missing_columns(conn)
         conn.executescript(_INDEXES)
@@ -96,6 +109,53 @@ def open_for_writing(path: Path, synchronous: str) -> sqlite3.Connection:
         conn.close()
         raise HistoryError(str(exc)) from None
     return conn
+
+
+def check_existing(path: Path) -> set[str]:
+    """Refuse, without writing to it, a file that is not a chatd history (HistoryError) or
+    whose pages are damaged (HistoryDamaged). chatd's mark is `meta.schema_version`, which the
+    writer records when it creates the tables. PRAGMA quick_check reads every page (O(size),
+    once at start): a damaged index is found here rather than by the first query that walks
+    it, which would fail again each time the writer was restarted."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                               isolation_level=None)
+    except sqlite3.Error as exc:
+        raise HistoryError(str(exc)) from None
+    try:
+        try:
+            tables = {row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")}
+        except sqlite3.DatabaseError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_NOTADB:
+                raise HistoryError("not a chatd history: file is not a database") from None
+            raise HistoryDamaged(str(exc)) from None
+        foreign = sorted(tables - CHATD_TABLES)
+        if foreign:
+            raise HistoryError(f"not a chatd history: it has tables {', '.join(foreign)}")
+        if tables and not _has_schema_version(conn, tables):
+            raise HistoryError("not a chatd history: no schema_version in a meta table")
+        try:
+            faults = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
+        except sqlite3.DatabaseError as exc:
+            raise HistoryDamaged(str(exc)) from None
+        if faults != ["ok"]:
+            # Its reports span lines ("*** in database main ***\nPage 5: ..."): one line here.
+            raise HistoryDamaged("; ".join(" ".join(fault.split()) for fault in faults))
+        return tables
+    finally:
+        conn.close()
+
+
+def _has_schema_version(conn: sqlite3.Connection, tables: set[str]) -> bool:
+    if "meta" not in tables:
+        return False
+    try:
+        return conn.execute(
+            "SELECT 1 FROM meta WHERE key = 'schema_version'").fetchone() is not None
+    except sqlite3.OperationalError:  # a meta table of another layout
+        return False
 
 
 def _add_missing_columns(conn: sqlite3.Connection) -> None:

@@ -15,6 +15,7 @@ from ircproto.servertime import format_server_time
 from chatd.session.chathistory import MAX_LIMIT
 from ircproto.message import Message, parse
 from chatd.session.session import SYNC_POINT
+from chatd.events import HistoryUnavailable
 from tests.unit.fake_history import FakeHistory
 from tests.unit.test_session import make_session, register
 
@@ -322,6 +323,61 @@ class PrivateTest(Helper):
         inner = unbatch(self, ask(session, "CHATHISTORY LATEST bob * 10"), "chathistory", "bob")
         self.assertEqual([(m.source, m.params) for m in inner],
                          [(B, ("alice", "pm6")), (A, ("bob", "pm15"))])
+
+
+class BrokenHistory(FakeHistory):
+    """A reader whose next `failures` queries raise what the real one raises for an SQLite
+    error (a damaged page, a failing disk)."""
+
+    def __init__(self, rows, failures: int):
+        super().__init__(rows)
+        self.failures = failures
+
+    def select(self, *args):
+        self._maybe_fail()
+        return super().select(*args)
+
+    def first_id_at_or_after(self, ts_ms: int) -> int:
+        self._maybe_fail()
+        return super().first_id_at_or_after(ts_ms)
+
+    def floor_id(self) -> int:
+        self._maybe_fail()
+        return super().floor_id()
+
+    def latest(self, conv: str, kinds: tuple[str, ...]) -> tuple | None:
+        self._maybe_fail()
+        return super().latest(conv, kinds)
+
+    def _maybe_fail(self) -> None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise HistoryUnavailable("database disk image is malformed")
+
+
+class UnreadableHistoryTest(Helper):
+    def test_a_failing_read_fails_that_request_only(self):
+        cases = [("LATEST #a * 10", ("MESSAGE_ERROR", "LATEST", "#a")),
+                 ("BEFORE #a " + ts(12) + " 10", ("MESSAGE_ERROR", "BEFORE", "#a")),
+                 ("TARGETS " + ts(1) + " " + ts(13) + " 10",
+                  ("MESSAGE_ERROR", "TARGETS", ts(1)))]
+        for line, expected in cases:
+            with self.subTest(line=line):
+                session = client(reader=BrokenHistory(ROWS, failures=1))
+                with self.assertLogs("chatd.session.chathistory", "ERROR") as logged:
+                    failure = self.failure(session, "CHATHISTORY " + line)
+                self.assertEqual(failure, (*expected, "Messages could not be retrieved"))
+                self.assertEqual(1, len(logged.records))
+                self.assertIn("malformed", logged.output[0])
+                self.assertIsNone(session.close_reason)
+                # The next request is answered (the reader reopens the file).
+                self.assertEqual(self.history(session, "CHATHISTORY LATEST #a * 1", "#a"), [13])
+
+    def test_a_failure_inside_a_label_is_the_labeled_fail(self):
+        session = client(caps=(*FULL, "labeled-response"), reader=BrokenHistory(ROWS, 1))
+        with self.assertLogs("chatd.session.chathistory", "ERROR"):
+            [reply] = ask(session, "@label=q1 CHATHISTORY LATEST #a * 10")
+        self.assertEqual((reply.tags.get("label"), reply.command), ("q1", "FAIL"))
 
 
 class FailTest(Helper):
