@@ -22,3 +22,9 @@ def is_channel(name: str) -> bool:
 def is_valid_channel(name: str) -> bool:
     """A channel name chatd accepts."""
     return validate.is_valid_channel(name, CHANNELLEN, CHANTYPES)
+
+
+def is_illegal_channel(name: str) -> bool:
+    """A channel-looking name that holds characters no channel name may hold (answered with
+    479 ERR_BADCHANNAME rather than 403)."""
+    return is_channel(name) and validate.has_illegal_channel_chars(name)

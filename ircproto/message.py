@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ircproto.framing import MAX_BODY_BYTES, truncate_utf8
+
 
 class ProtocolError(ValueError):
     """A line that is not a well-formed IRC message."""
@@ -23,6 +25,9 @@ _TAG_UNESCAPES = {":": ";", "s": " ", "\\": "\\", "r": "\r", "n": "\n"}
 # Characters that would change how a line splits if written inside one word.
 _BAD_WORD = re.compile("[ \r\n\x00]")
 _BAD_TAG_KEY = re.compile("[=; \r\n\x00]")
+# IRCv3 message-tags, "Format": <key> ::= ['+'] [<vendor> '/'] <letters, digits, hyphens>,
+# <vendor> ::= <host> (a DNS name; non-ASCII ones in punycode, so ASCII only).
+_TAG_KEY = re.compile(r"\+?(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*/)?[A-Za-z0-9-]+\Z")
 
 
 def escape_tag_value(value: str) -> str:
@@ -60,6 +65,20 @@ def parse_tags(raw: str) -> dict[str, str]:
             raise ProtocolError("empty tag key")
         tags[key] = unescape_tag_value(value)  # later duplicates win, per spec
     return tags
+
+
+def is_valid_tag_key(key: str) -> bool:
+    """Whether `key` is a tag key the message-tags grammar allows. The parser itself takes
+    any key (the spec has receivers treat names as opaque); a server checks the keys it
+    relays for clients, so a control character in a key never reaches anyone else."""
+    return _TAG_KEY.match(key) is not None
+
+
+def client_only_tags(tags: dict[str, str]) -> dict[str, str]:
+    """The tags a server relays for a client: those with the client-only prefix '+' and a
+    well-formed key. The spec has servers remove unprefixed tags; a malformed key (ESC, BEL,
+    non-ASCII, an empty name) is removed the same way rather than refusing the message."""
+    return {k: v for k, v in tags.items() if k.startswith("+") and is_valid_tag_key(k)}
 
 
 def format_tags(tags: dict[str, str]) -> str:
@@ -164,6 +183,17 @@ def format_message(msg: Message) -> str:
 def numeric_line(server: str, nick: str | None, code: str, *params: str) -> str:
     """A numeric reply from `server` to `nick` ('*' before it has one). Every parameter but
     the last is made a legal middle parameter (as_middle_param: replies echo words clients
-    sent); the last one is the trailing text."""
-    middle = tuple(as_middle_param(p) for p in params[:-1])
-    return format_message(Message(code, (nick or "*", *middle, *params[-1:]), server))
+    sent); the last one is the trailing text, cut at a character boundary if the line would
+    not fit the 512-byte limit with its CRLF (a realname, an away text or a topic that was
+    legal alone can be too long with the words around it)."""
+    middle = (nick or "*", *(as_middle_param(p) for p in params[:-1]))
+    line = format_message(Message(code, (*middle, *params[-1:]), server))
+    if len(line.encode("utf-8")) > _MAX_LINE_CHARS:
+        head = format_message(Message(code, (*middle, ""), server))  # ends with " :"
+        budget = max(_MAX_LINE_CHARS - len(head.encode("utf-8")), 0)
+        line = format_message(Message(code, (*middle, truncate_utf8(params[-1], budget)),
+                                      server))
+    return line
+
+
+_MAX_LINE_CHARS = MAX_BODY_BYTES - 2  # without CRLF

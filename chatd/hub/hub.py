@@ -26,7 +26,7 @@ from ircproto.casemap import casefold
 from ircproto.errors import IrcError
 from ircproto.framing import MAX_BODY_BYTES, pack_words
 from ircproto.message import numeric_line
-from chatd.limits import is_valid_channel
+from chatd.limits import is_illegal_channel, is_valid_channel
 
 
 @dataclass(slots=True)
@@ -180,6 +180,8 @@ class Hub:
 
     # channel membership
     def join(self, client: ClientRecord, name: str) -> None:
+        if is_illegal_channel(name):
+            raise IrcError(N.ERR_BADCHANNAME, name, "Illegal channel name")
         if not is_valid_channel(name):
             raise IrcError(N.ERR_NOSUCHCHANNEL, name, "No such channel")
         folded = casefold(name)

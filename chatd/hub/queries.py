@@ -9,7 +9,7 @@ from chatd.hub.registry import ClientRecord
 from chatd.serverinfo import AWAYLEN
 from ircproto import numerics as N
 from ircproto.casemap import casefold, mask_matcher
-from ircproto.framing import truncate_utf8
+from ircproto.framing import MAX_BODY_BYTES, pack_words, truncate_utf8
 from chatd.limits import is_channel
 
 
@@ -65,8 +65,11 @@ def handle_whois(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> Non
         lines.append(hub.numeric(client, N.RPL_WHOISHOST, name,
                                  f"is connecting from *@{other.address} {other.address}"))
     if other.channels:
+        # As many 319 lines as the channels need, each within the 512-byte limit.
+        head = hub.numeric(client, N.RPL_WHOISCHANNELS, name, "")
+        budget = MAX_BODY_BYTES - 2 - len(head.encode())  # 2: CRLF
         chans = " ".join(ch.name for ch in other.channels.values())
-        lines.append(hub.numeric(client, N.RPL_WHOISCHANNELS, name, chans))
+        lines += [head + piece for piece in pack_words(chans, budget)]
     lines.append(hub.numeric(client, N.RPL_WHOISSERVER, name, hub.config.server_name,
                              hub.config.network))
     if other.account is not None:

@@ -42,7 +42,7 @@ from chatd.session.local_commands import dispatch
 from ircproto import numerics as N
 from ircproto.errors import IrcError, StandardReplyError
 from ircproto.framing import LineTooLong, encode_line
-from ircproto.message import Message, as_middle_param, format_tags, numeric_line
+from ircproto.message import Message, as_middle_param, client_only_tags, format_tags, numeric_line
 
 SYNC_POINT = b""  # marker in Session.out: hold what follows until the master's SYNCED
 # Commands whose client-only tags are relayed (and stored) with them.
@@ -224,7 +224,7 @@ class Session:
     def forward_command(self, msg: Message) -> None:
         client_tags = ""
         if msg.command in TAGGED_COMMANDS and "message-tags" in self.caps:
-            client_tags = format_tags({k: v for k, v in msg.tags.items() if k.startswith("+")})
+            client_tags = format_tags(client_only_tags(msg.tags))
         self._label_forwarded = self._labeled.capturing
         self._forward(frames.Command(conn_id=self.conn_id, command=msg.command,
                                      params=msg.params, label=self._labeled.label,

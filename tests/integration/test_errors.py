@@ -195,7 +195,7 @@ class GarbageTest(unittest.TestCase):
         still get its numeric, not crash the worker or get the client dropped."""
         cases = [
             ("NICK :a b", "432"), ("NICK ::colon", "432"), ("CAP :LS 302", "410"),
-            ("PART :#a b", "403"), ("PART :", "403"), ("JOIN :#a b", "403"),
+            ("PART :#a b", "403"), ("PART :", "403"), ("JOIN :#a b", "479"),  # 479: illegal name
             ("WHOIS :a b", "401"), ("WHOIS :", "401"), ("MODE :", "401"),
             ("MODE :#a b", "403"), ("TOPIC :#a b", "403"), ("TOPIC :", "403"),
             ("WHO :a b", "315"), ("NAMES :#a b", "366"),

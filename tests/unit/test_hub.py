@@ -182,7 +182,10 @@ class JoinPartQuitTest(unittest.TestCase):
             ("JOIN #a,#A", ["#a"], []),           # same channel twice: once
             ("JOIN #a,nochan", ["#a"], [N.ERR_NOSUCHCHANNEL]),
             ("JOIN #", [], [N.ERR_NOSUCHCHANNEL]),
-            ("JOIN #a:b", [], [N.ERR_NOSUCHCHANNEL]),
+            ("JOIN #a:b", [], [N.ERR_BADCHANNAME]),
+            ("JOIN #\x1b[31mred,#ok", ["#ok"], [N.ERR_BADCHANNAME]),
+            ("JOIN #\u202eder", [], [N.ERR_BADCHANNAME]),
+            ("JOIN #a\u200bb", [], [N.ERR_BADCHANNAME]),
             ("JOIN #" + "x" * 60, [], [N.ERR_NOSUCHCHANNEL]),
             ("JOIN #a,#b key1,key2", ["#a", "#b"], []),
         ]

@@ -11,9 +11,11 @@ import unittest
 from ircproto.message import (
     Message,
     ProtocolError,
+    client_only_tags,
     escape_tag_value,
     format_message,
     format_tags,
+    is_valid_tag_key,
     numeric_line,
     parse,
     parse_tags,
@@ -290,6 +292,53 @@ class TagEscapingTest(unittest.TestCase):
     def test_missing_and_empty_values_are_the_same(self):
         self.assertEqual(parse_tags("a"), parse_tags("a="))
         self.assertEqual(format_tags({"a": ""}), "a")
+
+
+class TagKeyTest(unittest.TestCase):
+    def test_key_grammar(self):
+        # (key, valid per message-tags: ['+'] [vendor '/'] letters, digits, hyphens)
+        cases = [
+            ("a", True),
+            ("time", True),
+            ("+typing", True),
+            ("+draft/reply", True),
+            ("+example.com/foo-bar", True),
+            ("xn--e1afmkfd.org/foo", True),
+            ("+a1-B2", True),
+            ("", False),
+            ("+", False),
+            ("++a", False),
+            ("+a/", False),
+            ("+/a", False),
+            ("+a/b/c", False),
+            ("+a..b/c", False),
+            ("+a_b", False),
+            ("+a\x1b[31m", False),     # ESC
+            ("+a\x07", False),         # BEL
+            ("+\u202ea", False),       # bidi override
+            ("+caf\u00e9", False),     # non-ASCII
+            ("+\u0663", False),        # an Arabic-Indic digit is not an ASCII digit
+            ("+a.b", False),           # a dot only in the vendor
+            ("+a\n", False),
+        ]
+        for key, valid in cases:
+            with self.subTest(key=key):
+                self.assertEqual(is_valid_tag_key(key), valid)
+
+    def test_client_only_tags_keep_prefixed_well_formed_keys(self):
+        cases = [
+            ({"+a": "1", "time": "x"}, {"+a": "1"}),
+            ({"+a\x1b": "1", "+b": "\x1b"}, {"+b": "\x1b"}),  # values are the client's
+            ({"+\x07": "", "+c/d": ""}, {"+c/d": ""}),
+            ({}, {}),
+        ]
+        for tags, kept in cases:
+            with self.subTest(tags=tags):
+                self.assertEqual(client_only_tags(tags), kept)
+
+    def test_the_parser_keeps_any_key(self):
+        # Receivers treat names as opaque: a client reading a server's line does not refuse it.
+        self.assertEqual(parse("@+a\x1b=1 PING x").tags, {"+a\x1b": "1"})
 
 
 class NumericLineTest(unittest.TestCase):

@@ -1008,6 +1008,9 @@ class ClientTagsTest(unittest.TestCase):
             ("@+a=1 TOPIC #a :t", command("TOPIC", ("#a", "t"))),
             ("PRIVMSG #a :hi", command("PRIVMSG", ("#a", "hi"))),
             ("@label=l;+a PRIVMSG #a :hi", command("PRIVMSG", ("#a", "hi"), None, "+a")),
+            ("@+a\x1b[31m=1;+b\x07;+ok=\x1b PRIVMSG #a :hi",
+             command("PRIVMSG", ("#a", "hi"), None, "+ok=\x1b")),   # bad keys dropped
+            ("@+\u202e=1 TAGMSG #a", command("TAGMSG", ("#a",))),
         ]
         for line, frame in cases:
             with self.subTest(line=line):

@@ -3,7 +3,8 @@ limits as parameters; chatd.limits: the same rules with chatd's own limits."""
 
 import unittest
 
-from chatd.limits import CHANNELLEN, CHANTYPES, NICKLEN, is_channel, is_nick, is_valid_channel
+from chatd.limits import (CHANNELLEN, CHANTYPES, NICKLEN, is_channel, is_illegal_channel, is_nick,
+                          is_valid_channel)
 from ircproto import validate
 
 VALID_NICKS = [
@@ -66,6 +67,14 @@ INVALID_CHANNELS = [
     "#a\x00",
     "#a\r",
     "#a\n",
+    "#\x1b[31mred",  # ESC: a terminal escape sequence
+    "#a\x7f",        # DEL
+    "#a\x85",        # NEL, a C1 control
+    "#\u202eder",    # RIGHT-TO-LEFT OVERRIDE
+    "#a\u2066b",     # LEFT-TO-RIGHT ISOLATE
+    "#a\u200bb",     # ZERO WIDTH SPACE
+    "#a\u200db",     # ZERO WIDTH JOINER
+    "#a\ufeff",      # BYTE ORDER MARK
     "#" + "c" * CHANNELLEN,
 ]
 
@@ -109,6 +118,29 @@ class ChannelTest(unittest.TestCase):
             with self.subTest(name=name):
                 self.assertEqual(is_channel(name), expected)
                 self.assertEqual(validate.is_channel_name(name, "#&"), bool(name) and name[0] in "#&")
+
+    def test_illegal_characters(self):
+        # (name, holds a character no channel name may hold)
+        cases = [
+            ("#lobby", False),
+            ("#caf\u00e9", False),
+            ("#\u65e5\u672c", False),
+            ("#a\U0001f600", False),   # an emoji is a symbol, not a format character
+            ("#" + "c" * 60, False),   # too long, but no illegal character
+            ("#a b", True),
+            ("#a,b", True),
+            ("#a:b", True),
+            ("#\x1b[31mred", True),
+            ("#a\x01", True),
+            ("#\u202eder", True),
+            ("#a\u2067b", True),
+            ("#a\u00adb", True),       # SOFT HYPHEN is a format character too
+        ]
+        for name, illegal in cases:
+            with self.subTest(name=name):
+                self.assertEqual(validate.has_illegal_channel_chars(name), illegal)
+                self.assertEqual(is_illegal_channel(name), illegal)
+                self.assertEqual(is_illegal_channel(name[1:]), False)  # not a channel at all
 
     def test_length_limit_is_a_parameter(self):
         cases = [("#abcd", 5, True), ("#abcde", 5, False)]
