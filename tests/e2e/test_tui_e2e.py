@@ -23,6 +23,7 @@ from pathlib import Path
 from tests.support.chatd_process import REPO, start_chatd
 from tests.support.irc_client import IRCClient
 from tests.support.tmux import start_tmux, tmux_available
+from tests.support.tui_steps import enter_name, register_and_keep
 
 TIMEOUT_S = 15.0
 TIME = r"\d\d:\d\d"
@@ -147,19 +148,8 @@ class TuiEndToEndTest(unittest.TestCase):
         home = self.config_home()
         alice = self.tui(server.port, config_home=home)
         alice.wait_for(r"Your name: tester", TIMEOUT_S)
-        alice.type("alice")
-        alice.send_keys("Enter")
-        alice.wait_for(r"You joined #lobby", TIMEOUT_S)
-        alice.type_line("/register")
-        alice.wait_for(r"Choose a password for the name alice", TIMEOUT_S)
-        alice.type(password)
-        screen = alice.wait_for(r"\*{%d}" % len(password), TIMEOUT_S)
-        self.assertNotIn(password, screen)
-        alice.send_keys("Enter")
-        alice.wait_for(r"Keep the password for alice", TIMEOUT_S)
-        alice.type_line("y")
-        screen = alice.wait_for(r"logs in as alice by itself", TIMEOUT_S)
-        self.assertNotIn(password, screen)
+        for screen in register_and_keep(alice, "alice", password, TIMEOUT_S):
+            self.assertNotIn(password, screen)
         saved = home / "tui" / "credentials.ini"
         self.assertEqual(stat.S_IMODE(saved.stat().st_mode), 0o600)
         alice.send_keys("C-c")
@@ -177,8 +167,7 @@ class TuiEndToEndTest(unittest.TestCase):
 
         other = self.tui(server.port)  # another computer: no saved login
         other.wait_for(r"Your name: tester", TIMEOUT_S)
-        other.type("alice")
-        other.send_keys("Enter")
+        enter_name(other, "alice", TIMEOUT_S)
         other.wait_for(r"Password for alice", TIMEOUT_S)
         other.type_line("wrong-password")
         other.wait_for(r"Wrong password", TIMEOUT_S)

@@ -19,6 +19,7 @@ from tests.integration.test_accounts import sasl_plain, sasl_start
 from tests.support.chatd_process import REPO, start_chatd
 from tests.support.irc_client import IRCClient, open_client
 from tests.support.tmux import start_tmux, tmux_available
+from tests.support.tui_steps import register_and_keep
 from tests.support.wait import wait_until
 
 TIMEOUT_S = 15.0
@@ -45,15 +46,8 @@ class TuiPrivateHistoryTest(unittest.TestCase):
         # 1. alice registers from tui and keeps the login.
         alice = self.tui(server.port, home)
         alice.wait_for(r"Your name: tester", TIMEOUT_S)
-        alice.type("alice")
-        alice.send_keys("Enter")
-        alice.wait_for(r"You joined #lobby", TIMEOUT_S)
-        alice.type_line("/register")
-        alice.wait_for(r"Choose a password for the name alice", TIMEOUT_S)
-        alice.type_line(password)
-        alice.wait_for(r"Keep the password for alice", TIMEOUT_S)
-        alice.type_line("y")
-        alice.wait_for(r"logs in as alice by itself", TIMEOUT_S)
+        for screen in register_and_keep(alice, "alice", password, TIMEOUT_S):
+            self.assertNotIn(password, screen)
 
         # 2. A private exchange with bob while the tui runs.
         bob = open_client(self, server.port, "bob")
