@@ -10,7 +10,7 @@ import logging
 import sys
 
 from chatd import config as config_module
-from chatd import admin, logsetup, master, tls
+from chatd import admin, logsetup, master, proctitle, tls
 from chatd.serverinfo import VERSION
 from chatd.exitcodes import EXIT_CONFIG, EXIT_OK
 from chatd.worker import run_worker
@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         return admin.run_account_command(config, args.op, args.name, args.fingerprint,
                                          sys.stdin)
     logsetup.configure(config_module.log_level_number(config), "master")
+    proctitle.set_title("chatd: master", sys.argv[1:] if argv is None else argv)
     worker = run_worker
     if server_tls is not None:
         if server_tls.client_certs_problem:

@@ -25,10 +25,11 @@ import selectors
 import signal
 import socket
 import ssl
+import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from chatd import logsetup, tls
+from chatd import logsetup, proctitle, tls
 from chatd.config import Config, log_level_number
 from chatd.events import HistoryUnavailable
 from chatd.exitcodes import EXIT_OK
@@ -415,6 +416,7 @@ def run_worker(index: int, sock: socket.socket, info: ServerInfo,
     """Entry point of a worker process (`tls_context`: for connections from TLS listeners).
     Returns the exit status."""
     logsetup.configure(log_level_number(info.config), f"worker-{index}")
+    proctitle.set_title(f"chatd: worker {index}", sys.argv[1:])
     # Only the master decides when workers stop (it sends SHUTDOWN); see master.py.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)

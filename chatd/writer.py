@@ -15,7 +15,7 @@ import sqlite3
 import sys
 import time
 
-from chatd import logsetup
+from chatd import logsetup, proctitle
 from chatd.store import accounts, meta, schema, writes
 from chatd.ipc import frames
 from chatd.ipc.pipe import Pipe, PipeClosed
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 def run_writer(sock, config: Config) -> int:
     """Entry point of the writer process. Returns the exit status."""
     logsetup.configure(log_level_number(config), "writer")
+    proctitle.set_title("chatd: writer", sys.argv[1:])
     # The master decides when we stop; a terminal's Ctrl-C or a group SIGTERM must not cut
     # a commit short.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
