@@ -10,7 +10,7 @@ import logging
 import sys
 
 from chatd import config as config_module
-from chatd import admin, logsetup, master, proctitle, tls
+from chatd import admin, backup, logsetup, master, proctitle, tls
 from chatd.serverinfo import VERSION
 from chatd.exitcodes import EXIT_CONFIG, EXIT_OK
 from chatd.worker import run_worker
@@ -25,7 +25,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--check", action="store_true",
                         help="only validate the configuration, then exit")
     parser.add_argument("--version", action="version", version=VERSION)
-    commands = parser.add_subparsers(dest="command", metavar="account ...")
+    commands = parser.add_subparsers(dest="command", metavar="account|backup ...")
     account = commands.add_parser(
         "account", help="add, change or delete an account (password on stdin)",
         description="Manage accounts, through the running server or, when it is stopped, in "
@@ -34,6 +34,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     account.add_argument("name")
     account.add_argument("fingerprint", nargs="?",
                          help="cert-add/cert-del: the client certificate's SHA-256 (hex)")
+    copy = commands.add_parser(
+        "backup", help="write a consistent copy of the history, while the server runs",
+        description="Copy the history file (SQLite's online backup: one snapshot) to FILE, "
+                    "atomically and private (mode 0600); restore by stopping chatd, putting "
+                    "the copy in the history's place and starting it.")
+    copy.add_argument("file", metavar="FILE")
     return parser.parse_args(argv)  # argparse exits with status 2 and a usage line on errors
 
 
@@ -60,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "account":
         return admin.run_account_command(config, args.op, args.name, args.fingerprint,
                                          sys.stdin)
+    if args.command == "backup":
+        return backup.run_backup_command(config, args.file)
     logsetup.configure(config_module.log_level_number(config), "master")
     proctitle.set_title("chatd: master", sys.argv[1:] if argv is None else argv)
     worker = run_worker
