@@ -234,6 +234,19 @@ SCHEMA = {
 }
 
 
+def defaults(environ: dict[str, str] | os._Environ = os.environ) -> Config:
+    """The built-in configuration (`chatd` without -c). The history goes to systemd's state
+    directory when there is one (StateDirectory=: $STATE_DIRECTORY, the first of a list),
+    otherwise the working directory."""
+    state = environ.get("STATE_DIRECTORY", "").split(":")[0]
+    folder = Path(state) if state else Path.cwd()
+    config = Config(history_path=(folder / "chatd.db").resolve())
+    problems = _cross_checks(config, Path("built-in defaults"))
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
 def load(path: str | os.PathLike[str]) -> Config:
     """Read and validate a config file. Raise ConfigError listing every problem found."""
     path = Path(path)

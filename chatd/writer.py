@@ -43,11 +43,10 @@ def run_writer(sock, config: Config) -> int:
         secret = meta.cloak_secret(db)
     except schema.HistoryDamaged as exc:
         # Refused at every start until someone acts: the master stops chatd (no restart loop).
-        print(f"chatd: history {config.history_path} is damaged ({exc}): restore a backup or"
-              " move it away", file=sys.stderr)
+        print(schema.problem_line(config.history_path, exc), file=sys.stderr)
         return EXIT_BOOT_FAILED
     except (schema.HistoryError, sqlite3.Error, OSError) as exc:
-        print(f"chatd: cannot open history {config.history_path}: {exc}", file=sys.stderr)
+        print(schema.problem_line(config.history_path, exc), file=sys.stderr)
         return EXIT_BOOT_FAILED
     log.info("history %s opened: last id %d, %d accounts", config.history_path, last_id,
              len(known_accounts))
