@@ -202,7 +202,7 @@ SCHEMA = {
         "cloak": ("cloak", _on_off),
     },
     "history": {
-        "path": ("history_path", _path),
+        "path": ("history_path", _path),  # relative to state_folder (see from_parser)
         "replay": ("history_replay", _int_range(0, 1000)),
         "synchronous": ("history_synchronous", _choice("normal", "full")),
         "retention_days": ("history_retention_days", _int_range(0, 100000)),
@@ -234,12 +234,18 @@ SCHEMA = {
 }
 
 
-def defaults(environ: dict[str, str] | os._Environ = os.environ) -> Config:
-    """The built-in configuration (`chatd` without -c). The history goes to systemd's state
-    directory when there is one (StateDirectory=: $STATE_DIRECTORY, the first of a list),
-    otherwise the working directory."""
+def state_folder(environ: dict[str, str] | os._Environ) -> Path | None:
+    """systemd's state directory for chatd (StateDirectory=: $STATE_DIRECTORY, the first of
+    a list), where a relative history path then goes: under ProtectSystem=strict it is the
+    one place chatd may write."""
     state = environ.get("STATE_DIRECTORY", "").split(":")[0]
-    folder = Path(state) if state else Path.cwd()
+    return Path(state) if state else None
+
+
+def defaults(environ: dict[str, str] | os._Environ = os.environ) -> Config:
+    """The built-in configuration (`chatd` without -c): the history in systemd's state
+    directory when there is one, otherwise in the working directory."""
+    folder = state_folder(environ) or Path.cwd()
     config = Config(history_path=(folder / "chatd.db").resolve())
     problems = _cross_checks(config, Path("built-in defaults"))
     if problems:
@@ -247,7 +253,8 @@ def defaults(environ: dict[str, str] | os._Environ = os.environ) -> Config:
     return config
 
 
-def load(path: str | os.PathLike[str]) -> Config:
+def load(path: str | os.PathLike[str], environ: dict[str, str] | os._Environ = os.environ
+         ) -> Config:
     """Read and validate a config file. Raise ConfigError listing every problem found."""
     path = Path(path)
     parser = configparser.ConfigParser(
@@ -269,12 +276,15 @@ def load(path: str | os.PathLike[str]) -> Config:
     except (configparser.Error, UnicodeDecodeError) as exc:
         first_line = str(exc).splitlines()[0]
         raise ConfigError([f"{path}: not a valid INI file: {first_line}"]) from None
-    return from_parser(parser, path)
+    return from_parser(parser, path, state_folder(environ))
 
 
-def from_parser(parser: configparser.ConfigParser, path: Path) -> Config:
-    """Validate parsed INI sections against SCHEMA and build the Config."""
+def from_parser(parser: configparser.ConfigParser, path: Path,
+                state: Path | None = None) -> Config:
+    """Validate parsed INI sections against SCHEMA and build the Config. Relative paths are
+    the config file's folder's, but a relative history path is `state`'s when given."""
     base = path.resolve().parent
+    history_base = state.resolve() if state is not None else base
     values: dict[str, object] = {"source_path": path.resolve()}
     problems = []
     for section in parser.sections():
@@ -288,7 +298,7 @@ def from_parser(parser: configparser.ConfigParser, path: Path) -> Config:
                 continue
             target, convert = spec
             try:
-                value = convert(raw.strip(), base)
+                value = convert(raw.strip(), history_base if spec[0] == "history_path" else base)
             except ValueError as exc:
                 problems.append(f"{path}: [{section}] {key} = {raw.strip()!r}: {exc}")
                 continue
@@ -297,7 +307,7 @@ def from_parser(parser: configparser.ConfigParser, path: Path) -> Config:
             else:
                 values[target] = value
     if "history_path" not in values:
-        values["history_path"] = (base / "chatd.db").resolve()
+        values["history_path"] = (history_base / "chatd.db").resolve()
     config = Config(**values)  # type: ignore[arg-type]
     problems += _cross_checks(config, path)
     if problems:

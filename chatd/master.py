@@ -34,6 +34,8 @@ from chatd.processes import fdlimit
 from chatd.processes.accepting import Acceptor, Listener, bind_listeners
 from chatd.processes.control import CONTROL_KEY, ControlServer
 from chatd.processes.loop_timeout import select_timeout
+from chatd.processes.sdnotify import Notifier
+from chatd.processes.service import ServiceLink
 from chatd.processes.shutdown import Shutdown, Step
 from chatd.processes.startup import (StartupError, make_created_files_private,
                                       warn_if_history_readable)
@@ -81,6 +83,7 @@ class Master:
         self.lock_fd: int | None = None  # the history's writer lock (chatd/store/lock.py)
         self.control = ControlServer(history_lock.control_path(config.history_path),
                                      self.selector)
+        self.service = ServiceLink(Notifier(), time.monotonic())  # systemd, when it runs us
 
     @property
     def stopping(self) -> bool:
@@ -114,6 +117,7 @@ class Master:
         lines = [f"chatd: listening on {listener.address()} (tls)\n" for listener in secure]
         sys.stderr.write("".join(lines) + f"chatd: listening on {plain.address()}\n")
         sys.stderr.flush()
+        self.service.ready(self._status())
 
     def _record_signal(self, signum: int, _frame: object) -> None:
         self._signals.append(signum)  # acted on by the main loop, never here
@@ -126,6 +130,7 @@ class Master:
             self.control.listener.close()
         self._wake_r.close()
         self._wake_w.close()
+        self.service.notifier.close()
 
     def _wait_for_writer(self) -> None:
         """Block (startup only) until the writer has opened the history."""
@@ -169,11 +174,23 @@ class Master:
             self._release_barriers(polled_at)
             self._watch_writer()
             self._send_rows()
+            self._tend_service()
             self._flush_pipes()
 
     def _select_timeout(self) -> float:
-        return select_timeout(time.monotonic(), self.acceptor.paused_until,
-                              self.barriers.next_due(), self.backpressure.reading_workers)
+        now = time.monotonic()
+        wait = select_timeout(now, self.acceptor.paused_until, self.barriers.next_due(),
+                              self.backpressure.reading_workers)
+        service_due = self.service.next_due()
+        return wait if service_due is None else max(0.0, min(wait, service_due - now))
+
+    def _tend_service(self) -> None:
+        self.service.tend(time.monotonic(), self.children.children(),
+                          not self.backpressure.reading_workers, self._send, self._status)
+
+    def _status(self) -> str:
+        """systemd's STATUS= line (systemctl status)."""
+        return f"{self.hub.registry.users} users, {len(self.hub.registry.channels)} channels"
 
     def _hand_off(self, worker: Child, sock: socket.socket, host: str, port: str,
                   tls: bool) -> None:
@@ -230,7 +247,9 @@ class Master:
     # the writer's frames
     def _on_writer_frames(self, received: list[Any]) -> None:
         for frame in received:
-            if isinstance(frame, frames.Committed):
+            if isinstance(frame, frames.HeartbeatAck):
+                self.service.answered(self.children.writer, time.monotonic())
+            elif isinstance(frame, frames.Committed):
                 self._dispatch(self.pipeline.committed(frame.up_to_id))
                 self.watchdog.committed(self.pipeline.sequencer.uncommitted_count > 0,
                                         time.monotonic())
@@ -254,6 +273,9 @@ class Master:
 
     # the workers' frames
     def _on_worker_frames(self, worker: Child, received: list[Any]) -> None:
+        if any(type(frame) is frames.HeartbeatAck for frame in received):
+            self.service.answered(worker, time.monotonic())
+            received = [frame for frame in received if type(frame) is not frames.HeartbeatAck]
         self._dispatch(self.pipeline.on_worker_frames(
             worker.index, received, int(time.time() * 1000), time.monotonic()))
         self._count_departures()
@@ -361,6 +383,7 @@ class Master:
 
     # shutdown: workers first (they tell clients), then the writer (it commits what is left)
     def _begin_stop(self) -> None:
+        self.service.stopping()
         self.shutdown = Shutdown(time.monotonic())
         self.acceptor.close()
         self.control.close()

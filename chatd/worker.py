@@ -199,6 +199,8 @@ class Worker:
                 self.on_new_conn(frame.conn_id, frame.host, self.pipe.take_fd(), frame.tls)
             elif kind is frames.Shutdown:
                 self.stopping = True
+            elif kind is frames.Heartbeat:
+                self.pipe.send(frames.HeartbeatAck(frame.seq))
             else:
                 switchboard.on_master_frame(frame, now)
         self.carry_out()

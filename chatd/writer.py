@@ -160,6 +160,8 @@ def _serve(pipe: Pipe, db: sqlite3.Connection, retention_days: int) -> int:
         for frame in received:
             if isinstance(frame, frames.Store):
                 committer.rows.extend(frames.stored_rows(frame))
+            elif isinstance(frame, frames.Heartbeat):
+                pipe.send(frames.HeartbeatAck(frame.seq))  # after the commit in progress
             elif isinstance(frame, frames.Shutdown) and stop_by is None:
                 stop_by = time.monotonic() + STOP_COMMIT_S
         committer.commit(time.monotonic())

@@ -99,6 +99,21 @@ class StartupFailureTest(unittest.TestCase):
                                  timeout=RUN_TIMEOUT_S, check=False)
         self.assertIn(f"history {self.dir.resolve() / 'chatd.db'} ", without.stdout)
 
+    def test_under_systemd_a_relative_history_path_is_in_the_state_directory(self) -> None:
+        state = self.dir / "state"
+        state.mkdir()
+        elsewhere = self.dir / "elsewhere.db"
+        for history, expected in (("chatd.db", state / "chatd.db"),
+                                  (str(elsewhere), elsewhere)):
+            with self.subTest(history=history):
+                conf = self.write_config(f"[history]\npath = {history}\n")
+                result = subprocess.run(
+                    chatd_command("-c", str(conf), "--check"), cwd=self.dir,
+                    env=dict(chatd_env(), STATE_DIRECTORY=str(state)), stdin=subprocess.DEVNULL,
+                    capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False)
+                self.assertEqual(0, result.returncode, result.stderr)
+                self.assertIn(f"history {expected} (created at start)", result.stdout)
+
     def test_print_config_prints_the_shipped_example_which_is_valid(self) -> None:
         result = self.run_chatd("--print-config")
         self.assertEqual(0, result.returncode, result.stderr)
