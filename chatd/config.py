@@ -30,6 +30,7 @@ class Config:
 
     server_name: str = "chat.example"
     network: str = "chatd"
+    admin_email: str = ""  # shown by ADMIN (259)
     listen_host: str = "127.0.0.1"
     listen_port: int = 6667
     workers: int = 2
@@ -191,6 +192,7 @@ SCHEMA = {
     "server": {
         "name": ("server_name", _nonempty),
         "network": ("network", _nonempty),
+        "admin_email": ("admin_email", _nonempty),
         "listen": (("listen_host", "listen_port"), _listen),
         "workers": ("workers", _workers),
         "password": ("password", _text),
