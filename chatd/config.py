@@ -56,6 +56,7 @@ class Config:
     tls_cert: Path | None = None  # PEM certificate (chain) for the TLS listeners
     tls_key: Path | None = None  # its PEM private key
     sts_duration_s: int = 0  # IRCv3 STS policy duration; 0: no STS
+    metrics_listen: tuple[str, int] | None = None  # (host, port) of GET /metrics; None: off
     accounts_registration: str = "open"  # open: anyone may REGISTER; closed: the admin command
     cloak: bool = True  # others see a keyed hash of a client's address, not the address
     # fakelag (chatd/session/fakelag.py): a burst of lines, then lines per second (0: off),
@@ -232,6 +233,9 @@ SCHEMA = {
     },
     "accounts": {
         "registration": ("accounts_registration", _choice("open", "closed")),
+    },
+    "metrics": {
+        "listen": ("metrics_listen", _listen),
     },
 }
 

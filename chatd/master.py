@@ -34,6 +34,8 @@ from chatd.processes import fdlimit
 from chatd.processes.accepting import Acceptor, Listener, bind_listeners
 from chatd.processes.control import CONTROL_KEY, ControlServer
 from chatd.processes.loop_timeout import select_timeout
+from chatd.processes.metrics_http import MetricsSocket
+from chatd.processes.metrics_view import MasterParts, MetricsLink
 from chatd.processes.sdnotify import Notifier
 from chatd.processes.service import ServiceLink
 from chatd.processes.shutdown import Shutdown, Step
@@ -41,7 +43,7 @@ from chatd.processes.startup import (StartupError, make_created_files_private,
                                       warn_if_history_readable)
 from chatd.processes.supervision import WRITER, Child, Exit, Supervisor
 from chatd.processes.writer_watchdog import WriterWatchdog
-from chatd.serverinfo import ServerInfo, build_server_info
+from chatd.serverinfo import ServerInfo, build_server_info, read_motd
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,7 @@ class Master:
         self.selector = selectors.DefaultSelector()
         tls_ports = tuple(listener.sock.getsockname()[1] for listener in listeners
                           if listener.tls)
-        self.info = build_server_info(config, _read_motd(config), time.time(), tls_ports)
+        self.info = build_server_info(config, read_motd(config), time.time(), tls_ports)
         self.hub = Hub(config, boot_id=self.info.boot_id)
         self.next_conn_id = 1
         self.exit_code = EXIT_OK
@@ -84,6 +86,8 @@ class Master:
         self.control = ControlServer(history_lock.control_path(config.history_path),
                                      self.selector)
         self.service = ServiceLink(Notifier(), time.monotonic())  # systemd, when it runs us
+        self.metrics = MetricsLink(config.metrics_listen, self.selector, MasterParts(
+            self.hub, self.children, self.pipeline, self.backpressure, self.info.boot_id / 1000))
 
     @property
     def stopping(self) -> bool:
@@ -108,6 +112,7 @@ class Master:
         self._wait_for_writer()
         self.children.start_workers(self.config.workers)
         self.control.start()
+        self.metrics.start()
         self.acceptor.start(capacity)
         # The stable ready lines operators and tests rely on: printed whatever the log level,
         # in one write so that the workers' log lines on the same stderr cannot split them.
@@ -117,7 +122,7 @@ class Master:
         lines = [f"chatd: listening on {listener.address()} (tls)\n" for listener in secure]
         sys.stderr.write("".join(lines) + f"chatd: listening on {plain.address()}\n")
         sys.stderr.flush()
-        self.service.ready(self._status())
+        self.service.ready(self.hub.registry)
 
     def _record_signal(self, signum: int, _frame: object) -> None:
         self._signals.append(signum)  # acted on by the main loop, never here
@@ -131,6 +136,7 @@ class Master:
         self._wake_r.close()
         self._wake_w.close()
         self.service.notifier.close()
+        self.metrics.close_in_child()
 
     def _wait_for_writer(self) -> None:
         """Block (startup only) until the writer has opened the history."""
@@ -163,6 +169,8 @@ class Master:
                     self.control.accept()
                 elif type(key.data) is tuple:  # (CONTROL_KEY, control_id)
                     self._on_control_request(key.data[1])
+                elif isinstance(key.data, MetricsSocket):
+                    key.data.handle(mask)
                 elif mask & selectors.EVENT_READ:
                     child = key.data
                     if child.role == WRITER or self.backpressure.reading_workers:
@@ -175,22 +183,17 @@ class Master:
             self._watch_writer()
             self._send_rows()
             self._tend_service()
+            self.metrics.expire(time.monotonic())
             self._flush_pipes()
 
     def _select_timeout(self) -> float:
-        now = time.monotonic()
-        wait = select_timeout(now, self.acceptor.paused_until, self.barriers.next_due(),
-                              self.backpressure.reading_workers)
-        service_due = self.service.next_due()
-        return wait if service_due is None else max(0.0, min(wait, service_due - now))
+        return select_timeout(time.monotonic(), self.acceptor.paused_until,
+                              self.barriers.next_due(), self.backpressure.reading_workers,
+                              self.service.next_due())
 
     def _tend_service(self) -> None:
         self.service.tend(time.monotonic(), self.children.children(),
-                          not self.backpressure.reading_workers, self._send, self._status)
-
-    def _status(self) -> str:
-        """systemd's STATUS= line (systemctl status)."""
-        return f"{self.hub.registry.users} users, {len(self.hub.registry.channels)} channels"
+                          not self.backpressure.reading_workers, self._send, self.hub.registry)
 
     def _hand_off(self, worker: Child, sock: socket.socket, host: str, port: str,
                   tls: bool) -> None:
@@ -203,6 +206,7 @@ class Master:
         log.debug("connection %d from %s port %s -> worker %d%s", conn_id, host, port,
                   worker.index, " (tls)" if tls else "")
         worker.conns += 1
+        self.metrics.accepted += 1
         self._send(worker, frames.NewConn(conn_id=conn_id, host=host, tls=tls),
                    fds=(sock.detach(),))
 
@@ -250,6 +254,8 @@ class Master:
             if isinstance(frame, frames.HeartbeatAck):
                 self.service.answered(self.children.writer, time.monotonic())
             elif isinstance(frame, frames.Committed):
+                self.metrics.committed(self.pipeline.sequencer.committed_id, frame.up_to_id,
+                                       time.monotonic())
                 self._dispatch(self.pipeline.committed(frame.up_to_id))
                 self.watchdog.committed(self.pipeline.sequencer.uncommitted_count > 0,
                                         time.monotonic())
@@ -328,6 +334,7 @@ class Master:
             if rows:
                 self._send(writer, frames.store(rows))
                 self.watchdog.rows_sent(time.monotonic())
+                self.metrics.clock.sent(rows[-1].event_id, time.monotonic())
 
     def _flush_pipes(self) -> None:
         for child in self.children.children():
@@ -411,13 +418,6 @@ class Master:
         elif step is Step.DONE:
             log.info("chatd stopped")
         return step is Step.DONE
-
-
-def _read_motd(config: Config) -> str | None:
-    if config.motd_path is None:
-        return None
-    with open(config.motd_path, encoding="utf-8", errors="replace") as fh:
-        return fh.read()
 
 
 def run(config: Config, entries: ChildEntries) -> int:

@@ -46,6 +46,14 @@ def build_server_info(config: Config, motd_text: str | None, started_at_s: float
                       boot_id=int(started_at_s * 1000))
 
 
+def read_motd(config: Config) -> str | None:
+    """The MOTD file's text (None: none configured)."""
+    if config.motd_path is None:
+        return None
+    with open(config.motd_path, encoding="utf-8", errors="replace") as fh:
+        return fh.read()
+
+
 def closing_link(user: str | None, host: str, reason: str) -> str:
     """The ERROR line a connection gets before the server closes it."""
     return f"ERROR :Closing link: ({user or 'unknown'}@{host}) [{reason}]"

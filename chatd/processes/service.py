@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from chatd.hub.registry import Registry
 from chatd.ipc import frames
 from chatd.processes.liveness import Liveness
 from chatd.processes.sdnotify import Notifier
@@ -27,9 +28,9 @@ class ServiceLink:
         self._status = ""
         self._next_status = now + STATUS_INTERVAL_S
 
-    def ready(self, status: str) -> None:
-        self._status = status
-        self.notifier.ready(status)
+    def ready(self, registry: Registry) -> None:
+        self._status = status_line(registry)
+        self.notifier.ready(self._status)
         if self.liveness is not None:
             log.info("systemd watchdog: %.1f s", self.notifier.watchdog_s)
 
@@ -48,7 +49,7 @@ class ServiceLink:
             self.liveness.answered(_key(child), now)
 
     def tend(self, now: float, children: list[Child], workers_wait: bool,
-             send: Callable[[Child, tuple], None], status: Callable[[], str]) -> None:
+             send: Callable[[Child, tuple], None], registry: Registry) -> None:
         """From the master's loop: heartbeats, the watchdog pet, the status line.
         `workers_wait`: the master is not reading the workers (backlog), so their answers
         wait for it, not for them."""
@@ -56,7 +57,7 @@ class ServiceLink:
             return
         if now >= self._next_status:
             self._next_status = now + STATUS_INTERVAL_S
-            text = status()
+            text = status_line(registry)
             if text != self._status:
                 self._status = text
                 self.notifier.notify(f"STATUS={text}")
@@ -73,6 +74,11 @@ class ServiceLink:
                 send(child, frames.Heartbeat(seq))
         if self.liveness.pet_due([_key(child) for child in alive], now):
             self.notifier.notify("WATCHDOG=1")
+
+
+def status_line(registry: Registry) -> str:
+    """systemd's STATUS= (systemctl status shows it)."""
+    return f"{registry.users} users, {len(registry.channels)} channels"
 
 
 def _key(child: Child) -> tuple:
