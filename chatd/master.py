@@ -10,6 +10,7 @@ entry functions come from its caller (chatd/cli.py).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import selectors
@@ -36,6 +37,7 @@ from chatd.processes.control import CONTROL_KEY, ControlServer
 from chatd.processes.loop_timeout import select_timeout
 from chatd.processes.metrics_http import MetricsSocket
 from chatd.processes.metrics_view import MasterParts, MetricsLink
+from chatd.processes.reloading import reload_settings
 from chatd.processes.sdnotify import Notifier
 from chatd.processes.service import ServiceLink
 from chatd.processes.shutdown import Shutdown, Step
@@ -74,7 +76,7 @@ class Master:
                                  screen=self.hub.addresses.refusal)
         self.children = Supervisor(
             self.selector,
-            writer_entry=lambda sock: entries.writer(sock, config),
+            writer_entry=lambda sock: entries.writer(sock, self.config),
             worker_entry=lambda index, sock: entries.worker(index, sock, self.info),
             close_master_fds=self._close_master_fds)
         self.watchdog = WriterWatchdog()
@@ -211,11 +213,9 @@ class Master:
                    fds=(sock.detach(),))
 
     def _drain_wakeup(self) -> None:
-        try:
+        with contextlib.suppress(BlockingIOError, InterruptedError):
             while self._wake_r.recv(4096):
                 pass
-        except (BlockingIOError, InterruptedError):
-            pass
 
     def _on_child_readable(self, child: Child) -> None:
         try:
@@ -355,10 +355,16 @@ class Master:
             if signum in (signal.SIGTERM, signal.SIGINT) and not self.stopping:
                 log.info("received %s: shutting down", signal.Signals(signum).name)
                 self._begin_stop()
-            elif signum == signal.SIGHUP:
-                log.warning("SIGHUP: configuration reload is not supported yet; ignored")
+            elif signum == signal.SIGHUP and not self.stopping:
+                self._reload()
         for ended in self.children.reap():
             self._on_child_exit(ended)
+
+    def _reload(self) -> None:
+        info = reload_settings(self.info, self.hub, self.acceptor, self.children.children(),
+                               self._send, self.service)
+        if info is not None:
+            self.info, self.config = info, info.config  # restarted children get these too
 
     def _on_child_exit(self, ended: Exit) -> None:
         child = ended.child
@@ -370,13 +376,9 @@ class Master:
             self.exit_code = EXIT_RUNTIME
             self._begin_stop()
             return
-        if child.role != WRITER:
-            self._drop_worker_clients(child)
+        if child.role != WRITER:  # its connections died with it: everyone hears they quit
+            self._dispatch(self.pipeline.drop_worker_clients(child.index, int(time.time() * 1000)))
         self.children.restart(child)
-
-    def _drop_worker_clients(self, worker: Child) -> None:
-        """The worker's connections died with it: tell everyone they quit."""
-        self._dispatch(self.pipeline.drop_worker_clients(worker.index, int(time.time() * 1000)))
 
     def _watch_writer(self) -> None:
         writer = self.children.writer

@@ -28,6 +28,7 @@ class ServerInfo:
     boot_id: int = 0  # when this run started (ms): part of anonymous history keys (events.py)
     isupport: tuple[str, ...] = field(default=())
     tls_ports: tuple[int, ...] = ()  # the TLS listeners' bound ports (IRCv3 STS offers the first)
+    generation: int = 0  # reloads so far (chatd/reload.py)
 
 
 def build_server_info(config: Config, motd_text: str | None, started_at_s: float,

@@ -15,7 +15,7 @@ import sqlite3
 import sys
 import time
 
-from chatd import logsetup, proctitle
+from chatd import logsetup, proctitle, reload
 from chatd.store import accounts, meta, schema, writes
 from chatd.ipc import frames
 from chatd.ipc.pipe import Pipe, PipeClosed
@@ -160,6 +160,11 @@ def _serve(pipe: Pipe, db: sqlite3.Connection, retention_days: int) -> int:
         for frame in received:
             if isinstance(frame, frames.Store):
                 committer.rows.extend(frames.stored_rows(frame))
+            elif isinstance(frame, frames.Reconfigure):  # a reload: retention, log level
+                config = reload.unpack(frame.settings)
+                retention_days = config.history_retention_days
+                logging.getLogger().setLevel(log_level_number(config))
+                next_retention = time.monotonic()  # a shorter retention applies now
             elif isinstance(frame, frames.Heartbeat):
                 pipe.send(frames.HeartbeatAck(frame.seq))  # after the commit in progress
             elif isinstance(frame, frames.Shutdown) and stop_by is None:

@@ -102,6 +102,11 @@ class Hub:
     def numeric(self, client: ClientRecord, code: str, *params: str) -> str:
         return numeric_line(self.config.server_name, client.nick, code, *params)
 
+    def reconfigure(self, config: Config) -> None:
+        """A reload (chatd/reload.py): the rules read the new settings from now on."""
+        self.config = config
+        self.addresses.limits = AddressLimits.from_config(config)
+
     def reply(self, client: ClientRecord, *lines: str) -> None:
         self.effects.append(ReplyLines(worker=client.worker, conn_id=client.conn_id,
                                   lines=list(lines)))

@@ -318,6 +318,14 @@ class HeartbeatAck(NamedTuple):
     seq: int
 
 
+@_opcode(62)
+class Reconfigure(NamedTuple):
+    """master -> writer and workers, after a reload (SIGHUP): the new settings, pickled — a
+    ServerInfo for a worker, a Config for the writer (chatd/reload.py). Pickle, like marshal
+    here, only ever carries what our own master built."""
+    settings: bytes
+
+
 def encode(frame: NamedTuple) -> bytes:
     """The bytes of one frame: length, then marshal((opcode, *fields))."""
     body = marshal.dumps((frame.OP, *frame))  # type: ignore[attr-defined]

@@ -34,6 +34,9 @@ class ServiceLink:
         if self.liveness is not None:
             log.info("systemd watchdog: %.1f s", self.notifier.watchdog_s)
 
+    def reloading(self) -> None:
+        self.notifier.reloading()
+
     def stopping(self) -> None:
         self.notifier.stopping()
 
