@@ -79,7 +79,8 @@ class ContextFromIsupportTest(unittest.TestCase):
     def test_channel_types_and_prefixes(self) -> None:
         cases = [("CHANTYPES=# PREFIX=(ov)@+", "#x", "&x", "@+bob", "bob"),
                  ("CHANTYPES=& PREFIX=(q)~", "&x", "#x", "~bob", "bob"),
-                 ("NICKLEN=20", "#x", "+x", "%bob", "bob")]  # defaults: #& and ~&@%+
+                 ("NICKLEN=20", "#x", "+x", "@+bob", "bob"),  # defaults: #& and (ov)@+
+                 ("NICKLEN=20", "#x", "+x", "%bob", "%bob")]
         for isupport, channel, not_channel, prefixed, stripped in cases:
             with self.subTest(isupport=isupport):
                 ctx = registered_session(isupport).ctx
