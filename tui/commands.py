@@ -110,7 +110,7 @@ def cmd_part(ctx: Context, args: str) -> list[Action]:
 
 def cmd_msg(ctx: Context, args: str) -> list[Action]:
     target, _, text = args.partition(" ")
-    if not target or not text:
+    if not target or not text or target.startswith(":"):  # ':' would end the parameters
         return ctx.error("Usage: /msg nick|#channel text")
     out: list[Action] = []
     if not ctx.session.is_channel(target):
@@ -120,7 +120,7 @@ def cmd_msg(ctx: Context, args: str) -> list[Action]:
 
 def cmd_query(ctx: Context, args: str) -> list[Action]:
     nick, _, text = args.partition(" ")
-    if not nick or ctx.session.is_channel(nick):
+    if not nick or ctx.session.is_channel(nick) or nick.startswith(":"):
         return ctx.error("Usage: /query nick [text]")
     buf, out = ctx.session.open_query(nick)
     ctx.state.focus(buf)

@@ -74,13 +74,17 @@ class RunInputTest(InLobbyTestCase):
     def test_mistakes_are_reported_in_the_buffer(self) -> None:
         cases = [("/frobnicate x", "Unknown command /frobnicate"), ("/join", "Usage: /join"),
                  ("/msg bob", "Usage: /msg"), ("/win 9", "Usage: /win N"),
-                 ("/me", "Usage: /me")]
+                 ("/me", "Usage: /me"), ("/msg :bob hi", "Usage: /msg"),
+                 ("/query :bob", "Usage: /query")]
         for text, words in cases:
             with self.subTest(text=text):
                 self.assertEqual(self.run_(text), [])
                 kind, message = self.last()
                 self.assertEqual(kind, Kind.ERROR)
                 self.assertIn(words, message)
+        # Nothing was queued that could never be written (and would fail every later flush).
+        self.assertEqual(len(self.session.outbox), 0)
+        self.assertEqual(self.session.flush(), [])
 
     def test_server_buffer_refuses_plain_text(self) -> None:
         self.state.switch(0)
