@@ -74,10 +74,6 @@ class ClientContext:
     def is_channel(self, name: str) -> bool:
         return bool(name) and name[0] in self.chantypes
 
-    def strip_prefix(self, name: str) -> str:
-        """The nick of a NAMES entry, without its membership prefixes."""
-        return self.prefix_table.split(name)[1]
-
     def nick_max_len(self) -> int:
         """The longest nick worth sending: the server's NICKLEN once it has sent ISUPPORT
         (RFC 1459's 9 when it advertises none), a generous client bound before."""

@@ -86,7 +86,7 @@ class ContextFromIsupportTest(unittest.TestCase):
                 ctx = registered_session(isupport).ctx
                 self.assertTrue(ctx.is_channel(channel))
                 self.assertFalse(ctx.is_channel(not_channel))
-                self.assertEqual(ctx.strip_prefix(prefixed), stripped)
+                self.assertEqual(ctx.prefix_table.split(prefixed)[1], stripped)
 
     def test_nick_max_len(self) -> None:
         self.assertEqual(Session(State(tz=UTC), "a").nick_max_len(), CLIENT_NICK_MAX_LEN)
