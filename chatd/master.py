@@ -205,7 +205,7 @@ class Master:
         self.next_conn_id += 1
         self.hub.connection_opened(conn_id, worker.index, host, int(time.time()))
         # Tests and operators match this line (peer port) to see which worker holds whom.
-        log.debug("connection %d from %s port %s -> worker %d%s", conn_id, host, port,
+        log.info("connection %d from %s port %s -> worker %d%s", conn_id, host, port,
                   worker.index, " (tls)" if tls else "")
         worker.conns += 1
         self.metrics.accepted += 1
