@@ -20,7 +20,7 @@ from chatd.ipc import frames
 from ircproto import numerics as N
 from ircproto.casemap import casefold
 from ircproto.errors import IrcError
-from ircproto.message import Message
+from ircproto.message import Message, fitted_line
 
 CONTROL_WORKER = -1  # "worker index" of answers for the admin control socket (chatd/master.py)
 RESERVED_FOR_SERVICES = "This nickname is reserved for services"
@@ -50,7 +50,8 @@ def refuse_reserved(hub: Hub, client: ClientRecord, nick: str, reason: str) -> N
 
 
 def _fail(hub: Hub, command: str, code: str, *context_and_text: str) -> str:
-    return Message("FAIL", (command, code, *context_and_text), hub.config.server_name).format()
+    return fitted_line(Message("FAIL", (command, code, *context_and_text),
+                               hub.config.server_name))
 
 
 # SASL and PASSWORD
