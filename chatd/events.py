@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from ircproto.casemap import casefold
 from ircproto.ctcp import ACTION_PREFIX
-from ircproto.framing import MAX_BODY_BYTES, truncate_utf8
+from ircproto.framing import MAX_BODY_NO_CRLF_BYTES, truncate_utf8
 from ircproto.message import escape_tag_value
 from ircproto.servertime import format_server_time
 
@@ -109,7 +109,38 @@ def relevant_bits(kind: str, account: str) -> int:
 def format_event(kind: str, source: str, target: str, text: str, extended_join: bool = False,
                  account: str = "") -> str:
     """The IRC line (without tags and CRLF) for an event. `extended_join`: the JOIN carries
-    the account and realname (ircv3.net/specs/extensions/extended-join)."""
+    the account and realname (ircv3.net/specs/extensions/extended-join). The master fits a
+    text to its line before storing it (fit_event_text); a text still too long, from a row
+    stored before it did, is cut here at a character boundary, so no line passes 512 bytes."""
+    line = _event_line_body(kind, source, target, text, extended_join, account)
+    excess = len(line.encode("utf-8")) - MAX_BODY_NO_CRLF_BYTES
+    if excess > 0:
+        line = _event_line_body(kind, source, target, _shortened(text, excess), extended_join,
+                                account)
+    return line
+
+
+def fit_event_text(kind: str, source: str, target: str, text: str, account: str = "",
+                   mark: str = "") -> str:
+    """`text` as long as it may be in this event: so that its longest line (the extended
+    JOIN, with the account) fits 512 bytes with CRLF, whoever receives it. Cut at a character
+    boundary, with `mark` after the cut. The master stores a JOIN's realname, a PART or QUIT
+    reason and a topic fitted this way, so each line the event is ever sent as (live, echoed,
+    replayed) holds what is stored; a PRIVMSG or NOTICE that does not fit is refused instead
+    (417: cutting it would lose text the sender was told was sent)."""
+    line = _event_line_body(kind, source, target, text, True, account)
+    excess = len(line.encode("utf-8")) - MAX_BODY_NO_CRLF_BYTES
+    if excess <= 0:
+        return text
+    return _shortened(text, excess + len(mark.encode("utf-8"))) + mark
+
+
+def _shortened(text: str, excess_bytes: int) -> str:
+    return truncate_utf8(text, max(len(text.encode("utf-8")) - excess_bytes, 0))
+
+
+def _event_line_body(kind: str, source: str, target: str, text: str, extended_join: bool,
+                     account: str) -> str:
     if kind in ("PRIVMSG", "NOTICE", "TOPIC"):
         return f":{source} {kind} {target} :{text}"
     if kind == "JOIN" and extended_join:
@@ -121,8 +152,6 @@ def format_event(kind: str, source: str, target: str, text: str, extended_join: 
     if kind == "QUIT":
         return f":{source} QUIT :{text}"
     raise ValueError(f"unknown event kind {kind!r}")
-
-
 
 
 def tag_section(variant: int, event_id: int, ts_ms: int, client_tags: str,
@@ -165,11 +194,7 @@ def stamped_replay_line(row: tuple, variant: int) -> str:
     """A replayed event for a client without server-time: the original time goes in front of
     the text (replay_text). If the stamp would push the line past 512 bytes, the end of the
     text gives way, marked with an ellipsis, so the line stays legal and the cut is visible."""
-    text = replay_text(row[KIND], row[TEXT], row[TS])
-    line = event_line(row[:TEXT] + (text,) + row[TEXT + 1:], variant)
-    overflow = len(line.encode("utf-8")) + 2 - MAX_BODY_BYTES
-    if overflow > 0:
-        keep = len(text.encode("utf-8")) - overflow - len("…".encode("utf-8"))
-        text = truncate_utf8(text, max(keep, 0)) + "…"
-        line = event_line(row[:TEXT] + (text,) + row[TEXT + 1:], variant)
-    return line
+    account = row[ACCOUNT] if len(row) > ACCOUNT else ""
+    text = fit_event_text(row[KIND], row[SOURCE], row[TARGET],
+                          replay_text(row[KIND], row[TEXT], row[TS]), account, mark="…")
+    return event_line(row[:TEXT] + (text,) + row[TEXT + 1:], variant)

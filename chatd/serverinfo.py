@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from chatd.config import Config
 from ircproto.casemap import CASEMAPPING
+from ircproto.framing import MAX_BODY_NO_CRLF_BYTES, truncate_utf8
 from chatd.limits import CHANNELLEN, CHANTYPES, NICKLEN, TOPICLEN
 
 VERSION = "chatd-0.1"
@@ -56,5 +57,8 @@ def read_motd(config: Config) -> str | None:
 
 
 def closing_link(user: str | None, host: str, reason: str) -> str:
-    """The ERROR line a connection gets before the server closes it."""
-    return f"ERROR :Closing link: ({user or 'unknown'}@{host}) [{reason}]"
+    """The ERROR line a connection gets before the server closes it; a long reason (a QUIT
+    message is one) is cut at a character boundary so the line fits 512 bytes."""
+    head = f"ERROR :Closing link: ({user or 'unknown'}@{host}) ["
+    budget = MAX_BODY_NO_CRLF_BYTES - len(head.encode("utf-8")) - len("]")
+    return f"{head}{truncate_utf8(reason, max(budget, 0))}]"

@@ -21,7 +21,7 @@ from chatd.ipc import frames
 from ircproto import numerics as N
 from ircproto.casemap import casefold
 from ircproto.errors import IrcError
-from ircproto.message import Message
+from ircproto.message import Message, fitted_line
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,8 @@ def refuse_reserved(hub: Hub, client: ClientRecord, nick: str, reason: str) -> N
 
 
 def _fail(hub: Hub, command: str, code: str, *context_and_text: str) -> str:
-    return Message("FAIL", (command, code, *context_and_text), hub.config.server_name).format()
+    return fitted_line(Message("FAIL", (command, code, *context_and_text),
+                               hub.config.server_name))
 
 
 # SASL and PASSWORD

@@ -184,6 +184,7 @@ class Hub:
         if client.registered:
             convs = tuple(client.channels)
             workers = tuple(self.registry.workers_sharing_channels(client))
+            reason = events.fit_event_text("QUIT", client.source, "", reason)
             self.effects.append(Emit(kind="QUIT", source=client.source, target="", text=reason,
                                      convs=convs, channels=convs, to_conns=(),
                                      origin=client.conn_id, workers=workers,
@@ -205,8 +206,10 @@ class Hub:
         channel = self.registry.join(client, name, self.now_s)
         extra = self.topic_lines(client, channel, on_join=True) + self.names_lines(client, channel)
         # The text of a JOIN is the joiner's realname (extended-join, live and replayed).
+        realname = events.fit_event_text("JOIN", client.source, channel.name, client.realname,
+                                         client.account or "")
         self.effects.append(Emit(kind="JOIN", source=client.source, target=channel.name,
-                                 text=client.realname, convs=(folded,), channels=(folded,),
+                                 text=realname, convs=(folded,), channels=(folded,),
                                  to_conns=(), origin=client.conn_id, workers=channel.workers(),
                                  extra="\r\n".join(extra), origin_worker=client.worker,
                                  account=client.account or ""))
@@ -215,6 +218,7 @@ class Hub:
         folded = channel.folded
         workers = channel.workers()
         self.registry.part(client, channel)
+        reason = events.fit_event_text("PART", client.source, channel.name, reason)
         self.effects.append(Emit(kind="PART", source=client.source, target=channel.name,
                                  text=reason, convs=(folded,), channels=(folded,),
                                  to_conns=(client.conn_id,), origin=client.conn_id,

@@ -4,6 +4,7 @@ mistakes (answered in chatd/hub/error_replies.py). Pure."""
 
 from __future__ import annotations
 
+from chatd import events
 from chatd.hub.error_replies import each_target
 from chatd.hub.hub import Hub
 from chatd.hub.registry import ChannelRecord, ClientRecord
@@ -52,7 +53,9 @@ def handle_topic(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> Non
     if len(params) == 1:
         hub.reply(client, *hub.topic_lines(client, channel))
         return
-    text = truncate_utf8(params[1], TOPICLEN)
+    # TOPICLEN, and then what fits the TOPIC line with the setter's nick!user@host.
+    text = events.fit_event_text("TOPIC", client.source, channel.name,
+                                 truncate_utf8(params[1], TOPICLEN))
     if text == channel.topic:
         return  # unchanged: nothing to announce (modern.ircdocs: "changed or cleared")
     hub.set_topic(client, channel, text, hub.now_ms)

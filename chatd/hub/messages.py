@@ -13,7 +13,6 @@ from chatd.serverinfo import MAX_TARGETS
 from ircproto import numerics as N
 from ircproto.casemap import casefold
 from ircproto.errors import IrcError
-from ircproto.framing import MAX_BODY_BYTES
 from chatd.limits import is_channel
 
 
@@ -61,9 +60,10 @@ def _distinct_targets(field: str) -> list[str]:
 def _send_one(hub: Hub, client: ClientRecord, kind: str, target: str, text: str,
               tags: str) -> None:
     """PRIVMSG, NOTICE or TAGMSG to one target."""
-    if _relayed_too_long(client, kind, target, text):
+    if events.fit_event_text(kind, client.source, target, text) != text:
         # RFC 1459: a line is at most 512 bytes. Relaying this one with the sender's
-        # prefix would break that, and cutting it would lose text silently: refuse it.
+        # prefix would break that, and cutting it would lose text silently: refuse it
+        # (modern.ircdocs.horse 417 ERR_INPUTTOOLONG; the client may split it and resend).
         raise IrcError(N.ERR_INPUTTOOLONG,
                        "Message too long once relayed with your nick!user@host; split it")
     if is_channel(target):
@@ -101,7 +101,3 @@ def _send_to_nick(hub: Hub, client: ClientRecord, kind: str, target: str, text: 
     if other.away is not None and gets_automatic_replies(kind):
         hub.send_numeric(client, N.RPL_AWAY, other.nick or "", other.away)
 
-
-def _relayed_too_long(client: ClientRecord, kind: str, target: str, text: str) -> bool:
-    line = f":{client.source} {kind} {target} :{text}"
-    return len(line.encode("utf-8")) + 2 > MAX_BODY_BYTES

@@ -10,7 +10,8 @@ from chatd.session.context import CommandContext
 from chatd.session.sasl import MECHANISMS
 from ircproto import numerics as N
 from ircproto.errors import IrcError
-from ircproto.message import Message
+from ircproto.framing import MAX_BODY_NO_CRLF_BYTES
+from ircproto.message import Message, fitted_line
 
 SUPPORTED_CAPS = (
     "account-notify", "account-tag", "batch", "cap-notify", "draft/account-registration",
@@ -38,7 +39,11 @@ def handle_cap(ctx: CommandContext, msg: Message) -> None:
 
 
 def _reply(ctx: CommandContext, sub: str, text: str) -> None:
-    ctx.send(Message("CAP", (ctx.nick or "*", sub, text), ctx.server_name).format())
+    ctx.send(fitted_line(_reply_message(ctx, sub, text)))
+
+
+def _reply_message(ctx: CommandContext, sub: str, text: str) -> Message:
+    return Message("CAP", (ctx.nick or "*", sub, text), ctx.server_name)
 
 
 def _ls(ctx: CommandContext, msg: Message) -> None:
@@ -82,7 +87,9 @@ def _req(ctx: CommandContext, msg: Message) -> None:
         w.lstrip("-") not in SUPPORTED_CAPS
         or (w == "-cap-notify" and ctx.cap_version >= 302)
         for w in words)
-    if refused:
+    # An ACK echoes the request: one too long to echo in a line (words repeated) would be
+    # cut, and a cut ACK would say the wrong thing; the (cut) NAK changes nothing.
+    if refused or not _fits(_reply_message(ctx, "ACK", requested.strip())):
         _reply(ctx, "NAK", requested)
         return
     before = ctx.caps
@@ -97,6 +104,10 @@ def _req(ctx: CommandContext, msg: Message) -> None:
         master_caps = tuple(sorted(c for c in caps if c in MASTER_CAPS))
         ctx.notify_master(frames.Caps(ctx.conn_id, master_caps))
     _reply(ctx, "ACK", requested.strip())
+
+
+def _fits(msg: Message) -> bool:
+    return len(msg.format().encode("utf-8")) <= MAX_BODY_NO_CRLF_BYTES
 
 
 def _end(ctx: CommandContext, msg: Message) -> None:

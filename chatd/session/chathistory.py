@@ -28,7 +28,7 @@ from chatd.session.context import CommandContext, HistoryReading
 from ircproto.errors import StandardReplyError
 from ircproto.servertime import format_server_time, parse_server_time
 from ircproto.casemap import casefold
-from ircproto.message import Message
+from ircproto.message import Message, fitted_line
 from chatd.limits import is_channel, is_nick
 
 log = logging.getLogger(__name__)
@@ -181,9 +181,9 @@ def _history_batch(ctx: CommandContext, target: str, rows: list[tuple],
     if truncated:
         # Retention deleted older history: say so rather than let a short page pass for the
         # beginning of the conversation.
-        note = Message("NOTE", ("CHATHISTORY", "HISTORY_TRUNCATED", target,
-                                "Older messages were deleted by the retention policy"),
-                       ctx.server_name).format()
+        note = fitted_line(Message("NOTE", ("CHATHISTORY", "HISTORY_TRUNCATED", target,
+                                            "Older messages were deleted by the retention "
+                                            "policy"), ctx.server_name))
         lines.insert(0, (note + "\r\n").encode())
     return ctx.batch(lines, f"chathistory {target}")
 

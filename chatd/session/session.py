@@ -41,7 +41,8 @@ from chatd.session.local_commands import dispatch
 from ircproto import numerics as N
 from ircproto.errors import IrcError, StandardReplyError
 from ircproto.framing import LineTooLong, encode_line
-from ircproto.message import Message, as_middle_param, client_only_tags, format_tags, numeric_line
+from ircproto.message import (Message, as_middle_param, client_only_tags, fitted_line,
+                              format_tags, numeric_line)
 
 SYNC_POINT = b""  # marker in Session.out: hold what follows until the master's SYNCED
 # Commands whose client-only tags are relayed (and stored) with them.
@@ -446,5 +447,5 @@ def _standard_reply_line(server: str, error: StandardReplyError) -> str:
     # The context echoes words the client sent: one that cannot be a middle parameter
     # (empty, or starting with ':') is shown as '*' rather than break the reply.
     context = tuple(as_middle_param(word) for word in error.context)
-    return Message("FAIL", (error.command, error.code, *context, error.description),
-                   server).format()
+    return fitted_line(Message("FAIL", (error.command, error.code, *context, error.description),
+                               server))
