@@ -238,6 +238,10 @@ class Master:
                 self._on_writer_ready(frame)
             elif isinstance(frame, frames.Stalled):
                 self.watchdog.stalled(time.monotonic())
+            elif isinstance(frame, frames.DiskSpace):  # the writer logged why
+                if frame.low != self.pipeline.hub.disk_low:
+                    log.info("%s clients' messages", "refusing" if frame.low else "storing")
+                self.pipeline.hub.disk_low = frame.low
 
     def _on_writer_ready(self, ready: frames.Ready) -> None:
         self.watchdog.writer_ready()

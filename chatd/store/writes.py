@@ -122,11 +122,12 @@ def used_bytes(conn: sqlite3.Connection) -> int:
     return (pages - free) * conn.execute("PRAGMA page_size").fetchone()[0]
 
 
-def trim_to_quota(conn: sqlite3.Connection, max_bytes: int, keep_fraction: float) -> int:
+def trim_to_quota(conn: sqlite3.Connection, max_bytes: int, keep_fraction: float,
+                  max_events: int) -> int:
     """The size quota: when the history's data passes `max_bytes`, delete its oldest events,
     about enough to bring it down to `keep_fraction` of the quota (estimated from the bytes
-    per id; the next call deletes more if that was not enough). Returns how many were
-    deleted."""
+    per id) but at most `max_events` of them; the next call deletes more if that was not
+    enough. Returns how many were deleted."""
     used = used_bytes(conn)
     if used <= max_bytes:
         return 0
@@ -134,4 +135,5 @@ def trim_to_quota(conn: sqlite3.Connection, max_bytes: int, keep_fraction: float
     if first is None:
         return 0
     share = (used - max_bytes * keep_fraction) / used
-    return delete_up_to(conn, first + max(1, int((last - first + 1) * share)) - 1)
+    count = min(max_events, max(1, int((last - first + 1) * share)))
+    return delete_up_to(conn, first + count - 1)
