@@ -44,6 +44,11 @@ class Config:
     history_replay: int = 50
     history_synchronous: str = "full"
     history_retention_days: int = 0  # 0: keep everything
+    # the size quota (MiB of data; oldest events deleted past it), the free space below which
+    # clients' messages are refused (MiB), the stored bytes per second per client; 0: none
+    history_max_size_mb: int = 1024
+    history_min_free_mb: int = 100
+    history_client_bytes_per_s: int = 2048
     autojoin: tuple[str, ...] = ("#lobby",)
     sendq_bytes: int = 1 << 20
     channels_per_client: int = 50
@@ -209,6 +214,9 @@ SCHEMA = {
         "replay": ("history_replay", _int_range(0, 1000)),
         "synchronous": ("history_synchronous", _choice("normal", "full")),
         "retention_days": ("history_retention_days", _int_range(0, 100000)),
+        "max_size_mb": ("history_max_size_mb", _int_range(0, 1 << 30)),
+        "min_free_mb": ("history_min_free_mb", _int_range(0, 1 << 30)),
+        "client_bytes_per_s": ("history_client_bytes_per_s", _int_range(0, 1 << 30)),
     },
     "channels": {
         "autojoin": ("autojoin", _channels),

@@ -85,6 +85,14 @@ def private_timeline(owner: str, other_nick: str) -> str:
     return f"{owner} {casefold(other_nick)}"
 
 
+def owner_of_timeline(conv: str) -> str | None:
+    """The owner (history_owner) of a private timeline key, or None for a channel's (or for a
+    private key of chatd before accounts, keyed by nick, which is served to nobody)."""
+    if conv[:1] in ("~", "!"):
+        return conv.split(" ", 1)[0]
+    return None
+
+
 def private_timelines(sender_owner: str, sender_nick: str, recipient_owner: str,
                       recipient_nick: str) -> tuple[str, ...]:
     """Timeline keys of a private message: the sender's and the recipient's (once, when a

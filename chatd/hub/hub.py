@@ -56,6 +56,7 @@ class Emit:
     workers: tuple[int, ...]
     extra: str = ""
     tags: str = ""  # client-only tags sent with a PRIVMSG/NOTICE/TAGMSG
+    stored_tags: str | None = None  # what the history keeps of them (None: all of `tags`)
     origin_worker: int = -1
     account: str = ""  # the sender's account when it sent it (account-tag, extended-join)
 
@@ -88,6 +89,9 @@ class Hub:
         # Connections held per address, kept in step with the registry (opened, registered,
         # closed — a dead worker's clients too); the acceptor asks it before taking one.
         self.addresses = AddressBook(AddressLimits.from_config(config))
+        # The writer's last word on the history's disk (frames.DiskSpace): below [history]
+        # min_free_mb, clients' messages are refused (chatd/hub/storing.py).
+        self.disk_low = False
 
     def history_owner(self, client: ClientRecord) -> str:
         """Whose private history `client`'s messages are stored for (events.history_owner)."""

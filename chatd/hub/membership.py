@@ -5,6 +5,7 @@ mistakes (answered in chatd/hub/error_replies.py). Pure."""
 from __future__ import annotations
 
 from chatd import events
+from chatd.hub import storing
 from chatd.hub.error_replies import each_target
 from chatd.hub.hub import Hub
 from chatd.hub.registry import ChannelRecord, ClientRecord
@@ -58,7 +59,9 @@ def handle_topic(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> Non
                                  truncate_utf8(params[1], TOPICLEN))
     if text == channel.topic:
         return  # unchanged: nothing to announce (modern.ircdocs: "changed or cleared")
-    hub.set_topic(client, channel, text, hub.now_ms)
+    size = storing.stored_bytes(client.source, channel.name, text, "", (channel.folded,))
+    if storing.admit(hub, client, "TOPIC", channel.name, size):
+        hub.set_topic(client, channel, text, hub.now_ms)
 
 
 def handle_names(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from chatd import events
 from chatd.commandset import gets_automatic_replies
+from chatd.hub import storing
 from chatd.hub.error_replies import each_target
 from chatd.hub.hub import Emit, Hub
 from chatd.hub.registry import ClientRecord
@@ -80,10 +81,13 @@ def _send_to_channel(hub: Hub, client: ClientRecord, kind: str, target: str, tex
     if client.conn_id not in channel.members:  # channel mode +n
         raise IrcError(N.ERR_CANNOTSENDTOCHAN, channel.name,
                        "Cannot send to channel (you are not in it)")
+    convs = _timelines(hub, client, kind, channel.name, text, tags, (channel.folded,))
+    if convs is None:
+        return
     hub.emit(Emit(kind=kind, source=client.source, target=channel.name, text=text,
-                  convs=(channel.folded,), channels=(channel.folded,), to_conns=(),
+                  convs=convs, channels=(channel.folded,), to_conns=(),
                   origin=client.conn_id, workers=channel.workers(), tags=tags,
-                  account=client.account or ""))
+                  stored_tags=storing.stored_tags(tags), account=client.account or ""))
 
 
 def _send_to_nick(hub: Hub, client: ClientRecord, kind: str, target: str, text: str,
@@ -91,13 +95,25 @@ def _send_to_nick(hub: Hub, client: ClientRecord, kind: str, target: str, text: 
     other = hub.registry.find_nick(target)
     if other is None or not other.registered:
         raise IrcError(N.ERR_NOSUCHNICK, target, "No such nick/channel")
-    convs = events.private_timelines(hub.history_owner(client), client.nick or "",
-                                     hub.history_owner(other), other.nick or "")
+    convs = _timelines(hub, client, kind, other.nick or "", text, tags, events.private_timelines(
+        hub.history_owner(client), client.nick or "", hub.history_owner(other), other.nick or ""))
+    if convs is None:
+        return
     # The sender's worker gets it too: it echoes the message (echo-message) once stored.
     workers = tuple({other.worker, client.worker})
     hub.emit(Emit(kind=kind, source=client.source, target=other.nick or "", text=text,
                   convs=convs, channels=(), to_conns=(other.conn_id,), origin=client.conn_id,
-                  workers=workers, tags=tags, account=client.account or ""))
+                  workers=workers, tags=tags, stored_tags=storing.stored_tags(tags),
+                  account=client.account or ""))
     if other.away is not None and gets_automatic_replies(kind):
         hub.send_numeric(client, N.RPL_AWAY, other.nick or "", other.away)
 
+
+def _timelines(hub: Hub, client: ClientRecord, kind: str, target: str, text: str, tags: str,
+               convs: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The timelines a message is stored in (none for a TAGMSG that is only relayed), or None
+    if the client may not store it now: it was told why, and nothing is sent."""
+    if kind == "TAGMSG" and not storing.keeps_tagmsg(tags):
+        return ()
+    size = storing.stored_bytes(client.source, target, text, storing.stored_tags(tags), convs)
+    return convs if storing.admit(hub, client, kind, target, size) else None

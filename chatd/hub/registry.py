@@ -30,6 +30,10 @@ class ClientRecord:
     certfp: str | None = None  # TLS client certificate fingerprint: shown only to the client
     auth_pending: str | None = None  # folded account whose credentials the worker is checking
     channels: dict[str, "ChannelRecord"] = field(default_factory=dict)  # folded -> channel
+    # its budget of stored bytes (chatd/hub/storing.py): what was left at stored_at_ms
+    # (-1: never charged, the budget is full)
+    stored_allowance: float = 0.0
+    stored_at_ms: int = -1
 
     @property
     def source(self) -> str:

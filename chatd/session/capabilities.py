@@ -25,9 +25,9 @@ CAP_VALUES = {
     "sasl": ",".join(MECHANISMS),
     "draft/account-registration": "before-connect,custom-account-name",
 }
-# What the master must know of a client's capabilities (it formats NAMES, and decides who
-# gets account-notify's ACCOUNT lines).
-MASTER_CAPS = ("account-notify", "userhost-in-names", "multi-prefix")
+# What the master must know of a client's capabilities (it formats NAMES, decides who gets
+# account-notify's ACCOUNT lines, and answers a refused message with FAIL or a NOTICE).
+MASTER_CAPS = ("account-notify", "userhost-in-names", "multi-prefix", "standard-replies")
 
 
 def handle_cap(ctx: CommandContext, msg: Message) -> None:

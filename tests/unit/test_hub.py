@@ -435,7 +435,15 @@ class MessageTest(unittest.TestCase):
         [emit] = run(self.hub, self.bob, "TAGMSG #BOBS")
         self.assertEqual((emit.kind, emit.target, emit.text, emit.channels),
                          ("TAGMSG", "#bobs", "", ("#bobs",)))
+        # Only relayed (no timeline: not stored) unless it carries a reaction.
         [emit] = run(self.hub, self.bob, "TAGMSG Alice")
+        self.assertEqual((emit.kind, emit.target, emit.to_conns, emit.convs),
+                         ("TAGMSG", "alice", (1,), ()))
+        self.hub.command_tags = "+draft/react=x"
+        try:
+            [emit] = run(self.hub, self.bob, "TAGMSG Alice")
+        finally:
+            self.hub.command_tags = ""
         self.assertEqual((emit.kind, emit.target, emit.to_conns, emit.convs),
                          ("TAGMSG", "alice", (1,),
                           (f"!0.{self.bob.conn_id} alice", "!0.1 bob")))
