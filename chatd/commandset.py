@@ -61,6 +61,7 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     CommandSpec("USERHOST", 1, MASTER),
     CommandSpec("LUSERS", 0, MASTER),
     CommandSpec("KICK", 2, MASTER),
+    CommandSpec("INVITE", 0, MASTER),  # alone: the invite list; 461 is the handler's
 )
 
 

@@ -15,7 +15,7 @@ from ircproto.message import Message
 SUPPORTED_CAPS = (
     "account-notify", "account-tag", "batch", "cap-notify", "draft/account-registration",
     "draft/chathistory", "draft/event-playback", "echo-message", "extended-join",
-    "labeled-response", "message-tags", "multi-prefix", "sasl", "server-time",
+    "invite-notify", "labeled-response", "message-tags", "multi-prefix", "sasl", "server-time",
     "standard-replies", "userhost-in-names",
 )
 # CAP LS 302 values (ircv3.net capability-negotiation): SASL's mechanisms; REGISTER is
@@ -24,9 +24,9 @@ CAP_VALUES = {
     "sasl": ",".join(MECHANISMS),
     "draft/account-registration": "before-connect,custom-account-name",
 }
-# What the master must know of a client's capabilities (it formats NAMES, and decides who
-# gets account-notify's ACCOUNT lines).
-MASTER_CAPS = ("account-notify", "userhost-in-names", "multi-prefix")
+# What the master must know of a client's capabilities (it formats NAMES, WHO and WHOIS, and
+# decides who gets account-notify's ACCOUNT lines and invite-notify's INVITE lines).
+MASTER_CAPS = ("account-notify", "userhost-in-names", "multi-prefix", "invite-notify")
 
 
 def handle_cap(ctx: CommandContext, msg: Message) -> None:
