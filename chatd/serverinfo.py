@@ -10,14 +10,17 @@ from dataclasses import dataclass, field
 
 from chatd.config import Config
 from ircproto.casemap import CASEMAPPING
-from chatd.limits import (CHANMODES, CHANNELLEN, CHANTYPES, KEYLEN, KICKLEN, LIST_MODES,
-                          MAX_LIST_ENTRIES, MAX_MODE_PARAMS, NICKLEN, PREFIX_MODES,
-                          PREFIX_SYMBOLS, TOPICLEN)
+from chatd.limits import (CHANMODES, CHANNELLEN, CHANTYPES, FLAG_MODES, KEY_MODE, KEYLEN,
+                          KICKLEN, LIMIT_MODE, LIST_MODES, MAX_LIST_ENTRIES, MAX_MODE_PARAMS,
+                          NICKLEN, PREFIX_MODES, PREFIX_SYMBOLS, TOPICLEN)
 
 VERSION = "chatd-0.1"
 MAX_TARGETS = 4  # targets of one PRIVMSG/NOTICE/TAGMSG, advertised as TARGMAX
 AWAYLEN = 390
 CHATHISTORY_MAX = 100  # messages one CHATHISTORY answers at most, advertised as CHATHISTORY
+# RPL_MYINFO (004): user modes, channel modes, channel modes that take a parameter
+_PARAM_MODES = LIST_MODES + KEY_MODE + LIMIT_MODE + PREFIX_MODES
+MYINFO_MODES = ("i", "".join(sorted(_PARAM_MODES + FLAG_MODES)), "".join(sorted(_PARAM_MODES)))
 
 
 @dataclass(frozen=True)

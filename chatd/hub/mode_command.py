@@ -29,7 +29,7 @@ LIST_REPLIES = {
 def handle_channel_mode(hub: Hub, client: ClientRecord, name: str,
                         words: tuple[str, ...]) -> None:
     channel = existing_channel(hub.registry, name)
-    if not words:
+    if not words or not words[0]:  # "MODE #c" (or an empty mode string): the modes
         shown = channel.modes.summary(show_key=client.conn_id in channel.members)
         hub.reply(client, hub.numeric(client, N.RPL_CHANNELMODEIS, channel.name, *shown),
                   hub.numeric(client, N.RPL_CREATIONTIME, channel.name, str(channel.created_s)))

@@ -46,6 +46,10 @@ class ModeTest(ChannelTest):
         self.assertEqual(self.channel.modes.flags, {"m", "n"})
         self.assertEqual(self.channel.ranks[2], "v")
 
+    def test_empty_mode_string_is_a_query(self):
+        self.assertEqual(codes(self.mode("MODE #c :")),
+                         [N.RPL_CHANNELMODEIS, N.RPL_CREATIONTIME])
+
     def test_no_change_no_event(self):
         self.assertEqual(self.mode("MODE #c +nt"), [])
 
