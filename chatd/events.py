@@ -5,9 +5,11 @@ exactly like the live one did — same text, same msgid, same time.
 
 A stored event is a plain tuple (it crosses processes with marshal, which takes no subclasses):
     (id, ts_ms, kind, source, target, text, client_tags, account)
-kind is the IRC command (PRIVMSG, NOTICE, TAGMSG, JOIN, PART, QUIT, NICK, TOPIC); source is the
-sender's nick!user@host; target is the channel or nick addressed (for NICK: the new nick);
-text is the message, reason or topic (for JOIN: the joiner's realname, for extended-join);
+kind is the IRC command (PRIVMSG, NOTICE, TAGMSG, JOIN, PART, QUIT, NICK, TOPIC, MODE, KICK);
+source is the sender's nick!user@host; target is the channel or nick addressed (for NICK: the
+new nick); text is the message, reason or topic (for JOIN: the joiner's realname, for
+extended-join; for MODE and KICK: the rest of the line after the channel, as sent, e.g.
+"+o-v alice bob" or "bob :flooding");
 client_tags is the IRCv3 client-only tag section the sender attached ("+a=b;+c"), or "";
 account is the account the sender was logged in to when it sent it, or "" (IRCv3 account-tag,
 extended-join: a replay shows the account of that time, not today's).
@@ -28,7 +30,8 @@ ID, TS, KIND, SOURCE, TARGET, TEXT, TAGS, ACCOUNT = range(8)
 
 MESSAGE_KINDS = ("PRIVMSG", "NOTICE")  # what history shows without draft/event-playback
 SENT_KINDS = ("PRIVMSG", "NOTICE", "TAGMSG")  # what a client sends to a target
-STORED_KINDS = ("PRIVMSG", "NOTICE", "TAGMSG", "JOIN", "PART", "QUIT", "NICK", "TOPIC")
+STORED_KINDS = ("PRIVMSG", "NOTICE", "TAGMSG", "JOIN", "PART", "QUIT", "NICK", "TOPIC", "MODE",
+                "KICK")
 # An account write rides the same ordered stream as events (so it is committed before the
 # client is told, and re-sent after a writer restart), with its own id but no message row: a
 # StoreRow of kind ACCOUNT_KIND whose source is the operation, target the account name and text
@@ -159,6 +162,8 @@ def _event_line_body(kind: str, source: str, target: str, text: str, extended_jo
         return f":{source} PART {target} :{text}" if text else f":{source} PART {target}"
     if kind == "QUIT":
         return f":{source} QUIT :{text}"
+    if kind in ("MODE", "KICK"):
+        return f":{source} {kind} {target} {text}"
     raise ValueError(f"unknown event kind {kind!r}")
 
 

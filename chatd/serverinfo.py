@@ -11,12 +11,17 @@ from dataclasses import dataclass, field
 from chatd.config import Config
 from ircproto.casemap import CASEMAPPING
 from ircproto.framing import MAX_BODY_NO_CRLF_BYTES, truncate_utf8
-from chatd.limits import CHANNELLEN, CHANTYPES, NICKLEN, TOPICLEN
+from chatd.limits import (CHANMODES, CHANNELLEN, CHANTYPES, FLAG_MODES, KEY_MODE, KEYLEN,
+                          KICKLEN, LIMIT_MODE, LIST_MODES, MAX_LIST_ENTRIES, MAX_MODE_PARAMS,
+                          NICKLEN, PREFIX_MODES, PREFIX_SYMBOLS, TOPICLEN)
 
 VERSION = "chatd-0.1"
 MAX_TARGETS = 4  # targets of one PRIVMSG/NOTICE/TAGMSG, advertised as TARGMAX
 AWAYLEN = 390
 CHATHISTORY_MAX = 100  # messages one CHATHISTORY answers at most, advertised as CHATHISTORY
+# RPL_MYINFO (004): user modes, channel modes, channel modes that take a parameter
+_PARAM_MODES = LIST_MODES + KEY_MODE + LIMIT_MODE + PREFIX_MODES
+MYINFO_MODES = ("i", "".join(sorted(_PARAM_MODES + FLAG_MODES)), "".join(sorted(_PARAM_MODES)))
 
 
 @dataclass(frozen=True)
@@ -36,10 +41,14 @@ def build_server_info(config: Config, motd_text: str | None, started_at_s: float
                       tls_ports: tuple[int, ...] = ()) -> ServerInfo:
     tokens = (
         f"CASEMAPPING={CASEMAPPING}", f"CHANTYPES={CHANTYPES}", f"NICKLEN={NICKLEN}",
-        f"CHANNELLEN={CHANNELLEN}", f"TOPICLEN={TOPICLEN}", "PREFIX=(ov)@+",
-        f"NETWORK={config.network}", "CHANMODES=b,,,n",
+        f"CHANNELLEN={CHANNELLEN}", f"TOPICLEN={TOPICLEN}",
+        f"PREFIX=({PREFIX_MODES}){PREFIX_SYMBOLS}", f"NETWORK={config.network}",
+        f"CHANMODES={CHANMODES}", f"MODES={MAX_MODE_PARAMS}",
+        f"MAXLIST={LIST_MODES}:{MAX_LIST_ENTRIES}", "EXCEPTS=e", "INVEX=I", "EXTBAN=$,a",
+        "ACCOUNTEXTBAN=a", f"KEYLEN={KEYLEN}", f"KICKLEN={KICKLEN}",
         f"CHANLIMIT={CHANTYPES}:{config.channels_per_client}",
-        f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},TAGMSG:{MAX_TARGETS}",
+        f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},TAGMSG:{MAX_TARGETS},"
+        f"KICK:{MAX_TARGETS}",
         f"AWAYLEN={AWAYLEN}", f"CHATHISTORY={CHATHISTORY_MAX}", "MSGREFTYPES=msgid,timestamp",
     )
     motd = tuple(motd_text.splitlines()) if motd_text is not None else None

@@ -15,6 +15,7 @@ from typing import Any
 
 from chatd import events
 from chatd.config import Config
+from chatd.hub import channel_access
 from chatd.hub.accounts import AccountBook
 from chatd.hub.addresses import AddressBook, AddressLimits
 from chatd.hub.cloak import shown_host
@@ -148,6 +149,7 @@ class Hub:
             self.registry.set_nick(client, nick)
             self.to_worker(client, frames.NickOk(conn_id=client.conn_id, nick=nick))
             return
+        channel_access.check_nick_change(client, nick)
         old_source = client.source
         workers = self.registry.workers_sharing_channels(client)
         convs = tuple(client.channels)
@@ -197,7 +199,7 @@ class Hub:
         self.addresses.closed(client.conn_id)
 
     # channel membership
-    def join(self, client: ClientRecord, name: str) -> None:
+    def join(self, client: ClientRecord, name: str, key: str | None = None) -> None:
         if is_illegal_channel(name):
             raise IrcError(N.ERR_BADCHANNAME, name, "Illegal channel name")
         if not is_valid_channel(name):
@@ -207,7 +209,16 @@ class Hub:
             return
         if len(client.channels) >= self.config.channels_per_client:
             raise IrcError(N.ERR_TOOMANYCHANNELS, name, "You have joined too many channels")
+        existing = self.registry.channel(name)
+        if existing is not None:
+            channel_access.check_join(self.config, existing, client, key)
         channel = self.registry.join(client, name, self.now_s)
+        client.invites.pop(folded, None)  # an invite lets one JOIN in
+        if existing is None:
+            channel.modes.flags.update(self.config.default_modes)
+        rank = channel_access.rank_on_join(self.config, client, channel, existing is None)
+        if rank:
+            channel.set_rank(client, rank)
         extra = self.topic_lines(client, channel, on_join=True) + self.names_lines(client, channel)
         # The text of a JOIN is the joiner's realname (extended-join, live and replayed).
         realname = events.fit_event_text("JOIN", client.source, channel.name, client.realname,
@@ -241,10 +252,12 @@ class Hub:
         """353 lines (each kept under the 512-byte limit) and the closing 366."""
         # An empty last parameter formats as " :", so the names joined below are the trailing
         # parameter (353 <client> <symbol> <channel> :<nick>{ <nick>}).
-        head = self.numeric(client, N.RPL_NAMREPLY, "=", channel.name, "")
+        symbol = "@" if "s" in channel.modes.flags else "="  # RFC 2812 353: @ secret
+        head = self.numeric(client, N.RPL_NAMREPLY, symbol, channel.name, "")
         budget = MAX_BODY_BYTES - 2 - len(head.encode())  # 2: CRLF
         full = "userhost-in-names" in client.caps  # IRCv3: nick!user@host in NAMES
-        lines = [head + piece for piece in pack_words(channel.names_text(full), budget)]
+        names = channel.names_text(full, "multi-prefix" in client.caps)
+        lines = [head + piece for piece in pack_words(names, budget)]
         lines.append(self.numeric(client, N.RPL_ENDOFNAMES, channel.name, "End of /NAMES list"))
         return lines
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from chatd import events
 from chatd.commandset import gets_automatic_replies
 from chatd.hub import storing
+from chatd.hub.channel_access import check_can_send
 from chatd.hub.error_replies import each_target
 from chatd.hub.hub import Emit, Hub
 from chatd.hub.registry import ClientRecord
@@ -78,9 +79,7 @@ def _send_to_channel(hub: Hub, client: ClientRecord, kind: str, target: str, tex
     channel = hub.registry.channel(target)
     if channel is None:
         raise IrcError(N.ERR_NOSUCHCHANNEL, target, "No such channel")
-    if client.conn_id not in channel.members:  # channel mode +n
-        raise IrcError(N.ERR_CANNOTSENDTOCHAN, channel.name,
-                       "Cannot send to channel (you are not in it)")
+    check_can_send(channel, client)  # +n, +m, +b
     convs = _timelines(hub, client, kind, channel.name, text, tags, (channel.folded,))
     if convs is None:
         return

@@ -4,6 +4,7 @@ only read the tables (AWAY sets the client's own flag) and reply. Pure."""
 
 from __future__ import annotations
 
+from chatd.hub.channel_access import is_visible_to
 from chatd.hub.hub import Hub
 from chatd.hub.registry import ClientRecord
 from chatd.serverinfo import AWAYLEN
@@ -13,8 +14,9 @@ from ircproto.framing import MAX_BODY_BYTES, pack_words, truncate_utf8
 from chatd.limits import is_channel
 
 
-def _who_line(hub: Hub, asker: ClientRecord, channel_name: str, who: ClientRecord) -> str:
-    flags = "G" if who.away is not None else "H"
+def _who_line(hub: Hub, asker: ClientRecord, channel_name: str, who: ClientRecord,
+              prefix: str = "") -> str:
+    flags = ("G" if who.away is not None else "H") + prefix  # H@, G+ ...: the rank there
     return hub.numeric(asker, N.RPL_WHOREPLY, channel_name, who.user, who.host,
                        hub.config.server_name, who.nick or "*", flags, f"0 {who.realname}")
 
@@ -27,8 +29,10 @@ def handle_who(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
     lines = []
     if is_channel(mask):
         channel = hub.registry.channel(mask)
-        if channel is not None:
-            lines = [_who_line(hub, client, channel.name, m) for m in channel.members.values()]
+        if channel is not None and is_visible_to(channel, client):
+            multi = "multi-prefix" in client.caps
+            lines = [_who_line(hub, client, channel.name, m, channel.prefix(m, multi))
+                     for m in channel.members.values()]
     elif "*" not in mask and "?" not in mask and mask != "0":
         other = hub.registry.find_nick(mask)
         if other is not None and other.registered:
@@ -68,7 +72,9 @@ def handle_whois(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> Non
         # As many 319 lines as the channels need, each within the 512-byte limit.
         head = hub.numeric(client, N.RPL_WHOISCHANNELS, name, "")
         budget = MAX_BODY_BYTES - 2 - len(head.encode())  # 2: CRLF
-        chans = " ".join(ch.name for ch in other.channels.values())
+        multi = "multi-prefix" in client.caps
+        chans = " ".join(ch.prefix(other, multi) + ch.name for ch in other.channels.values()
+                         if is_visible_to(ch, client))
         lines += [head + piece for piece in pack_words(chans, budget)]
     lines.append(hub.numeric(client, N.RPL_WHOISSERVER, name, hub.config.server_name,
                              hub.config.network))
@@ -92,7 +98,7 @@ def handle_list(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None
     wanted = {casefold(n) for n in params[0].split(",")} if params and params[0] else None
     lines = [hub.numeric(client, N.RPL_LISTSTART, "Channel", "Users  Name")]
     for folded, channel in sorted(hub.registry.channels.items()):
-        if wanted is None or folded in wanted:
+        if (wanted is None or folded in wanted) and is_visible_to(channel, client):
             lines.append(hub.numeric(client, N.RPL_LIST, channel.name, str(len(channel.members)),
                                      channel.topic))
     lines.append(hub.numeric(client, N.RPL_LISTEND, "End of /LIST"))

@@ -16,7 +16,7 @@ from ircproto.message import Message, fitted_line
 SUPPORTED_CAPS = (
     "account-notify", "account-tag", "batch", "cap-notify", "draft/account-registration",
     "draft/chathistory", "draft/event-playback", "echo-message", "extended-join",
-    "labeled-response", "message-tags", "multi-prefix", "sasl", "server-time",
+    "invite-notify", "labeled-response", "message-tags", "multi-prefix", "sasl", "server-time",
     "standard-replies", "userhost-in-names",
 )
 # CAP LS 302 values (ircv3.net capability-negotiation): SASL's mechanisms; REGISTER is
@@ -25,9 +25,11 @@ CAP_VALUES = {
     "sasl": ",".join(MECHANISMS),
     "draft/account-registration": "before-connect,custom-account-name",
 }
-# What the master must know of a client's capabilities (it formats NAMES, decides who gets
-# account-notify's ACCOUNT lines, and answers a refused message with FAIL or a NOTICE).
-MASTER_CAPS = ("account-notify", "userhost-in-names", "multi-prefix", "standard-replies")
+# What the master must know of a client's capabilities (it formats NAMES, WHO and WHOIS,
+# decides who gets account-notify's ACCOUNT lines and invite-notify's INVITE lines, and
+# answers a refused message with FAIL or a NOTICE).
+MASTER_CAPS = ("account-notify", "userhost-in-names", "multi-prefix", "invite-notify",
+               "standard-replies")
 
 
 def handle_cap(ctx: CommandContext, msg: Message) -> None:

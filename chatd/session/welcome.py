@@ -3,7 +3,7 @@ MOTD alone (the MOTD command). Pure: lines out, from the server's info."""
 
 from __future__ import annotations
 
-from chatd.serverinfo import VERSION, ServerInfo
+from chatd.serverinfo import MYINFO_MODES, VERSION, ServerInfo
 from ircproto import numerics as N
 from ircproto.message import numeric_line
 
@@ -22,7 +22,7 @@ def welcome_lines(info: ServerInfo, nick: str, user: str, shown_host: str) -> li
                 f"Welcome to the {cfg.network} IRC Network {nick}!{user}@{shown_host}"),
         numeric(N.RPL_YOURHOST, f"Your host is {cfg.server_name}, running version {VERSION}"),
         numeric(N.RPL_CREATED, f"This server was created {info.created}"),
-        numeric(N.RPL_MYINFO, cfg.server_name, VERSION, "i", "bn"),
+        numeric(N.RPL_MYINFO, cfg.server_name, VERSION, *MYINFO_MODES),
     ]
     tokens = info.isupport
     for start in range(0, len(tokens), ISUPPORT_TOKENS_PER_LINE):

@@ -70,7 +70,7 @@ class LineLengthTest(unittest.TestCase):
 
     def test_every_line_fits(self) -> None:
         full, plain = self.full, self.plain
-        for client in (plain, full):
+        for client in (full, plain):  # full first: the channel's operator sets its topic (+t)
             client.send(f"JOIN {CHANNEL}")
             client.expect(r" 366 ")
         plain.sync()

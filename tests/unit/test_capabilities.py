@@ -141,7 +141,7 @@ class MasterCapsTest(unittest.TestCase):
 
     def test_caps_frame_when_the_master_caps_change(self):
         self.assertEqual(set(MASTER_CAPS), {"account-notify", "userhost-in-names", "multi-prefix",
-                                           "standard-replies"})
+                                           "invite-notify", "standard-replies"})
         # (REQ params in order, CAPS frames expected, as the caps tuple)
         cases = [
             (["server-time"], []),
