@@ -20,6 +20,7 @@ from chatd.hub.cloak import shown_host
 from chatd.hub.throttle import Throttle
 from chatd.hub.error_replies import each_target
 from chatd.hub.registry import ChannelRecord, ClientRecord, Registry
+from chatd.hub.reply_budget import ReplyAllowances, ReplyBudget
 from chatd.ipc import frames
 from ircproto import numerics as N
 from ircproto.casemap import casefold
@@ -85,6 +86,8 @@ class Hub:
         # Connections held per address, kept in step with the registry (opened, registered,
         # closed — a dead worker's clients too); the acceptor asks it before taking one.
         self.addresses = AddressBook(AddressLimits.from_config(config))
+        # What each client's query replies may still take (chatd/hub/reply_budget.py).
+        self.reply_allowances = ReplyAllowances(config.sendq_bytes)
 
     def history_owner(self, client: ClientRecord) -> str:
         """Whose private history `client`'s messages are stored for (events.history_owner)."""
@@ -108,6 +111,10 @@ class Hub:
 
     def send_numeric(self, client: ClientRecord, code: str, *params: str) -> None:
         self.reply(client, self.numeric(client, code, *params))
+
+    def reply_budget(self, client: ClientRecord) -> ReplyBudget:
+        """The bytes one reply to `client` may take, charged to its allowance."""
+        return self.reply_allowances.budget(client.conn_id, self.now_ms)
 
     def to_worker(self, client: ClientRecord, frame: Any) -> None:
         self.effects.append(ToWorker(worker=client.worker, frame=frame))
@@ -177,6 +184,7 @@ class Hub:
                                      account=client.account or ""))
         self.registry.remove_client(client.conn_id)
         self.addresses.closed(client.conn_id)
+        self.reply_allowances.forget(client.conn_id)
 
     # channel membership
     def join(self, client: ClientRecord, name: str) -> None:
@@ -190,7 +198,8 @@ class Hub:
         if len(client.channels) >= self.config.channels_per_client:
             raise IrcError(N.ERR_TOOMANYCHANNELS, name, "You have joined too many channels")
         channel = self.registry.join(client, name, self.now_s)
-        extra = self.topic_lines(client, channel, on_join=True) + self.names_lines(client, channel)
+        extra = (self.topic_lines(client, channel, on_join=True)
+                 + self.names_lines(client, channel, self.reply_budget(client)))
         # The text of a JOIN is the joiner's realname (extended-join, live and replayed).
         self.effects.append(Emit(kind="JOIN", source=client.source, target=channel.name,
                                  text=client.realname, convs=(folded,), channels=(folded,),
@@ -216,14 +225,16 @@ class Hub:
                 self.numeric(client, N.RPL_TOPICWHOTIME, channel.name, channel.topic_setter,
                              str(channel.topic_ts_ms // 1000))]
 
-    def names_lines(self, client: ClientRecord, channel: ChannelRecord) -> list[str]:
-        """353 lines (each kept under the 512-byte limit) and the closing 366."""
+    def names_lines(self, client: ClientRecord, channel: ChannelRecord,
+                    budget: ReplyBudget) -> list[str]:
+        """353 lines (each kept under the 512-byte limit) while `budget` lasts, and the
+        closing 366."""
         # An empty last parameter formats as " :", so the names joined below are the trailing
         # parameter (353 <client> <symbol> <channel> :<nick>{ <nick>}).
         head = self.numeric(client, N.RPL_NAMREPLY, "=", channel.name, "")
-        budget = MAX_BODY_BYTES - 2 - len(head.encode())  # 2: CRLF
+        room = MAX_BODY_BYTES - 2 - len(head.encode())  # 2: CRLF
         full = "userhost-in-names" in client.caps  # IRCv3: nick!user@host in NAMES
-        lines = [head + piece for piece in pack_words(channel.names_text(full), budget)]
+        lines = budget.take(head + piece for piece in pack_words(channel.names_text(full), room))
         lines.append(self.numeric(client, N.RPL_ENDOFNAMES, channel.name, "End of /NAMES list"))
         return lines
 

@@ -4,7 +4,7 @@ mistakes (answered in chatd/hub/error_replies.py). Pure."""
 
 from __future__ import annotations
 
-from chatd.hub.error_replies import each_target
+from chatd.hub.error_replies import distinct_targets, each_target
 from chatd.hub.hub import Hub
 from chatd.hub.registry import ChannelRecord, ClientRecord
 from ircproto import numerics as N
@@ -12,6 +12,7 @@ from ircproto.errors import IrcError
 from ircproto.framing import truncate_utf8
 from ircproto.message import Message
 from chatd.limits import TOPICLEN, is_channel
+from chatd.serverinfo import MAX_QUERY_TARGETS
 
 
 def existing_channel(hub: Hub, name: str) -> ChannelRecord:
@@ -62,12 +63,17 @@ def handle_names(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> Non
     if not params or not params[0]:
         hub.send_numeric(client, N.RPL_ENDOFNAMES, "*", "End of /NAMES list")
         return
-    for name in params[0].split(","):
+    # Each distinct channel once, the first MAX_QUERY_TARGETS of them; one budget for all.
+    names = distinct_targets(params[0])[:MAX_QUERY_TARGETS] or [params[0]]
+    budget = hub.reply_budget(client)
+    lines = []
+    for name in names:
         channel = hub.registry.channel(name)
         if channel is None:  # not an error: an empty list (RFC 2812 3.2.5)
-            hub.send_numeric(client, N.RPL_ENDOFNAMES, name, "End of /NAMES list")
+            lines.append(hub.numeric(client, N.RPL_ENDOFNAMES, name, "End of /NAMES list"))
         else:
-            hub.reply(client, *hub.names_lines(client, channel))
+            lines += hub.names_lines(client, channel, budget)
+    hub.reply(client, *lines)
 
 
 def handle_kick(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:

@@ -1,0 +1,90 @@
+"""How many bytes the master may build in answer to one client's query, charged to that client
+(issue 12: "work per command is bounded and charged to the one who asked"). Pure.
+
+The lines of a NAMES, WHO, LIST or WHOIS reply (and the NAMES burst after a JOIN) are added
+one by one only while they fit the command's budget, which is the smaller of:
+
+- a share of the requester's send queue: 1/REPLY_SHARE of `[limits] sendq` (256 KiB by
+  default), so one answer never fills the queue it is going into;
+- what is left of the client's allowance: a bucket of `sendq` bytes that refills at
+  `sendq` every ALLOWANCE_REFILL_S seconds. A client that pipelines thousands of queries
+  in one write gets full answers until its bucket is empty, then only their end numerics,
+  so the master builds at most a send queue's worth of lines for it at once.
+
+A cut reply is cut at one place (no line after the first that did not fit) and still ends
+with its end numeric, which the handlers add outside the budget: a few lines per target, and
+the targets of one command are bounded (MAX_QUERY_TARGETS in chatd/serverinfo.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+REPLY_SHARE = 4  # one reply may take at most this fraction (1/4) of the requester's sendq
+ALLOWANCE_REFILL_S = 4.0  # an empty allowance is full again after this long
+
+
+@dataclass(slots=True)
+class Allowance:
+    """One client's bytes of replies left, as of `at_ms`."""
+    bytes_left: float
+    at_ms: int
+
+
+class ReplyBudget:
+    """The bytes one command's reply may still take. `fits` charges each line it lets in to
+    the client's allowance too (none for an unmetered budget)."""
+
+    __slots__ = ("left", "cut", "_allowance")
+
+    def __init__(self, limit_bytes: int, allowance: Allowance | None = None) -> None:
+        available = limit_bytes if allowance is None else min(limit_bytes,
+                                                              allowance.bytes_left)
+        self.left = max(0, int(available))
+        self.cut = False  # a line did not fit: none after it does either
+        self._allowance = allowance
+
+    def fits(self, line: str) -> bool:
+        """Whether `line` (sent with its CRLF) may be added to the reply; charged if so."""
+        if self.cut:
+            return False
+        size = len(line.encode("utf-8")) + 2
+        if size > self.left:
+            self.cut = True
+            return False
+        self.left -= size
+        if self._allowance is not None:
+            self._allowance.bytes_left -= size
+        return True
+
+    def take(self, lines: Iterable[str]) -> list[str]:
+        """The lines of `lines` that fit, in order, up to the first that does not."""
+        taken = []
+        for line in lines:
+            if not self.fits(line):
+                break
+            taken.append(line)
+        return taken
+
+
+class ReplyAllowances:
+    """Every client's allowance, by connection id. A client's first query finds it full."""
+
+    def __init__(self, sendq_bytes: int) -> None:
+        self.capacity = sendq_bytes
+        self.reply_limit = sendq_bytes // REPLY_SHARE
+        self._by_conn: dict[int, Allowance] = {}
+
+    def budget(self, conn_id: int, now_ms: int) -> ReplyBudget:
+        """The budget of one command of `conn_id`'s, its allowance refilled up to now."""
+        allowance = self._by_conn.get(conn_id)
+        if allowance is None:
+            allowance = self._by_conn[conn_id] = Allowance(self.capacity, now_ms)
+        elapsed_s = max(0, now_ms - allowance.at_ms) / 1000  # a clock stepping back adds none
+        allowance.bytes_left = min(self.capacity, allowance.bytes_left
+                                   + elapsed_s * self.capacity / ALLOWANCE_REFILL_S)
+        allowance.at_ms = max(allowance.at_ms, now_ms)
+        return ReplyBudget(self.reply_limit, allowance)
+
+    def forget(self, conn_id: int) -> None:
+        self._by_conn.pop(conn_id, None)
