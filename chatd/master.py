@@ -2,7 +2,8 @@
 workers' frames through its pure pipeline (chatd/hub/pipeline.py: PING barriers, the Hub, the
 Sequencer), rows to the writer, committed frames back to the workers — and carries out what
 its parts decide: accepting (chatd/processes/accepting.py), supervising children
-(supervision.py, writer_watchdog.py, shutdown.py), backpressure (chatd/hub/). It holds the
+(supervision.py, writer_watchdog.py, worker_watchdog.py, shutdown.py), backpressure
+(chatd/hub/backpressure.py: the writer's backlog, what is queued for each worker). It holds the
 global state through the Hub but never touches SQLite and never blocks: every socket is
 non-blocking and waiting is done by the selector. It imports no other role: the children's
 entry functions come from its caller (chatd/cli.py).
@@ -21,7 +22,7 @@ from typing import Any, Callable, NamedTuple
 
 from chatd.config import Config
 from chatd.exitcodes import EXIT_OK, EXIT_RUNTIME
-from chatd.hub.backpressure import Backpressure
+from chatd.hub.backpressure import Backpressure, WorkerQueues
 from chatd.hub.barriers import Barriers
 from chatd.hub.hub import Hub
 from chatd.hub.account_requests import CONTROL_WORKER
@@ -29,7 +30,7 @@ from chatd.hub.pipeline import Pipeline
 from chatd.hub.sequencer import Outgoing
 from chatd.ipc import frames
 from chatd.store import lock as history_lock
-from chatd.ipc.pipe import PipeClosed, PipeOverflow
+from chatd.ipc.pipe import PipeClosed
 from chatd.processes import fdlimit
 from chatd.processes.accepting import Acceptor, Listener, bind_listeners
 from chatd.processes.control import CONTROL_KEY, ControlServer
@@ -38,6 +39,7 @@ from chatd.processes.shutdown import Shutdown, Step
 from chatd.processes.startup import (StartupError, make_created_files_private,
                                       warn_if_history_readable)
 from chatd.processes.supervision import WRITER, Child, Exit, Supervisor
+from chatd.processes.worker_watchdog import WorkerWatchdog
 from chatd.processes.writer_watchdog import WriterWatchdog
 from chatd.serverinfo import ServerInfo, build_server_info
 
@@ -74,7 +76,9 @@ class Master:
             worker_entry=lambda index, sock: entries.worker(index, sock, self.info),
             close_master_fds=self._close_master_fds)
         self.watchdog = WriterWatchdog()
+        self.worker_watchdog = WorkerWatchdog()
         self.backpressure = Backpressure()
+        self.worker_queues = WorkerQueues()
         self.barriers = Barriers()
         self.pipeline = Pipeline(self.hub, self.barriers)
         self.shutdown: Shutdown | None = None  # set once stopping
@@ -158,10 +162,8 @@ class Master:
                     self.control.accept()
                 elif type(key.data) is tuple:  # (CONTROL_KEY, control_id)
                     self._on_control_request(key.data[1])
-                elif mask & selectors.EVENT_READ:
-                    child = key.data
-                    if child.role == WRITER or self.backpressure.reading_workers:
-                        self._on_child_readable(child)
+                elif mask & selectors.EVENT_READ and self._reads(key.data):
+                    self._on_child_readable(key.data)
             self._handle_signals()
             if self.stopping and self._stop_progress():
                 return self.exit_code
@@ -170,6 +172,7 @@ class Master:
             self._watch_writer()
             self._send_rows()
             self._flush_pipes()
+            self._watch_workers()
 
     def _select_timeout(self) -> float:
         return select_timeout(time.monotonic(), self.acceptor.paused_until,
@@ -283,21 +286,14 @@ class Master:
                 continue
             worker = workers[index] if index < len(workers) else None
             if worker is not None and worker.alive:
-                self._send_raw(worker, frame)
+                worker.pipe.send_raw(frame)
 
     def _send(self, child: Child | None, frame: tuple, fds: tuple[int, ...] = ()) -> None:
         if child is not None and child.alive:
-            self._send_raw(child, frames.encode(frame), fds)
+            child.pipe.send_raw(frames.encode(frame), fds)
         else:
             for fd in fds:
                 os.close(fd)
-
-    def _send_raw(self, child: Child, data: bytes, fds: tuple[int, ...] = ()) -> None:
-        try:
-            child.pipe.send_raw(data, fds)
-        except PipeOverflow:
-            log.error("%s %d is not reading its pipe; killing it", child.role, child.index)
-            self.children.kill(child)
 
     def _send_rows(self) -> None:
         writer = self.children.writer
@@ -307,16 +303,31 @@ class Master:
                 self._send(writer, frames.store(rows))
                 self.watchdog.rows_sent(time.monotonic())
 
+    def _reads(self, child: Child) -> bool:
+        """The writer's frames always; a worker's unless backpressure says not (chatd/hub)."""
+        return child.role == WRITER or (self.backpressure.reading_workers
+                                        and self.worker_queues.reads(child.index))
+
     def _flush_pipes(self) -> None:
+        """Send what the children's sockets take. No child is killed for how much waits (the
+        queues are bounded by _reads); only one that takes nothing is (_watch_workers)."""
+        now = time.monotonic()
+        flushed = []
         for child in self.children.children():
             if not child.alive:
                 continue
+            queued_before = child.pipe.pending_bytes
             try:
                 done = child.pipe.flush()
             except PipeClosed:
                 continue
-            reading = child.role == WRITER or self.backpressure.reading_workers
-            self.children.watch(child, (selectors.EVENT_READ if reading else 0)
+            queued = child.pipe.pending_bytes
+            if child.role != WRITER:
+                self.worker_queues.update(child.index, queued, now)
+                self.worker_watchdog.observe(child.index, queued, queued < queued_before, now)
+            flushed.append((child, done))
+        for child, done in flushed:  # after every update: one worker's queue may pause all
+            self.children.watch(child, (selectors.EVENT_READ if self._reads(child) else 0)
                                 | (0 if done else selectors.EVENT_WRITE))
 
     # signals and children
@@ -343,7 +354,21 @@ class Master:
             return
         if child.role != WRITER:
             self._drop_worker_clients(child)
+            self.worker_queues.forget(child.index)
+            self.worker_watchdog.forget(child.index)
         self.children.restart(child)
+
+    def _watch_workers(self) -> None:
+        """Kill a stuck worker (chatd/processes/worker_watchdog.py); its restart is not
+        counted as a failure (supervision.py): a hang is not a crash loop."""
+        if self.stopping:
+            return
+        for index in self.worker_watchdog.hung(time.monotonic()):
+            self.worker_watchdog.forget(index)  # killed once; restarted when reaped
+            worker = self.children.workers[index]
+            log.error("worker %d took nothing of the %d bytes queued for it for %.0f s; killing "
+                      "it", index, worker.pipe.pending_bytes, self.worker_watchdog.hang_s)
+            self.children.kill_hung(worker)
 
     def _drop_worker_clients(self, worker: Child) -> None:
         """The worker's connections died with it: tell everyone they quit."""
