@@ -6,6 +6,7 @@ always end with their end numeric. Pure."""
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Iterable, Iterator
 
 from chatd.hub.error_replies import distinct_targets
@@ -37,29 +38,32 @@ def handle_who(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
         lines = _who_lines(hub, client, "*", found, budget)
     else:
         # The channel field may be any channel of theirs or "*" (modern.ircdocs): "*".
-        lines = _who_lines(hub, client, "*", _who_matches(hub, client, mask), budget)
+        lines = _who_lines(hub, client, "*", _who_matches(hub, client, mask, budget), budget)
     lines.append(hub.numeric(client, N.RPL_ENDOFWHO, mask, "End of /WHO list"))
     hub.reply(client, *lines)
 
 
-def _who_matches(hub: Hub, client: ClientRecord, mask: str) -> Iterator[ClientRecord]:
+def _who_matches(hub: Hub, client: ClientRecord, mask: str,
+                 budget: ReplyBudget) -> list[ClientRecord]:
     """The users whose nick a `*`/`?` mask matches ("0" is RFC 1459's "*"), at most
     WHO_MAX_MATCHES. As RFC 2812 3.6.1 has it, invisible (+i) users show only to those
     sharing a channel with them. Bounded per command: a mask longer than any nick can be is
-    not tried at all, and each nick is one linear regex match (ircproto/casemap.py)."""
+    not tried at all, each nick is one linear regex match (ircproto/casemap.py), and the
+    nicks tried are charged to the requester's allowance (budget.search)."""
     mask = "*" if mask == "0" else mask
     if mask_min_length(mask) > NICKLEN:
-        return
+        return []
     matches = mask_matcher(mask)
-    count = 0
-    for other in hub.registry.clients.values():
+    clients = hub.registry.clients
+    found = []
+    for other in islice(clients.values(), budget.search(len(clients))):
         if (other.registered and other.nick and matches(other.nick)
                 and (not other.invisible or other is client
                      or not client.channels.keys().isdisjoint(other.channels))):
-            yield other
-            count += 1
-            if count >= WHO_MAX_MATCHES:
-                return
+            found.append(other)
+            if len(found) >= WHO_MAX_MATCHES:
+                break
+    return found
 
 
 def _who_lines(hub: Hub, asker: ClientRecord, channel_name: str,
@@ -138,14 +142,15 @@ def _whois_lines(hub: Hub, client: ClientRecord, other: ClientRecord) -> list[st
 
 def handle_list(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
     registry = hub.registry
+    budget = hub.reply_budget(client)
     if params and params[0]:  # the distinct channels asked for, the first MAX_QUERY_TARGETS
         wanted = {casefold(name) for name in distinct_targets(params[0])[:MAX_QUERY_TARGETS]}
         folded_names = sorted(name for name in wanted if name in registry.channels)
-    else:
-        folded_names = sorted(registry.channels)
+    else:  # every channel: a search, charged (a client short of allowance sees fewer)
+        folded_names = sorted(islice(registry.channels, budget.search(len(registry.channels))))
     channels = (registry.channels[name] for name in folded_names)
     lines = [hub.numeric(client, N.RPL_LISTSTART, "Channel", "Users  Name")]
-    lines += hub.reply_budget(client).take(_list_lines(hub, client, channels))
+    lines += budget.take(_list_lines(hub, client, channels))
     lines.append(hub.numeric(client, N.RPL_LISTEND, "End of /LIST"))
     hub.reply(client, *lines)
 

@@ -1,5 +1,6 @@
-"""How many bytes the master may build in answer to one client's query, charged to that client
-(issue 12: "work per command is bounded and charged to the one who asked"). Pure.
+"""How much the master may do in answer to one client's queries — bytes of reply built, names
+searched — charged to that client (issue 12: "work per command is bounded and charged to the
+one who asked"). Pure.
 
 The lines of a NAMES, WHO, LIST or WHOIS reply (and the NAMES burst after a JOIN) are added
 one by one only while they fit the command's budget, which is the smaller of:
@@ -13,7 +14,13 @@ one by one only while they fit the command's budget, which is the smaller of:
 
 A cut reply is cut at one place (no line after the first that did not fit) and still ends
 with its end numeric, which the handlers add outside the budget: a few lines per target, and
-the targets of one command are bounded (MAX_QUERY_TARGETS in chatd/serverinfo.py)."""
+the targets of one command are bounded (MAX_QUERY_TARGETS in chatd/serverinfo.py).
+
+A search that may find nothing costs the master time too — a WHO mask tried against every
+nick, a LIST walking every channel — so each client also has a search allowance, in names
+looked at: SEARCH_NAMES (~30 ms of the master's time), refilled over ALLOWANCE_REFILL_S like
+the bytes. A search it cannot pay for in full looks at fewer names. One search is not limited
+otherwise: looking through every user is a WHO's normal work."""
 
 from __future__ import annotations
 
@@ -22,13 +29,18 @@ from typing import Iterable
 
 REPLY_SHARE = 4  # one reply may take at most this fraction (1/4) of the requester's sendq
 ALLOWANCE_REFILL_S = 4.0  # an empty allowance is full again after this long
+# Names a client's searches may look at at once: a WHO mask takes ~1 us a nick, so ~30 ms of
+# the master's time. A full WHO mask of 30,000 users at once; then 8,192 names a second
+# (a WHO mask every 0.4 s on a server of 3,000 users).
+SEARCH_NAMES = 32_768
 
 
 @dataclass(slots=True)
 class Allowance:
-    """One client's bytes of replies left, as of `at_ms`."""
+    """One client's bytes of replies and names of searches left, as of `at_ms`."""
     bytes_left: float
     at_ms: int
+    names_left: float = SEARCH_NAMES
 
 
 class ReplyBudget:
@@ -57,6 +69,14 @@ class ReplyBudget:
             self._allowance.bytes_left -= size
         return True
 
+    def search(self, names: int) -> int:
+        """How many of `names` a search may look at (charged now)."""
+        if self._allowance is None:
+            return names
+        allowed = min(names, max(0, int(self._allowance.names_left)))
+        self._allowance.names_left -= allowed
+        return allowed
+
     def take(self, lines: Iterable[str]) -> list[str]:
         """The lines of `lines` that fit, in order, up to the first that does not."""
         taken = []
@@ -80,9 +100,10 @@ class ReplyAllowances:
         allowance = self._by_conn.get(conn_id)
         if allowance is None:
             allowance = self._by_conn[conn_id] = Allowance(self.capacity, now_ms)
-        elapsed_s = max(0, now_ms - allowance.at_ms) / 1000  # a clock stepping back adds none
-        allowance.bytes_left = min(self.capacity, allowance.bytes_left
-                                   + elapsed_s * self.capacity / ALLOWANCE_REFILL_S)
+        # A share of each capacity per second; a clock stepping back adds none.
+        refill = max(0, now_ms - allowance.at_ms) / 1000 / ALLOWANCE_REFILL_S
+        allowance.bytes_left = min(self.capacity, allowance.bytes_left + refill * self.capacity)
+        allowance.names_left = min(SEARCH_NAMES, allowance.names_left + refill * SEARCH_NAMES)
         allowance.at_ms = max(allowance.at_ms, now_ms)
         return ReplyBudget(self.reply_limit, allowance)
 

@@ -7,8 +7,8 @@ import random
 import unittest
 
 from chatd.hub import queries
-from chatd.hub.reply_budget import (ALLOWANCE_REFILL_S, REPLY_SHARE, Allowance, ReplyAllowances,
-                                    ReplyBudget)
+from chatd.hub.reply_budget import (ALLOWANCE_REFILL_S, REPLY_SHARE, SEARCH_NAMES, Allowance,
+                                    ReplyAllowances, ReplyBudget)
 from chatd.limits import NICKLEN
 from chatd.serverinfo import MAX_QUERY_TARGETS, build_server_info
 from ircproto import numerics as N
@@ -64,6 +64,18 @@ class ReplyBudgetTest(unittest.TestCase):
         self.assertEqual(allowances._by_conn[1].bytes_left, SENDQ)
         allowances.forget(1)
         self.assertNotIn(1, allowances._by_conn)
+
+    def test_searches_are_charged_in_names_apart_from_the_bytes(self):
+        allowances = ReplyAllowances(SENDQ)
+        budget = allowances.budget(1, now_ms=0)
+        self.assertEqual(budget.search(SEARCH_NAMES - 10), SEARCH_NAMES - 10)
+        self.assertEqual(budget.left, LIMIT)  # the reply's bytes are untouched
+        self.assertEqual(allowances.budget(1, now_ms=0).search(100), 10)  # what is left
+        self.assertEqual(allowances.budget(1, now_ms=0).search(100), 0)
+        quarter_ms = int(ALLOWANCE_REFILL_S * 1000 / 4)
+        self.assertEqual(allowances.budget(1, now_ms=quarter_ms).search(SEARCH_NAMES),
+                         SEARCH_NAMES // 4)
+        self.assertEqual(ReplyBudget(10).search(10 ** 9), 10 ** 9)  # unmetered
 
 
 class BoundedRepliesTest(unittest.TestCase):
@@ -148,6 +160,16 @@ class BoundedRepliesTest(unittest.TestCase):
         # another client was not charged for any of it
         self.assertGreater(codes(run(self.hub, self.members[0], "WHO #big"))
                            .count(N.RPL_WHOREPLY), 3)
+
+    def test_pipelined_who_masks_search_only_what_the_allowance_pays_for(self):
+        self.fresh_allowance()
+        users = len(self.hub.registry.clients)
+        found = [codes(run(self.hub, self.asker, f"WHO *{i % 10}xx*")).count(N.RPL_WHOREPLY)
+                 for i in range(2 * SEARCH_NAMES // users)]
+        self.assertEqual(found[:5], [30] * 5)  # member0000..0299: 30 end with each digit
+        self.assertEqual(found[-5:], [0] * 5)  # nothing left to search with
+        self.fresh_allowance()
+        self.assertEqual(codes(run(self.hub, self.asker, "WHO *7xx*")).count(N.RPL_WHOREPLY), 30)
 
     def test_the_names_after_a_join_are_cut_too(self):
         self.fresh_allowance()
