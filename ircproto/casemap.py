@@ -6,6 +6,7 @@ RFC 1459 section 2.2: because of IRC's Scandinavian origin, {}|^ are the lower-c
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -29,15 +30,18 @@ def irc_equal(a: str, b: str) -> bool:
     return casefold(a) == casefold(b)
 
 
-def mask_matcher(mask: str) -> Callable[[str], bool]:
+def mask_matcher(mask: str, names_folded: bool = False) -> Callable[[str], bool]:
     """A test of names against an IRC mask: `*` matches any run of characters, `?` any one,
     everything else itself, compared case-insensitively under this casemapping. (No
     character classes: `[` and `]` are ordinary nick characters.) Each test is one regex
-    match in C, linear in the mask (see `glob_match`)."""
+    match in C, linear in the mask (see `glob_match`). With `names_folded`, the names it is
+    given are casefold()ed already (a server's nick index): they are not folded again."""
     folded_mask = fold_stars(casefold(mask))
     if folded_mask == "*":
         return lambda name: True
     fullmatch = _glob_regex(folded_mask).fullmatch
+    if names_folded:
+        return lambda name: fullmatch(name) is not None
     return lambda name: fullmatch(casefold(name)) is not None
 
 
@@ -60,6 +64,7 @@ def glob_match(mask: str, text: str) -> bool:
 _STAR_RUNS = re.compile(r"\*{2,}")
 
 
+@functools.lru_cache(maxsize=256)  # a client repeating a mask does not rebuild it
 def _glob_regex(mask: str) -> re.Pattern[str]:
     """The mask as a regex that cannot backtrack between its `*`s.
 

@@ -53,11 +53,14 @@ def _who_matches(hub: Hub, client: ClientRecord, mask: str,
     mask = "*" if mask == "0" else mask
     if mask_min_length(mask) > NICKLEN:
         return []
-    matches = mask_matcher(mask)
-    clients = hub.registry.clients
+    nicks = hub.registry.folded_nicks()
+    searchable = budget.search(len(nicks))
+    if not searchable:
+        return []
+    matches = mask_matcher(mask, names_folded=True)
     found = []
-    for other in islice(clients.values(), budget.search(len(clients))):
-        if (other.registered and other.nick and matches(other.nick)
+    for folded, other in islice(nicks, searchable):
+        if (matches(folded) and other.registered
                 and (not other.invisible or other is client
                      or not client.channels.keys().isdisjoint(other.channels))):
             found.append(other)
@@ -76,9 +79,10 @@ def _who_lines(hub: Hub, asker: ClientRecord, channel_name: str,
     a middle parameter as it is (an IPv6 address starting with ':') or that is over 512 bytes
     is made by hub.numeric instead, which fixes both. Same text either way (unit-tested)."""
     server = hub.config.server_name
-    head = hub.numeric(asker, N.RPL_WHOREPLY, channel_name, "")[:-1]  # "... 352 me #chan "
+    head = ""  # ":server 352 me #chan ", made for the first row (most WHO masks find none)
     lines = []
     for who in found:
+        head = head or hub.numeric(asker, N.RPL_WHOREPLY, channel_name, "")[:-1]
         flags = "G" if who.away is not None else "H"
         line = f"{head}{who.user} {who.host} {server} {who.nick} {flags} :0 {who.realname}"
         if who.host.startswith(":") or len(line.encode("utf-8")) > LINE_BYTES:

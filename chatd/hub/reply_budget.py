@@ -7,10 +7,12 @@ one by one only while they fit the command's budget, which is the smaller of:
 
 - a share of the requester's send queue: 1/REPLY_SHARE of `[limits] sendq` (256 KiB by
   default), so one answer never fills the queue it is going into;
-- what is left of the client's allowance: a bucket of `sendq` bytes that refills at
-  `sendq` every ALLOWANCE_REFILL_S seconds. A client that pipelines thousands of queries
-  in one write gets full answers until its bucket is empty, then only their end numerics,
-  so the master builds at most a send queue's worth of lines for it at once.
+- what is left of the client's allowance: a bucket of 1/ALLOWANCE_SHARE of `sendq` (512 KiB
+  by default) that fills again over ALLOWANCE_REFILL_S seconds. A client that pipelines
+  thousands of queries in one write gets full answers until its bucket is empty, then only
+  their end numerics: the master builds at most half a send queue of lines for it at once,
+  so such a burst, with its end numerics and the channel traffic meanwhile, fits the
+  queue it arrives in (the worker appends a batch of answers before it flushes any).
 
 A cut reply is cut at one place (no line after the first that did not fit) and still ends
 with its end numeric, which the handlers add outside the budget: a few lines per target, and
@@ -18,7 +20,7 @@ the targets of one command are bounded (MAX_QUERY_TARGETS in chatd/serverinfo.py
 
 A search that may find nothing costs the master time too — a WHO mask tried against every
 nick, a LIST walking every channel — so each client also has a search allowance, in names
-looked at: SEARCH_NAMES (~30 ms of the master's time), refilled over ALLOWANCE_REFILL_S like
+looked at: SEARCH_NAMES (~10 ms of the master's time), refilled over ALLOWANCE_REFILL_S like
 the bytes. A search it cannot pay for in full looks at fewer names. One search is not limited
 otherwise: looking through every user is a WHO's normal work."""
 
@@ -28,11 +30,13 @@ from dataclasses import dataclass
 from typing import Iterable
 
 REPLY_SHARE = 4  # one reply may take at most this fraction (1/4) of the requester's sendq
+ALLOWANCE_SHARE = 2  # a client's replies may take this fraction (1/2) of its sendq at once
 ALLOWANCE_REFILL_S = 4.0  # an empty allowance is full again after this long
-# Names a client's searches may look at at once: a WHO mask takes ~1 us a nick, so ~30 ms of
-# the master's time. A full WHO mask of 30,000 users at once; then 8,192 names a second
-# (a WHO mask every 0.4 s on a server of 3,000 users).
-SEARCH_NAMES = 32_768
+# Names a client's searches may look at at once: a WHO mask takes ~1 us a nick, so ~10 ms of
+# the master's time. A full WHO mask of 10,000 users at once (a larger server's WHO masks
+# look at its first 10,000 nicks); then 2,500 names a second (a WHO mask every 0.8 s on a
+# server of 2,000 users).
+SEARCH_NAMES = 10_000
 
 
 @dataclass(slots=True)
@@ -91,7 +95,7 @@ class ReplyAllowances:
     """Every client's allowance, by connection id. A client's first query finds it full."""
 
     def __init__(self, sendq_bytes: int) -> None:
-        self.capacity = sendq_bytes
+        self.capacity = sendq_bytes // ALLOWANCE_SHARE
         self.reply_limit = sendq_bytes // REPLY_SHARE
         self._by_conn: dict[int, Allowance] = {}
 

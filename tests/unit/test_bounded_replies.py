@@ -7,8 +7,8 @@ import random
 import unittest
 
 from chatd.hub import queries
-from chatd.hub.reply_budget import (ALLOWANCE_REFILL_S, REPLY_SHARE, SEARCH_NAMES, Allowance,
-                                    ReplyAllowances, ReplyBudget)
+from chatd.hub.reply_budget import (ALLOWANCE_REFILL_S, ALLOWANCE_SHARE, REPLY_SHARE,
+                                    SEARCH_NAMES, Allowance, ReplyAllowances, ReplyBudget)
 from chatd.limits import NICKLEN
 from chatd.serverinfo import MAX_QUERY_TARGETS, build_server_info
 from ircproto import numerics as N
@@ -16,6 +16,7 @@ from tests.unit.test_hub import add_client, codes, make_hub, replies, run
 
 SENDQ = 16384
 LIMIT = SENDQ // REPLY_SHARE  # one reply's budget
+ALLOWANCE = SENDQ // ALLOWANCE_SHARE  # what one client's replies may take at once
 
 
 def reply_bytes(effects: list) -> int:
@@ -51,17 +52,17 @@ class ReplyBudgetTest(unittest.TestCase):
         allowances = ReplyAllowances(SENDQ)
         budget = allowances.budget(1, now_ms=1000)
         self.assertEqual(budget.left, LIMIT)  # full at first: one reply's share
-        for _ in range(REPLY_SHARE):
+        for _ in range(ALLOWANCE // LIMIT):
             allowances.budget(1, now_ms=1000).take(["xx"] * SENDQ)
         self.assertEqual(allowances.budget(1, now_ms=1000).left, 0)  # spent
         half_refill_ms = int(ALLOWANCE_REFILL_S * 1000 / 2)
         self.assertEqual(allowances.budget(1, now_ms=1000 + half_refill_ms).left, LIMIT)
         self.assertEqual(allowances.budget(2, now_ms=0).left, LIMIT)  # its own allowance
-        # a clock that steps back refills nothing, and time does not fill past the sendq
+        # a clock that steps back refills nothing, and time does not fill past the allowance
         allowances.budget(1, now_ms=0).take(["xx"] * SENDQ)
-        self.assertEqual(allowances._by_conn[1].bytes_left, SENDQ / 2 - LIMIT)
+        self.assertEqual(allowances._by_conn[1].bytes_left, ALLOWANCE / 2 - LIMIT)
         allowances.budget(1, now_ms=10 ** 9)
-        self.assertEqual(allowances._by_conn[1].bytes_left, SENDQ)
+        self.assertEqual(allowances._by_conn[1].bytes_left, ALLOWANCE)
         allowances.forget(1)
         self.assertNotIn(1, allowances._by_conn)
 
@@ -151,8 +152,8 @@ class BoundedRepliesTest(unittest.TestCase):
             effects = run(self.hub, self.asker, "WHO #big")
             self.assertEqual(codes(effects)[-1], N.RPL_ENDOFWHO)
             spent += body_bytes(effects, N.RPL_ENDOFWHO)
-        self.assertLessEqual(spent, SENDQ)  # never more than a send queue at once
-        self.assertGreater(spent, SENDQ - 600 * REPLY_SHARE)
+        self.assertLessEqual(spent, ALLOWANCE)  # never more than the allowance at once
+        self.assertGreater(spent, ALLOWANCE - 600 * (ALLOWANCE // LIMIT))
         self.assertEqual(codes(run(self.hub, self.asker, "WHO #big")), [N.RPL_ENDOFWHO])
         self.assertEqual(codes(run(self.hub, self.asker, "NAMES #big")), [N.RPL_ENDOFNAMES])
         self.fresh_allowance()
@@ -162,7 +163,7 @@ class BoundedRepliesTest(unittest.TestCase):
                            .count(N.RPL_WHOREPLY), 3)
 
     def test_pipelined_who_masks_search_only_what_the_allowance_pays_for(self):
-        self.fresh_allowance()
+        self.hub.reply_allowances = ReplyAllowances(1 << 30)  # bytes are not what runs out
         users = len(self.hub.registry.clients)
         found = [codes(run(self.hub, self.asker, f"WHO *{i % 10}xx*")).count(N.RPL_WHOREPLY)
                  for i in range(2 * SEARCH_NAMES // users)]
