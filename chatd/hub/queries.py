@@ -28,17 +28,21 @@ WHO_MAX_MATCHES = 500  # a wildcard WHO answers at most this many users
 def handle_who(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
     mask = params[0] if params and params[0] else "*"
     budget = hub.reply_budget(client)
+    found: Iterable[ClientRecord] = ()
     if is_channel(mask):
         channel = hub.registry.channel(mask)
-        found = channel.members.values() if channel is not None else ()
-        lines = _who_lines(hub, client, channel.name if channel else mask, found, budget)
+        if channel is not None:
+            found = channel.members.values()
+        lines = budget.take(_who_lines(hub, client, channel.name if channel else mask, found))
     elif "*" not in mask and "?" not in mask and mask != "0":
         other = hub.registry.find_nick(mask)
-        found = (other,) if other is not None and other.registered else ()
-        lines = _who_lines(hub, client, "*", found, budget)
+        if other is not None and other.registered:
+            found = (other,)
+        lines = budget.take(_who_lines(hub, client, "*", found))
     else:
         # The channel field may be any channel of theirs or "*" (modern.ircdocs): "*".
-        lines = _who_lines(hub, client, "*", _who_matches(hub, client, mask, budget), budget)
+        found = _who_matches(hub, client, mask, budget)
+        lines = budget.take(_who_lines(hub, client, "*", found))
     lines.append(hub.numeric(client, N.RPL_ENDOFWHO, mask, "End of /WHO list"))
     hub.reply(client, *lines)
 
@@ -70,8 +74,9 @@ def _who_matches(hub: Hub, client: ClientRecord, mask: str,
 
 
 def _who_lines(hub: Hub, asker: ClientRecord, channel_name: str,
-               found: Iterable[ClientRecord], budget: ReplyBudget) -> list[str]:
-    """352 lines for `found` while the budget lasts (the rest is not even looked at).
+               found: Iterable[ClientRecord]) -> Iterator[str]:
+    """352 lines for `found`, made as they are taken (a cut WHO builds no line past its
+    budget).
 
     Built with one f-string each: hub.numeric takes ~10 us a line, and `WHO #big` is
     thousands of lines. Every field but the host is plain by construction (validated nicks
@@ -80,7 +85,6 @@ def _who_lines(hub: Hub, asker: ClientRecord, channel_name: str,
     is made by hub.numeric instead, which fixes both. Same text either way (unit-tested)."""
     server = hub.config.server_name
     head = ""  # ":server 352 me #chan ", made for the first row (most WHO masks find none)
-    lines = []
     for who in found:
         head = head or hub.numeric(asker, N.RPL_WHOREPLY, channel_name, "")[:-1]
         flags = "G" if who.away is not None else "H"
@@ -88,10 +92,7 @@ def _who_lines(hub: Hub, asker: ClientRecord, channel_name: str,
         if who.host.startswith(":") or len(line.encode("utf-8")) > LINE_BYTES:
             line = hub.numeric(asker, N.RPL_WHOREPLY, channel_name, who.user, who.host,
                                server, who.nick or "*", flags, f"0 {who.realname}")
-        if not budget.fits(line):
-            break
-        lines.append(line)
-    return lines
+        yield line
 
 
 def handle_whois(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:

@@ -48,7 +48,7 @@ class Allowance:
 
 
 class ReplyBudget:
-    """The bytes one command's reply may still take. `fits` charges each line it lets in to
+    """The bytes one command's reply may still take. `take` charges each line it lets in to
     the client's allowance too (none for an unmetered budget)."""
 
     __slots__ = ("left", "cut", "_allowance")
@@ -60,19 +60,6 @@ class ReplyBudget:
         self.cut = False  # a line did not fit: none after it does either
         self._allowance = allowance
 
-    def fits(self, line: str) -> bool:
-        """Whether `line` (sent with its CRLF) may be added to the reply; charged if so."""
-        if self.cut:
-            return False
-        size = len(line.encode("utf-8")) + 2
-        if size > self.left:
-            self.cut = True
-            return False
-        self.left -= size
-        if self._allowance is not None:
-            self._allowance.bytes_left -= size
-        return True
-
     def search(self, names: int) -> int:
         """How many of `names` a search may look at (charged now)."""
         if self._allowance is None:
@@ -82,12 +69,23 @@ class ReplyBudget:
         return allowed
 
     def take(self, lines: Iterable[str]) -> list[str]:
-        """The lines of `lines` that fit, in order, up to the first that does not."""
-        taken = []
+        """The lines of `lines` that fit (each counted with its CRLF), in order, up to the
+        first that does not; nothing once a reply was cut. Lines are taken one by one from
+        `lines`, so a generator builds none past the cut."""
+        taken: list[str] = []
+        if self.cut:
+            return taken
+        left = self.left
         for line in lines:
-            if not self.fits(line):
+            size = len(line.encode("utf-8")) + 2
+            if size > left:
+                self.cut = True
                 break
+            left -= size
             taken.append(line)
+        if self._allowance is not None:
+            self._allowance.bytes_left -= self.left - left
+        self.left = left
         return taken
 
 

@@ -33,14 +33,16 @@ def body_bytes(effects: list, end_code: str) -> int:
 class ReplyBudgetTest(unittest.TestCase):
     def test_lines_fit_until_one_does_not_then_none(self):
         budget = ReplyBudget(20)
-        self.assertTrue(budget.fits("x" * 8))     # 10 bytes with CRLF
-        self.assertFalse(budget.fits("x" * 9))    # 11 > 10 left
-        self.assertFalse(budget.fits("x"))        # cut at one place: nothing after it
+        self.assertEqual(budget.take(["x" * 8, "x" * 9, "x"]), ["x" * 8])  # 10 bytes, then 11
+        self.assertEqual(budget.take(["x"]), [])  # cut at one place: nothing after it
         self.assertEqual(ReplyBudget(22).take(["a" * 8, "b" * 8, "c"]), ["a" * 8, "b" * 8])
+        made = []
+        ReplyBudget(10).take(made.append(n) or "x" * 8 for n in range(5))
+        self.assertEqual(made, [0, 1])  # a generator is not drained past the cut
 
     def test_bytes_are_utf8_bytes(self):
-        self.assertFalse(ReplyBudget(10).fits("\u00e9" * 5))  # 10 bytes + CRLF
-        self.assertTrue(ReplyBudget(12).fits("\u00e9" * 5))
+        self.assertEqual(ReplyBudget(11).take(["\u00e9" * 5]), [])  # 10 bytes + CRLF
+        self.assertEqual(ReplyBudget(12).take(["\u00e9" * 5]), ["\u00e9" * 5])
 
     def test_the_allowance_is_charged_and_caps_the_budget(self):
         allowance = Allowance(bytes_left=30, at_ms=0)
@@ -218,7 +220,7 @@ class FastLinesTest(unittest.TestCase):
         for client in hub.registry.clients.values():
             channel = next(iter(client.channels.values()), None)
             name = channel.name if channel else "*"
-            fast = queries._who_lines(hub, asker, name, [client], ReplyBudget(1 << 30))
+            fast = list(queries._who_lines(hub, asker, name, [client]))
             slow = hub.numeric(asker, N.RPL_WHOREPLY, name, client.user, client.host,
                                hub.config.server_name, client.nick,
                                "G" if client.away is not None else "H", f"0 {client.realname}")
