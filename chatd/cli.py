@@ -8,11 +8,13 @@ import argparse
 import functools
 import logging
 import sys
+from importlib import resources
 
 from chatd import config as config_module
-from chatd import admin, logsetup, master, tls
+from chatd import admin, backup, logsetup, master, proctitle, tls
 from chatd.serverinfo import VERSION
-from chatd.exitcodes import EXIT_CONFIG, EXIT_OK
+from chatd.exitcodes import EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME
+from chatd.store import schema
 from chatd.worker import run_worker
 from chatd.writer import run_writer
 
@@ -20,12 +22,15 @@ from chatd.writer import run_writer
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="chatd", description="chatd: an IRC chat server that keeps every message.")
-    parser.add_argument("-c", "--config", required=True, metavar="FILE",
-                        help="configuration file (INI), e.g. chatd.conf")
+    parser.add_argument("-c", "--config", metavar="FILE",
+                        help="configuration file (INI), e.g. chatd.conf (default: the built-in "
+                             "defaults, history in $STATE_DIRECTORY or the working directory)")
     parser.add_argument("--check", action="store_true",
-                        help="only validate the configuration, then exit")
+                        help="only validate the configuration and the history file, then exit")
+    parser.add_argument("--print-config", action="store_true",
+                        help="print the documented example configuration, then exit")
     parser.add_argument("--version", action="version", version=VERSION)
-    commands = parser.add_subparsers(dest="command", metavar="account ...")
+    commands = parser.add_subparsers(dest="command", metavar="account|backup ...")
     account = commands.add_parser(
         "account", help="add, change or delete an account (password on stdin)",
         description="Manage accounts, through the running server or, when it is stopped, in "
@@ -34,13 +39,23 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     account.add_argument("name")
     account.add_argument("fingerprint", nargs="?",
                          help="cert-add/cert-del: the client certificate's SHA-256 (hex)")
+    copy = commands.add_parser(
+        "backup", help="write a consistent copy of the history, while the server runs",
+        description="Copy the history file (SQLite's online backup: one snapshot) to FILE, "
+                    "atomically and private (mode 0600); restore by stopping chatd, putting "
+                    "the copy in the history's place and starting it.")
+    copy.add_argument("file", metavar="FILE")
     return parser.parse_args(argv)  # argparse exits with status 2 and a usage line on errors
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.print_config:
+        sys.stdout.write(example_config())
+        return EXIT_OK
     try:
-        config = config_module.load(args.config)
+        config = (config_module.load(args.config) if args.config is not None
+                  else config_module.defaults())
     except config_module.ConfigError as exc:
         for problem in exc.problems:
             print(f"chatd: config error: {problem}", file=sys.stderr)
@@ -55,12 +70,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"chatd: config error: {config.source_path}: {exc}", file=sys.stderr)
             return EXIT_CONFIG
     if args.check:
-        print(f"chatd: {args.config}: configuration is valid")
-        return EXIT_OK
+        return check_history(config, args.config or "built-in defaults")
     if args.command == "account":
         return admin.run_account_command(config, args.op, args.name, args.fingerprint,
                                          sys.stdin)
+    if args.command == "backup":
+        return backup.run_backup_command(config, args.file)
     logsetup.configure(config_module.log_level_number(config), "master")
+    proctitle.set_title("chatd: master", sys.argv[1:] if argv is None else argv)
     worker = run_worker
     if server_tls is not None:
         if server_tls.client_certs_problem:
@@ -68,3 +85,23 @@ def main(argv: list[str] | None = None) -> int:
                 "TLS client certificates are not requested: %s", server_tls.client_certs_problem)
         worker = functools.partial(run_worker, tls_context=server_tls.context)
     return master.run(config, master.ChildEntries(writer=run_writer, worker=worker))
+
+
+def example_config() -> str:
+    """The shipped chatd.conf, every key documented (package data: chatd/example.conf)."""
+    return resources.files("chatd").joinpath("example.conf").read_text(encoding="utf-8")
+
+
+def check_history(config: config_module.Config, source: str) -> int:
+    """--check's last step: the history file, as the writer would open it at start (a file
+    that is not chatd's, or is damaged, fails here rather than at the next start)."""
+    history = config.history_path
+    if history.exists():
+        try:
+            schema.check_existing(history)
+        except schema.HistoryError as exc:
+            print(schema.problem_line(history, exc), file=sys.stderr)
+            return EXIT_RUNTIME
+    state = "checked" if history.exists() else "created at start"
+    print(f"chatd: {source}: configuration is valid; history {history} ({state})")
+    return EXIT_OK

@@ -61,6 +61,8 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     CommandSpec("USERHOST", 1, MASTER),
     CommandSpec("LUSERS", 0, MASTER),
     CommandSpec("KICK", 2, MASTER),
+    CommandSpec("INFO", 0, MASTER),
+    CommandSpec("ADMIN", 0, MASTER),
 )
 
 

@@ -30,6 +30,7 @@ class Config:
 
     server_name: str = "chat.example"
     network: str = "chatd"
+    admin_email: str = ""  # shown by ADMIN (259)
     listen_host: str = "127.0.0.1"
     listen_port: int = 6667
     workers: int = 2
@@ -55,6 +56,7 @@ class Config:
     tls_cert: Path | None = None  # PEM certificate (chain) for the TLS listeners
     tls_key: Path | None = None  # its PEM private key
     sts_duration_s: int = 0  # IRCv3 STS policy duration; 0: no STS
+    metrics_listen: tuple[str, int] | None = None  # (host, port) of GET /metrics; None: off
     accounts_registration: str = "open"  # open: anyone may REGISTER; closed: the admin command
     cloak: bool = True  # others see a keyed hash of a client's address, not the address
     # fakelag (chatd/session/fakelag.py): a burst of lines, then lines per second (0: off),
@@ -191,6 +193,7 @@ SCHEMA = {
     "server": {
         "name": ("server_name", _nonempty),
         "network": ("network", _nonempty),
+        "admin_email": ("admin_email", _nonempty),
         "listen": (("listen_host", "listen_port"), _listen),
         "workers": ("workers", _workers),
         "password": ("password", _text),
@@ -202,7 +205,7 @@ SCHEMA = {
         "cloak": ("cloak", _on_off),
     },
     "history": {
-        "path": ("history_path", _path),
+        "path": ("history_path", _path),  # relative to state_folder (see from_parser)
         "replay": ("history_replay", _int_range(0, 1000)),
         "synchronous": ("history_synchronous", _choice("normal", "full")),
         "retention_days": ("history_retention_days", _int_range(0, 100000)),
@@ -231,10 +234,33 @@ SCHEMA = {
     "accounts": {
         "registration": ("accounts_registration", _choice("open", "closed")),
     },
+    "metrics": {
+        "listen": ("metrics_listen", _listen),
+    },
 }
 
 
-def load(path: str | os.PathLike[str]) -> Config:
+def state_folder(environ: dict[str, str] | os._Environ) -> Path | None:
+    """systemd's state directory for chatd (StateDirectory=: $STATE_DIRECTORY, the first of
+    a list), where a relative history path then goes: under ProtectSystem=strict it is the
+    one place chatd may write."""
+    state = environ.get("STATE_DIRECTORY", "").split(":")[0]
+    return Path(state) if state else None
+
+
+def defaults(environ: dict[str, str] | os._Environ = os.environ) -> Config:
+    """The built-in configuration (`chatd` without -c): the history in systemd's state
+    directory when there is one, otherwise in the working directory."""
+    folder = state_folder(environ) or Path.cwd()
+    config = Config(history_path=(folder / "chatd.db").resolve())
+    problems = _cross_checks(config, Path("built-in defaults"))
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def load(path: str | os.PathLike[str], environ: dict[str, str] | os._Environ = os.environ
+         ) -> Config:
     """Read and validate a config file. Raise ConfigError listing every problem found."""
     path = Path(path)
     parser = configparser.ConfigParser(
@@ -256,12 +282,15 @@ def load(path: str | os.PathLike[str]) -> Config:
     except (configparser.Error, UnicodeDecodeError) as exc:
         first_line = str(exc).splitlines()[0]
         raise ConfigError([f"{path}: not a valid INI file: {first_line}"]) from None
-    return from_parser(parser, path)
+    return from_parser(parser, path, state_folder(environ))
 
 
-def from_parser(parser: configparser.ConfigParser, path: Path) -> Config:
-    """Validate parsed INI sections against SCHEMA and build the Config."""
+def from_parser(parser: configparser.ConfigParser, path: Path,
+                state: Path | None = None) -> Config:
+    """Validate parsed INI sections against SCHEMA and build the Config. Relative paths are
+    the config file's folder's, but a relative history path is `state`'s when given."""
     base = path.resolve().parent
+    history_base = state.resolve() if state is not None else base
     values: dict[str, object] = {"source_path": path.resolve()}
     problems = []
     for section in parser.sections():
@@ -275,7 +304,7 @@ def from_parser(parser: configparser.ConfigParser, path: Path) -> Config:
                 continue
             target, convert = spec
             try:
-                value = convert(raw.strip(), base)
+                value = convert(raw.strip(), history_base if spec[0] == "history_path" else base)
             except ValueError as exc:
                 problems.append(f"{path}: [{section}] {key} = {raw.strip()!r}: {exc}")
                 continue
@@ -284,7 +313,7 @@ def from_parser(parser: configparser.ConfigParser, path: Path) -> Config:
             else:
                 values[target] = value
     if "history_path" not in values:
-        values["history_path"] = (base / "chatd.db").resolve()
+        values["history_path"] = (history_base / "chatd.db").resolve()
     config = Config(**values)  # type: ignore[arg-type]
     problems += _cross_checks(config, path)
     if problems:

@@ -2,8 +2,8 @@
 workers' frames through its pure pipeline (chatd/hub/pipeline.py: PING barriers, the Hub, the
 Sequencer), rows to the writer, committed frames back to the workers — and carries out what
 its parts decide: accepting (chatd/processes/accepting.py), supervising children
-(supervision.py, writer_watchdog.py, worker_watchdog.py, shutdown.py), backpressure
-(chatd/hub/backpressure.py: the writer's backlog, what is queued for each worker). It holds the
+(supervision.py, writer_watchdog.py, shutdown.py), its children's pipes and backpressure
+(child_pipes.py, chatd/hub/backpressure.py). It holds the
 global state through the Hub but never touches SQLite and never blocks: every socket is
 non-blocking and waiting is done by the selector. It imports no other role: the children's
 entry functions come from its caller (chatd/cli.py).
@@ -11,6 +11,7 @@ entry functions come from its caller (chatd/cli.py).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import selectors
@@ -22,7 +23,7 @@ from typing import Any, Callable, NamedTuple
 
 from chatd.config import Config
 from chatd.exitcodes import EXIT_OK, EXIT_RUNTIME
-from chatd.hub.backpressure import Backpressure, WorkerQueues
+from chatd.hub.backpressure import Backpressure
 from chatd.hub.barriers import Barriers
 from chatd.hub.hub import Hub
 from chatd.hub.account_requests import CONTROL_WORKER
@@ -33,15 +34,20 @@ from chatd.store import lock as history_lock
 from chatd.ipc.pipe import PipeClosed
 from chatd.processes import fdlimit
 from chatd.processes.accepting import Acceptor, Listener, bind_listeners
+from chatd.processes.child_pipes import ChildPipes
 from chatd.processes.control import CONTROL_KEY, ControlServer
 from chatd.processes.loop_timeout import select_timeout
+from chatd.processes.metrics_http import MetricsSocket
+from chatd.processes.metrics_view import MasterParts, MetricsLink
+from chatd.processes.reloading import reload_settings
+from chatd.processes.sdnotify import Notifier
+from chatd.processes.service import ServiceLink
 from chatd.processes.shutdown import Shutdown, Step
 from chatd.processes.startup import (StartupError, make_created_files_private,
                                       warn_if_history_readable)
 from chatd.processes.supervision import WRITER, Child, Exit, Supervisor
-from chatd.processes.worker_watchdog import WorkerWatchdog
 from chatd.processes.writer_watchdog import WriterWatchdog
-from chatd.serverinfo import ServerInfo, build_server_info
+from chatd.serverinfo import ServerInfo, build_server_info, read_motd
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +68,7 @@ class Master:
         self.selector = selectors.DefaultSelector()
         tls_ports = tuple(listener.sock.getsockname()[1] for listener in listeners
                           if listener.tls)
-        self.info = build_server_info(config, _read_motd(config), time.time(), tls_ports)
+        self.info = build_server_info(config, read_motd(config), time.time(), tls_ports)
         self.hub = Hub(config, boot_id=self.info.boot_id)
         self.next_conn_id = 1
         self.exit_code = EXIT_OK
@@ -72,19 +78,21 @@ class Master:
                                  screen=self.hub.addresses.refusal)
         self.children = Supervisor(
             self.selector,
-            writer_entry=lambda sock: entries.writer(sock, config),
+            writer_entry=lambda sock: entries.writer(sock, self.config),
             worker_entry=lambda index, sock: entries.worker(index, sock, self.info),
             close_master_fds=self._close_master_fds)
         self.watchdog = WriterWatchdog()
-        self.worker_watchdog = WorkerWatchdog()
         self.backpressure = Backpressure()
-        self.worker_queues = WorkerQueues()
         self.barriers = Barriers()
         self.pipeline = Pipeline(self.hub, self.barriers)
+        self.pipes = ChildPipes(self.children, self.backpressure)
         self.shutdown: Shutdown | None = None  # set once stopping
         self.lock_fd: int | None = None  # the history's writer lock (chatd/store/lock.py)
         self.control = ControlServer(history_lock.control_path(config.history_path),
                                      self.selector)
+        self.service = ServiceLink(Notifier(), time.monotonic())  # systemd, when it runs us
+        self.metrics = MetricsLink(config.metrics_listen, self.selector, MasterParts(
+            self.hub, self.children, self.pipeline, self.backpressure, self.info.boot_id / 1000))
 
     @property
     def stopping(self) -> bool:
@@ -109,6 +117,7 @@ class Master:
         self._wait_for_writer()
         self.children.start_workers(self.config.workers)
         self.control.start()
+        self.metrics.start()
         self.acceptor.start(capacity)
         # The stable ready lines operators and tests rely on: printed whatever the log level,
         # in one write so that the workers' log lines on the same stderr cannot split them.
@@ -118,6 +127,7 @@ class Master:
         lines = [f"chatd: listening on {listener.address()} (tls)\n" for listener in secure]
         sys.stderr.write("".join(lines) + f"chatd: listening on {plain.address()}\n")
         sys.stderr.flush()
+        self.service.ready(self.hub.registry)
 
     def _record_signal(self, signum: int, _frame: object) -> None:
         self._signals.append(signum)  # acted on by the main loop, never here
@@ -130,6 +140,8 @@ class Master:
             self.control.listener.close()
         self._wake_r.close()
         self._wake_w.close()
+        self.service.notifier.close()
+        self.metrics.close_in_child()
 
     def _wait_for_writer(self) -> None:
         """Block (startup only) until the writer has opened the history."""
@@ -162,7 +174,9 @@ class Master:
                     self.control.accept()
                 elif type(key.data) is tuple:  # (CONTROL_KEY, control_id)
                     self._on_control_request(key.data[1])
-                elif mask & selectors.EVENT_READ and self._reads(key.data):
+                elif isinstance(key.data, MetricsSocket):
+                    key.data.handle(mask)
+                elif mask & selectors.EVENT_READ and self.pipes.reads(key.data):
                     self._on_child_readable(key.data)
             self._handle_signals()
             if self.stopping and self._stop_progress():
@@ -171,12 +185,21 @@ class Master:
             self._release_barriers(polled_at)
             self._watch_writer()
             self._send_rows()
-            self._flush_pipes()
-            self._watch_workers()
+            self._tend_service()
+            self.metrics.expire(time.monotonic())
+            self.pipes.flush(time.monotonic())
+            if not self.stopping:
+                self.pipes.kill_hung_workers(time.monotonic())
 
     def _select_timeout(self) -> float:
         return select_timeout(time.monotonic(), self.acceptor.paused_until,
-                              self.barriers.next_due(), self.backpressure.reading_workers)
+                              self.barriers.next_due(), self.backpressure.reading_workers,
+                              self.service.next_due())
+
+    def _tend_service(self) -> None:
+        self.service.tend(time.monotonic(), self.children.children(),
+                          lambda child: not self.pipes.reads(child), self._send,
+                          self.hub.registry)
 
     def _hand_off(self, worker: Child, sock: socket.socket, host: str, port: str,
                   tls: bool) -> None:
@@ -186,18 +209,17 @@ class Master:
         self.next_conn_id += 1
         self.hub.connection_opened(conn_id, worker.index, host, int(time.time()))
         # Tests and operators match this line (peer port) to see which worker holds whom.
-        log.debug("connection %d from %s port %s -> worker %d%s", conn_id, host, port,
+        log.info("connection %d from %s port %s -> worker %d%s", conn_id, host, port,
                   worker.index, " (tls)" if tls else "")
         worker.conns += 1
+        self.metrics.accepted += 1
         self._send(worker, frames.NewConn(conn_id=conn_id, host=host, tls=tls),
                    fds=(sock.detach(),))
 
     def _drain_wakeup(self) -> None:
-        try:
+        with contextlib.suppress(BlockingIOError, InterruptedError):
             while self._wake_r.recv(4096):
                 pass
-        except (BlockingIOError, InterruptedError):
-            pass
 
     def _on_child_readable(self, child: Child) -> None:
         try:
@@ -233,7 +255,11 @@ class Master:
     # the writer's frames
     def _on_writer_frames(self, received: list[Any]) -> None:
         for frame in received:
-            if isinstance(frame, frames.Committed):
+            if isinstance(frame, frames.HeartbeatAck):
+                self.service.answered(self.children.writer, time.monotonic())
+            elif isinstance(frame, frames.Committed):
+                self.metrics.committed(self.pipeline.sequencer.committed_id, frame.up_to_id,
+                                       time.monotonic())
                 self._dispatch(self.pipeline.committed(frame.up_to_id))
                 self.watchdog.committed(self.pipeline.sequencer.uncommitted_count > 0,
                                         time.monotonic())
@@ -257,6 +283,9 @@ class Master:
 
     # the workers' frames
     def _on_worker_frames(self, worker: Child, received: list[Any]) -> None:
+        if any(type(frame) is frames.HeartbeatAck for frame in received):
+            self.service.answered(worker, time.monotonic())
+            received = [frame for frame in received if type(frame) is not frames.HeartbeatAck]
         self._dispatch(self.pipeline.on_worker_frames(
             worker.index, received, int(time.time() * 1000), time.monotonic()))
         self._count_departures()
@@ -302,33 +331,7 @@ class Master:
             if rows:
                 self._send(writer, frames.store(rows))
                 self.watchdog.rows_sent(time.monotonic())
-
-    def _reads(self, child: Child) -> bool:
-        """The writer's frames always; a worker's unless backpressure says not (chatd/hub)."""
-        return child.role == WRITER or (self.backpressure.reading_workers
-                                        and self.worker_queues.reads(child.index))
-
-    def _flush_pipes(self) -> None:
-        """Send what the children's sockets take. No child is killed for how much waits (the
-        queues are bounded by _reads); only one that takes nothing is (_watch_workers)."""
-        now = time.monotonic()
-        flushed = []
-        for child in self.children.children():
-            if not child.alive:
-                continue
-            queued_before = child.pipe.pending_bytes
-            try:
-                done = child.pipe.flush()
-            except PipeClosed:
-                continue
-            queued = child.pipe.pending_bytes
-            if child.role != WRITER:
-                self.worker_queues.update(child.index, queued, now)
-                self.worker_watchdog.observe(child.index, queued, queued < queued_before, now)
-            flushed.append((child, done))
-        for child, done in flushed:  # after every update: one worker's queue may pause all
-            self.children.watch(child, (selectors.EVENT_READ if self._reads(child) else 0)
-                                | (0 if done else selectors.EVENT_WRITE))
+                self.metrics.clock.sent(rows[-1].event_id, time.monotonic())
 
     # signals and children
     def _handle_signals(self) -> None:
@@ -337,10 +340,16 @@ class Master:
             if signum in (signal.SIGTERM, signal.SIGINT) and not self.stopping:
                 log.info("received %s: shutting down", signal.Signals(signum).name)
                 self._begin_stop()
-            elif signum == signal.SIGHUP:
-                log.warning("SIGHUP: configuration reload is not supported yet; ignored")
+            elif signum == signal.SIGHUP and not self.stopping:
+                self._reload()
         for ended in self.children.reap():
             self._on_child_exit(ended)
+
+    def _reload(self) -> None:
+        info = reload_settings(self.info, self.hub, self.acceptor, self.children.children(),
+                               self._send, self.service)
+        if info is not None:
+            self.info, self.config = info, info.config  # restarted children get these too
 
     def _on_child_exit(self, ended: Exit) -> None:
         child = ended.child
@@ -352,27 +361,10 @@ class Master:
             self.exit_code = EXIT_RUNTIME
             self._begin_stop()
             return
-        if child.role != WRITER:
-            self._drop_worker_clients(child)
-            self.worker_queues.forget(child.index)
-            self.worker_watchdog.forget(child.index)
+        if child.role != WRITER:  # its connections died with it: everyone hears they quit
+            self._dispatch(self.pipeline.drop_worker_clients(child.index, int(time.time() * 1000)))
+            self.pipes.worker_restarted(child.index)
         self.children.restart(child)
-
-    def _watch_workers(self) -> None:
-        """Kill a stuck worker (chatd/processes/worker_watchdog.py); its restart is not
-        counted as a failure (supervision.py): a hang is not a crash loop."""
-        if self.stopping:
-            return
-        for index in self.worker_watchdog.hung(time.monotonic()):
-            self.worker_watchdog.forget(index)  # killed once; restarted when reaped
-            worker = self.children.workers[index]
-            log.error("worker %d took nothing of the %d bytes queued for it for %.0f s; killing "
-                      "it", index, worker.pipe.pending_bytes, self.worker_watchdog.hang_s)
-            self.children.kill_hung(worker)
-
-    def _drop_worker_clients(self, worker: Child) -> None:
-        """The worker's connections died with it: tell everyone they quit."""
-        self._dispatch(self.pipeline.drop_worker_clients(worker.index, int(time.time() * 1000)))
 
     def _watch_writer(self) -> None:
         writer = self.children.writer
@@ -386,6 +378,7 @@ class Master:
 
     # shutdown: workers first (they tell clients), then the writer (it commits what is left)
     def _begin_stop(self) -> None:
+        self.service.stopping()
         self.shutdown = Shutdown(time.monotonic())
         self.acceptor.close()
         self.control.close()
@@ -413,13 +406,6 @@ class Master:
         elif step is Step.DONE:
             log.info("chatd stopped")
         return step is Step.DONE
-
-
-def _read_motd(config: Config) -> str | None:
-    if config.motd_path is None:
-        return None
-    with open(config.motd_path, encoding="utf-8", errors="replace") as fh:
-        return fh.read()
 
 
 def run(config: Config, entries: ChildEntries) -> int:

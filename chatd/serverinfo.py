@@ -32,6 +32,7 @@ class ServerInfo:
     boot_id: int = 0  # when this run started (ms): part of anonymous history keys (events.py)
     isupport: tuple[str, ...] = field(default=())
     tls_ports: tuple[int, ...] = ()  # the TLS listeners' bound ports (IRCv3 STS offers the first)
+    generation: int = 0  # reloads so far (chatd/reload.py)
 
 
 def build_server_info(config: Config, motd_text: str | None, started_at_s: float,
@@ -49,6 +50,14 @@ def build_server_info(config: Config, motd_text: str | None, started_at_s: float
     created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started_at_s))
     return ServerInfo(config, created, motd, isupport=tokens, tls_ports=tls_ports,
                       boot_id=int(started_at_s * 1000))
+
+
+def read_motd(config: Config) -> str | None:
+    """The MOTD file's text (None: none configured)."""
+    if config.motd_path is None:
+        return None
+    with open(config.motd_path, encoding="utf-8", errors="replace") as fh:
+        return fh.read()
 
 
 def closing_link(user: str | None, host: str, reason: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import logging
 import socket
 import ssl
 from pathlib import Path
@@ -51,6 +52,19 @@ def server_context(cert: Path, key: Path) -> ServerTls:
                             f"{exc.strerror or exc}") from None
     return ServerTls(context, accept_any_client_certificate(context))
 
+
+def fresh_context(cert: Path | None, key: Path | None,
+                  current: ssl.SSLContext) -> ssl.SSLContext:
+    """After a reload: a context from the certificate and key as they are on disk now (the
+    master checked them before it sent the reload); `current` if that fails meanwhile."""
+    if cert is None or key is None:
+        return current
+    try:
+        return server_context(cert, key).context
+    except TlsSetupError as exc:
+        logging.getLogger(__name__).error(
+            "TLS certificate not reloaded, keeping the previous one: %s", exc)
+        return current
 
 def _no_password() -> bytes:
     return b""

@@ -25,10 +25,11 @@ import selectors
 import signal
 import socket
 import ssl
+import sys
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from chatd import logsetup, tls
+from chatd import logsetup, proctitle, reload, tls
 from chatd.config import Config, log_level_number
 from chatd.events import HistoryUnavailable
 from chatd.exitcodes import EXIT_OK
@@ -198,10 +199,26 @@ class Worker:
                 self.on_new_conn(frame.conn_id, frame.host, self.pipe.take_fd(), frame.tls)
             elif kind is frames.Shutdown:
                 self.stopping = True
+            elif kind is frames.Reconfigure:
+                self.reconfigure(reload.unpack(frame.settings))
+            elif kind is frames.Heartbeat:
+                self.pipe.send(frames.HeartbeatAck(frame.seq))
             else:
                 switchboard.on_master_frame(frame, now)
         self.carry_out()
         return True
+
+    def reconfigure(self, info: ServerInfo) -> None:
+        """A reload (chatd/reload.py): new settings for every session from now on, and the
+        TLS certificate re-read for new handshakes (sessions on TLS keep theirs)."""
+        self.info, self.config = info, info.config
+        self.switchboard.reconfigure(info.config)
+        for conn in self.conns.values():
+            conn.session.reconfigure(info)
+        logging.getLogger().setLevel(log_level_number(info.config))
+        if self.tls_context is not None:
+            self.tls_context = tls.fresh_context(info.config.tls_cert, info.config.tls_key,
+                                                 self.tls_context)
 
     def on_new_conn(self, conn_id: int, host: str, fd: int, over_tls: bool = False) -> None:
         if fd == LOST_FD:
@@ -415,9 +432,14 @@ def run_worker(index: int, sock: socket.socket, info: ServerInfo,
     """Entry point of a worker process (`tls_context`: for connections from TLS listeners).
     Returns the exit status."""
     logsetup.configure(log_level_number(info.config), f"worker-{index}")
+    proctitle.set_title(f"chatd: worker {index}", sys.argv[1:])
     # Only the master decides when workers stop (it sends SHUTDOWN); see master.py.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if tls_context is not None and info.generation:
+        # Started after a reload: the context built before the first fork may hold a
+        # certificate that was renewed since.
+        tls_context = tls.fresh_context(info.config.tls_cert, info.config.tls_key, tls_context)
     worker = Worker(index, Pipe(sock), info, tls_context)
     log.info("worker %d started", index)
     return worker.run()

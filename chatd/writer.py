@@ -15,7 +15,7 @@ import sqlite3
 import sys
 import time
 
-from chatd import logsetup
+from chatd import logsetup, proctitle, reload
 from chatd.store import accounts, meta, schema, writes
 from chatd.ipc import frames
 from chatd.ipc.pipe import Pipe, PipeClosed
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 def run_writer(sock, config: Config) -> int:
     """Entry point of the writer process. Returns the exit status."""
     logsetup.configure(log_level_number(config), "writer")
+    proctitle.set_title("chatd: writer", sys.argv[1:])
     # The master decides when we stop; a terminal's Ctrl-C or a group SIGTERM must not cut
     # a commit short.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -42,11 +43,10 @@ def run_writer(sock, config: Config) -> int:
         secret = meta.cloak_secret(db)
     except schema.HistoryDamaged as exc:
         # Refused at every start until someone acts: the master stops chatd (no restart loop).
-        print(f"chatd: history {config.history_path} is damaged ({exc}): restore a backup or"
-              " move it away", file=sys.stderr)
+        print(schema.problem_line(config.history_path, exc), file=sys.stderr)
         return EXIT_BOOT_FAILED
     except (schema.HistoryError, sqlite3.Error, OSError) as exc:
-        print(f"chatd: cannot open history {config.history_path}: {exc}", file=sys.stderr)
+        print(schema.problem_line(config.history_path, exc), file=sys.stderr)
         return EXIT_BOOT_FAILED
     log.info("history %s opened: last id %d, %d accounts", config.history_path, last_id,
              len(known_accounts))
@@ -160,6 +160,13 @@ def _serve(pipe: Pipe, db: sqlite3.Connection, retention_days: int) -> int:
         for frame in received:
             if isinstance(frame, frames.Store):
                 committer.rows.extend(frames.stored_rows(frame))
+            elif isinstance(frame, frames.Reconfigure):  # a reload: retention, log level
+                config = reload.unpack(frame.settings)
+                retention_days = config.history_retention_days
+                logging.getLogger().setLevel(log_level_number(config))
+                next_retention = time.monotonic()  # a shorter retention applies now
+            elif isinstance(frame, frames.Heartbeat):
+                pipe.send(frames.HeartbeatAck(frame.seq))  # after the commit in progress
             elif isinstance(frame, frames.Shutdown) and stop_by is None:
                 stop_by = time.monotonic() + STOP_COMMIT_S
         committer.commit(time.monotonic())

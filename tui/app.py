@@ -280,7 +280,7 @@ class App:
         """Tab: complete a nick of the current channel (or the query partner)."""
         buf = self.state.current
         if buf.kind == BufferKind.CHANNEL:
-            nicks = [n for n in buf.users.values() if not self.session.is_me(n)]
+            nicks = [n for n in buf.users.nicks() if not self.session.is_me(n)]
         elif buf.kind == BufferKind.QUERY:
             nicks = [buf.name]
         else:
@@ -345,4 +345,4 @@ class App:
             activity=[(n, b.name, b.mention) for n, b in self.state.activity()],
             more_below=buf.unseen if buf.anchor is not None else None,
             unsent=self.session.outbox.waiting(),
-            loading=self.session.history.busy)
+            loading=self.session.history.busy, parted=buf.parted)

@@ -21,10 +21,11 @@ from tui.sasl import usable_mechanisms
 # message-tags: msgids and our idempotency nonce; server-time: original times.
 # draft/account-registration: /register; sasl: logging in (asked for only when the server offers
 # a mechanism tui speaks; harmless without credentials and lets a login happen later on the
-# same connection).
+# same connection). multi-prefix: every prefix of a member in NAMES (`@+bob`), so a -o leaves
+# the + shown; invite-notify: who invites whom to our channels.
 WANTED = ("batch", "cap-notify", "draft/account-registration", "draft/chathistory",
-          "draft/event-playback", "echo-message", "labeled-response", "message-tags", "sasl",
-          "server-time")
+          "draft/event-playback", "echo-message", "invite-notify", "labeled-response",
+          "message-tags", "multi-prefix", "sasl", "server-time")
 MAX_OFFERED = 200  # a server listing more capabilities than this is not taken at its word
 
 

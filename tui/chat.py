@@ -10,6 +10,7 @@ must not import the session, and it does nothing about registration or membershi
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from ircproto import numerics as N
@@ -19,7 +20,7 @@ from ircproto.message import Message
 from tui.context import ClientContext
 from tui.effects import Effect, send
 from tui.history import History
-from tui.lines import message_line
+from tui.lines import error_text, message_line
 from tui.outbox import Outbox
 from tui.state import Buffer, BufferKind, Kind, Line
 
@@ -103,6 +104,9 @@ class Chat:
         line = message_line(msg, when, history, self.ctx.nick)
         if line is None:
             return
+        if buf.kind == BufferKind.CHANNEL and not history:
+            # The author's rank when they spoke (a replayed line's is not known).
+            line = replace(line, prefix=buf.users.highest(line.nick))
         if history and line.own:
             # A server without CHATHISTORY replays on JOIN: a message of ours we could not
             # confirm may be in it (compared by text: there may be no tags).
@@ -134,9 +138,10 @@ class Chat:
             return []
         if msg.command in DELIVERY_ERRORS and not label:
             self.outbox.delivery_failed(params[0])
-        text = " ".join(params)
         if msg.command[0] in "45":
-            self.state.add(self.state.current, Line(when, Kind.ERROR, text))
+            # A refused command (482 not an operator, 441, 401 ...): where the user is, in
+            # the server's words.
+            self.state.add(self.state.current, Line(when, Kind.ERROR, error_text(params)))
         else:
-            self.info(self.state.server, text, when)
+            self.info(self.state.server, " ".join(params), when)
         return []

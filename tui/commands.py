@@ -1,8 +1,10 @@
 """What the user types: `/commands` and plain messages, turned into session calls.
 
 Parsing is explicit (`parse_input`) and dispatch goes through the `COMMANDS` table, whose
-entries also feed `/help`. Handlers return effects for the event loop (`Send`, or `Quit` to end
-the program) and report mistakes as lines in the current buffer. No I/O.
+entries also feed `/help` (the channel operator's commands are built in `operator_commands`).
+Handlers return effects for the event loop (`Send`, or `Quit` to end the program) and report
+mistakes as lines in the current buffer: a line that cannot be sent as typed is a usage
+message, never a crash. No I/O.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import datetime
 
 from ircproto.message import ProtocolError, parse
 from tui.effects import AskPassword, Effect, Send, send
+from tui.operator_commands import OPERATOR_COMMANDS, Builder, UsageError, Where
 from tui.session import Session
 from tui.state import Buffer, BufferKind, Kind, Line, State
 
@@ -107,7 +110,7 @@ def cmd_part(ctx: Context, args: str) -> list[Action]:
 
 def cmd_msg(ctx: Context, args: str) -> list[Action]:
     target, _, text = args.partition(" ")
-    if not target or not text:
+    if not target or not text or target.startswith(":"):  # ':' would end the parameters
         return ctx.error("Usage: /msg nick|#channel text")
     out: list[Action] = []
     if not ctx.session.is_channel(target):
@@ -117,7 +120,7 @@ def cmd_msg(ctx: Context, args: str) -> list[Action]:
 
 def cmd_query(ctx: Context, args: str) -> list[Action]:
     nick, _, text = args.partition(" ")
-    if not nick or ctx.session.is_channel(nick):
+    if not nick or ctx.session.is_channel(nick) or nick.startswith(":"):
         return ctx.error("Usage: /query nick [text]")
     buf, out = ctx.session.open_query(nick)
     ctx.state.focus(buf)
@@ -197,10 +200,25 @@ def cmd_register(ctx: Context, args: str) -> list[Action]:
                         "register")]
 
 
+def operator_command(name: str, build: Builder, usage: str) -> Handler:
+    """A channel operator's command (/op, /kick, /ban ...) acting where the user is."""
+    def run(ctx: Context, args: str) -> list[Action]:
+        session, buf = ctx.session, ctx.buffer
+        if not session.registered:
+            return ctx.error(f"Not connected: /{name} needs the server.")
+        where = Where(buf.name if buf.kind == BufferKind.CHANNEL else None, session.nick,
+                      session.ctx.chantypes, session.ctx.modes_per_line)
+        try:
+            return list(build(args, where))
+        except UsageError as exc:
+            return ctx.error(f"Usage: /{name} {usage}" + (f" ({exc})" if str(exc) else ""))
+    return run
+
+
 def cmd_help(ctx: Context, args: str) -> list[Action]:
     ctx.say("Commands:")
     for name, (_, usage, description) in COMMANDS.items():
-        ctx.say(f"  /{name} {usage}".ljust(28) + description)
+        ctx.say(f"  /{name} {usage}".ljust(32) + " " + description)
     ctx.say("Keys: PgUp/PgDn scroll, Alt-1..9 or Ctrl-N/Ctrl-P switch buffers, Tab completes "
             "nicks, Up/Down recall sent lines, Ctrl-C quits.")
     return []
@@ -216,6 +234,8 @@ COMMANDS: dict[str, tuple[Handler, str, str]] = {
     "nick": (cmd_nick, "newnick", "change your nick"),
     "topic": (cmd_topic, "[text]", "show or set the channel topic"),
     "names": (cmd_names, "[#channel]", "list the users of a channel"),
+    **{name: (operator_command(name, build, usage), usage, description)
+       for name, (build, usage, description) in OPERATOR_COMMANDS.items()},
     "win": (cmd_win, "N", "switch to buffer N"),
     "say": (cmd_say, "text", "send text as is (even if it starts with /)"),
     "resend": (cmd_resend, "", "send again messages marked ? (not confirmed stored)"),
@@ -241,7 +261,11 @@ def run_input(text: str, session: Session, state: State, now: datetime) -> list[
     command, args = parse_input(text)
     if command is None:
         return send_message(ctx, args) if args else []
-    entry = COMMANDS.get(ALIASES.get(command, command))
+    name = ALIASES.get(command, command)
+    entry = COMMANDS.get(name)
     if entry is None:
         return ctx.error(f"Unknown command /{command} (type /help for the list)")
-    return entry[0](ctx, args)
+    try:
+        return entry[0](ctx, args)
+    except ValueError:  # a word the IRC line cannot carry (a ':' start, a line break)
+        return ctx.error(f"Usage: /{name} {entry[1]} (that cannot be sent as typed)")

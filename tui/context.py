@@ -14,11 +14,16 @@ from datetime import datetime
 
 from ircproto.casemap import irc_equal
 from ircproto.isupport import ISupport
+from tui.members import PrefixTable
+from tui.modes import ModeRules
 from tui.state import State
 
-# What the client assumes before the server announces CHANTYPES and PREFIX (the usual sets).
+# What the client assumes before the server announces CHANTYPES (the usual set).
 DEFAULT_CHANTYPES = "#&"
-DEFAULT_PREFIXES = "~&@%+"
+# RFC 2812 3.2.3: "up to three (3) changes per command for modes that take a parameter"; the
+# ISUPPORT MODES token says otherwise (without a value: no limit, taken as this many).
+DEFAULT_MODES_PER_LINE = 3
+UNLIMITED_MODES_PER_LINE = 12
 # A nick the user types before the server announced NICKLEN is checked against this generous
 # bound only: the server's own limit is unknown, and it answers 432 to a nick too long for it.
 CLIENT_NICK_MAX_LEN = 30
@@ -49,16 +54,25 @@ class ClientContext:
         return self.isupport.get("CHANTYPES") or DEFAULT_CHANTYPES
 
     @property
-    def prefixes(self) -> str:
-        """The membership prefix characters (the part of PREFIX after the parenthesis)."""
-        value = self.isupport.get("PREFIX") or ""
-        return value.split(")", 1)[1] if ")" in value else DEFAULT_PREFIXES
+    def prefix_table(self) -> PrefixTable:
+        """The server's membership prefixes (ISUPPORT PREFIX; (ov)@+ when it names none)."""
+        return PrefixTable.parse(self.isupport.get("PREFIX"))
+
+    @property
+    def mode_rules(self) -> ModeRules:
+        """Which channel modes take an argument (ISUPPORT CHANMODES and PREFIX)."""
+        return ModeRules.parse(self.isupport.get("CHANMODES"), self.isupport.get("PREFIX"))
+
+    @property
+    def modes_per_line(self) -> int:
+        """How many modes with an argument one MODE line may carry (ISUPPORT MODES)."""
+        value = self.isupport.get("MODES")
+        if value is None:
+            return DEFAULT_MODES_PER_LINE
+        return self.isupport.number("MODES", UNLIMITED_MODES_PER_LINE)
 
     def is_channel(self, name: str) -> bool:
         return bool(name) and name[0] in self.chantypes
-
-    def strip_prefix(self, name: str) -> str:
-        return name.lstrip(self.prefixes)
 
     def nick_max_len(self) -> int:
         """The longest nick worth sending: the server's NICKLEN once it has sent ISUPPORT

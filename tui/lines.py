@@ -1,7 +1,7 @@
 """How received messages read as buffer lines: a PRIVMSG/NOTICE (a /me and a CTCP reply
-included), a membership/topic/mode event, a line of a history page. Pure functions of the
-message and our nick; they change no buffer and send nothing (the caller decides where a line
-goes, live or from history)."""
+included), a membership/topic/mode event, a line of a history page, an error reply. Pure
+functions of the message, our nick and the server's mode rules; they change no buffer and send
+nothing (the caller decides where a line goes, live or from history)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from ircproto.casemap import casefold, irc_equal
 from ircproto.ctcp import DELIM, split_ctcp
 from ircproto.message import Message
 from ircproto.servertime import server_time_datetime
+from tui.modes import DEFAULT_RULES, ModeRules, describe, parse_changes
 from tui.state import Kind, Line
 
 # The client tag that carries a message's idempotency nonce (see `outbox`): stored with the
@@ -25,8 +26,9 @@ def with_reason(text: str, reason: str) -> str:
     return text + (f" ({reason})" if reason else "")
 
 
-def event_text(msg: Message) -> str | None:
-    """How a membership/topic/mode event reads in a buffer (None for other commands)."""
+def event_text(msg: Message, rules: ModeRules = DEFAULT_RULES) -> str | None:
+    """How a membership/topic/mode event reads in a buffer (None for other commands); `rules`
+    tell which mode letters take an argument on this server."""
     nick = msg.source_nick or "server"
     command = msg.command
     if command == "JOIN":
@@ -44,8 +46,20 @@ def event_text(msg: Message) -> str | None:
         return f"-- {nick} changed the topic to: {topic}" if topic else \
             f"-- {nick} cleared the topic"
     if command == "MODE":
-        return f"-- {nick} sets mode {' '.join(msg.params[1:])}"
+        changes = parse_changes(msg.params[1:], rules)
+        if changes is None:  # not a channel's (a user mode), or rules we do not know
+            return f"-- {nick} sets mode {' '.join(msg.params[1:])}"
+        return "-- " + describe(nick, changes, rules)
     return None
+
+
+def error_text(params: tuple[str, ...] | list[str]) -> str:
+    """An error reply (without our nick) as one line: the words it is about, then the
+    server's text (`#c: You're not channel operator`, `bob #c: They aren't on that
+    channel`)."""
+    if len(params) < 2:
+        return " ".join(params)
+    return f"{' '.join(params[:-1])}: {params[-1]}"
 
 
 def mentions(text: str, nick: str) -> bool:
@@ -75,12 +89,13 @@ def message_line(msg: Message, when: datetime, history: bool, my_nick: str) -> L
                 nonce=msg.tags.get(NONCE_TAG, "") if own else "")
 
 
-def history_line(msg: Message, fallback_time: datetime, my_nick: str) -> Line | None:
+def history_line(msg: Message, fallback_time: datetime, my_nick: str,
+                 rules: ModeRules = DEFAULT_RULES) -> Line | None:
     """A line of a history page (events only come with draft/event-playback)."""
     when = server_time_datetime(msg.tags.get("time")) or fallback_time
     if msg.command in ("PRIVMSG", "NOTICE"):
         return message_line(msg, when, True, my_nick)
-    text = event_text(msg)
+    text = event_text(msg, rules)
     if text is None:
         return None  # TAGMSG and anything else without a visible form
     return Line(when, Kind.EVENT, text, history=True, msgid=msg.tags.get("msgid", ""))

@@ -1,6 +1,7 @@
-"""Who is where: JOIN/PART/QUIT/NICK/KICK/MODE/TOPIC and NAMES as they arrive live, turned
-into buffer changes (users, topic, joined) and dimmed event lines (`lines.event_text` says how
-each reads; history pages reuse it without these side effects).
+"""Who is where: JOIN/PART/QUIT/NICK/KICK/TOPIC and NAMES as they arrive live, turned into
+buffer changes (members and their prefixes, topic, joined) and dimmed event lines
+(`lines.event_text` says how each reads; history pages reuse it without these side effects).
+MODE changes to members are the `moderation` part's.
 
 Pure. It reads the `ClientContext` (who we are, the server's channel types and prefixes, the
 time) and changes only `State`; what concerns the rest of the session (our nick changed, we
@@ -19,6 +20,7 @@ from ircproto.casemap import casefold, irc_equal
 from ircproto.message import Message
 from tui.context import ClientContext
 from tui.lines import event_text, with_reason
+from tui.members import Members, PrefixTable
 from tui.state import Buffer, BufferKind, Kind, Line
 
 MAX_NAMES_PENDING = 64  # channels whose NAMES reply is being collected
@@ -45,7 +47,8 @@ class JoinedChannel:
 
 @dataclass(frozen=True, slots=True)
 class LeftChannel:
-    """We left the channel of `buffer` (it is closed): what waits to be sent there cannot be."""
+    """We left the channel of `buffer` (closed after a PART, kept as parted after a KICK):
+    what waits to be sent there cannot be."""
 
     buffer: Buffer
 
@@ -77,7 +80,6 @@ class Membership:
         return {
             "PART": self.handle_part, "QUIT": self.handle_quit,
             "NICK": self.handle_nick, "TOPIC": self.handle_topic, "KICK": self.handle_kick,
-            "MODE": self.handle_mode,
             N.RPL_TOPIC: self.handle_rpl_topic, N.RPL_NOTOPIC: self.handle_rpl_notopic,
             N.RPL_TOPICWHOTIME: lambda m, w: [],
             N.RPL_NAMREPLY: self.handle_namreply, N.RPL_ENDOFNAMES: self.handle_endofnames,
@@ -103,7 +105,7 @@ class Membership:
             return [self._joined(msg, name, nick, when)]
         buf = self.state.get(name)
         if buf is not None:
-            buf.users[casefold(nick)] = nick
+            buf.users.add(nick)
             self.event(buf, when, f"--> {nick} joined {name}", msgid=msg.tags.get("msgid", ""))
         return []
 
@@ -113,7 +115,8 @@ class Membership:
         # Our JOIN's own server-time (when tagged) avoids comparing against our clock.
         buf.start_join(when)
         buf.rejoin = False
-        buf.users = {casefold(nick): nick}
+        buf.users.clear()
+        buf.users.add(nick)
         self.names_show.add(buf.key)
         return JoinedChannel(buf, when, msg.tags.get("msgid", ""))
 
@@ -141,7 +144,7 @@ class Membership:
                 self.state.close(buf)
                 changes.append(LeftChannel(buf))
                 continue
-            buf.users.pop(casefold(nick), None)
+            buf.users.remove(nick)
             self.event(buf, when, with_reason(f"<-- {nick} left {name}", msg.param(1) or ""),
                        msgid=msg.tags.get("msgid", ""))
         return changes
@@ -152,8 +155,7 @@ class Membership:
             return []
         text = event_text(msg) or ""
         for buf in list(self.state.buffers):
-            if buf.kind == BufferKind.CHANNEL and casefold(nick) in buf.users:
-                del buf.users[casefold(nick)]
+            if buf.kind == BufferKind.CHANNEL and buf.users.remove(nick):
                 self.event(buf, when, text)
             elif buf.kind == BufferKind.QUERY and irc_equal(buf.name, nick):
                 self.event(buf, when, text)
@@ -169,9 +171,7 @@ class Membership:
         if me:
             self.event(self.state.server, when, f"You are now known as {new}")
         for buf in self.state.buffers:
-            if buf.kind == BufferKind.CHANNEL and casefold(old) in buf.users:
-                del buf.users[casefold(old)]
-                buf.users[casefold(new)] = new
+            if buf.kind == BufferKind.CHANNEL and buf.users.rename(old, new):
                 self.event(buf, when, f"You are now known as {new}" if me
                            else f"-- {old} is now known as {new}")
             elif buf.kind == BufferKind.QUERY and irc_equal(buf.name, old) \
@@ -188,20 +188,16 @@ class Membership:
             return []
         by = msg.source_nick or "server"
         if self.ctx.is_me(victim):
+            # The buffer stays, marked parted; nothing re-joins it by itself (a reconnect
+            # re-joins only joined channels), so a kick never starts a re-join loop.
             buf.joined = False
+            buf.rejoin = False
             buf.users.clear()
             self.state.add(buf, Line(when, Kind.ERROR, with_reason(
                 f"You were kicked from {name} by {by}", msg.param(2) or "")))
-            return []
-        buf.users.pop(casefold(victim), None)
+            return [LeftChannel(buf)]
+        buf.users.remove(victim)
         self.event(buf, when, event_text(msg) or "", msgid=msg.tags.get("msgid", ""))
-        return []
-
-    def handle_mode(self, msg: Message, when: datetime) -> list[Change]:
-        target = msg.param(0) or ""
-        buf = self.state.get(target) if self.ctx.is_channel(target) else self.state.server
-        if buf is not None:
-            self.event(buf, when, event_text(msg) or "")
         return []
 
     # -- topic and names ---------------------------------------------------------------------
@@ -242,20 +238,33 @@ class Membership:
         names = self.names.pop(key, [])
         buf = self.state.get(msg.param(1) or "")
         now = self.ctx.now
+        table = self.ctx.prefix_table
         if buf is None:
             if names:
+                listed = self._members(names, table, Members())
                 self.state.add(self.state.current, Line(
-                    now, Kind.INFO, f"Users on {msg.param(1)}: {' '.join(names)}"))
+                    now, Kind.INFO, f"Users on {msg.param(1)}: {ranked(listed, table)}"))
             return []
-        strip = self.ctx.strip_prefix
-        for raw in names:
-            nick = strip(raw)
-            if nick:
-                buf.users[casefold(nick)] = nick
+        if names and buf.joined:
+            buf.users.clear()  # the reply lists everyone: who left unseen is gone
+        self._members(names, table, buf.users)
         if key in self.names_show:
             self.names_show.discard(key)
-            shown = sorted(names, key=lambda n: casefold(strip(n)))
             count = len(buf.users)
             self.event(buf, now, f"-- {count} user{'s' if count != 1 else ''}: "
-                       f"{' '.join(shown)}", history=False)
+                       f"{ranked(buf.users, table)}", history=False)
         return []
+
+    @staticmethod
+    def _members(names: list[str], table: PrefixTable, members: Members) -> Members:
+        for entry in names:
+            prefixes, nick = table.split(entry)
+            if nick:
+                members.add(nick, prefixes)
+        return members
+
+
+def ranked(members: Members, table: PrefixTable) -> str:
+    """A /names listing: everyone with their highest prefix, highest rank first, then by
+    name."""
+    return " ".join(m.prefixes[:1] + m.nick for m in members.ranked(table))

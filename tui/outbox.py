@@ -107,8 +107,8 @@ class Outbox:
         entry = Outgoing(self._new_nonce(), target, "PRIVMSG", body, buf)
         self.entries.append(entry)
         self.state.add(buf, Line(now, Kind.ACTION if action else Kind.MESSAGE, piece,
-                                 nick=self.ctx.nick, own=True, nonce=entry.nonce,
-                                 delivery=Delivery.QUEUED))
+                                 nick=self.ctx.nick, prefix=buf.users.highest(self.ctx.nick),
+                                 own=True, nonce=entry.nonce, delivery=Delivery.QUEUED))
 
     def can_write_to(self, buf: Buffer, syncing: set[Buffer]) -> bool:
         """May a message shown in `buf` be written now? Registered, the channel joined, its

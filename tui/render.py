@@ -58,6 +58,8 @@ def line_segments(line: Line, tz: tzinfo | None = None) -> tuple[list[Segment], 
     nick = clean(line.nick)
     waiting = line.delivery in (Delivery.QUEUED, Delivery.PENDING)
     if line.kind == Kind.MESSAGE:
+        if line.prefix:  # the author's rank in the channel (`@`, `+`)
+            head.append((clean(line.prefix), PLAIN))
         head += [(nick, nick_style(line)), (": ", PLAIN)]
         body = parse_formatting(line.text, PENDING_TEXT if waiting else PLAIN)
     elif line.kind == Kind.ACTION:
@@ -100,8 +102,10 @@ def line_rows(line: Line, width: int, tz: tzinfo | None = None) -> tuple[Row, ..
 
 def status_row(width: int, *, connection: str, nick: str, buffer_number: int,
                buffer_name: str, users: int | None, activity: list[tuple[int, str, bool]],
-               more_below: int | None, unsent: int = 0, loading: bool = False) -> Row:
-    """The status bar: connection, nick, current buffer and its user count, messages of ours
+               more_below: int | None, unsent: int = 0, loading: bool = False,
+               parted: bool = False) -> Row:
+    """The status bar: connection, nick, current buffer and its user count (or `parted`: a
+    channel we were kicked from, still readable), messages of ours
     not yet confirmed stored, history being fetched, activity in the other buffers (`!` marks
     a mention or private message), and a scrolled-up notice."""
     parts: list[Segment] = [(f" {connection} ", STATUS_STYLE), ("|", STATUS_STYLE),
@@ -110,6 +114,8 @@ def status_row(width: int, *, connection: str, nick: str, buffer_number: int,
     where = f" {buffer_number}:{clean(buffer_name)}"
     if users is not None:
         where += f" ({users} user{'s' if users != 1 else ''})"
+    elif parted:
+        where += " (parted)"
     parts.append((where + " ", STATUS_STYLE))
     if unsent:
         parts.append((f"| ⋯{unsent} pending ", replace(STATUS_STYLE, bold=True)))

@@ -7,9 +7,10 @@ executes the effects it returns (`Send` a line, `AskNick` the user for another n
 `Disconnect`). Timers (CAP fallback, autojoin fallback, keepalive, history requests) are
 driven by `tick(now)` and `next_deadline()`. It owns the `ClientContext` its parts read and
 applies the changes they return: registration in `registration`, chat lines in `chat`,
-membership events in `membership`, CHATHISTORY in `history`, our unacknowledged messages in
-`outbox`, the PING probe in `keepalive`, SASL and /register in `login`. No sockets, no
-terminal; it handles no IRC reply itself beyond routing and the end of registration.
+membership events in `membership`, modes, lists and invites in `moderation`, CHATHISTORY in
+`history`, our unacknowledged messages in `outbox`, the PING probe in `keepalive`, SASL and
+/register in `login`. No sockets, no terminal; it handles no IRC reply itself beyond routing
+and the end of registration.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from tui.keepalive import Keepalive
 from tui.login import Login
 from tui.membership import (Change, JoinedChannel, LeftChannel, Membership, NickChanged,
                             PartnerRenamed)
+from tui.moderation import Moderation
 from tui.outbox import Outbox
 from tui.registration import (CapsChanged, NickReserved, Registration, RegistrationChange,
                               ServerSupport, Welcomed)
@@ -65,6 +67,7 @@ class Session:
         self.outbox = Outbox(self.ctx, new_nonce)
         self.history = History(self.ctx, self.outbox)
         self.membership = Membership(self.ctx)
+        self.moderation = Moderation(self.ctx)
         self.chat = Chat(self.ctx, self.outbox, self.history)
         self.keepalive = Keepalive()
         self.last_server_time: datetime | None = None  # newest `time` tag received
@@ -81,7 +84,7 @@ class Session:
             N.RPL_ENDOFMOTD: self.handle_endofmotd, N.ERR_NOMOTD: self.handle_endofmotd,
             N.ERR_UNKNOWNCOMMAND: self.handle_unknowncommand,
             **self.registration.handlers(), **self.login.handlers(),
-            **self.membership.handlers(),
+            **self.membership.handlers(), **self.moderation.handlers(),
         }
 
     # The session's view for the UI: the context holds the values, the session writes them.
@@ -127,6 +130,7 @@ class Session:
         ctx.labels = 0
         self._join_deadline = None
         self.membership.reset()
+        self.moderation.reset()
         self.keepalive.start(now)
         self._info(self.state.server, f"Connecting as {ctx.nick}...", now)
         self.login.connection_started()
@@ -203,7 +207,8 @@ class Session:
         seen = set()
         for name in wanted:
             buf = self.state.get(name)
-            if casefold(name) in seen or (buf is not None and buf.joined):
+            # A channel we were kicked from stays out until the user joins it again.
+            if casefold(name) in seen or (buf is not None and (buf.joined or buf.parted)):
                 continue
             seen.add(casefold(name))
             out.append(send("JOIN", name))

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from ircproto.casemap import casefold
 from tui.layout import Anchor
+from tui.members import Members
 
 MAX_LINES = 5000  # per buffer; older lines are dropped
 TRIM_CHUNK = 500  # drop this many at once so trimming is rare
@@ -45,6 +46,7 @@ class Line:
     kind: Kind
     text: str
     nick: str = ""
+    prefix: str = ""  # the author's highest membership prefix in the channel then (`@`)
     own: bool = False
     mention: bool = False
     history: bool = False
@@ -90,7 +92,7 @@ class Buffer:
     kind: BufferKind
     lines: list[Line] = field(default_factory=list)
     first_index: int = 0  # absolute index of lines[0]; grows as old lines are trimmed
-    users: dict[str, str] = field(default_factory=dict)  # casefolded nick -> nick as shown
+    users: Members = field(default_factory=Members)  # a channel's members and their prefixes
     topic: str = ""
     joined: bool = False
     join_time: datetime | None = None  # when our JOIN arrived: older tagged lines are history
@@ -107,6 +109,12 @@ class Buffer:
     @property
     def key(self) -> str:
         return casefold(self.name)
+
+    @property
+    def parted(self) -> bool:
+        """A channel we are out of (kicked) and will not re-join by ourselves: its lines stay
+        readable."""
+        return self.kind == BufferKind.CHANNEL and not self.joined and not self.rejoin
 
     @property
     def end_index(self) -> int:

@@ -30,12 +30,14 @@ class Backpressure:
     def __init__(self, high: int = BACKLOG_HIGH, low: int = BACKLOG_LOW) -> None:
         self.high, self.low = high, low
         self.reading_workers = True
+        self.pauses = 0  # times clients' input was paused (a metric)
         self._warned_at = -BACKLOG_WARN_INTERVAL_S
 
     def update(self, backlog: int, now: float) -> None:
         """Take the writer's backlog (events decided, not committed) into account."""
         if self.reading_workers and backlog >= self.high:
             self.reading_workers = False
+            self.pauses += 1
             if now - self._warned_at >= BACKLOG_WARN_INTERVAL_S:
                 self._warned_at = now
                 log.warning("the history writer is %d events behind: clients' input waits "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from chatd.hub import membership, messages, queries
+from chatd.hub import about, membership, messages, queries
 from chatd.hub.error_replies import answer_errors
 from chatd.hub.hub import Hub
 from chatd.hub.registry import ClientRecord
@@ -32,6 +32,8 @@ GLOBAL_COMMANDS: dict[str, Handler] = {
     "USERHOST": queries.handle_userhost,
     "LUSERS": queries.handle_lusers,
     "AWAY": queries.handle_away,
+    "INFO": about.handle_info,
+    "ADMIN": about.handle_admin,
 }
 
 

@@ -9,6 +9,7 @@ never sees, say, a topic reply for a channel before its own JOIN.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,8 @@ from ircproto.framing import MAX_BODY_BYTES, pack_words
 from ircproto.message import numeric_line
 from chatd.limits import is_illegal_channel, is_valid_channel
 
+
+log = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class ReplyLines:
@@ -105,6 +108,12 @@ class Hub:
     def numeric(self, client: ClientRecord, code: str, *params: str) -> str:
         return numeric_line(self.config.server_name, client.nick, code, *params)
 
+    def reconfigure(self, config: Config) -> None:
+        """A reload (chatd/reload.py): the rules read the new settings from now on."""
+        self.config = config
+        self.addresses.limits = AddressLimits.from_config(config)
+        self.reply_allowances.set_sendq(config.sendq_bytes)
+
     def reply(self, client: ClientRecord, *lines: str) -> None:
         self.effects.append(ReplyLines(worker=client.worker, conn_id=client.conn_id,
                                   lines=list(lines)))
@@ -169,12 +178,17 @@ class Hub:
         client.secure, client.certfp = secure, certfp
         self.registry.mark_registered(client)
         self.addresses.registered(client.conn_id)
+        log.info("connection %d registered as %s%s", client.conn_id, client.nick,
+                 f" (account {client.account})" if client.account else "")
         self.to_worker(client, frames.Welcome(conn_id=client.conn_id, host=client.host))
         # Each autojoin channel is joined as if the client had sent JOIN for it.
         each_target(self, client, "JOIN", self.config.autojoin,
                     lambda name: self.join(client, name))
 
     def connection_closed(self, client: ClientRecord, reason: str) -> None:
+        # A QUIT's own text is the user's words: logged as "Quit", never its text.
+        log.info("connection %d (%s) closed: %s", client.conn_id, client.nick or "unregistered",
+                 "Quit" if reason.startswith("Quit:") else reason)
         if client.registered:
             convs = tuple(client.channels)
             workers = tuple(self.registry.workers_sharing_channels(client))

@@ -93,9 +93,14 @@ class ReplyAllowances:
     """Every client's allowance, by connection id. A client's first query finds it full."""
 
     def __init__(self, sendq_bytes: int) -> None:
+        self._by_conn: dict[int, Allowance] = {}
+        self.set_sendq(sendq_bytes)
+
+    def set_sendq(self, sendq_bytes: int) -> None:
+        """[limits] sendq, at start or from a reload (allowances over the new capacity are
+        brought down to it at their next refill)."""
         self.capacity = sendq_bytes // ALLOWANCE_SHARE
         self.reply_limit = sendq_bytes // REPLY_SHARE
-        self._by_conn: dict[int, Allowance] = {}
 
     def budget(self, conn_id: int, now_ms: int) -> ReplyBudget:
         """The budget of one command of `conn_id`'s, its allowance refilled up to now."""

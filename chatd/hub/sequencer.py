@@ -25,6 +25,7 @@ class Sequencer:
         self._held: collections.deque[tuple[int, Outgoing]] = collections.deque()
         self._unstored: list[StoreRow] = []
         self._uncommitted: collections.deque[StoreRow] = collections.deque()
+        self.relayed = 0  # event frames for workers to deliver, since start (a metric)
 
     @property
     def backlog(self) -> int:
@@ -69,6 +70,7 @@ class Sequencer:
                              channels=e.channels, to_conns=e.to_conns, extra="",
                              account=e.account)
         frame = frames.encode(event)
+        self.relayed += len(e.workers)
         if not e.extra:
             return event_id, [(worker, frame) for worker in e.workers]
         # The extra (a NAMES burst: N nicks) goes only to the origin's worker.

@@ -305,6 +305,27 @@ class Stalled(NamedTuple):
     reason: str
 
 
+# master <-> every child -----------------------------------------------------------------
+@_opcode(60)
+class Heartbeat(NamedTuple):
+    """master -> writer or worker (only under systemd's watchdog): answer from your loop."""
+    seq: int
+
+
+@_opcode(61)
+class HeartbeatAck(NamedTuple):
+    """writer or worker -> master: the answer to Heartbeat `seq` (chatd/processes/liveness.py)."""
+    seq: int
+
+
+@_opcode(62)
+class Reconfigure(NamedTuple):
+    """master -> writer and workers, after a reload (SIGHUP): the new settings, pickled — a
+    ServerInfo for a worker, a Config for the writer (chatd/reload.py). Pickle, like marshal
+    here, only ever carries what our own master built."""
+    settings: bytes
+
+
 def encode(frame: NamedTuple) -> bytes:
     """The bytes of one frame: length, then marshal((opcode, *fields))."""
     body = marshal.dumps((frame.OP, *frame))  # type: ignore[attr-defined]

@@ -84,6 +84,7 @@ class Supervisor:
         self.workers: list[Child] = []
         self._restarts = RestartLimit()
         self._killed_for_hang: set[int] = set()  # pids: their restart is not counted
+        self.restarts = {WRITER: 0, WORKER: 0}  # since start (a metric)
 
     def children(self) -> list[Child]:
         return [child for child in (self.writer, *self.workers) if child is not None]
@@ -154,6 +155,7 @@ class Supervisor:
 
     def restart(self, child: Child) -> None:
         """Start a new process in a dead child's place."""
+        self.restarts[child.role] += 1
         if child.role == WRITER:
             self.start_writer()
         else:

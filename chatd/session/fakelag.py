@@ -19,6 +19,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from chatd.config import Config
+from chatd.netaddr import is_exempt
+
 # Floating-point slack when a wake-up computed as (1 - tokens) / rate comes due: without it
 # the refill could land a hair under one token and ask for another wake-up microseconds later.
 EPSILON_TOKENS = 1e-9
@@ -105,3 +108,15 @@ class Fakelag:
         self.lines.charge(cost, now)
         if command in ("NICK", "JOIN"):
             self._buckets(command)[1].charge(1, now)
+
+
+def flood_settings(config: Config) -> tuple:
+    """What a client's fakelag depends on in the config."""
+    return config.flood_burst, config.flood_rate, config.exempt
+
+
+def fakelag_for(config: Config, host: str, now: float) -> Fakelag | None:
+    """A client's fakelag, unless its address is exempt or fakelag is off (flood_rate 0)."""
+    if config.flood_rate > 0 and not is_exempt(host, config.exempt):
+        return Fakelag(config.flood_burst, config.flood_rate, now)
+    return None

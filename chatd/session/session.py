@@ -34,8 +34,7 @@ from chatd.ipc import frames
 from chatd.serverinfo import VERSION, ServerInfo, closing_link
 from chatd.session import authentication, labels
 from chatd.session.context import HistoryReading
-from chatd.netaddr import is_exempt
-from chatd.session.fakelag import Fakelag
+from chatd.session.fakelag import fakelag_for, flood_settings
 from chatd.session.raw_lines import command_of, held_size, is_history_read, parse_client_line
 from chatd.session.sasl import AuthState
 from chatd.session.local_commands import dispatch
@@ -101,12 +100,8 @@ class Session:
         self.forwarded_since_sync = False
         self.syncs_outstanding = 0
         self.held_lines: list[bytes | LineTooLong] = []
-        # Fakelag (fakelag.py), unless the address is exempt or it is off: held input is
-        # bounded by recvq (bytes) then, and `wake_at` says when the next held line may run.
-        config = info.config
-        self.fakelag = (Fakelag(config.flood_burst, config.flood_rate, now)
-                        if config.flood_rate > 0 and not is_exempt(host, config.exempt)
-                        else None)
+        # Held input is bounded by recvq (bytes); `wake_at`: when the next held line may run.
+        self.fakelag = fakelag_for(info.config, host, now)  # None: exempt, or fakelag off
         self.held_bytes = 0
         self.wake_at: float | None = None
         self.clock_s = now  # the latest time we were told (on_line, on_synced, on_timer)
@@ -114,6 +109,12 @@ class Session:
         self.out: list[bytes] = []
         self.to_master: list[NamedTuple] = []  # frames (chatd/ipc/frames.py)
         self.close_reason: str | None = None
+
+    def reconfigure(self, info: ServerInfo) -> None:
+        """A reload: new settings from now on (fakelag afresh if its settings changed)."""
+        if flood_settings(info.config) != flood_settings(self.info.config):
+            self.fakelag = fakelag_for(info.config, self.host, self.clock_s)
+        self.info = info
 
     @property
     def history_owner(self) -> str:

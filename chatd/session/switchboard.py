@@ -57,6 +57,10 @@ class Switchboard:
         # heap, so the loop's next deadline is one look; entries gone stale are skipped.
         self._wakes: list[tuple[float, int]] = []
 
+    def reconfigure(self, config: Config) -> None:
+        """A reload: the send queue and replay settings from now on."""
+        self.config = self.delivery.config = config
+
     def add(self, conn: LocalClient) -> None:
         """A new connection (the loop made its socket out of a NewConn)."""
         self.conns[conn.session.conn_id] = conn

@@ -81,6 +81,13 @@ class HistoryDamaged(HistoryError):
     """The history file is chatd's but corrupt (PRAGMA quick_check found faults)."""
 
 
+def problem_line(path: Path, exc: Exception) -> str:
+    """What to tell the person starting (or checking) chatd when its history is unusable."""
+    if isinstance(exc, HistoryDamaged):
+        return f"chatd: history {path} is damaged ({exc}): restore a backup or move it away"
+    return f"chatd: cannot open history {path}: {exc}"
+
+
 def open_for_writing(path: Path, synchronous: str) -> sqlite3.Connection:
     """Open (creating if needed) the history for the writer process. An existing file is
     checked first, read-only: a file that is not chatd's is refused (HistoryError) and a

@@ -77,11 +77,50 @@ class StartupFailureTest(unittest.TestCase):
         self.assertIn(str(missing), result.stderr)
         self.assertIn("No such file", result.stderr)
 
-    def test_missing_config_option_exits_2_with_usage(self) -> None:
-        result = self.run_chatd()
+    def test_bad_command_line_exits_2_with_usage(self) -> None:
+        result = self.run_chatd("--no-such-option")
         self.assertEqual(2, result.returncode)
         self.assertIn("usage: chatd", result.stderr)
-        self.assertIn("-c", result.stderr)
+
+    def test_without_config_the_defaults_keep_history_in_the_state_directory(self) -> None:
+        state = self.dir / "state"
+        state.mkdir()
+        result = subprocess.run(chatd_command("--check"), cwd=self.dir,
+                                env=dict(chatd_env(), STATE_DIRECTORY=f"{state}:/elsewhere"),
+                                stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                timeout=RUN_TIMEOUT_S, check=False)
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertEqual(f"chatd: built-in defaults: configuration is valid; history "
+                         f"{state / 'chatd.db'} (created at start)", result.stdout.strip())
+        without = subprocess.run(chatd_command("--check"), cwd=self.dir,
+                                 env={k: v for k, v in chatd_env().items()
+                                      if k != "STATE_DIRECTORY"},
+                                 stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                 timeout=RUN_TIMEOUT_S, check=False)
+        self.assertIn(f"history {self.dir.resolve() / 'chatd.db'} ", without.stdout)
+
+    def test_under_systemd_a_relative_history_path_is_in_the_state_directory(self) -> None:
+        state = self.dir / "state"
+        state.mkdir()
+        elsewhere = self.dir / "elsewhere.db"
+        for history, expected in (("chatd.db", state / "chatd.db"),
+                                  (str(elsewhere), elsewhere)):
+            with self.subTest(history=history):
+                conf = self.write_config(f"[history]\npath = {history}\n")
+                result = subprocess.run(
+                    chatd_command("-c", str(conf), "--check"), cwd=self.dir,
+                    env=dict(chatd_env(), STATE_DIRECTORY=str(state)), stdin=subprocess.DEVNULL,
+                    capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False)
+                self.assertEqual(0, result.returncode, result.stderr)
+                self.assertIn(f"history {expected} (created at start)", result.stdout)
+
+    def test_print_config_prints_the_shipped_example_which_is_valid(self) -> None:
+        result = self.run_chatd("--print-config")
+        self.assertEqual(0, result.returncode, result.stderr)
+        shipped = Path(__file__).resolve().parents[2] / "chatd.conf"
+        self.assertEqual(shipped.read_text(encoding="utf-8"), result.stdout)
+        conf = self.write_config(result.stdout)
+        self.assertEqual(0, self.run_chatd("-c", str(conf), "--check").returncode)
 
     def test_port_in_use_exits_1_and_leaves_nothing_running(self) -> None:
         with socket.socket() as taken:

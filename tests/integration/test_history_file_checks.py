@@ -55,8 +55,8 @@ class HistoryFileCheckTest(unittest.TestCase):
                              "[history]\npath = history.db\n", encoding="utf-8")
         self.path = self.dir / "history.db"
 
-    def run_chatd(self) -> subprocess.CompletedProcess:
-        result = subprocess.run(chatd_command("-c", str(self.conf)), cwd=self.dir,
+    def run_chatd(self, *extra: str) -> subprocess.CompletedProcess:
+        result = subprocess.run(chatd_command("-c", str(self.conf), *extra), cwd=self.dir,
                                 env=chatd_env(), stdin=subprocess.DEVNULL, capture_output=True,
                                 text=True, timeout=RUN_TIMEOUT_S, check=False)
         self.assertEqual([], pids_running_config(self.conf), "a chatd process was left running")
@@ -100,6 +100,25 @@ class HistoryFileCheckTest(unittest.TestCase):
         line = self.refusal(self.run_chatd())
         self.assertTrue(line.startswith(f"chatd: history {self.path} is damaged ("), line)
         self.assertTrue(line.endswith("): restore a backup or move it away"), line)
+
+    def test_check_option_refuses_what_the_start_would_refuse(self) -> None:
+        with sqlite3.connect(self.path) as conn:
+            conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+        conn.close()
+        before = file_state(self.path)
+        self.assertIn("not a chatd history", self.refusal(self.run_chatd("--check")))
+        self.assertEqual(before, file_state(self.path))
+        self.path.unlink()
+        make_history(self.path, 3000)
+        damage_index(self.path, "messages_ts")
+        self.assertIn("is damaged", self.refusal(self.run_chatd("--check")))
+
+    def test_check_option_passes_a_sound_history(self) -> None:
+        make_history(self.path, 50)
+        result = self.run_chatd("--check")
+        self.assertEqual(0, result.returncode, result.stderr)
+        self.assertEqual(f"chatd: {self.conf}: configuration is valid; history {self.path}"
+                         " (checked)", result.stdout.strip())
 
     def test_a_chatd_history_opens_and_keeps_its_events(self) -> None:
         make_history(self.path, 50)

@@ -121,6 +121,24 @@ class QueryTest(unittest.TestCase):
         jo.send("MODE #no-such-mode")
         jo.expect(r"^:chat\.test 403 jo #no-such-mode :No such channel$")
 
+    def test_info_and_admin_with_and_without_a_target(self) -> None:
+        ny, _ = self.pair_in("#info", "ny", "oz")
+        for target in ("", " chat.test", " *.test", " oz"):
+            with self.subTest(target=target):
+                ny.send(f"INFO{target}")
+                lines = ny.expect_until(r" 374 ny :End of /INFO list$")
+                self.assertTrue(replies(lines, "371"))
+                self.assertTrue(all(" 371 ny :" in l for l in lines[:-1]), lines)
+                ny.send(f"ADMIN{target}")
+                lines = ny.expect_until(r" 259 ")
+                self.assertEqual(["256", "257", "258", "259"],
+                                 [l.split(" ")[1] for l in lines])
+                self.assertIn(":chat.test 256 ny chat.test :Administrative info", lines)
+        for target in ("nowhere.example", "nobody"):
+            for command in ("INFO", "ADMIN"):
+                ny.send(f"{command} {target}")
+                ny.expect(rf"^:chat\.test 402 ny {target} :No such server$")
+
     def test_away(self) -> None:
         lu, mo = self.pair_in("#away", "lu", "mo")
         mo.send("AWAY :out for lunch")

@@ -56,8 +56,9 @@ class ChatdProcess:
     """A chatd server for one test. Use `start_chatd(testcase, ...)`, which registers cleanup."""
 
     def __init__(self, workdir: Path, workers: int = 2, extra: dict[str, dict[str, str]] | None = None,
-                 fd_limit: int | None = None):
+                 fd_limit: int | None = None, env: dict[str, str] | None = None):
         self.workdir = workdir
+        self.env = env or {}  # added to chatd's environment
         self.fd_limit = fd_limit  # RLIMIT_NOFILE (soft = hard) for chatd, if given
         self.conf_path = workdir / "chatd.conf"
         self.db_path = workdir / "history.db"
@@ -91,7 +92,7 @@ class ChatdProcess:
                        *command]
         self.proc = subprocess.Popen(
             command, cwd=self.workdir, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, env=chatd_env())
+            stderr=subprocess.STDOUT, text=True, env=dict(chatd_env(), **self.env))
         ready = threading.Event()
         threading.Thread(target=self._pump_log, args=(self.proc, ready), daemon=True).start()
         if not ready.wait(timeout_s):
@@ -204,13 +205,14 @@ class ChatdProcess:
 
 def start_chatd(testcase: unittest.TestCase | type[unittest.TestCase], workers: int = 2,
                 extra: dict[str, dict[str, str]] | None = None,
-                fd_limit: int | None = None) -> ChatdProcess:
+                fd_limit: int | None = None, env: dict[str, str] | None = None) -> ChatdProcess:
     """Start chatd in a fresh temporary folder; stop it (and remove the folder) at cleanup.
     Pass a TestCase class (from setUpClass) to share one server across its tests."""
     add_cleanup = testcase.addClassCleanup if isinstance(testcase, type) else testcase.addCleanup
     tmp = tempfile.TemporaryDirectory(prefix="chatd-test-")
     add_cleanup(tmp.cleanup)
-    server = ChatdProcess(Path(tmp.name), workers=workers, extra=extra, fd_limit=fd_limit)
+    server = ChatdProcess(Path(tmp.name), workers=workers, extra=extra, fd_limit=fd_limit,
+                          env=env)
     add_cleanup(server.kill)
     server.start()
     return server

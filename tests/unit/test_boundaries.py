@@ -31,7 +31,8 @@ ROLES = {
     "chatd.writer": "writer", "chatd.store.schema": "writer", "chatd.store.writes": "writer",
     "chatd.store.meta": "writer",
 }
-COMPOSITION_ROOT = {"chatd.cli", "chatd.__main__", "chatd.admin"}  # admin: the account command
+# admin: the account command; backup: the backup command (both read or write the history file)
+COMPOSITION_ROOT = {"chatd.cli", "chatd.__main__", "chatd.admin", "chatd.backup"}
 
 # Pure: no I/O. Whole packages, plus the shared modules that are pure.
 PURE_PACKAGES = ("ircproto", "chatd.hub", "chatd.session")

@@ -68,6 +68,13 @@ class ReplyBudgetTest(unittest.TestCase):
         allowances.forget(1)
         self.assertNotIn(1, allowances._by_conn)
 
+    def test_a_reload_of_sendq_applies_to_the_next_reply(self):
+        allowances = ReplyAllowances(SENDQ)
+        allowances.budget(1, now_ms=0)
+        allowances.set_sendq(SENDQ // 4)
+        self.assertEqual(allowances.budget(1, now_ms=0).left, LIMIT // 4)
+        self.assertEqual(allowances._by_conn[1].bytes_left, ALLOWANCE // 4)
+
     def test_searches_are_charged_in_names_apart_from_the_bytes(self):
         allowances = ReplyAllowances(SENDQ)
         budget = allowances.budget(1, now_ms=0)

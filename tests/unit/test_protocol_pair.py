@@ -14,13 +14,15 @@ from __future__ import annotations
 import unittest
 
 from chatd.limits import NICKLEN
+from chatd.session.capabilities import SUPPORTED_CAPS
 from tests.unit.protocol_pair import Client, Network
 from tui.state import Delivery, Kind
 
 # What tui asks for and chatd offers (tui/caps.py WANTED, chatd/session/capabilities.py).
 SHARED_CAPS = {"batch", "cap-notify", "draft/chathistory", "draft/event-playback",
-               "echo-message", "labeled-response", "message-tags", "server-time", "sasl",
-               "draft/account-registration"}
+               "echo-message", "labeled-response", "message-tags", "multi-prefix",
+               "server-time", "sasl", "draft/account-registration"} \
+    | ({"invite-notify"} & set(SUPPORTED_CAPS))  # tui asks for it once chatd offers it
 AUTOJOIN_WAIT_S = 5  # past the tui's wait for the server's autojoin (tui/session.py)
 
 
@@ -89,7 +91,7 @@ class RegistrationTest(PairTestCase):
         # chatd's autojoin put it in #lobby, shown as joined, with no JOIN of its own.
         lobby = alice.buffer("#lobby")
         self.assertTrue(lobby.joined)
-        self.assertEqual(list(lobby.users.values()), ["alice"])
+        self.assertEqual(list(lobby.users.nicks()), ["alice"])
         self.assertIn("You joined #lobby", alice.texts("#lobby"))
         self.assertIs(alice.state.current, lobby)
         self.assertEqual(alice.sent_commands("JOIN"), [])
@@ -110,7 +112,7 @@ class RegistrationTest(PairTestCase):
         self.assertEqual(self.net.server_session(alice).nick, "alice")
         # Both are in #lobby, and each sees the other there.
         for client in (alice, second):
-            self.assertEqual(sorted(client.buffer("#lobby").users.values()),
+            self.assertEqual(sorted(client.buffer("#lobby").users.nicks()),
                              ["alice", "alice_"])
         self.assertIn("--> alice_ joined #lobby", alice.texts("#lobby"))
 
@@ -129,7 +131,7 @@ class ConversationTest(PairTestCase):
             room = client.buffer("#room")
             self.assertTrue(room.joined)
             self.assertIs(client.state.current, room)  # /join shows the channel
-            self.assertEqual(sorted(room.users.values()), ["alice", "bob"])
+            self.assertEqual(sorted(room.users.nicks()), ["alice", "bob"])
         self.assertIn("-- 2 users: alice bob", bob.texts("#room"))
         self.assertIn("--> bob joined #room", alice.texts("#room"))
         self.assertEqual(self.net.server_session(alice).channels, {"#lobby", "#room"})
@@ -238,7 +240,7 @@ class ChatHistoryTest(PairTestCase):
         self.assertTrue(all(line.history for line in missed))
         self.assert_in_order_once(bob, "#room")
         self.assertTrue(bob.buffer("#room").joined)
-        self.assertEqual(sorted(alice.buffer("#room").users.values()), ["alice", "bob"])
+        self.assertEqual(sorted(alice.buffer("#room").users.nicks()), ["alice", "bob"])
         # And the conversation goes on, both ways.
         self.say(bob, "back again")
         self.assertEqual(alice.chat("#room"), [*said, ("bob", "back again")])

@@ -75,7 +75,7 @@ class FirstJoinTest(unittest.TestCase):
         buf = self.h.buffer("#lobby")
         events = [l.text for l in buf.lines if l.kind == Kind.EVENT and l.msgid]
         self.assertEqual(events, ["--> carol joined #lobby", "<-- bob left #lobby (bye)"])
-        self.assertEqual(sorted(buf.users), ["alice", "bob"])  # history changes nobody
+        self.assertEqual(sorted(buf.users.nicks()), ["alice", "bob"])  # history changes nobody
 
 
 class OlderPagesTest(unittest.TestCase):

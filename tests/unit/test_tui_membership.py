@@ -31,7 +31,7 @@ class MembershipChangesTest(unittest.TestCase):
         self.assertIs(self.state.current, buf)
 
     def test_changes_for_the_session(self) -> None:
-        self.state.open("#lobby", BufferKind.CHANNEL).users = {"alice": "alice"}
+        self.state.open("#lobby", BufferKind.CHANNEL).users.add("alice")
         self.state.open("bob", BufferKind.QUERY)
         cases = [(":alice!a@h NICK alicia", [NickChanged("alicia")]),
                  (":bob!b@h NICK robert", [PartnerRenamed("bob", "robert")])]

@@ -79,13 +79,14 @@ class ContextFromIsupportTest(unittest.TestCase):
     def test_channel_types_and_prefixes(self) -> None:
         cases = [("CHANTYPES=# PREFIX=(ov)@+", "#x", "&x", "@+bob", "bob"),
                  ("CHANTYPES=& PREFIX=(q)~", "&x", "#x", "~bob", "bob"),
-                 ("NICKLEN=20", "#x", "+x", "%bob", "bob")]  # defaults: #& and ~&@%+
+                 ("NICKLEN=20", "#x", "+x", "@+bob", "bob"),  # defaults: #& and (ov)@+
+                 ("NICKLEN=20", "#x", "+x", "%bob", "%bob")]
         for isupport, channel, not_channel, prefixed, stripped in cases:
             with self.subTest(isupport=isupport):
                 ctx = registered_session(isupport).ctx
                 self.assertTrue(ctx.is_channel(channel))
                 self.assertFalse(ctx.is_channel(not_channel))
-                self.assertEqual(ctx.strip_prefix(prefixed), stripped)
+                self.assertEqual(ctx.prefix_table.split(prefixed)[1], stripped)
 
     def test_nick_max_len(self) -> None:
         self.assertEqual(Session(State(tz=UTC), "a").nick_max_len(), CLIENT_NICK_MAX_LEN)

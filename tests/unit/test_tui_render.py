@@ -23,6 +23,8 @@ class LineRowsTest(unittest.TestCase):
     def test_formats(self) -> None:
         cases = [
             (Line(T, Kind.MESSAGE, "hello", nick="bob"), ["18:57 bob: hello"]),
+            (Line(T, Kind.MESSAGE, "hello", nick="bob", prefix="@"), ["18:57 @bob: hello"]),
+            (Line(T, Kind.MESSAGE, "hi", nick="bob", prefix="\x1b"), ["18:57 ^[bob: hi"]),
             (Line(T, Kind.ACTION, "waves", nick="bob"), ["18:57 * bob waves"]),
             (Line(T, Kind.NOTICE, "note", nick="bob"), ["18:57 -bob- note"]),
             (Line(T, Kind.EVENT, "--> bob joined #lobby"), ["18:57 --> bob joined #lobby"]),
@@ -95,6 +97,10 @@ class StatusRowTest(unittest.TestCase):
         self.assertIn("⋯2 pending", self.render(100, unsent=2))
         self.assertNotIn("pending", self.render(100))
         self.assertIn("loading history", self.render(100, loading=True))
+
+    def test_parted_channel(self) -> None:
+        self.assertIn("2:#lobby (parted)", self.render(100, users=None, parted=True))
+        self.assertNotIn("parted", self.render(100))
 
     def test_narrow(self) -> None:
         self.assertEqual(len(self.render(20)), 20)

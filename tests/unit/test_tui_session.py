@@ -59,12 +59,12 @@ class RegistrationTest(unittest.TestCase):
     def test_cap_negotiation(self) -> None:
         cases = [
             # (server lines, expected sends, caps enabled)
-            ([":s CAP * LS :multi-prefix server-time sasl=EXTERNAL"], ["CAP REQ server-time"],
+            ([":s CAP * LS :away-notify server-time sasl=EXTERNAL"], ["CAP REQ server-time"],
              set()),
             ([":s CAP * LS :server-time", ":s CAP * ACK :server-time"],
              ["CAP REQ server-time", "CAP END"], {"server-time"}),
-            ([":s CAP * LS :multi-prefix"], ["CAP END"], set()),
-            ([":s CAP * LS * :multi-prefix", ":s CAP * LS :server-time=x"],
+            ([":s CAP * LS :away-notify"], ["CAP END"], set()),
+            ([":s CAP * LS * :away-notify", ":s CAP * LS :server-time=x"],
              ["CAP REQ server-time"], set()),
             ([":s CAP * LS :server-time", ":s CAP * NAK :server-time"],
              ["CAP REQ server-time", "CAP END"], set()),
@@ -173,7 +173,7 @@ class ChannelEventsTest(unittest.TestCase):
         self.buf = self.h.state.get("#lobby")
 
     def test_names_strip_prefixes(self) -> None:
-        self.assertEqual(sorted(self.buf.users.values()), ["alice", "bob", "carol"])
+        self.assertEqual(sorted(self.buf.users.nicks()), ["alice", "bob", "carol"])
         self.assertIn("-- 3 users: @alice +bob carol", self.h.texts("#lobby"))
 
     def test_membership_events(self) -> None:
