@@ -2,7 +2,8 @@
 workers' frames through its pure pipeline (chatd/hub/pipeline.py: PING barriers, the Hub, the
 Sequencer), rows to the writer, committed frames back to the workers — and carries out what
 its parts decide: accepting (chatd/processes/accepting.py), supervising children
-(supervision.py, writer_watchdog.py, shutdown.py), backpressure (chatd/hub/). It holds the
+(supervision.py, writer_watchdog.py, shutdown.py), its children's pipes and backpressure
+(child_pipes.py, chatd/hub/backpressure.py). It holds the
 global state through the Hub but never touches SQLite and never blocks: every socket is
 non-blocking and waiting is done by the selector. It imports no other role: the children's
 entry functions come from its caller (chatd/cli.py).
@@ -172,10 +173,8 @@ class Master:
                     self._on_control_request(key.data[1])
                 elif isinstance(key.data, MetricsSocket):
                     key.data.handle(mask)
-                elif mask & selectors.EVENT_READ:
-                    child = key.data
-                    if child.role == WRITER or self.backpressure.reading_workers:
-                        self._on_child_readable(child)
+                elif mask & selectors.EVENT_READ and self.pipes.reads(key.data):
+                    self._on_child_readable(key.data)
             self._handle_signals()
             if self.stopping and self._stop_progress():
                 return self.exit_code
@@ -185,7 +184,9 @@ class Master:
             self._send_rows()
             self._tend_service()
             self.metrics.expire(time.monotonic())
-            self.pipes.flush()
+            self.pipes.flush(time.monotonic())
+            if not self.stopping:
+                self.pipes.kill_hung_workers(time.monotonic())
 
     def _select_timeout(self) -> float:
         return select_timeout(time.monotonic(), self.acceptor.paused_until,
@@ -194,7 +195,8 @@ class Master:
 
     def _tend_service(self) -> None:
         self.service.tend(time.monotonic(), self.children.children(),
-                          not self.backpressure.reading_workers, self.pipes.send, self.hub.registry)
+                          lambda child: not self.pipes.reads(child), self.pipes.send,
+                          self.hub.registry)
 
     def _hand_off(self, worker: Child, sock: socket.socket, host: str, port: str,
                   tls: bool) -> None:
@@ -345,6 +347,7 @@ class Master:
         if child.role != WRITER:  # its connections died with it: everyone hears they quit
             self.pipes.dispatch(
                 self.pipeline.drop_worker_clients(child.index, int(time.time() * 1000)))
+            self.pipes.worker_restarted(child.index)
         self.children.restart(child)
 
     def _watch_writer(self) -> None:

@@ -17,6 +17,10 @@ from chatd.limits import (CHANMODES, CHANNELLEN, CHANTYPES, FLAG_MODES, KEY_MODE
 
 VERSION = "chatd-0.1"
 MAX_TARGETS = 4  # targets of one PRIVMSG/NOTICE/TAGMSG, advertised as TARGMAX
+# Distinct targets of one NAMES, LIST or WHOIS, advertised as TARGMAX: the first ones are
+# answered, the rest ignored (modern.ircdocs: a server "MAY only return information about
+# the first <channel> and silently ignore the others"; ergo and Solanum answer only one).
+MAX_QUERY_TARGETS = 5
 AWAYLEN = 390
 CHATHISTORY_MAX = 100  # messages one CHATHISTORY answers at most, advertised as CHATHISTORY
 # RPL_MYINFO (004): user modes, channel modes, channel modes that take a parameter
@@ -48,7 +52,8 @@ def build_server_info(config: Config, motd_text: str | None, started_at_s: float
         "ACCOUNTEXTBAN=a", f"KEYLEN={KEYLEN}", f"KICKLEN={KICKLEN}",
         f"CHANLIMIT={CHANTYPES}:{config.channels_per_client}",
         f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},TAGMSG:{MAX_TARGETS},"
-        f"KICK:{MAX_TARGETS}",
+        f"KICK:{MAX_TARGETS},"
+        f"NAMES:{MAX_QUERY_TARGETS},LIST:{MAX_QUERY_TARGETS},WHOIS:{MAX_QUERY_TARGETS}",
         f"AWAYLEN={AWAYLEN}", f"CHATHISTORY={CHATHISTORY_MAX}", "MSGREFTYPES=msgid,timestamp",
     )
     motd = tuple(motd_text.splitlines()) if motd_text is not None else None

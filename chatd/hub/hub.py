@@ -22,6 +22,7 @@ from chatd.hub.cloak import shown_host
 from chatd.hub.throttle import Throttle
 from chatd.hub.error_replies import each_target
 from chatd.hub.registry import ChannelRecord, ClientRecord, Registry
+from chatd.hub.reply_budget import ReplyAllowances, ReplyBudget
 from chatd.ipc import frames
 from ircproto import numerics as N
 from ircproto.casemap import casefold
@@ -93,6 +94,8 @@ class Hub:
         # The writer's last word on the history's disk (frames.DiskSpace): below [history]
         # min_free_mb, clients' messages are refused (chatd/hub/storing.py).
         self.disk_low = False
+        # What each client's query replies may still take (chatd/hub/reply_budget.py).
+        self.reply_allowances = ReplyAllowances(config.sendq_bytes)
 
     def history_owner(self, client: ClientRecord) -> str:
         """Whose private history `client`'s messages are stored for (events.history_owner)."""
@@ -114,6 +117,7 @@ class Hub:
         """A reload (chatd/reload.py): the rules read the new settings from now on."""
         self.config = config
         self.addresses.limits = AddressLimits.from_config(config)
+        self.reply_allowances.set_sendq(config.sendq_bytes)
 
     def reply(self, client: ClientRecord, *lines: str) -> None:
         self.effects.append(ReplyLines(worker=client.worker, conn_id=client.conn_id,
@@ -121,6 +125,10 @@ class Hub:
 
     def send_numeric(self, client: ClientRecord, code: str, *params: str) -> None:
         self.reply(client, self.numeric(client, code, *params))
+
+    def reply_budget(self, client: ClientRecord) -> ReplyBudget:
+        """The bytes one reply to `client` may take, charged to its allowance."""
+        return self.reply_allowances.budget(client.conn_id, self.now_ms)
 
     def to_worker(self, client: ClientRecord, frame: Any) -> None:
         self.effects.append(ToWorker(worker=client.worker, frame=frame))
@@ -197,6 +205,7 @@ class Hub:
                                      account=client.account or ""))
         self.registry.remove_client(client.conn_id)
         self.addresses.closed(client.conn_id)
+        self.reply_allowances.forget(client.conn_id)
 
     # channel membership
     def join(self, client: ClientRecord, name: str, key: str | None = None) -> None:
@@ -219,7 +228,8 @@ class Hub:
         rank = channel_access.rank_on_join(self.config, client, channel, existing is None)
         if rank:
             channel.set_rank(client, rank)
-        extra = self.topic_lines(client, channel, on_join=True) + self.names_lines(client, channel)
+        extra = (self.topic_lines(client, channel, on_join=True)
+                 + self.names_lines(client, channel, self.reply_budget(client)))
         # The text of a JOIN is the joiner's realname (extended-join, live and replayed).
         realname = events.fit_event_text("JOIN", client.source, channel.name, client.realname,
                                          client.account or "")
@@ -248,16 +258,18 @@ class Hub:
                 self.numeric(client, N.RPL_TOPICWHOTIME, channel.name, channel.topic_setter,
                              str(channel.topic_ts_ms // 1000))]
 
-    def names_lines(self, client: ClientRecord, channel: ChannelRecord) -> list[str]:
-        """353 lines (each kept under the 512-byte limit) and the closing 366."""
+    def names_lines(self, client: ClientRecord, channel: ChannelRecord,
+                    budget: ReplyBudget) -> list[str]:
+        """353 lines (each kept under the 512-byte limit) while `budget` lasts, and the
+        closing 366."""
         # An empty last parameter formats as " :", so the names joined below are the trailing
         # parameter (353 <client> <symbol> <channel> :<nick>{ <nick>}).
         symbol = "@" if "s" in channel.modes.flags else "="  # RFC 2812 353: @ secret
         head = self.numeric(client, N.RPL_NAMREPLY, symbol, channel.name, "")
-        budget = MAX_BODY_BYTES - 2 - len(head.encode())  # 2: CRLF
+        room = MAX_BODY_BYTES - 2 - len(head.encode())  # 2: CRLF
         full = "userhost-in-names" in client.caps  # IRCv3: nick!user@host in NAMES
         names = channel.names_text(full, "multi-prefix" in client.caps)
-        lines = [head + piece for piece in pack_words(names, budget)]
+        lines = budget.take(head + piece for piece in pack_words(names, room))
         lines.append(self.numeric(client, N.RPL_ENDOFNAMES, channel.name, "End of /NAMES list"))
         return lines
 

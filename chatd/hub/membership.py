@@ -8,7 +8,7 @@ from __future__ import annotations
 from chatd import events
 from chatd.hub import mode_command, storing
 from chatd.hub.channel_access import is_visible_to, joined_channel, require_operator
-from chatd.hub.error_replies import each_target
+from chatd.hub.error_replies import distinct_targets, each_target
 from chatd.hub.hub import Hub
 from chatd.hub.registry import ClientRecord
 from ircproto import numerics as N
@@ -16,6 +16,7 @@ from ircproto.errors import IrcError
 from ircproto.framing import truncate_utf8
 from ircproto.message import Message
 from chatd.limits import TOPICLEN, is_channel
+from chatd.serverinfo import MAX_QUERY_TARGETS
 
 
 def handle_join(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
@@ -60,13 +61,18 @@ def handle_names(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> Non
     if not params or not params[0]:
         hub.send_numeric(client, N.RPL_ENDOFNAMES, "*", "End of /NAMES list")
         return
-    for name in params[0].split(","):
+    # Each distinct channel once, the first MAX_QUERY_TARGETS of them; one budget for all.
+    names = distinct_targets(params[0])[:MAX_QUERY_TARGETS] or [params[0]]
+    budget = hub.reply_budget(client)
+    lines = []
+    for name in names:
         channel = hub.registry.channel(name)
         if channel is None or not is_visible_to(channel, client):
             # Not an error: an empty list (RFC 2812 3.2.5; a secret channel, modern.ircdocs)
-            hub.send_numeric(client, N.RPL_ENDOFNAMES, name, "End of /NAMES list")
+            lines.append(hub.numeric(client, N.RPL_ENDOFNAMES, name, "End of /NAMES list"))
         else:
-            hub.reply(client, *hub.names_lines(client, channel))
+            lines += hub.names_lines(client, channel, budget)
+    hub.reply(client, *lines)
 
 
 def handle_mode(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:

@@ -8,12 +8,11 @@ from chatd import events
 from chatd.commandset import gets_automatic_replies
 from chatd.hub import storing
 from chatd.hub.channel_access import check_can_send
-from chatd.hub.error_replies import each_target
+from chatd.hub.error_replies import distinct_targets, each_target
 from chatd.hub.hub import Emit, Hub
 from chatd.hub.registry import ClientRecord
 from chatd.serverinfo import MAX_TARGETS
 from ircproto import numerics as N
-from ircproto.casemap import casefold
 from ircproto.errors import IrcError
 from chatd.limits import is_channel
 
@@ -35,7 +34,7 @@ def _handle_message(kind: str, hub: Hub, client: ClientRecord, params: tuple[str
     if not params or not params[0]:
         raise IrcError(N.ERR_NORECIPIENT, f"No recipient given ({kind})")
     text = "" if kind == "TAGMSG" else _text(params)
-    targets = _distinct_targets(params[0])
+    targets = distinct_targets(params[0])
     if len(targets) > MAX_TARGETS:
         raise IrcError(N.ERR_TOOMANYTARGETS, params[0],
                        f"Too many recipients (at most {MAX_TARGETS})")
@@ -48,15 +47,6 @@ def _text(params: tuple[str, ...]) -> str:
     if len(params) < 2 or params[1] == "":
         raise IrcError(N.ERR_NOTEXTTOSEND, "No text to send")
     return params[1]
-
-
-def _distinct_targets(field: str) -> list[str]:
-    """Each target once, however it is spelled, in the order first given."""
-    targets: dict[str, str] = {}
-    for target in field.split(","):
-        if target:
-            targets.setdefault(casefold(target), target)
-    return list(targets.values())
 
 
 def _send_one(hub: Hub, client: ClientRecord, kind: str, target: str, text: str,

@@ -7,6 +7,7 @@ workers."""
 from __future__ import annotations
 
 import collections
+from collections.abc import ItemsView
 from dataclasses import dataclass, field
 
 from chatd.hub.channel_state import ChannelModes, rank_prefix
@@ -150,6 +151,11 @@ class Registry:
 
     def find_nick(self, nick: str) -> ClientRecord | None:
         return self._nicks.get(casefold(nick))
+
+    def folded_nicks(self) -> ItemsView[str, ClientRecord]:
+        """Every nick held (registered or not), case-folded, with its client: what a WHO
+        mask is matched against, without folding each nick again."""
+        return self._nicks.items()
 
     def nick_owner_is_other(self, client: ClientRecord, nick: str) -> bool:
         owner = self._nicks.get(casefold(nick))
