@@ -10,7 +10,7 @@ import logging
 import sys
 
 from chatd import config as config_module
-from chatd import admin, logsetup, master, tls
+from chatd import admin, logsetup, master, password_hash, tls
 from chatd.serverinfo import VERSION
 from chatd.exitcodes import EXIT_CONFIG, EXIT_OK
 from chatd.worker import run_worker
@@ -20,11 +20,15 @@ from chatd.writer import run_writer
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="chatd", description="chatd: an IRC chat server that keeps every message.")
-    parser.add_argument("-c", "--config", required=True, metavar="FILE",
-                        help="configuration file (INI), e.g. chatd.conf")
+    parser.add_argument("-c", "--config", metavar="FILE",
+                        help="configuration file (INI), e.g. chatd.conf (required unless "
+                             "--hash-password)")
     parser.add_argument("--check", action="store_true",
                         help="only validate the configuration, then exit")
     parser.add_argument("--version", action="version", version=VERSION)
+    parser.add_argument("--hash-password", action="store_true",
+                        help="read a password on stdin (hidden when typed) and print its "
+                             "hash for an [opers] line (NAME = HASH), then exit")
     commands = parser.add_subparsers(dest="command", metavar="account ...")
     account = commands.add_parser(
         "account", help="add, change or delete an account (password on stdin)",
@@ -34,11 +38,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     account.add_argument("name")
     account.add_argument("fingerprint", nargs="?",
                          help="cert-add/cert-del: the client certificate's SHA-256 (hex)")
-    return parser.parse_args(argv)  # argparse exits with status 2 and a usage line on errors
+    args = parser.parse_args(argv)  # argparse exits with status 2 and a usage line on errors
+    if args.config is None and not args.hash_password:
+        parser.error("the following arguments are required: -c/--config")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.hash_password:
+        return password_hash.run(sys.stdin)
     try:
         config = config_module.load(args.config)
     except config_module.ConfigError as exc:

@@ -22,6 +22,7 @@ from typing import Any, Callable, NamedTuple
 from chatd.config import Config
 from chatd.exitcodes import EXIT_OK, EXIT_RUNTIME
 from chatd.hub.backpressure import Backpressure
+from chatd.hub import klines
 from chatd.hub.barriers import Barriers
 from chatd.hub.hub import Hub
 from chatd.hub.account_requests import CONTROL_WORKER
@@ -66,8 +67,10 @@ class Master:
         self.exit_code = EXIT_OK
         self._signals: list[int] = []
         self._wake_r, self._wake_w = socket.socketpair()
+        # Asked before a connection is taken: K-lines, then the per-address limits.
         self.acceptor = Acceptor(listeners, self.selector, config.max_clients,
-                                 screen=self.hub.addresses.refusal)
+                                 screen=lambda host, now: klines.connection_refusal(
+                                     self.hub, host, now, int(time.time() * 1000)))
         self.children = Supervisor(
             self.selector,
             writer_entry=lambda sock: entries.writer(sock, config),

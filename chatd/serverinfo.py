@@ -13,6 +13,7 @@ from ircproto.casemap import CASEMAPPING
 from chatd.limits import CHANNELLEN, CHANTYPES, NICKLEN, TOPICLEN
 
 VERSION = "chatd-0.1"
+USER_MODES = "iow"  # RPL_MYINFO: invisible, server operator, wallops (chatd/hub/user_modes.py)
 MAX_TARGETS = 4  # targets of one PRIVMSG/NOTICE/TAGMSG, advertised as TARGMAX
 AWAYLEN = 390
 CHATHISTORY_MAX = 100  # messages one CHATHISTORY answers at most, advertised as CHATHISTORY

@@ -16,7 +16,7 @@ import sys
 import time
 
 from chatd import logsetup
-from chatd.store import accounts, meta, schema, writes
+from chatd.store import accounts, bans, meta, schema, writes
 from chatd.ipc import frames
 from chatd.ipc.pipe import Pipe, PipeClosed
 from chatd.events import StoreRow
@@ -40,6 +40,7 @@ def run_writer(sock, config: Config) -> int:
         topics = writes.latest_topics(db)
         known_accounts = accounts.load_all(db)
         secret = meta.cloak_secret(db)
+        klines = bans.load_in_force(db, int(time.time() * 1000))
     except schema.HistoryDamaged as exc:
         # Refused at every start until someone acts: the master stops chatd (no restart loop).
         print(f"chatd: history {config.history_path} is damaged ({exc}): restore a backup or"
@@ -48,9 +49,9 @@ def run_writer(sock, config: Config) -> int:
     except (schema.HistoryError, sqlite3.Error, OSError) as exc:
         print(f"chatd: cannot open history {config.history_path}: {exc}", file=sys.stderr)
         return EXIT_BOOT_FAILED
-    log.info("history %s opened: last id %d, %d accounts", config.history_path, last_id,
-             len(known_accounts))
-    pipe.send(frames.Ready(last_id, last_ts, topics, known_accounts, secret))
+    log.info("history %s opened: last id %d, %d accounts, %d K-lines", config.history_path,
+             last_id, len(known_accounts), len(klines))
+    pipe.send(frames.Ready(last_id, last_ts, topics, known_accounts, secret, bans=klines))
     try:
         return _serve(pipe, db, config.history_retention_days)
     finally:

@@ -40,6 +40,7 @@ class Pipeline:
             for name, text, setter, ts in ready.topics:
                 self.hub.registry.restore_topic(name, text, setter.split("!", 1)[0], ts)
             self.hub.accounts.load(ready.accounts)
+            self.hub.server_bans.load(ready.bans)
             self.hub.cloak_secret = ready.cloak_secret
             return [], []
         return self.sequencer.writer_restarted(ready.last_id)

@@ -72,6 +72,8 @@ def handle_whois(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> Non
         lines += [head + piece for piece in pack_words(chans, budget)]
     lines.append(hub.numeric(client, N.RPL_WHOISSERVER, name, hub.config.server_name,
                              hub.config.network))
+    if other.oper is not None:
+        lines.append(hub.numeric(client, N.RPL_WHOISOPERATOR, name, "is an IRC operator"))
     if other.account is not None:
         lines.append(hub.numeric(client, N.RPL_WHOISACCOUNT, name, other.account,
                                  "is logged in as"))
@@ -79,7 +81,7 @@ def handle_whois(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> Non
         lines.append(hub.numeric(client, N.RPL_AWAY, name, other.away))
     if other.secure:
         lines.append(hub.numeric(client, N.RPL_WHOISSECURE, name, "is using a secure connection"))
-    if other.certfp and other is client:  # the user themself only (no opers yet)
+    if other.certfp and hub.shows_address(client, other):  # the user themself and opers
         lines.append(hub.numeric(client, N.RPL_WHOISCERTFP, name,
                                  f"has client certificate fingerprint {other.certfp}"))
     lines.append(hub.numeric(client, N.RPL_WHOISIDLE, name, "0", str(other.signon_s),
@@ -123,7 +125,8 @@ def handle_userhost(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> 
         other = hub.registry.find_nick(word)
         if other is not None and other.registered:
             away = "-" if other.away is not None else "+"
-            replies.append(f"{other.nick}={away}{other.user}@{other.host}")
+            oper = "*" if other.oper is not None else ""  # RFC 2812 RPL_USERHOST
+            replies.append(f"{other.nick}{oper}={away}{other.user}@{other.host}")
     hub.send_numeric(client, N.RPL_USERHOST, " ".join(replies))
 
 

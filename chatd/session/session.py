@@ -31,7 +31,7 @@ from typing import AbstractSet, Any, Callable, NamedTuple
 from chatd import events
 from chatd.commandset import gets_automatic_replies
 from chatd.ipc import frames
-from chatd.serverinfo import VERSION, ServerInfo, closing_link
+from chatd.serverinfo import USER_MODES, VERSION, ServerInfo, closing_link
 from chatd.session import authentication, labels
 from chatd.session.context import HistoryReading
 from chatd.netaddr import is_exempt
@@ -108,6 +108,7 @@ class Session:
                         if config.flood_rate > 0 and not is_exempt(host, config.exempt)
                         else None)
         self.held_bytes = 0
+        self.oper = False  # a server operator (the master's OperStatus): exempt from fakelag
         self.wake_at: float | None = None
         self.clock_s = now  # the latest time we were told (on_line, on_synced, on_timer)
         # effects
@@ -263,7 +264,7 @@ class Session:
                     self.request_sync()
                 self._reading_history = True
                 return
-            if self.fakelag is not None and self.registered:
+            if self.fakelag is not None and self.registered and not self.oper:
                 command = command_of(raw) if isinstance(raw, bytes) else ""
                 wait_s = self.fakelag.wait_s(command, self.clock_s)
                 if wait_s > 0:
@@ -416,7 +417,7 @@ class Session:
                           f"Welcome to the {cfg.network} IRC Network {nick}!{self.user}@{shown_host}")
         self._send_numeric(N.RPL_YOURHOST, f"Your host is {cfg.server_name}, running version {VERSION}")
         self._send_numeric(N.RPL_CREATED, f"This server was created {info.created}")
-        self._send_numeric(N.RPL_MYINFO, cfg.server_name, VERSION, "i", "bn")
+        self._send_numeric(N.RPL_MYINFO, cfg.server_name, VERSION, USER_MODES, "bn")
         tokens = info.isupport
         for start in range(0, len(tokens), 12):  # ISUPPORT allows at most 13 tokens a line
             self._send_numeric(N.RPL_ISUPPORT, *tokens[start:start + 12],

@@ -15,6 +15,7 @@ Accounts (schema 3) live in the same file, so one writer and one ordered stream 
 `accounts` (folded name, the name as registered, e-mail, the scrypt record and the SCRAM keys
 of chatd/credentials.py — never the password) and `account_certs` (client-certificate SHA-256
 fingerprints for SASL EXTERNAL, each naming one account). chatd/store/accounts.py writes them.
+K-lines (schema 5) too: `server_bans`, written by chatd/store/bans.py.
 
 Most reads want only PRIVMSG/NOTICE (JOIN replay, CHATHISTORY without event-playback).
 `timeline.chat` marks those rows and the partial index `timeline_chat` holds only them, so
@@ -28,8 +29,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-# 2: timeline.chat and the timeline_chat index; 3: accounts, account_certs; 4: messages.account
-SCHEMA_VERSION = 4
+from chatd.store import bans
+
+# 2: timeline.chat and the timeline_chat index; 3: accounts, account_certs; 4: messages.account;
+# 5: server_bans (K-lines, chatd/store/bans.py: its CREATE TABLE IF NOT EXISTS is the migration)
+SCHEMA_VERSION = 5
 
 
 _SCHEMA = """
@@ -63,14 +67,15 @@ CREATE TABLE IF NOT EXISTS account_certs (
     fingerprint TEXT PRIMARY KEY,    -- SHA-256 of the client certificate, lowercase hex
     account     TEXT NOT NULL        -- accounts.name
 ) WITHOUT ROWID;
-"""
+""" + bans.SCHEMA
 # Created after _add_missing_columns, which gives an older history its timeline.chat.
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS timeline_chat ON timeline (conv, id) WHERE chat = 1;
 """
 
 
-CHATD_TABLES = frozenset({"meta", "messages", "timeline", "accounts", "account_certs"})
+CHATD_TABLES = frozenset({"meta", "messages", "timeline", "accounts", "account_certs",
+                          bans.TABLE})
 
 
 class HistoryError(Exception):
@@ -100,8 +105,8 @@ def open_for_writing(path: Path, synchronous: str) -> sqlite3.Connection:
         if row is not None and int(row[0]) > SCHEMA_VERSION:
             raise HistoryError(f"schema version {row[0]} is newer than this chatd")
         # The tables and columns above brought an older file up to date (a schema-2 file
-        # gained the accounts tables, a schema-3 one messages.account): record that it now
-        # has this schema.
+        # gained the accounts tables, a schema-3 one messages.account, a schema-4 one
+        # server_bans): record that it now has this schema.
         if row is None or int(row[0]) < SCHEMA_VERSION:
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
                          (str(SCHEMA_VERSION),))

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from chatd.events import ACCOUNT_KIND, StoreRow
-from chatd.store import accounts
+from chatd.events import ACCOUNT_KIND, BAN_KIND, StoreRow
+from chatd.store import accounts, bans
 from chatd.store.reader import CHAT_KINDS, conversations_with_prefix
 
 
@@ -17,8 +17,8 @@ def last_id_and_time(conn: sqlite3.Connection) -> tuple[int, int]:
     last_id, last_ts = (row[0], row[1]) if row else (0, 0)
     # Retention may have deleted the newest events too; their ids must never be given out
     # again (a msgid is stable forever), so count from the highest id ever deleted as well,
-    # and from the last account write (which has an id but no message row).
-    for key in ("retention_floor_id", "last_account_id"):  # ids with no message row (left)
+    # and from the last account or K-line write (which have an id but no message row).
+    for key in ("retention_floor_id", "last_account_id", "last_ban_id"):  # no message row
         row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         if row:
             last_id = max(last_id, int(row[0]))
@@ -35,15 +35,18 @@ def latest_topics(conn: sqlite3.Connection) -> list[tuple[str, str, str, int]]:
 
 def insert_events(conn: sqlite3.Connection, rows: list[StoreRow]) -> None:
     """Insert rows in one transaction. Rows already stored (same id: a batch resent after a
-    writer restart) are skipped. Account writes (kind ACCOUNT_KIND) in the batch are applied
-    in the same transaction."""
+    writer restart) are skipped. Account and K-line writes (kinds ACCOUNT_KIND, BAN_KIND) in
+    the batch are applied in the same transaction."""
     account_rows = [row for row in rows if row.kind == ACCOUNT_KIND]
-    if account_rows:
-        rows = [row for row in rows if row.kind != ACCOUNT_KIND]
+    ban_rows = [row for row in rows if row.kind == BAN_KIND]
+    if account_rows or ban_rows:
+        rows = [row for row in rows if row.kind not in (ACCOUNT_KIND, BAN_KIND)]
     conn.execute("BEGIN")
     try:
         if account_rows:
             accounts.apply_rows(conn, account_rows)
+        if ban_rows:
+            bans.apply_rows(conn, ban_rows)
         conn.executemany(
             "INSERT OR IGNORE INTO messages (id, ts, kind, source, target, text, tags, account)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
