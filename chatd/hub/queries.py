@@ -14,7 +14,8 @@ from chatd.limits import is_channel
 
 
 def _who_line(hub: Hub, asker: ClientRecord, channel_name: str, who: ClientRecord) -> str:
-    flags = "G" if who.away is not None else "H"
+    # H(ere) or G(one), then * for a server operator (RFC 2812 RPL_WHOREPLY)
+    flags = ("G" if who.away is not None else "H") + ("*" if who.oper is not None else "")
     return hub.numeric(asker, N.RPL_WHOREPLY, channel_name, who.user, who.host,
                        hub.config.server_name, who.nick or "*", flags, f"0 {who.realname}")
 
@@ -136,6 +137,9 @@ def handle_lusers(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> No
     unknown = len(registry.clients) - users  # connected, not registered yet
     lines = [hub.numeric(client, N.RPL_LUSERCLIENT,
                          f"There are {users} users and 0 invisible on 1 servers")]
+    opers = sum(1 for c in registry.clients.values() if c.registered and c.oper is not None)
+    if opers:  # modern.ircdocs: SHOULD be sent when there are any
+        lines.append(hub.numeric(client, N.RPL_LUSEROP, str(opers), "operator(s) online"))
     if unknown:
         lines.append(hub.numeric(client, N.RPL_LUSERUNKNOWN, str(unknown),
                                  "unknown connection(s)"))

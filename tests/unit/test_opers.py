@@ -206,6 +206,23 @@ class OperCommandsTest(unittest.TestCase):
         self.assertNotIn(N.RPL_WHOISHOST, whois(bob, "op"))
 
 
+    def test_who_and_lusers_count_opers(self):
+        hub, op, bob = self.hub, self.op, self.bob
+
+        def who_flags(nick):
+            return lines_for(run(hub, bob, f"WHO {nick}"), bob)[0].params[6]
+
+        def luserop():
+            found = [m for m in lines_for(run(hub, bob, "LUSERS"), bob)
+                     if m.command == N.RPL_LUSEROP]
+            return found[0].params[1] if found else None
+
+        self.assertEqual((who_flags("op"), luserop()), ("H", None))  # none: not sent
+        oper_up(hub, op)
+        run(hub, op, "AWAY :lunch")
+        self.assertEqual((who_flags("op"), luserop()), ("G*", "1"))
+
+
 class KlineTest(unittest.TestCase):
     def setUp(self):
         self.hub = make_hub()
