@@ -24,7 +24,8 @@ import time
 from chatd.events import BAN_KIND
 from chatd.hub.cloak import shown_host
 from chatd.hub.hub import Emit, Hub
-from chatd.hub.opers import disconnect, notice, require_oper, server_notice, who_is
+from chatd.hub.opers import (disconnect, notice, notice_line, require_oper, server_notice,
+                             who_is)
 from chatd.hub.registry import ClientRecord
 from chatd.hub.server_bans import (MAX_BANS, MAX_REASON_BYTES, BanMask, ServerBan,
                                    describe_duration, matches_address, parse_duration,
@@ -38,6 +39,10 @@ from ircproto.framing import truncate_utf8
 log = logging.getLogger(__name__)
 
 NO_REASON = "No reason given"
+NICKS_SHOWN = 10  # in the notice of whom a new K-line disconnected
+# STATS k lines sent at most: all 10,000 K-lines (~300 bytes each) would overflow the oper's
+# sendq and drop it.
+MAX_STATS_LINES = 1000
 
 
 # where a ban bites
@@ -89,6 +94,8 @@ def handle_kline(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> Non
     mask = _kline_mask(hub, args[0])
     if _matches(mask, client):
         raise IrcError(N.ERR_UNKNOWNERROR, "KLINE", f"{mask.text} matches you: not added")
+    if len(hub.server_bans) >= MAX_BANS:
+        hub.server_bans.in_force(hub.now_ms)  # forgets the expired ones
     if len(hub.server_bans) >= MAX_BANS and hub.server_bans.get(mask.text) is None:
         raise IrcError(N.ERR_UNKNOWNERROR, "KLINE", f"There are {MAX_BANS} K-lines already")
     reason = truncate_utf8(args[1] if len(args) > 1 and args[1] else NO_REASON,
@@ -107,8 +114,10 @@ def handle_kline(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> Non
     for other in gone:
         banish(hub, other, ban)
     if gone:
-        server_notice(hub, f"K-line for {mask.text} disconnected "
-                           + ", ".join(other.nick or "(unregistered)" for other in gone))
+        nicks = [other.nick or "(unregistered)" for other in gone[:NICKS_SHOWN]]
+        more = f" and {len(gone) - NICKS_SHOWN} more" if len(gone) > NICKS_SHOWN else ""
+        server_notice(hub, f"K-line for {mask.text} disconnected {len(gone)}: "
+                           f"{', '.join(nicks)}{more}")
 
 
 def _kline_mask(hub: Hub, target: str) -> BanMask:
@@ -147,7 +156,11 @@ def handle_stats(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> Non
     lines = []
     if query in ("k", "K"):
         require_oper(client)
-        lines = [_stats_line(hub, client, ban) for ban in hub.server_bans.in_force(hub.now_ms)]
+        bans = hub.server_bans.in_force(hub.now_ms)
+        lines = [_stats_line(hub, client, ban) for ban in bans[:MAX_STATS_LINES]]
+        if len(bans) > MAX_STATS_LINES:
+            lines.append(notice_line(hub, client, f"{len(bans) - MAX_STATS_LINES} more "
+                                                   "K-lines not shown"))
     lines.append(hub.numeric(client, N.RPL_ENDOFSTATS, query or "*", "End of /STATS report"))
     hub.reply(client, *lines)
 

@@ -18,7 +18,7 @@ from chatd.hub.registry import ClientRecord
 from chatd.ipc import frames
 from ircproto import numerics as N
 from ircproto.errors import IrcError
-from ircproto.framing import truncate_utf8
+from ircproto.framing import MAX_BODY_BYTES, truncate_utf8
 from ircproto.message import Message
 
 log = logging.getLogger(__name__)
@@ -41,16 +41,19 @@ def server_notice(hub: Hub, text: str, skip: ClientRecord | None = None) -> None
     opers get all of them."""
     for oper in opers(hub):
         if oper is not skip:
-            hub.reply(oper, _notice(hub, oper, f"*** Notice -- {text}"))
+            hub.reply(oper, notice_line(hub, oper, f"*** Notice -- {text}"))
 
 
-def _notice(hub: Hub, client: ClientRecord, text: str) -> str:
-    return Message("NOTICE", (client.nick or "*", text), hub.config.server_name).format()
+def notice_line(hub: Hub, client: ClientRecord, text: str) -> str:
+    """A server NOTICE, its text cut (at a character boundary) to fit one 512-byte line."""
+    head = Message("NOTICE", (client.nick or "*", ""), hub.config.server_name).format()
+    budget = MAX_BODY_BYTES - 2 - len(head.encode("utf-8"))  # 2: CRLF; head ends with " :"
+    return head + truncate_utf8(text, budget)
 
 
 def notice(hub: Hub, client: ClientRecord, text: str) -> None:
     """A server NOTICE for one client (what an oper command answers)."""
-    hub.reply(client, _notice(hub, client, text))
+    hub.reply(client, notice_line(hub, client, text))
 
 
 def disconnect(hub: Hub, client: ClientRecord, reason: str) -> None:
@@ -120,6 +123,9 @@ def handle_wallops(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> N
     """WALLOPS text: to every user with +w, and to every oper (the sender too)."""
     require_oper(client)
     line = Message("WALLOPS", (params[0],), client.source).format()
+    if len(line.encode("utf-8")) + 2 > MAX_BODY_BYTES:  # as for PRIVMSG: refused, not cut
+        raise IrcError(N.ERR_INPUTTOOLONG,
+                       "Message too long once relayed with your nick!user@host; split it")
     for other in hub.registry.clients.values():
         if other.registered and (other.wallops or other.oper is not None):
             hub.reply(other, line)

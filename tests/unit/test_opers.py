@@ -185,6 +185,17 @@ class OperCommandsTest(unittest.TestCase):
             with self.subTest(nick=client.nick):
                 self.assertEqual([m.format() for m in lines_for(effects, client)], lines)
 
+    def test_lines_stay_within_512_bytes(self):
+        oper_up(self.hub, self.op)
+        too_long = "x" * (510 - len("WALLOPS :"))  # legal from the client, not relayed
+        self.assertEqual(codes_for(run(self.hub, self.op, f"WALLOPS :{too_long}"), self.op),
+                         [N.ERR_INPUTTOOLONG])
+        effects = run(self.hub, self.op, "KILL bob :" + "é" * 400)
+        for client in (self.op, self.bob):
+            for line in lines_for(effects, client):
+                with self.subTest(line=line.command):
+                    self.assertLessEqual(len(line.format().encode()) + 2, 512)
+
     def test_rehash_is_not_supported_yet(self):
         oper_up(self.hub, self.op)
         reply = lines_for(run(self.hub, self.op, "REHASH"), self.op)[0]
@@ -248,6 +259,15 @@ class KlineTest(unittest.TestCase):
         self.assertEqual([m.command for m in stats], [N.RPL_STATSKLINE, N.RPL_ENDOFSTATS])
         self.assertEqual(stats[0].params[1:5], ("K", "127.0.0.2", "*", "*"))
         self.assertRegex(stats[0].params[5], r"^go away \(set by operuser on .*; expires in 10m\)")
+
+    def test_stats_k_is_bounded(self):
+        for n in range(klines.MAX_STATS_LINES + 5):
+            self.hub.server_bans.add(ServerBan(f"*@10.1.{n // 256}.{n % 256}", "r", "op",
+                                               NOW_MS, 0))
+        stats = lines_for(run(self.hub, self.op, "STATS k"), self.op)
+        self.assertEqual(len(stats), klines.MAX_STATS_LINES + 2)
+        self.assertEqual(stats[-2].params[1], "5 more K-lines not shown")
+        self.assertEqual(stats[-1].command, N.RPL_ENDOFSTATS)
 
     def test_a_nick_stands_for_its_address_and_a_mask_must_not_match_the_oper(self):
         effects = run(self.hub, self.op, "KLINE bob")
