@@ -1,7 +1,7 @@
-"""K-lines in the history file (chatd/store/bans.py): the migration from schema 4 (a file
-built here with schema 4's tables), K-line writes applied with the events in one group commit
-(and again, as after a writer restart, to the same end), their ids never given out again,
-and loading only those in force at start (the expired ones deleted)."""
+"""K-lines in the history file (chatd/store/bans.py): the migration from schema 4 (a schema-3
+file of test_account_extensions.py given schema 4's column), K-line writes applied with the
+events in one group commit (and again, as after a writer restart, to the same end), their
+ids never given out again, and loading only those in force at start (the expired deleted)."""
 
 from __future__ import annotations
 
@@ -14,25 +14,14 @@ from pathlib import Path
 from chatd import events
 from chatd.events import StoreRow
 from chatd.store import bans, schema, writes
+from tests.integration.test_account_extensions import SCHEMA_3_MESSAGES
 
 NOW_MS = 1_700_000_000_000
 
-SCHEMA_4 = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE messages (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL,
-    source TEXT NOT NULL, target TEXT NOT NULL, text TEXT NOT NULL, tags TEXT NOT NULL DEFAULT '',
-    account TEXT NOT NULL DEFAULT '');
-CREATE INDEX messages_ts ON messages (ts);
-CREATE TABLE timeline (conv TEXT NOT NULL, id INTEGER NOT NULL,
-    chat INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (conv, id)) WITHOUT ROWID;
-CREATE INDEX timeline_chat ON timeline (conv, id) WHERE chat = 1;
-CREATE TABLE accounts (name TEXT PRIMARY KEY, display TEXT NOT NULL,
-    email TEXT NOT NULL DEFAULT '', password_hash TEXT NOT NULL, scram TEXT NOT NULL,
-    created_ms INTEGER NOT NULL) WITHOUT ROWID;
-CREATE TABLE account_certs (fingerprint TEXT PRIMARY KEY, account TEXT NOT NULL) WITHOUT ROWID;
-INSERT INTO meta VALUES ('schema_version', '4');
-INSERT INTO messages VALUES (1, 1000, 'PRIVMSG', 'a!a@h', '#lobby', 'hello', '', '');
-INSERT INTO timeline VALUES ('#lobby', 1, 1);
+# A schema-4 file is a schema-3 one with messages.account (test_account_extensions.py).
+SCHEMA_4 = SCHEMA_3_MESSAGES + """
+ALTER TABLE messages ADD COLUMN account TEXT NOT NULL DEFAULT '';
+UPDATE meta SET value = '4' WHERE key = 'schema_version';
 """
 
 
