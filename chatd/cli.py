@@ -11,7 +11,7 @@ import sys
 from importlib import resources
 
 from chatd import config as config_module
-from chatd import admin, backup, logsetup, master, proctitle, tls
+from chatd import admin, backup, logsetup, master, password_hash, proctitle, tls
 from chatd.serverinfo import VERSION
 from chatd.exitcodes import EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME
 from chatd.store import schema
@@ -30,6 +30,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--print-config", action="store_true",
                         help="print the documented example configuration, then exit")
     parser.add_argument("--version", action="version", version=VERSION)
+    parser.add_argument("--hash-password", action="store_true",
+                        help="read a password on stdin (hidden when typed) and print its "
+                             "hash for an [opers] line (NAME = HASH), then exit")
     commands = parser.add_subparsers(dest="command", metavar="account|backup ...")
     account = commands.add_parser(
         "account", help="add, change or delete an account (password on stdin)",
@@ -53,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.print_config:
         sys.stdout.write(example_config())
         return EXIT_OK
+    if args.hash_password:
+        return password_hash.run(sys.stdin)
     try:
         config = (config_module.load(args.config) if args.config is not None
                   else config_module.defaults())

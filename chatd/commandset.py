@@ -44,6 +44,7 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     CommandSpec("REGISTER", 3, WORKER, before_registration=True),  # before-connect
     CommandSpec("VERIFY", 2, WORKER, before_registration=True),
     CommandSpec("PASSWORD", 2, WORKER),
+    CommandSpec("OPER", 2, WORKER),  # the worker checks the password (chatd/session/oper_login.py)
     # answered by the master, from the global tables
     CommandSpec("JOIN", 1, MASTER),
     CommandSpec("PART", 1, MASTER),
@@ -64,6 +65,13 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     CommandSpec("INFO", 0, MASTER),
     CommandSpec("ADMIN", 0, MASTER),
     CommandSpec("INVITE", 0, MASTER),  # alone: the invite list; 461 is the handler's
+    # server operators (chatd/hub/opers.py, chatd/hub/klines.py)
+    CommandSpec("KILL", 1, MASTER),
+    CommandSpec("WALLOPS", 1, MASTER),
+    CommandSpec("REHASH", 0, MASTER),
+    CommandSpec("KLINE", 1, MASTER),
+    CommandSpec("UNKLINE", 1, MASTER),
+    CommandSpec("STATS", 1, MASTER),
 )
 
 

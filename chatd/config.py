@@ -7,9 +7,11 @@ import configparser
 import ipaddress
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from chatd.credentials import parse_password_hash
 from chatd.limits import FLAG_MODES, is_nick, is_valid_channel
 
 
@@ -75,7 +77,20 @@ class Config:
     # networks exempt from the per-address limits and from fakelag
     exempt: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.0/8"),
                                    ipaddress.ip_network("::1"))
+    # [opers]: (name, scrypt record) pairs (chatd --hash-password); kept out of repr so that
+    # no traceback or debug print shows a hash
+    opers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     source_path: Path | None = field(default=None, compare=False)
+
+    def oper_password_hash(self, name: str) -> str | None:
+        """The scrypt record of the [opers] entry `name` (names compare ignoring case)."""
+        folded = name.lower()
+        return next((record for oper, record in self.opers if oper.lower() == folded), None)
+
+    def oper_name(self, name: str) -> str | None:
+        """The [opers] entry's name as configured, or None if there is none such."""
+        folded = name.lower()
+        return next((oper for oper, _record in self.opers if oper.lower() == folded), None)
 
 
 # section -> key -> parser; each parser takes (raw value, config dir) and returns the field
@@ -270,6 +285,34 @@ SCHEMA = {
 }
 
 
+OPERS_SECTION = "opers"
+OPER_NAME = re.compile(r"[A-Za-z0-9_.-]{1,32}\Z")
+
+
+def _opers(items: list[tuple[str, str]], path: Path,
+           problems: list[str]) -> tuple[tuple[str, str], ...]:
+    """[opers] NAME = HASH lines, each hash an scrypt record (chatd --hash-password). A bad
+    line is a problem that names the entry but never shows its value (a hash, or a password
+    pasted by mistake)."""
+    opers: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for name, raw in items:
+        where = f"{path}: [{OPERS_SECTION}] {name}"
+        if not OPER_NAME.match(name):
+            problems.append(f"{where}: an operator name is 1-32 letters, digits, '-', '_', '.'")
+        elif name.lower() in seen:
+            problems.append(f"{where}: named twice (names compare ignoring case)")
+        elif parse_password_hash(raw.strip()) is None:
+            problems.append(f"{where}: the value is not a password hash; make one with "
+                            "chatd --hash-password")
+        else:
+            seen.add(name.lower())
+            opers.append((name, raw.strip()))
+    return tuple(opers)
+
+
+
+
 def state_folder(environ: dict[str, str] | os._Environ) -> Path | None:
     """systemd's state directory for chatd (StateDirectory=: $STATE_DIRECTORY, the first of
     a list), where a relative history path then goes: under ProtectSystem=strict it is the
@@ -324,6 +367,9 @@ def from_parser(parser: configparser.ConfigParser, path: Path,
     values: dict[str, object] = {"source_path": path.resolve()}
     problems = []
     for section in parser.sections():
+        if section == OPERS_SECTION:  # names are the keys: not in SCHEMA
+            values["opers"] = _opers(parser.items(section), path, problems)
+            continue
         if section not in SCHEMA:
             problems.append(f"{path}: unknown section [{section}]")
             continue

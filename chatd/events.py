@@ -38,6 +38,9 @@ STORED_KINDS = ("PRIVMSG", "NOTICE", "TAGMSG", "JOIN", "PART", "QUIT", "NICK", "
 # the JSON payload (chatd/store/accounts.py).
 ACCOUNT_KIND = "ACCOUNT"
 ACCOUNT_OPS = ("create", "passwd", "delete", "cert-add", "cert-del")
+# A K-line write (chatd/hub/klines.py) rides the stream the same way: source "add" or "del",
+# target the normalized mask, text the JSON payload (chatd/store/bans.py).
+BAN_KIND = "KLINE"
 
 
 

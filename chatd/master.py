@@ -23,6 +23,7 @@ from typing import Any, Callable, NamedTuple
 from chatd.config import Config
 from chatd.exitcodes import EXIT_OK, EXIT_RUNTIME
 from chatd.hub.backpressure import Backpressure
+from chatd.hub import klines
 from chatd.hub.barriers import Barriers
 from chatd.hub.hub import Hub
 from chatd.hub.pipeline import Pipeline
@@ -71,8 +72,10 @@ class Master:
         self.exit_code = EXIT_OK
         self._signals: list[int] = []
         self._wake_r, self._wake_w = socket.socketpair()
+        # Asked before a connection is taken: K-lines, then the per-address limits.
         self.acceptor = Acceptor(listeners, self.selector, config.max_clients,
-                                 screen=self.hub.addresses.refusal)
+                                 screen=lambda host, now: klines.connection_refusal(
+                                     self.hub, host, now, int(time.time() * 1000)))
         self.children = Supervisor(
             self.selector,
             writer_entry=lambda sock: entries.writer(sock, self.config),
@@ -289,6 +292,8 @@ class Master:
             received = [frame for frame in received if type(frame) is not frames.HeartbeatAck]
         self.pipes.dispatch(self.pipeline.on_worker_frames(
             worker.index, received, int(time.time() * 1000), time.monotonic()))
+        if self.hub.reload_requested_by is not None:  # an oper's REHASH
+            self._reload()
         self._count_departures()
 
     def _release_barriers(self, polled_at: float) -> None:
@@ -329,10 +334,16 @@ class Master:
             self._on_child_exit(ended)
 
     def _reload(self) -> None:
+        """SIGHUP, or an oper's REHASH (who is told, with the other opers, how it went)."""
+        by, self.hub.reload_requested_by = self.hub.reload_requested_by, None
         info = reload_settings(self.info, self.hub, self.acceptor, self.children.children(),
                                self.pipes.send, self.service)
         if info is not None:
             self.info, self.config = info, info.config  # restarted children get these too
+        if by is not None and self.pipeline.sequencer is not None:
+            self.pipes.dispatch(self.pipeline.tell_opers(
+                f"{by} reloaded the configuration" if info is not None else
+                f"{by}: the configuration was not reloaded (errors in it: see the log)"))
 
     def _on_child_exit(self, ended: Exit) -> None:
         child = ended.child

@@ -16,6 +16,7 @@ from chatd.limits import (CHANMODES, CHANNELLEN, CHANTYPES, FLAG_MODES, KEY_MODE
                           NICKLEN, PREFIX_MODES, PREFIX_SYMBOLS, TOPICLEN)
 
 VERSION = "chatd-0.1"
+USER_MODES = "iow"  # RPL_MYINFO: invisible, server operator, wallops (chatd/hub/user_modes.py)
 MAX_TARGETS = 4  # targets of one PRIVMSG/NOTICE/TAGMSG, advertised as TARGMAX
 # Distinct targets of one NAMES, LIST or WHOIS, advertised as TARGMAX: the first ones are
 # answered, the rest ignored (modern.ircdocs: a server "MAY only return information about
@@ -25,7 +26,7 @@ AWAYLEN = 390
 CHATHISTORY_MAX = 100  # messages one CHATHISTORY answers at most, advertised as CHATHISTORY
 # RPL_MYINFO (004): user modes, channel modes, channel modes that take a parameter
 _PARAM_MODES = LIST_MODES + KEY_MODE + LIMIT_MODE + PREFIX_MODES
-MYINFO_MODES = ("i", "".join(sorted(_PARAM_MODES + FLAG_MODES)), "".join(sorted(_PARAM_MODES)))
+MYINFO_MODES = (USER_MODES, "".join(sorted(_PARAM_MODES + FLAG_MODES)), "".join(sorted(_PARAM_MODES)))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import json
 import logging
 
 from chatd.events import ACCOUNT_KIND
+from chatd.hub import klines
 from chatd.hub.hub import Emit, Hub, ToWorker
 from chatd.hub.registry import ClientRecord
 from chatd.identity import account_name_problem, is_service_name
@@ -125,6 +126,12 @@ def auth_result(hub: Hub, client: ClientRecord, frame: frames.AuthResult) -> Non
 
 
 def _log_in(hub: Hub, client: ClientRecord, account: str) -> None:
+    ban = hub.server_bans.account_ban(account, hub.now_ms)
+    if ban is not None:  # a K-line on the account ($a:name): refused and sent away
+        _auth_failed(hub, client, "INVALID_CREDENTIALS",
+                     f"The account {account} is banned from this server")
+        klines.banish(hub, client, ban)
+        return
     log.info("connection %d (%s) logged in as %s", client.conn_id,
              client.nick or "unregistered", account)
     client.account = account
@@ -174,6 +181,8 @@ def register_account(hub: Hub, client: ClientRecord, frame: frames.RegisterAccou
         _auth_failed(hub, client, "BAD_ACCOUNT_NAME", problem)
     elif hub.accounts.get(name) is not None:
         _auth_failed(hub, client, "ACCOUNT_EXISTS", f"The account {name} already exists")
+    elif hub.server_bans.account_ban(name, hub.now_ms) is not None:
+        _auth_failed(hub, client, "BAD_ACCOUNT_NAME", f"The account name {name} is banned")
     else:
         hub.accounts.add(name, frame.password_hash, frame.scram)
         write(hub, "create", name, {"email": frame.email, "password_hash": frame.password_hash,

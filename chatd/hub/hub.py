@@ -23,6 +23,7 @@ from chatd.hub.throttle import Throttle
 from chatd.hub.error_replies import each_target
 from chatd.hub.registry import ChannelRecord, ClientRecord, Registry
 from chatd.hub.reply_budget import ReplyAllowances, ReplyBudget
+from chatd.hub.server_bans import ServerBans
 from chatd.ipc import frames
 from ircproto import numerics as N
 from ircproto.casemap import casefold
@@ -96,6 +97,10 @@ class Hub:
         self.disk_low = False
         # What each client's query replies may still take (chatd/hub/reply_budget.py).
         self.reply_allowances = ReplyAllowances(config.sendq_bytes)
+        # K-lines (chatd/hub/server_bans.py): learned from the writer's Ready, then kept up
+        # to date by the KLINE/UNKLINE writes the master orders
+        self.server_bans = ServerBans()
+        self.reload_requested_by: str | None = None  # an oper's REHASH, for the master to do
 
     def history_owner(self, client: ClientRecord) -> str:
         """Whose private history `client`'s messages are stored for (events.history_owner)."""
@@ -143,9 +148,10 @@ class Hub:
 
     @staticmethod
     def shows_address(viewer: ClientRecord, other: ClientRecord) -> bool:
-        """Whether `viewer` may see `other`'s real address: only the user themself. The
-        hook for opers, once chatd has them (issue 11: "shown only to the user and to opers")."""
-        return viewer is other
+        """Whether `viewer` may see `other`'s real address (and certificate fingerprint):
+        the user themself and server operators (issue 11: "shown only to the user and to
+        opers")."""
+        return viewer is other or viewer.oper is not None
 
     def claim_nick(self, client: ClientRecord, nick: str) -> None:
         """NICK from a client (validated by the worker)."""

@@ -1,20 +1,18 @@
 """Handlers of the channel commands the master answers: JOIN, PART, TOPIC, NAMES, MODE (a
-channel's MODE is chatd/hub/mode_command.py's; KICK and INVITE are in moderation.py). They
-change membership and channel state through the Hub and raise IrcError for the client's
-mistakes (answered in chatd/hub/error_replies.py). Pure."""
+channel's MODE is chatd/hub/mode_command.py's, a nick's chatd/hub/user_modes.py's; KICK and
+INVITE are in moderation.py). They change membership and channel state through the Hub and
+raise IrcError for the client's mistakes (answered in chatd/hub/error_replies.py). Pure."""
 
 from __future__ import annotations
 
 from chatd import events
-from chatd.hub import mode_command, storing
+from chatd.hub import mode_command, storing, user_modes
 from chatd.hub.channel_access import is_visible_to, joined_channel, require_operator
 from chatd.hub.error_replies import distinct_targets, each_target
 from chatd.hub.hub import Hub
 from chatd.hub.registry import ClientRecord
 from ircproto import numerics as N
-from ircproto.errors import IrcError
 from ircproto.framing import truncate_utf8
-from ircproto.message import Message
 from chatd.limits import TOPICLEN, is_channel
 from chatd.serverinfo import MAX_QUERY_TARGETS
 
@@ -80,36 +78,6 @@ def handle_mode(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None
     if is_channel(target):
         mode_command.handle_channel_mode(hub, client, target, params[1:])
     else:
-        _user_mode(hub, client, target, params[1:])
+        user_modes.answer_user_mode(hub, client, target, params[1:])
 
 
-def _user_mode(hub: Hub, client: ClientRecord, nick: str, changes: tuple[str, ...]) -> None:
-    other = hub.registry.find_nick(nick)
-    if other is None:
-        raise IrcError(N.ERR_NOSUCHNICK, nick, "No such nick/channel")
-    if other is not client:
-        raise IrcError(N.ERR_USERSDONTMATCH, "Can't change mode for other users")
-    if not changes:
-        hub.send_numeric(client, N.RPL_UMODEIS, "+i" if client.invisible else "+")
-        return
-    applied, unknown = _apply_user_modes(client, changes[0])
-    if applied:
-        hub.reply(client, Message("MODE", (client.nick or "*", applied), client.nick).format())
-    if unknown:  # after the MODE line for the flags that were applied
-        raise IrcError(N.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
-
-
-def _apply_user_modes(client: ClientRecord, flags: str) -> tuple[str, bool]:
-    """Apply +i/-i from `flags`; return (the changes made, as a MODE string; whether any flag
-    was unknown)."""
-    applied, unknown, adding = "", False, True
-    for ch in flags:
-        if ch in "+-":
-            adding = ch == "+"
-        elif ch == "i":
-            if client.invisible != adding:
-                client.invisible = adding
-                applied += ("+" if adding else "-") + "i"
-        else:
-            unknown = True
-    return applied, unknown

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chatd.hub import account_requests
+from chatd.hub import account_requests, opers
 from chatd.hub.barriers import Barriers
 from chatd.hub.hub import Hub
 from chatd.hub.sequencer import Outgoing, Sequencer
@@ -40,6 +40,7 @@ class Pipeline:
             for name, text, setter, ts in ready.topics:
                 self.hub.registry.restore_topic(name, text, setter.split("!", 1)[0], ts)
             self.hub.accounts.load(ready.accounts)
+            self.hub.server_bans.load(ready.bans)
             self.hub.cloak_secret = ready.cloak_secret
             return [], []
         return self.sequencer.writer_restarted(ready.last_id)
@@ -94,6 +95,11 @@ class Pipeline:
         assert self.sequencer is not None
         self.hub.now_ms = now_ms
         account_requests.admin(self.hub, control_id, op, name, payload)
+        return self._sequence()
+
+    def tell_opers(self, text: str) -> Outgoing:
+        """A server notice to every operator (what a REHASH came to, say)."""
+        opers.server_notice(self.hub, text)
         return self._sequence()
 
     def take_departed(self) -> list[int]:

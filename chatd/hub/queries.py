@@ -92,7 +92,9 @@ def _who_lines(hub: Hub, asker: ClientRecord, channel_name: str, found: Iterable
     head = ""  # ":server 352 me #chan ", made for the first row (most WHO masks find none)
     for who in found:
         head = head or hub.numeric(asker, N.RPL_WHOREPLY, channel_name, "")[:-1]
-        flags = ("G" if who.away is not None else "H") + (prefix_of(who) if prefix_of else "")
+        # H(ere) or G(one), * for a server operator, then the rank in the channel (RFC 2812)
+        flags = (("G" if who.away is not None else "H") + ("*" if who.oper is not None else "")
+                 + (prefix_of(who) if prefix_of else ""))
         line = f"{head}{who.user} {who.host} {server} {who.nick} {flags} :0 {who.realname}"
         if who.host.startswith(":") or len(line.encode("utf-8")) > LINE_BYTES:
             line = hub.numeric(asker, N.RPL_WHOREPLY, channel_name, who.user, who.host,
@@ -137,6 +139,8 @@ def _whois_lines(hub: Hub, client: ClientRecord, other: ClientRecord) -> list[st
         lines += [head + piece for piece in pack_words(chans, room)]
     lines.append(hub.numeric(client, N.RPL_WHOISSERVER, name, hub.config.server_name,
                              hub.config.network))
+    if other.oper is not None:
+        lines.append(hub.numeric(client, N.RPL_WHOISOPERATOR, name, "is an IRC operator"))
     if other.account is not None:
         lines.append(hub.numeric(client, N.RPL_WHOISACCOUNT, name, other.account,
                                  "is logged in as"))
@@ -144,7 +148,7 @@ def _whois_lines(hub: Hub, client: ClientRecord, other: ClientRecord) -> list[st
         lines.append(hub.numeric(client, N.RPL_AWAY, name, other.away))
     if other.secure:
         lines.append(hub.numeric(client, N.RPL_WHOISSECURE, name, "is using a secure connection"))
-    if other.certfp and other is client:  # the user themself only (no opers yet)
+    if other.certfp and hub.shows_address(client, other):  # the user themself and opers
         lines.append(hub.numeric(client, N.RPL_WHOISCERTFP, name,
                                  f"has client certificate fingerprint {other.certfp}"))
     lines.append(hub.numeric(client, N.RPL_WHOISIDLE, name, "0", str(other.signon_s),
@@ -208,7 +212,8 @@ def handle_userhost(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> 
         other = hub.registry.find_nick(word)
         if other is not None and other.registered:
             away = "-" if other.away is not None else "+"
-            replies.append(f"{other.nick}={away}{other.user}@{other.host}")
+            oper = "*" if other.oper is not None else ""  # RFC 2812 RPL_USERHOST
+            replies.append(f"{other.nick}{oper}={away}{other.user}@{other.host}")
     hub.send_numeric(client, N.RPL_USERHOST, " ".join(replies))
 
 
@@ -218,6 +223,9 @@ def handle_lusers(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> No
     unknown = len(registry.clients) - users  # connected, not registered yet
     lines = [hub.numeric(client, N.RPL_LUSERCLIENT,
                          f"There are {users} users and 0 invisible on 1 servers")]
+    opers = sum(1 for c in registry.clients.values() if c.registered and c.oper is not None)
+    if opers:  # modern.ircdocs: SHOULD be sent when there are any
+        lines.append(hub.numeric(client, N.RPL_LUSEROP, str(opers), "operator(s) online"))
     if unknown:
         lines.append(hub.numeric(client, N.RPL_LUSERUNKNOWN, str(unknown),
                                  "unknown connection(s)"))

@@ -27,6 +27,10 @@ class ClientRecord:
     registered: bool = False
     away: str | None = None
     invisible: bool = False
+    # server operators (chatd/hub/opers.py): user modes +o (the [opers] entry it used) and +w
+    oper: str | None = None
+    wallops: bool = False
+    closing: bool = False  # told to leave (KILL, K-line): its further commands are ignored
     account: str | None = None  # the account it is logged in to (SASL or REGISTER)
     caps: frozenset = frozenset()  # the capabilities the master needs (capabilities.MASTER_CAPS)
     secure: bool = False  # connected over TLS

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from chatd.ipc import frames
 from chatd.hub import account_requests as accounts
+from chatd.hub import klines, opers
 from chatd.hub.commands import run_command
 from chatd.hub.error_replies import answer_errors
 from chatd.hub.hub import Hub
@@ -18,7 +19,9 @@ log = logging.getLogger(__name__)
 
 
 def _command(hub: Hub, client: ClientRecord, frame: frames.Command) -> None:
-    if not client.registered:  # the worker forwards nothing before registration; be safe
+    # The worker forwards nothing before registration; be safe. A client told to leave
+    # (KILL, K-line) gets nothing more done for it.
+    if not client.registered or client.closing:
         return
     with _LabeledAnswer(hub, client, frame.label):
         hub.command_tags = frame.client_tags
@@ -61,6 +64,8 @@ def _registered(hub: Hub, client: ClientRecord, frame: frames.Registered) -> Non
                      "too many wrong server passwords" if wait else "wrong server password")
             hub.to_worker(client, frames.CloseConn(conn_id=client.conn_id, reason="Bad password"))
             return
+    if klines.refuse_banned(hub, client, frame.user):  # a K-line naming its user@host
+        return
     reason = accounts.nick_reservation(hub, client, client.nick or "")
     if reason is not None:
         # Stays unregistered until it picks another nick or logs in (clients try another).
@@ -99,6 +104,7 @@ WORKER_FRAME_ACTIONS: dict[type, Callable[[Hub, ClientRecord, Any], None]] = {
     frames.AuthRequest: accounts.auth_request,
     frames.AuthResult: accounts.auth_result,
     frames.RegisterAccount: accounts.register_account,
+    frames.OperAttempt: opers.oper_attempt,
     frames.ConnClosed: lambda hub, client, frame: hub.connection_closed(client, frame.reason),
 }
 

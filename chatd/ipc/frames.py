@@ -265,6 +265,25 @@ class AccountNotify(NamedTuple):
     line: str
 
 
+# server operators (chatd/hub/opers.py): a password never crosses; the worker checks it
+# against the config's [opers] record, the master decides (throttle) and grants +o.
+@_opcode(31)
+class OperAttempt(NamedTuple):
+    """worker -> master: OPER <name> was tried; `ok`: the password matched that entry's
+    record (checked on the verification thread)."""
+    conn_id: int
+    name: str
+    ok: bool
+
+
+@_opcode(18)
+class OperStatus(NamedTuple):
+    """master -> worker: the client is now a server operator (user mode +o) or no longer
+    one: opers are exempt from fakelag."""
+    conn_id: int
+    oper: bool
+
+
 # master <-> writer --------------------------------------------------------------------------
 @_opcode(40)
 class Store(NamedTuple):
@@ -290,6 +309,8 @@ class Ready(NamedTuple):
     # (name, password_hash, scram, cert fingerprints): chatd/store/accounts.py AccountRow
     accounts: tuple = ()
     cloak_secret: str = ""  # hex, generated into the history at first start (chatd/hub/cloak.py)
+    # K-lines in force: (mask, reason, setter, set_ms, expires_ms), chatd/store/bans.py
+    bans: tuple = ()
 
 
 @_opcode(42)

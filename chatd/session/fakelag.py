@@ -12,7 +12,9 @@ itself — a command is never starved because it costs more than the burst. NICK
 JOINs have buckets of their own besides (NICK_LIMIT, JOIN_LIMIT): a line needs every bucket it
 draws from. Lines before registration are not charged (ergo does the same): a client's
 CAP/NICK/USER/AUTHENTICATE burst must never be slowed, and that phase is bounded by the
-registration timeout and the held-input limits already.
+registration timeout and the held-input limits already. Server operators are not charged
+either (the session skips this once the master's OperStatus says so): they must be able to
+act fast against a flood.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ COMMAND_COST: dict[str, float] = {
     "LIST": 5,  # a reply that scales with the whole server
     "WHOIS": 2,
     "NICK": 2, "JOIN": 2,  # fanned out to channels and stored; also limited on their own
-    "REGISTER": 5, "PASSWORD": 5,  # an scrypt hash on the worker's verification thread
+    "REGISTER": 5, "PASSWORD": 5, "OPER": 5,  # an scrypt hash on the verification thread
 }
 
 

@@ -1,5 +1,6 @@
 """The commands a worker answers for one connection without asking the master (CAP, PASS,
-NICK validation, USER, PING/PONG, QUIT, MOTD, VERSION, TIME, CHATHISTORY), and `dispatch`,
+NICK validation, USER, PING/PONG, QUIT, MOTD, VERSION, TIME, CHATHISTORY; the account
+commands and OPER are authentication.py's and oper_login.py's), and `dispatch`,
 which checks a command against chatd/commandset.py (451/461/421) and forwards the ones that
 need global state to the master. Handlers see the connection only through CommandContext and
 raise IrcError for a protocol error; they never format an error reply themselves."""
@@ -12,7 +13,7 @@ from typing import Callable
 from chatd.commandset import COMMANDS, WORKER
 from chatd.identity import is_service_name
 from chatd.serverinfo import VERSION
-from chatd.session import authentication
+from chatd.session import authentication, oper_login
 from chatd.session.capabilities import handle_cap
 from chatd.session.chathistory import handle_chathistory
 from chatd.session.context import CommandContext
@@ -109,6 +110,7 @@ LOCAL_HANDLERS: dict[str, LocalHandler] = {
     "REGISTER": authentication.handle_register,
     "VERIFY": authentication.handle_verify,
     "PASSWORD": authentication.handle_password,
+    "OPER": oper_login.handle_oper,
 }
 
 

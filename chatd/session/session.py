@@ -105,6 +105,7 @@ class Session:
         # Held input is bounded by recvq (bytes); `wake_at`: when the next held line may run.
         self.fakelag = fakelag_for(info.config, host, now)  # None: exempt, or fakelag off
         self.held_bytes = 0
+        self.oper = False  # a server operator (the master's OperStatus): exempt from fakelag
         self.wake_at: float | None = None
         self.clock_s = now  # the latest time we were told (on_line, on_synced, on_timer)
         # effects
@@ -266,7 +267,7 @@ class Session:
                     self.request_sync()
                 self._reading_history = True
                 return
-            if self.fakelag is not None and self.registered:
+            if self.fakelag is not None and self.registered and not self.oper:
                 command = command_of(raw) if isinstance(raw, bytes) else ""
                 wait_s = self.fakelag.wait_s(command, self.clock_s)
                 if wait_s > 0:

@@ -124,6 +124,12 @@ class Switchboard:
             conn.session.close("Internal server error")
         self.apply_session_effects(conn)
 
+    def _on_oper_status(self, conn: LocalClient, frame: frames.OperStatus, now: float) -> None:
+        """The client became a server operator (or stopped being one): fakelag leaves opers
+        alone, so what it held back runs now."""
+        conn.session.oper = frame.oper
+        self._guarded(conn, conn.session.on_wake, now)
+
     def _on_close_conn(self, conn: LocalClient, frame: frames.CloseConn, now: float) -> None:
         conn.session.close(frame.reason)
         self.apply_session_effects(conn)
@@ -250,6 +256,7 @@ _CONN_FRAMES: dict[type, Callable[[Switchboard, LocalClient, Any, float], None]]
     frames.LabelStart: Switchboard._on_label_start,
     frames.LabelEnd: Switchboard._on_label_end,
     frames.CloseConn: Switchboard._on_close_conn,
+    frames.OperStatus: Switchboard._on_oper_status,
     frames.AuthCreds: Switchboard._on_account_frame,
     frames.AuthOk: Switchboard._on_account_frame,
     frames.AuthFailed: Switchboard._on_account_frame,

@@ -15,6 +15,7 @@ Accounts (schema 3) live in the same file, so one writer and one ordered stream 
 `accounts` (folded name, the name as registered, e-mail, the scrypt record and the SCRAM keys
 of chatd/credentials.py — never the password) and `account_certs` (client-certificate SHA-256
 fingerprints for SASL EXTERNAL, each naming one account). chatd/store/accounts.py writes them.
+K-lines (schema 6) too: `server_bans`, written by chatd/store/bans.py.
 
 What a client may see is one of three sets of kinds (PRIVMSG and NOTICE; every kind but
 TAGMSG, with draft/event-playback; every kind, with message-tags too), and each set is one
@@ -32,9 +33,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from chatd.store import bans
+
 # 2: timeline.chat and the timeline_chat index; 3: accounts, account_certs; 4: messages.account;
-# 5: timeline.chat 2 for TAGMSG, the timeline_events index, private_latest
-SCHEMA_VERSION = 5
+# 5: timeline.chat 2 for TAGMSG, the timeline_events index, private_latest;
+# 6: server_bans (K-lines, chatd/store/bans.py: its CREATE TABLE IF NOT EXISTS is the migration)
+SCHEMA_VERSION = 6
 WAL_SIZE_LIMIT_BYTES = 64 << 20
 
 
@@ -75,7 +79,7 @@ CREATE TABLE IF NOT EXISTS account_certs (
     fingerprint TEXT PRIMARY KEY,    -- SHA-256 of the client certificate, lowercase hex
     account     TEXT NOT NULL        -- accounts.name
 ) WITHOUT ROWID;
-"""
+""" + bans.SCHEMA
 # Created after _add_missing_columns, which gives an older history its timeline.chat.
 # The WHERE terms are those chatd/store/reader.py names with each index.
 _INDEXES = """
@@ -86,7 +90,7 @@ CREATE INDEX IF NOT EXISTS private_latest_by_time ON private_latest (owner, ts);
 
 
 CHATD_TABLES = frozenset({"meta", "messages", "timeline", "accounts", "account_certs",
-                          "private_latest"})
+                          "private_latest", bans.TABLE})
 
 
 class HistoryError(Exception):
@@ -173,7 +177,8 @@ def _to_5(conn: sqlite3.Connection) -> None:
 
 
 # (version, step): what an older file needs to reach that version (see _migrate). Append the
-# next one here; versions up to 4 needed no step (only tables, columns and indexes were added).
+# next one here; versions up to 4, and 6, needed no step (only tables, columns and indexes
+# were added).
 MIGRATIONS = ((5, _to_5),)
 
 

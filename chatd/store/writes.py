@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import sqlite3
 
-from chatd.events import ACCOUNT_KIND, StoreRow, owner_of_timeline
-from chatd.store import accounts
+from chatd.events import ACCOUNT_KIND, BAN_KIND, StoreRow, owner_of_timeline
+from chatd.store import accounts, bans
 from chatd.store.reader import CLASS_MESSAGE, conversations_with_prefix, timeline_class
 
 # meta keys of ids given out that have no message row: they must never be given out again
-UNSTORED_ID_KEYS = ("retention_floor_id", "last_account_id", "last_unstored_id")
+UNSTORED_ID_KEYS = ("retention_floor_id", "last_account_id", "last_ban_id", "last_unstored_id")
 
 
 def last_id_and_time(conn: sqlite3.Connection) -> tuple[int, int]:
@@ -20,8 +20,8 @@ def last_id_and_time(conn: sqlite3.Connection) -> tuple[int, int]:
     last_id, last_ts = (row[0], row[1]) if row else (0, 0)
     # Retention may have deleted the newest events too; their ids must never be given out
     # again (a msgid is stable forever), so count from the highest id ever deleted as well,
-    # from the last account write and from the last event relayed but not stored (a typing
-    # notification): each had an id but has no message row.
+    # from the last account or K-line write and from the last event relayed but not stored
+    # (a typing notification): each had an id but has no message row.
     for key in UNSTORED_ID_KEYS:
         row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         if row:
@@ -39,16 +39,21 @@ def latest_topics(conn: sqlite3.Connection) -> list[tuple[str, str, str, int]]:
 
 def insert_events(conn: sqlite3.Connection, rows: list[StoreRow]) -> None:
     """Insert rows in one transaction. Rows already stored (same id: a batch resent after a
-    writer restart) are skipped. Account writes (kind ACCOUNT_KIND) in the batch are applied
-    in the same transaction. A row of no timeline (a typing notification, a QUIT of someone
-    in no channel) is not stored — no query could find it — but its id is recorded."""
+    writer restart) are skipped. Account and K-line writes (kinds ACCOUNT_KIND, BAN_KIND) in
+    the batch are applied in the same transaction. A row of no timeline (a typing
+    notification, a QUIT of someone in no channel) is not stored — no query could find it —
+    but its id is recorded."""
     account_rows = [row for row in rows if row.kind == ACCOUNT_KIND]
-    stored = [row for row in rows if row.convs and row.kind != ACCOUNT_KIND]
-    unstored = [row.event_id for row in rows if not row.convs and row.kind != ACCOUNT_KIND]
+    ban_rows = [row for row in rows if row.kind == BAN_KIND]
+    events = [row for row in rows if row.kind not in (ACCOUNT_KIND, BAN_KIND)]
+    stored = [row for row in events if row.convs]
+    unstored = [row.event_id for row in events if not row.convs]
     conn.execute("BEGIN")
     try:
         if account_rows:
             accounts.apply_rows(conn, account_rows)
+        if ban_rows:
+            bans.apply_rows(conn, ban_rows)
         conn.executemany(
             "INSERT OR IGNORE INTO messages (id, ts, kind, source, target, text, tags, account)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from chatd import config as config_module
 from chatd.config import SCHEMA, Config, ConfigError, load
+from chatd.credentials import make_password_hash
 
 SHIPPED = Path(__file__).resolve().parents[2] / "chatd.conf"
 
@@ -355,6 +356,37 @@ class StructureTest(ConfigFileTest):
         self.assertEqual(loaded.autojoin, ("#a", "#b"))
 
 
+OPER_HASH = make_password_hash("operpassword")  # scrypt: computed once
+
+
+class OpersTest(ConfigFileTest):
+    def test_operators_and_their_hashes(self):
+        loaded = self.load_text(f"[opers]\noperuser = {OPER_HASH}\nAlice.2 = {OPER_HASH}\n")
+        self.assertEqual(loaded.opers, (("operuser", OPER_HASH), ("Alice.2", OPER_HASH)))
+        self.assertEqual(loaded.oper_password_hash("OperUser"), OPER_HASH)
+        self.assertEqual(loaded.oper_name("alice.2"), "Alice.2")
+        self.assertIsNone(loaded.oper_password_hash("nobody"))
+        self.assertNotIn(OPER_HASH, repr(loaded))  # no traceback or debug print shows it
+
+    def test_a_bad_entry_is_one_problem_that_never_shows_the_value(self):
+        cases = [
+            ("bob = hunter2-secret-value", "[opers] bob: the value is not a password hash"),
+            ("bob = ", "[opers] bob: the value is not a password hash"),
+            ("bob = scrypt$3$8$1$AAAA$AAAA", "[opers] bob: the value is not a password hash"),
+            (f"two words = {OPER_HASH}", "[opers] two words: an operator name is"),
+            (f"op = {OPER_HASH}\nOP = {OPER_HASH}", "[opers] OP: named twice"),
+        ]
+        for text, expected in cases:
+            with self.subTest(text=text):
+                problems = self.problems_for(f"[opers]\n{text}\n")
+                self.assertEqual(len(problems), 1, problems)
+                self.assertIn(expected, problems[0])
+                self.assertIn(str(self.path), problems[0])
+                self.assertNotIn("hunter2", problems[0])
+                self.assertNotIn(OPER_HASH, problems[0])
+                self.assertNotIn("AAAA", problems[0])
+
+
 class ShippedConfigTest(unittest.TestCase):
     def test_loads(self):
         loaded = load(SHIPPED)
@@ -389,8 +421,14 @@ class ShippedConfigTest(unittest.TestCase):
         for keys in SCHEMA.values():
             for target, _parser in keys.values():
                 targets.update(target if isinstance(target, tuple) else (target,))
-        fields = {f.name for f in dataclasses.fields(Config)} - {"source_path"}
+        # [opers] has no fixed keys: its keys are the operators' names (config._opers).
+        fields = {f.name for f in dataclasses.fields(Config)} - {"source_path", "opers"}
         self.assertEqual(targets, fields)
+
+    def test_opers_is_documented(self):
+        text = SHIPPED.read_text(encoding="utf-8")
+        self.assertRegex(text, r"(?m)^\[opers\]$")
+        self.assertRegex(text, r"(?m)^; \w+ = scrypt\$")  # a commented-out example line
 
     def test_log_level_number(self):
         cases = [("debug", 10), ("info", 20), ("warning", 30), ("error", 40)]

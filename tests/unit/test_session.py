@@ -342,7 +342,7 @@ class ParamsTest(unittest.TestCase):
                 self.assertEqual(take_master(session), [])
 
     def test_421_after_registration(self):
-        for line in ("FOOBAR", "foobar x y", "KILL bob", "OPER a b"):
+        for line in ("FOOBAR", "foobar x y", "SQUIT srv :bye", "DIE"):
             with self.subTest(line=line):
                 session = make_session()
                 register(session)
