@@ -80,27 +80,41 @@ def _merge(cells: list[tuple[str, int, Style]]) -> Row:
     return row
 
 
+def _breaks_between(before: tuple[str, int, Style], after: tuple[str, int, Style]) -> bool:
+    """A line may break between two cells when one of them is wide: CJK text has no spaces,
+    and may break between any two ideographs (Unicode line breaking, UAX #14 class ID)."""
+    return (before[1] == 2 or after[1] == 2) and before[0] != " " and after[0] != " "
+
+
 def wrap(segments: list[Segment], width: int, indent: int = 0) -> list[Row]:
     """Wrap styled text to `width` columns. Continuation rows start with `indent` spaces (a
     hanging indent, capped at half the width so narrow terminals still show text). Breaks
-    after a space when one is available in the row, else mid-word."""
+    after a space or next to a wide (CJK) character when the row has one, else mid-word; never
+    within the first `indent` columns of the first row (the time and nick a message starts
+    with), which would leave that row without text."""
     width = max(width, 2)
     indent = max(0, min(indent, width // 2))
     cells = _cells(segments)
     rows: list[Row] = []
     avail = width
     start = 0
+    keep = indent  # the first row breaks only after this many columns
     while start < len(cells):
         used = 0
         end = start
-        last_space = -1
+        best = -1  # the last place the row may end (an index into cells), -1: none yet
         while end < len(cells) and used + cells[end][1] <= avail:
-            if cells[end][0] == " ":
-                last_space = end
+            if end > start and used > keep and _breaks_between(cells[end - 1], cells[end]):
+                best = end
             used += cells[end][1]
             end += 1
-        if end < len(cells) and last_space > start:
-            end = last_space + 1  # keep the space on this row; it is invisible at the end
+            if cells[end - 1][0] == " " and used > keep:
+                best = end  # keep the space on this row; it is invisible at the end
+        if end < len(cells) and used > keep and (
+                cells[end][0] == " " or _breaks_between(cells[end - 1], cells[end])):
+            best = end  # the row is full exactly where it may end
+        if end < len(cells) and best > start:
+            end = best
         if end == start:
             end = start + 1  # a wide character wider than the row: place it anyway
         row = _merge(cells[start:end])
@@ -111,6 +125,7 @@ def wrap(segments: list[Segment], width: int, indent: int = 0) -> list[Row]:
         if start < len(cells) and cells[start][0] == " ":
             start += 1  # the break consumed one space
         avail = width - indent
+        keep = 0
     return rows or [[]]
 
 

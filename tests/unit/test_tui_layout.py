@@ -45,10 +45,13 @@ class WrapTest(unittest.TestCase):
     def test_table(self) -> None:
         cases = [
             ("short", 10, 0, ["short"]),
-            ("hello world again", 11, 0, ["hello ", "world again"]),
-            ("hello world again", 11, 3, ["hello ", "   world ", "   again"]),
+            ("hello world again", 11, 0, ["hello world", "again"]),  # the space ends the row
+            ("hello world again", 10, 3, ["hello ", "   world ", "   again"]),
+            ("ab cdefghijkl", 10, 4, ["ab cdefghi", "    jkl"]),  # not inside the 4 first
             ("abcdefghij", 4, 0, ["abcd", "efgh", "ij"]),
             ("世界世界世", 5, 0, ["世界", "世界", "世"]),  # a wide char never straddles the edge
+            ("ab 世界世界世界", 8, 3, ["ab 世界", "   世界", "   世界"]),  # CJK breaks anywhere
+            ("ab 世界x世界", 9, 0, ["ab 世界x", "世界"]),
             ("e\u0301e\u0301e\u0301", 2, 0, ["e\u0301e\u0301", "e\u0301"]),  # marks stay
             ("", 10, 0, [""]),
         ]

@@ -44,6 +44,12 @@ class LineRowsTest(unittest.TestCase):
         self.assertEqual(text(line_rows(line, 22, UTC)),
                          ["18:57 bob: one two ", "           three four ", "           five six"])
 
+    def test_a_long_line_of_wide_characters_starts_on_the_first_row(self) -> None:
+        """Issue 16, point 6: CJK without spaces used to leave `18:57 bob:` alone on a row."""
+        rows = text(line_rows(Line(T, Kind.MESSAGE, "日本語" * 6, nick="bob"), 30, UTC))
+        self.assertEqual(rows, ["18:57 bob: 日本語日本語日本語",
+                                "           日本語日本語日本語"])
+
     def test_own_and_mention_styles(self) -> None:
         own = line_rows(Line(T, Kind.MESSAGE, "x", nick="me", own=True), 40, UTC)
         other = line_rows(Line(T, Kind.MESSAGE, "x", nick="bob"), 40, UTC)
