@@ -220,6 +220,9 @@ class App:
                 now, Kind.ERROR, f"{text!r} cannot be a nick: use letters, digits and "
                 "_-[]\\`^{|}, not starting with a digit or '-', at most "
                 f"{max_len} characters."))
+            # The prompt says what is wrong now, not what was wrong with the previous nick.
+            ask = NAME_PROMPT if self.mode == Mode.NAME else "New nick: "
+            self.prompt = f"{text!r} cannot be a nick. {ask}"
             return []
         self.input.set("")
         mode, self.mode, self.prompt = self.mode, Mode.CHAT, ""

@@ -52,6 +52,20 @@ class FlowTest(unittest.TestCase):
         self.assertEqual(self.app.submit(T0), [Send("NICK alice_")])
         self.assertEqual(self.app.mode, Mode.CHAT)
 
+    def test_the_nick_prompt_tells_the_latest_problem(self) -> None:
+        """Issue 16, point 6: a second bad nick used to leave the first one's error shown."""
+        self.connect()
+        self.app.on_line(":s 433 * alice :Nickname is already in use", T0)
+        self.app.input.set("9lives")
+        self.assertEqual(self.app.submit(T0), [])
+        self.assertEqual(self.app.mode, Mode.NICK)
+        self.assertEqual(self.app.prompt, "'9lives' cannot be a nick. New nick: ")
+        self.app.input.set("bob")
+        self.assertEqual(self.app.submit(T0), [Send("NICK bob")])
+        self.app.on_line(":s 432 * bob :Erroneous nickname", T0)
+        self.assertEqual(self.app.prompt,
+                         "The nick bob is not allowed (Erroneous nickname). New nick: ")
+
     def test_chat_scroll_and_status(self) -> None:
         self.connect()
         self.app.on_line(":s 001 alice :Welcome", T0)
