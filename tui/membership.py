@@ -125,8 +125,8 @@ class Membership:
         that stores joins sends one) the JOIN is not shown again from history, and pages of
         history are placed before it."""
         buf = joined.buffer
-        self.event(buf, joined.when, f"You joined {buf.name}", history=False,
-                   msgid=joined.msgid)
+        self.state.joined_line(buf, Line(joined.when, Kind.EVENT, f"You joined {buf.name}",
+                                         msgid=joined.msgid))
         if buf.key in self.focus_on_join or self.state.current.kind == BufferKind.SERVER:
             self.focus_on_join.discard(buf.key)
             self.state.focus(buf)

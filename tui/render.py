@@ -23,7 +23,7 @@ EVENT_STYLE = Style(dim=True)
 ERROR_STYLE = Style(bold=True, fg=4)
 OWN_NICK_STYLE = Style(bold=True)
 STATUS_STYLE = Style(reverse=True)
-DIVIDER_LABELS = {"live": "— live —", "start": "— start of history —",
+DIVIDER_LABELS = {"live": "— live —", "new": "— new —", "start": "— start of history —",
                   "truncated": "— older messages were deleted —"}
 # The mark after one of our own messages: waiting (queued or written, no echo yet), not known
 # to be stored (/resend), refused. A stored (echoed) message has no mark.

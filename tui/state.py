@@ -1,175 +1,30 @@
-"""The client's buffers: channels, private conversations and the server buffer.
+"""The client's buffers (channels, private conversations and the server buffer) and the rules
+for what goes where in them.
 
-A buffer holds its lines (bounded), its users and topic, its scroll anchor, its unread/mention
-activity, and the bookkeeping that separates replayed history from live lines (the "— live —"
-divider) and marks day changes. Lines that carry a server msgid are never shown twice in a
-buffer, and pages of history are placed where their msgids belong (older pages on top, missed
-messages before anything newer). `State` is the ordered list of buffers and which one is shown.
+`State` is the ordered list of buffers and which one is shown. Its rules: the bookkeeping
+that separates replayed history from live lines (one "— live —" divider per buffer, below our
+own "You joined"), date lines at day changes, lines that carry a server msgid never shown twice,
+pages of history placed where their msgids belong (older pages on top, missed messages before
+anything newer), and the activity of the buffers not shown (`tui.attention`: unread and
+mention counts, the "— new —" read marker). A buffer itself is `tui.buffer`'s (its types are
+re-exported here).
 
 Pure data with small rules; no I/O, no drawing.
 """
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, tzinfo
+from dataclasses import replace
+from datetime import datetime, tzinfo
 
 from ircproto.casemap import casefold
+from tui import attention
+from tui.buffer import (CHAT_KINDS, Buffer, BufferKind, Delivery, Kind, Line, Resume,
+                        comes_after)
 from tui.layout import Anchor
-from tui.members import Members
 
-MAX_LINES = 5000  # per buffer; older lines are dropped
-TRIM_CHUNK = 500  # drop this many at once so trimming is rare
-DEDUP_WINDOW = 300  # how many recent lines a replayed line is compared against
-DEDUP_TOLERANCE = timedelta(seconds=3)  # own lines carry local time, the replay server time
-
-
-class Kind(enum.Enum):
-    MESSAGE = "message"
-    ACTION = "action"
-    NOTICE = "notice"
-    EVENT = "event"  # join/part/quit/nick/topic/kick/mode: drawn dimmed
-    INFO = "info"  # client and server information
-    ERROR = "error"
-    DIVIDER = "divider"  # "— live —" and date lines
-
-
-CHAT_KINDS = frozenset({Kind.MESSAGE, Kind.ACTION, Kind.NOTICE})
-
-
-@dataclass(frozen=True, slots=True)
-class Line:
-    """One entry in a buffer. `time` is timezone-aware; `text` is raw (sanitized when drawn)."""
-
-    time: datetime
-    kind: Kind
-    text: str
-    nick: str = ""
-    prefix: str = ""  # the author's highest membership prefix in the channel then (`@`)
-    own: bool = False
-    mention: bool = False
-    history: bool = False
-    msgid: str = ""  # the server's id for a stored message (IRCv3 msgid), "" if none
-    nonce: str = ""  # our idempotency tag on a message we sent
-    delivery: Delivery | None = None  # for our own messages
-
-    @property
-    def seq(self) -> int | None:
-        """The msgid as a number when the server uses increasing decimal ids (chatd does),
-        else None (other servers' msgids are opaque: order by time instead)."""
-        return int(self.msgid) if self.msgid.isascii() and self.msgid.isdigit() else None
-
-
-def comes_after(line: Line, other: Line) -> bool:
-    """True if `line` belongs after `other` in a conversation: by msgid when both are
-    numeric, else by time."""
-    a, b = line.seq, other.seq
-    if a is not None and b is not None:
-        return a > b
-    return line.time > other.time
-
-
-class Delivery(enum.Enum):
-    """Where one of our own messages is on its way to the server's history."""
-
-    QUEUED = "queued"  # not written yet (offline, or waiting for the re-join and gap-fill)
-    PENDING = "pending"  # written; waiting for the echo that means "stored"
-    SENT = "sent"  # echoed (stored), or written to a server that does not echo
-    UNCONFIRMED = "unconfirmed"  # written before a connection loss; the server cannot tell
-    FAILED = "failed"  # refused by the server
-
-
-class BufferKind(enum.Enum):
-    SERVER = "server"
-    CHANNEL = "channel"
-    QUERY = "query"
-
-
-@dataclass(eq=False)
-class Buffer:
-    name: str
-    kind: BufferKind
-    lines: list[Line] = field(default_factory=list)
-    first_index: int = 0  # absolute index of lines[0]; grows as old lines are trimmed
-    users: Members = field(default_factory=Members)  # a channel's members and their prefixes
-    topic: str = ""
-    joined: bool = False
-    join_time: datetime | None = None  # when our JOIN arrived: older tagged lines are history
-    history_seen: bool = False  # history lines added since that JOIN
-    divider_done: bool = False
-    unread: int = 0
-    mention: bool = False
-    anchor: Anchor | None = None  # None: the view follows the newest line
-    unseen: int = 0  # lines added below a scrolled-up view
-    msgids: set[str] = field(default_factory=set)  # of the lines held, to never show one twice
-    history_start: bool = False  # the oldest stored message is shown (or marked as deleted)
-    rejoin: bool = False  # a channel we were in when the connection dropped
-
-    @property
-    def key(self) -> str:
-        return casefold(self.name)
-
-    @property
-    def parted(self) -> bool:
-        """A channel we are out of (kicked) and will not re-join by ourselves: its lines stay
-        readable."""
-        return self.kind == BufferKind.CHANNEL and not self.joined and not self.rejoin
-
-    @property
-    def end_index(self) -> int:
-        """Absolute index one past the newest line."""
-        return self.first_index + len(self.lines)
-
-    def line_at(self, index: int) -> Line:
-        return self.lines[index - self.first_index]
-
-    def start_join(self, when: datetime) -> None:
-        """Our JOIN of this channel arrived: what follows with older timestamps is history."""
-        self.joined = True
-        self.join_time = when
-        self.history_seen = False
-        self.divider_done = False
-
-    def has_similar(self, line: Line) -> bool:
-        """True if a line with the same author and text and nearly the same time, and no
-        msgid of its own, is already here: a server without msgids repeats on re-join what
-        we have shown (two lines that both carry msgids are the same only if the ids are)."""
-        for old in reversed(self.lines[-DEDUP_WINDOW:]):
-            if (not old.msgid and old.kind == line.kind and old.text == line.text
-                    and casefold(old.nick) == casefold(line.nick)
-                    and abs(old.time - line.time) <= DEDUP_TOLERANCE):
-                return True
-        return False
-
-    def is_duplicate(self, line: Line) -> bool:
-        if line.msgid:
-            return line.msgid in self.msgids
-        return line.history and self.has_similar(line)
-
-    def newest_stored(self) -> Line | None:
-        """The stored line furthest along the history (what AFTER continues from)."""
-        best = None
-        for line in self.lines:
-            if line.msgid and (best is None or comes_after(line, best)):
-                best = line
-        return best
-
-    def oldest_stored(self) -> Line | None:
-        """The first stored line (what BEFORE continues from)."""
-        best = None
-        for line in self.lines:
-            if line.msgid and (best is None or comes_after(best, line)):
-                best = line
-        return best
-
-    def find_nonce(self, nonce: str) -> int | None:
-        """Index in `lines` of our own line with this nonce."""
-        for i in range(len(self.lines) - 1, -1, -1):
-            if self.lines[i].nonce == nonce:
-                return i
-        return None
-
+__all__ = ["CHAT_KINDS", "Buffer", "BufferKind", "Delivery", "Kind", "Line", "Resume", "State",
+           "comes_after"]
 
 class State:
     """All buffers, in display order (the number shown and used by Alt-N is index + 1)."""
@@ -210,20 +65,23 @@ class State:
         current = self.current
         index = self.buffers.index(buf)
         self.buffers.remove(buf)
-        if current is buf:
-            self.switch(max(0, index - 1))
-        else:
-            self.current_index = self.buffers.index(current)
+        self._show(max(0, index - 1) if current is buf else self.buffers.index(current))
 
     def switch(self, index: int) -> bool:
-        """Show buffer `index` (0-based); False if there is none."""
+        """Show buffer `index` (0-based); False if there is none. The buffer left behind is
+        read as far as its view reached."""
         if not 0 <= index < len(self.buffers):
             return False
+        if index != self.current_index:
+            attention.leave(self.current)
+        self._show(index)
+        return True
+
+    def _show(self, index: int) -> None:
         self.current_index = index
         buf = self.current
         buf.unread = 0
-        buf.mention = False
-        return True
+        buf.mentions = 0
 
     def focus(self, buf: Buffer) -> None:
         if buf in self.buffers:
@@ -236,7 +94,7 @@ class State:
     def activity(self) -> list[tuple[int, Buffer]]:
         """(number, buffer) of the other buffers with unread chat lines, for the status bar."""
         return [(i + 1, b) for i, b in enumerate(self.buffers)
-                if b is not self.current and (b.unread or b.mention)]
+                if b is not self.current and (b.unread or b.mentions)]
 
     # -- adding lines --------------------------------------------------------------------
     def add(self, buf: Buffer, line: Line) -> bool:
@@ -246,21 +104,40 @@ class State:
             return False
         if line.history:
             buf.history_seen = True
+            if buf.join_line is not None and buf.lines and buf.lines[-1] is buf.join_line:
+                # A server replaying on JOIN (no CHATHISTORY): the replay goes above it.
+                self._insert(buf, len(buf.lines) - 1, [line])
+                return True
         elif buf.history_seen and not buf.divider_done and line.kind != Kind.DIVIDER:
-            buf.divider_done = True
-            self._append(buf, Line(line.time, Kind.DIVIDER, "live"))
+            self._set_live_divider(buf, len(buf.lines), line.time)
         last = self._last_dated(buf, len(buf.lines))
         if last is not None and self._date(last.time) != self._date(line.time):
-            self._append(buf, self._date_line(line.time))
-        self._append(buf, line)
-        if buf is not self.current and line.kind in CHAT_KINDS and not line.own \
-                and not line.history:
-            if buf.kind == BufferKind.SERVER and not line.mention:
-                return True  # server notices are not conversation: no activity flag
-            buf.unread += 1
-            if line.mention or buf.kind == BufferKind.QUERY:
-                buf.mention = True
+            buf.append(self._date_line(line.time))
+        unread = buf is not self.current and not line.history and attention.is_unread(buf, line)
+        marker = unread and attention.wants_marker(buf)
+        buf.append(line)
+        if marker:  # the first line the user has not seen: "— new —" above it
+            attention.insert_marker(buf, len(buf.lines) - 1)
+        if unread:
+            attention.count(buf, line)
         return True
+
+    def joined_line(self, buf: Buffer, line: Line) -> None:
+        """Our own "You joined" line: the catch-up goes above it, the "— live —" divider
+        right below it."""
+        self.add(buf, line)
+        buf.join_line = line
+
+    def _set_live_divider(self, buf: Buffer, pos: int, when: datetime) -> None:
+        """The one "— live —" line of a buffer goes to list position `pos` (a reconnect moves
+        it rather than adding a second)."""
+        buf.divider_done = True
+        old = buf.live_divider
+        if old is not None and (old_pos := buf.position(old)) is not None:
+            buf.remove(old)
+            pos -= old_pos < pos
+        buf.live_divider = Line(when, Kind.DIVIDER, "live")
+        self._insert(buf, pos, [buf.live_divider])
 
     def _local(self, when: datetime) -> datetime:
         return when.astimezone(self.tz)
@@ -276,23 +153,6 @@ class State:
             if old.kind != Kind.DIVIDER:
                 return old
         return None
-
-    def _append(self, buf: Buffer, line: Line) -> None:
-        buf.lines.append(line)
-        if line.msgid:
-            buf.msgids.add(line.msgid)
-        if buf.anchor is not None:
-            buf.unseen += 1
-        self._trim(buf)
-
-    @staticmethod
-    def _trim(buf: Buffer) -> None:
-        if len(buf.lines) > MAX_LINES:
-            for old in buf.lines[:TRIM_CHUNK]:
-                buf.msgids.discard(old.msgid)
-            del buf.lines[:TRIM_CHUNK]
-            buf.first_index += TRIM_CHUNK
-            buf.history_start = False  # the oldest lines are gone: they can be fetched again
 
     # -- history pages -----------------------------------------------------------------------
     def insert_history(self, buf: Buffer, lines: list[Line], *, live_divider: bool = False,
@@ -311,26 +171,41 @@ class State:
             fresh.append(line)
         if not fresh:
             return 0
+        # Before the first stored line that comes after the page, or our own JOIN if the
+        # page is older (its line may carry no msgid).
         pos = next((i for i, old in enumerate(buf.lines)
-                    if old.msgid and comes_after(old, fresh[0])), len(buf.lines))
+                    if (old.msgid or old is buf.join_line) and comes_after(old, fresh[0])),
+                   len(buf.lines))
         block = self._dated(fresh, self._last_dated(buf, pos))
         following = buf.lines[pos] if pos < len(buf.lines) else None
         if following is not None and following.kind != Kind.DIVIDER \
                 and self._date(following.time) != self._date(block[-1].time):
             block.append(self._date_line(following.time))
-        if live_divider:
-            buf.history_seen = True
-            if following is not None and not buf.divider_done and not following.history:
-                buf.divider_done = True
-                block.append(Line(block[-1].time, Kind.DIVIDER, "live"))
         self._insert(buf, pos, block)
-        if unread and buf is not self.current:
+        if live_divider:
+            self._divide_history(buf, following, pos + len(block))
+        if buf.read_time is not None:  # the read position is known: count from it
+            attention.place_marker(buf)
+            if buf is not self.current:
+                attention.recount(buf)
+        elif unread and buf is not self.current:
             for line in fresh:
-                if line.kind in CHAT_KINDS and not line.own:
-                    buf.unread += 1
-                    if line.mention or buf.kind == BufferKind.QUERY:
-                        buf.mention = True
+                if attention.counts(buf, line):
+                    attention.count(buf, line)
         return len(fresh)
+
+    def _divide_history(self, buf: Buffer, following: Line | None, after_page: int) -> None:
+        """A page of catch-up is in: "— live —" goes right below our "You joined" (a channel),
+        or below the page when live lines follow it (a private conversation)."""
+        buf.history_seen = True
+        join_pos = buf.position(buf.join_line) if buf.join_line is not None else None
+        if join_pos is not None:
+            below = buf.lines[join_pos + 1] if join_pos + 1 < len(buf.lines) else None
+            # Nothing below yet: the first live line brings the divider (see `add`).
+            if below is not None and below is not buf.live_divider:
+                self._set_live_divider(buf, join_pos + 1, buf.join_line.time)
+        elif following is not None and not buf.divider_done and not following.history:
+            self._set_live_divider(buf, after_page, buf.lines[after_page - 1].time)
 
     def mark_history_start(self, buf: Buffer, label: str = "start") -> None:
         """Show that nothing older exists (or was kept): a divider above the oldest stored
@@ -393,22 +268,6 @@ class State:
     def _date_line(self, when: datetime) -> Line:
         return Line(when, Kind.DIVIDER, self._local(when).strftime("%a %d %b %Y"))
 
-    def _insert(self, buf: Buffer, pos: int, block: list[Line]) -> None:
-        """Insert lines at list position `pos`, keeping the absolute indexes of the lines
-        above (a prepend moves `first_index` back) and the scroll anchor on the same line."""
-        if pos >= len(buf.lines):
-            for line in block:
-                self._append(buf, line)
-            return
-        buf.lines[pos:pos] = block
-        buf.msgids.update(line.msgid for line in block if line.msgid)
-        if pos == 0:
-            buf.first_index -= len(block)
-        else:
-            absolute = buf.first_index + pos
-            if buf.anchor is not None:
-                if buf.anchor.line >= absolute:
-                    buf.anchor = Anchor(buf.anchor.line + len(block), buf.anchor.row)
-                else:
-                    buf.unseen += len(block)
-        self._trim(buf)
+    @staticmethod
+    def _insert(buf: Buffer, pos: int, block: list[Line]) -> None:
+        buf.insert(pos, block)

@@ -210,10 +210,11 @@ class ChatHistoryTest(PairTestCase):
         self.assertTrue(all(line.history for line in carol.chat_lines("#room")))
         self.assert_in_order_once(carol, "#room")
         texts = carol.texts("#room")
-        # Nothing older exists: the page is marked as the start; the join ends the history.
+        # Nothing older exists: the page is marked as the start; the join ends the history,
+        # "— live —" right below it.
         self.assertEqual(texts[0], "start")
-        self.assertLess(texts.index("three"), texts.index("live"))
-        self.assertLess(texts.index("live"), texts.index("You joined #room"))
+        self.assertLess(texts.index("three"), texts.index("You joined #room"))
+        self.assertEqual(texts.index("live"), texts.index("You joined #room") + 1)
         # What is said afterwards is live, once.
         self.say(self.bob, "welcome carol")
         self.assertEqual(carol.chat("#room"), [*self.SAID, ("bob", "welcome carol")])

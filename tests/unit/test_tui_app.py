@@ -10,7 +10,7 @@ from tui.app import App, Connect, Mode, default_nick, reconnect_delay_s
 from tui.effects import Send
 
 T0 = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
-PURE_MODULES = ["app", "batch", "caps", "chat", "commands", "context", "effects", "history",
+PURE_MODULES = ["app", "attention", "batch", "buffer", "caps", "chat", "commands", "context", "effects", "history",
                 "inputline", "keepalive", "layout", "lines", "membership", "outbox",
                 "login", "fatal", "credentials", "registration", "render", "sanitize", "sasl",
                 "session", "state"]

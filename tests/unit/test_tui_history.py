@@ -58,7 +58,10 @@ class FirstJoinTest(unittest.TestCase):
         self.assertEqual([request(line) for line in out], [("LATEST", "#lobby", "*", "50")])
         h.answer(privmsgs(h, 1, 2) + [h.line("JOIN", "#lobby", source=MASK, msgid=99)])
         self.assertEqual([line.text for line in h.buffer("#lobby").lines],
-                         ["start", "m1", "m2", "live", "You joined #lobby"])
+                         ["start", "m1", "m2", "You joined #lobby"])
+        h.recv(h.line("PRIVMSG", "#lobby", "now", msgid=100))
+        self.assertEqual([line.text for line in h.buffer("#lobby").lines][-3:],
+                         ["You joined #lobby", "live", "now"])
 
     def test_empty_history(self) -> None:
         self.h.join()
@@ -103,7 +106,7 @@ class OlderPagesTest(unittest.TestCase):
                 self.h.answer(privmsgs(self.h, first, last))
                 self.assertEqual(self.buf.history_start, at_start)
         chat = self.h.chat("#lobby")
-        self.assertEqual(chat, ["[start]"] + [f"bob: m{i}" for i in range(101)])
+        self.assertEqual(chat, ["[start]"] + [f"bob: m{i}" for i in range(101)] + ["[live]"])
         self.assertEqual(self.h.session.load_older(self.buf), [])
 
     def test_one_request_at_a_time(self) -> None:
@@ -136,7 +139,8 @@ class CatchUpTest(unittest.TestCase):
         self.h.register()
         self.h.join()
         self.h.answer(privmsgs(self.h, 1, 2))
-        self.h.recv(self.h.line("PRIVMSG", "#lobby", "m3", msgid=3))
+        self.h.recv(self.h.line("PRIVMSG", "#lobby", "m3", msgid=3,
+                                when=T0 - HOUR + timedelta(minutes=3)))
         self.h.session.disconnected("Connection reset", self.h.now)
         self.h.now += timedelta(minutes=5)
 
@@ -167,7 +171,11 @@ class CatchUpTest(unittest.TestCase):
         self.h.recv(self.h.line("PRIVMSG", "#lobby", "m6", msgid=6))  # live, during the fetch
         self.h.answer(privmsgs(self.h, 4, 6))
         texts = self.h.texts("#lobby")
-        self.assertLess(texts.index("You joined #lobby", texts.index("m3")), texts.index("m4"))
+        # Our JOIN came after what was missed; "— live —" right below it, once.
+        rejoined = texts.index("You joined #lobby", texts.index("m3"))
+        self.assertLess(texts.index("m5"), rejoined)
+        self.assertEqual(texts[rejoined + 1], "live")
+        self.assertEqual(texts.count("live"), 1)
         self.assertEqual([t for t in texts if t.startswith("m")],
                          ["m1", "m2", "m3", "m4", "m5", "m6"])
         self.assertLess(texts.index("live"), texts.index("m6"))
@@ -178,8 +186,10 @@ class CatchUpTest(unittest.TestCase):
         out = h.recv(h.line("JOIN", "#lobby", source=MASK, msgid=9))
         self.assertEqual([request(line) for line in out], [("AFTER", "#lobby", "msgid=3", "100")])
         h.answer(privmsgs(h, 4, 5) + [h.line("JOIN", "#lobby", source=MASK, msgid=9)])
+        h.recv(h.line("PRIVMSG", "#lobby", "now", msgid=10))
         texts = [t for t in h.texts("#lobby") if not t.startswith("Disconnected")]
-        self.assertEqual(texts[-6:], ["live", "m3", "m4", "m5", "live", "You joined #lobby"])
+        self.assertEqual(texts[-6:], ["m3", "m4", "m5", "You joined #lobby", "live", "now"])
+        self.assertEqual(texts.count("live"), 1)  # moved below the new JOIN, not added
 
     def test_missed_messages_count_as_unread(self) -> None:
         self.h.register()
@@ -329,7 +339,7 @@ class CapNotifyTest(unittest.TestCase):
                "@batch=o :srv BATCH +i chathistory #lobby",
                *[f"@batch=i;{line[1:]}" for line in privmsgs(h, 1, 2)],
                ":srv BATCH -i", ":srv BATCH -o")
-        self.assertEqual(h.chat("#lobby"), ["[start]", "bob: m1", "bob: m2"])
+        self.assertEqual(h.chat("#lobby"), ["[start]", "bob: m1", "bob: m2", "[live]"])
         self.assertFalse(h.session.history.inflight)
 
 

@@ -3,7 +3,7 @@
 import unittest
 from datetime import UTC, datetime, timedelta
 
-from tui import state as state_module
+from tui import buffer as state_module
 from tui.layout import Anchor
 from tui.state import BufferKind, Delivery, Kind, Line, State
 
@@ -64,6 +64,7 @@ class LinesTest(unittest.TestCase):
     def setUp(self) -> None:
         self.state = State(tz=UTC)
         self.buf = self.state.open("#lobby", BufferKind.CHANNEL)
+        self.state.focus(self.buf)  # shown: no activity, no "— new —" line
 
     def test_live_divider_once_after_history(self) -> None:
         self.buf.start_join(T0)
@@ -105,6 +106,7 @@ class HistoryPagesTest(unittest.TestCase):
     def setUp(self) -> None:
         self.state = State(tz=UTC)
         self.buf = self.state.open("#lobby", BufferKind.CHANNEL)
+        self.state.focus(self.buf)
 
     def texts(self) -> list[str]:
         return [l.text for l in self.buf.lines]
@@ -148,6 +150,36 @@ class HistoryPagesTest(unittest.TestCase):
         self.assertEqual(self.texts(), ["m1", "m2", "live", "live"])
         self.assertEqual(self.buf.lines[2].kind, Kind.DIVIDER)
 
+    def test_our_join_ends_the_history_and_the_divider_follows_it(self) -> None:
+        """Issue 16, point 6: "You joined" used to land below "— live —"."""
+        self.buf.start_join(T0)
+        self.state.joined_line(self.buf, Line(T0, Kind.EVENT, "You joined", msgid="50"))
+        self.state.add(self.buf, Line(T0, Kind.EVENT, "-- 2 users"))
+        self.state.insert_history(self.buf, [stored(1), stored(2)], live_divider=True)
+        self.assertEqual(self.texts(), ["m1", "m2", "You joined", "live", "-- 2 users"])
+
+    def test_a_reconnect_moves_the_divider_instead_of_adding_one(self) -> None:
+        self.buf.start_join(T0)
+        self.state.joined_line(self.buf, Line(T0, Kind.EVENT, "You joined", msgid="50"))
+        self.state.add(self.buf, Line(T0, Kind.EVENT, "-- 2 users"))
+        self.state.insert_history(self.buf, [stored(1)], live_divider=True)
+        later = T0 + timedelta(seconds=30)
+        self.buf.start_join(later)  # the connection came back
+        self.state.joined_line(self.buf, Line(later, Kind.EVENT, "You joined", msgid="60"))
+        self.state.add(self.buf, Line(later, Kind.EVENT, "-- 2 users"))
+        self.state.insert_history(self.buf, [stored(55, minutes=59)], live_divider=True)
+        self.assertEqual(self.texts(), ["m1", "You joined", "-- 2 users", "m55", "You joined",
+                                        "live", "-- 2 users"])
+
+    def test_a_replay_on_join_goes_above_our_join(self) -> None:
+        """A server without CHATHISTORY replays after our JOIN: the replay is the past."""
+        self.buf.start_join(T0)
+        self.state.joined_line(self.buf, Line(T0, Kind.EVENT, "You joined"))
+        for text in ("r1", "r2"):
+            self.state.add(self.buf, msg(text, T0 - timedelta(minutes=1), history=True))
+        self.state.add(self.buf, msg("now"))
+        self.assertEqual(self.texts(), ["r1", "r2", "You joined", "live", "now"])
+
     def test_prepending_keeps_the_view_and_indexes(self) -> None:
         for i in range(10, 20):
             self.state.add(self.buf, stored(i))
@@ -176,6 +208,7 @@ class HistoryPagesTest(unittest.TestCase):
         self.assertEqual(self.texts(), ["m1", "Wed 25 Nov 2026", "m2"])
 
     def test_missed_lines_count_as_unread(self) -> None:
+        self.state.switch(0)
         self.state.insert_history(self.buf, [stored(1), stored(2, own=True)], unread=True)
         self.assertEqual(self.buf.unread, 1)
         other = self.state.open("#other", BufferKind.CHANNEL)
