@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
@@ -24,8 +25,11 @@ from tui.credentials import server_key
 from tui.effects import (AskNick, AskPassword, Disconnect, LoggedIn, Reconnect,
                          StopReconnecting)
 from tui.inputline import InputLine
-from tui.layout import Row, at_top, scroll, view_rows
-from tui.render import line_rows, status_row
+from tui import buffer_list
+from tui.frame import Column, Frame, compose, place_columns
+from tui.layout import Row, at_top, clip, scroll, text_width, view_rows
+from tui.render import DEFAULT_TIME_FORMAT, RowCache, status_row
+from tui.sanitize import Style, clean
 from tui.sasl import Credentials
 from tui.session import Session
 from tui.state import BufferKind, Kind, Line, State
@@ -36,6 +40,7 @@ RECONNECT_FIRST_S = 1.0
 RECONNECT_MAX_S = 30.0
 RECONNECT_JITTER = 0.2
 NAME_PROMPT = "Your name: "
+PROMPT_STYLE = Style(bold=True)
 PASSWORD_PROMPT = "Server password: "
 
 
@@ -80,13 +85,17 @@ class App:
                  channel_explicit: bool = False, login: str = "guest",
                  tz: tzinfo | None = None, rng: random.Random | None = None,
                  password: str | None = None, saved: Credentials | None = None,
-                 notice: str | None = None):
+                 notice: str | None = None, time_format: str = DEFAULT_TIME_FORMAT):
         self.host, self.port = host, port
         self.saved = saved  # the login kept for this server, if any
         self.stopped: str | None = None  # why reconnecting stopped (a fatal ERROR)
         self._reconnect_now = False
         self._asking: AskPassword | None = None
         self.tz = tz
+        self.rows = RowCache(tz, time_format)
+        self.show_buffer_list = True
+        # What asks for a side column (tui.frame): functions of the terminal's width.
+        self.column_sources: list[Callable[[int], Column | None]] = [self._buffer_list]
         self.rng = rng or random.Random()
         self.state = State(server_name=host, tz=tz)
         self.session = Session(self.state, nick or default_nick(login), user=default_nick(login),
@@ -161,6 +170,11 @@ class App:
             self._reconnect_at = None
             actions.append(Connect())
         return actions
+
+    def may_rest_reading(self) -> bool:
+        """Whether the loop may leave the socket unread for a frame: only while nothing of
+        ours waits for an answer (registration, history), which must not be slowed."""
+        return self.session.registered and not self.session.history.busy
 
     def next_deadline(self) -> datetime | None:
         deadlines = [d for d in (self.session.next_deadline(), self._reconnect_at) if d]
@@ -312,8 +326,39 @@ class App:
 
     # -- what to draw --------------------------------------------------------------------------
     def _rows_of(self, width: int):
-        buf = self.state.current
-        return lambda index: list(line_rows(buf.line_at(index), width, self.tz))
+        buf, rows = self.state.current, self.rows
+        return lambda index: rows.rows(buf.line_at(index), width)
+
+    def side_columns(self, width: int) -> list[Column]:
+        """The side columns wanted on a terminal `width` wide, in order (see `tui.frame`)."""
+        return [c for c in (source(width) for source in self.column_sources) if c is not None]
+
+    def toggle_buffer_list(self) -> None:
+        self.show_buffer_list = not self.show_buffer_list
+
+    def _buffer_list(self, width: int) -> Column | None:
+        return buffer_list.column(self.state, width) if self.show_buffer_list else None
+
+    def pane_size(self, width: int, height: int) -> tuple[int, int]:
+        """The chat pane's width and height on a terminal of this size."""
+        _, pane_width, _ = place_columns(width, self.side_columns(width))
+        return pane_width, max(height - 2, 1)
+
+    def frame(self, width: int, height: int) -> Frame:
+        """Everything the terminal shows (`tui.frame`)."""
+        return compose(width, height, columns=self.side_columns(width), pane=self.pane,
+                       status=self.status, input_line=self.input_row)
+
+    def input_row(self, width: int) -> tuple[Row, int]:
+        """The prompt and the visible part of the input line, and the cursor's column."""
+        prompt = clip(clean(self.prompt), max(width // 2, width - 10))
+        prompt_width = text_width(prompt)
+        text, cursor = self.input.view(width - prompt_width)
+        if self.input.masked:  # a password: as many stars as characters, nothing else
+            text = "*" * min(len(self.input.text), max(0, width - prompt_width - 1))
+            cursor = len(text)
+        return [(prompt, PROMPT_STYLE), (text, Style(reverse=self.input.selected))], \
+            prompt_width + cursor
 
     def pane(self, width: int, height: int) -> list[Row]:
         buf = self.state.current

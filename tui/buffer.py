@@ -119,10 +119,15 @@ class Buffer:
     msgids: set[str] = field(default_factory=set)  # of the lines held, to never show one twice
     history_start: bool = False  # the oldest stored message is shown (or marked as deleted)
     rejoin: bool = False  # a channel we were in when the connection dropped
+    _key: str = field(default="", repr=False)
+    _key_of: str | None = field(default=None, repr=False)
 
     @property
     def key(self) -> str:
-        return casefold(self.name)
+        """The name casefolded (cached: every lookup by name compares keys)."""
+        if self._key_of != self.name:
+            self._key, self._key_of = casefold(self.name), self.name
+        return self._key
 
     @property
     def mention(self) -> bool:

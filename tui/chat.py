@@ -10,7 +10,6 @@ must not import the session, and it does nothing about registration or membershi
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from ircproto import numerics as N
@@ -101,12 +100,12 @@ class Chat:
 
     def _show(self, buf: Buffer, msg: Message, when: datetime) -> None:
         history = "time" in msg.tags and buf.join_time is not None and when < buf.join_time
-        line = message_line(msg, when, history, self.ctx.nick)
+        # The author's rank in the channel when they spoke (a replayed line's is not known).
+        prefix = buf.users.highest(msg.source_nick or "server") \
+            if buf.kind == BufferKind.CHANNEL and not history else ""
+        line = message_line(msg, when, history, self.ctx.nick, self.ctx.highlights, prefix)
         if line is None:
             return
-        if buf.kind == BufferKind.CHANNEL and not history:
-            # The author's rank when they spoke (a replayed line's is not known).
-            line = replace(line, prefix=buf.users.highest(line.nick))
         if history and line.own:
             # A server without CHATHISTORY replays on JOIN: a message of ours we could not
             # confirm may be in it (compared by text: there may be no tags).

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ircproto.casemap import irc_equal
+from ircproto.casemap import casefold
 from ircproto.isupport import ISupport
 from tui.members import PrefixTable
 from tui.modes import ModeRules
@@ -40,6 +40,9 @@ class ClientContext:
     registered: bool = False
     ready: bool = False  # registered, ISUPPORT read, private conversations caught up
     labels: int = 0  # labels handed out on this connection
+    highlights: tuple[str, ...] = ()  # words that count as mentions besides our nick
+    _folded: str = field(default="", repr=False)
+    _folded_of: str | None = field(default=None, repr=False)
 
     def new_label(self) -> str:
         """A fresh IRCv3 label for one command on this connection."""
@@ -47,7 +50,11 @@ class ClientContext:
         return f"tui{self.labels}"
 
     def is_me(self, nick: str | None) -> bool:
-        return nick is not None and irc_equal(nick, self.nick)
+        if nick is None:
+            return False
+        if self._folded_of != self.nick:  # cached: asked several times per message
+            self._folded, self._folded_of = casefold(self.nick), self.nick
+        return casefold(nick) == self._folded
 
     @property
     def chantypes(self) -> str:

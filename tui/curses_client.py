@@ -1,9 +1,11 @@
-"""The terminal: the only module that imports curses. Draws the pane, status bar and input
-line, reads keys, follows resizes, and runs the one event loop (a selector over the socket,
-the terminal and a signal wakeup pipe; timeouts come from the app's next deadline).
+"""The terminal: reads keys, follows resizes, and runs the one event loop (a selector over the
+socket, the terminal and a signal wakeup pipe; timeouts come from the app's next deadline).
+With `curses_screen`, the only module that imports curses.
 
-Everything it shows comes from `App`; everything it reads becomes an `App` call. The terminal
-is restored on every way out (normal quit, Ctrl-C, a signal, a crash).
+Everything it shows comes from `App` (a frame, drawn by `curses_screen`); everything it reads
+becomes an `App` call. It draws at most once per pass of the loop, and while only the network
+speaks (a busy channel) at most once per `FRAME_S`: a key is drawn at once. The terminal is
+restored on every way out (normal quit, Ctrl-C, a signal, a crash).
 """
 
 from __future__ import annotations
@@ -23,8 +25,7 @@ from tui.app import App, Connect, SaveCredentials
 from tui.commands import Quit
 from tui.connection import Connection, ConnectionClosed
 from tui.effects import Disconnect, Send
-from tui.layout import Row, clip, text_width
-from tui.sanitize import Style
+from tui.curses_screen import Screen
 
 EXIT_OK = 0
 EXIT_CONNECT_FAILED = 1
@@ -32,11 +33,9 @@ QUIT_FLUSH_TIMEOUT_S = 1.0
 MAX_IDLE_WAIT_S = 30.0
 ESC_DELAY_MS = 25  # short: Alt-N arrives as ESC N immediately; a lone ESC is rare in chat
 EMPTY_READS_BEFORE_EOF = 50  # readable stdin that yields no key this often: terminal is gone
-
-# IRC colour number -> curses colour, for 16-colour and 8-colour terminals.
-IRC_TO_16 = (15, 0, 4, 2, 9, 1, 5, 3, 11, 10, 6, 14, 12, 13, 8, 7)
-IRC_TO_8 = (7, 0, 4, 2, 1, 1, 5, 3, 3, 2, 6, 6, 4, 5, 7, 7)
-
+# Lines from the network are drawn at most this often (a busy channel brings hundreds a
+# second); what the user types is drawn at once.
+FRAME_S = 0.05
 
 class StartupError(Exception):
     """The first connection failed: reported on stderr after the terminal is restored."""
@@ -44,89 +43,6 @@ class StartupError(Exception):
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
-
-
-class Screen:
-    """Turns rows of styled segments into curses calls."""
-
-    def __init__(self, stdscr: curses.window):
-        self.scr = stdscr
-        self._pairs: dict[tuple[int, int], int] = {}
-        self._colours = 0
-        if curses.has_colors():
-            curses.start_color()
-            try:
-                curses.use_default_colors()
-                self._default = -1
-            except curses.error:
-                self._default = 0
-            self._colours = curses.COLORS
-
-    def _attr(self, style: Style) -> int:
-        attr = curses.A_NORMAL
-        if style.bold:
-            attr |= curses.A_BOLD
-        if style.dim:
-            attr |= curses.A_DIM
-        if style.underline:
-            attr |= curses.A_UNDERLINE
-        if style.reverse:
-            attr |= curses.A_REVERSE
-        if style.italic:
-            attr |= getattr(curses, "A_ITALIC", 0)
-        if (style.fg is not None or style.bg is not None) and self._colours >= 8:
-            attr |= curses.color_pair(self._pair(style.fg, style.bg))
-        return attr
-
-    def _pair(self, fg: int | None, bg: int | None) -> int:
-        table = IRC_TO_16 if self._colours >= 16 else IRC_TO_8
-        key = (table[fg] if fg is not None else self._default,
-               table[bg] if bg is not None else self._default)
-        if key not in self._pairs:
-            number = len(self._pairs) + 1
-            if number >= curses.COLOR_PAIRS:
-                return 0  # out of pairs: default colours rather than failure
-            curses.init_pair(number, *key)
-            self._pairs[key] = number
-        return self._pairs[key]
-
-    def put_row(self, y: int, row: Row, width: int) -> None:
-        x = 0
-        for text, style in row:
-            if x >= width:
-                break
-            text = clip(text, width - x)
-            try:
-                self.scr.addstr(y, x, text, self._attr(style))
-            except curses.error:
-                pass  # writing the bottom-right cell moves the cursor off-screen: harmless
-            x += text_width(text)
-
-    def draw(self, app: App) -> None:
-        height, width = self.scr.getmaxyx()
-        self.scr.erase()
-        pane_height = max(height - 2, 0)
-        if pane_height:
-            rows = app.pane(width, pane_height)
-            top = pane_height - len(rows)  # new lines appear at the bottom, like a terminal
-            for i, row in enumerate(rows):
-                self.put_row(top + i, row, width)
-        if height >= 2:
-            self.put_row(height - 2, app.status(width), width)
-        prompt = clip(app.prompt, max(width // 2, width - 10))
-        prompt_width = text_width(prompt)
-        text, cursor_col = app.input.view(width - prompt_width)
-        if app.input_hidden:  # a password: as many stars as characters, nothing else
-            text = "*" * min(len(app.input.text), max(0, width - prompt_width - 1))
-            cursor_col = len(text)
-        self.put_row(height - 1, [(prompt, Style(bold=True)),
-                                  (text, Style(reverse=app.input.selected))], width)
-        try:
-            self.scr.move(height - 1, min(prompt_width + cursor_col, width - 1))
-        except curses.error:
-            pass
-        self.scr.noutrefresh()
-        curses.doupdate()
 
 
 class Loop:
@@ -143,6 +59,9 @@ class Loop:
         self.exit_code: int | None = None
         self._signals: list[int] = []
         self._empty_reads = 0
+        self._dirty = True  # something may look different since the last frame
+        self._urgent = True  # the user is waiting for it (a key, a resize)
+        self._drawn_at = 0.0  # time.monotonic() of the last frame
         self._wake_r, self._wake_w = socket.socketpair()
         for s in (self._wake_r, self._wake_w):
             s.setblocking(False)
@@ -150,6 +69,8 @@ class Loop:
         self.sel.register(self._wake_r, selectors.EVENT_READ, "signal")
         self._net_sock: socket.socket | None = None  # the socket registered with the selector
         self._net_fd: int | None = None
+        self._net_events = 0  # what the selector watches the socket for (0: not registered)
+        self._net_rest_until = 0.0  # time.monotonic() before which the socket is not read
 
     # -- signals: handlers only record; the loop acts (see STYLE 4) --------------------------
     def _record_signal(self, signum: int, frame: object) -> None:
@@ -177,17 +98,21 @@ class Loop:
             else:
                 self.execute(self.app.start())
             while self.exit_code is None:
-                self.screen.draw(self.app)
+                self._draw_if_due()
                 self._update_registration()
-                for key, mask in self.sel.select(self._timeout_s()):
+                events = self.sel.select(self._timeout_s())
+                for key, mask in events:
                     if key.data == "tty":
                         self.on_keys()
+                        self._urgent = True
                     elif key.data == "signal":
                         self.on_signals()
+                        self._urgent = True
                     elif key.data == "net":
                         self.on_network(mask)
                     if self.exit_code is not None:
                         break
+                self._dirty = True  # an event, or a deadline passed: either may show
                 if self.exit_code is None:
                     self.execute(self.app.tick(now_utc()))
                     self._check_connect_timeout()
@@ -199,45 +124,65 @@ class Loop:
             self._wake_r.close()
             self._wake_w.close()
 
+    def _draw_if_due(self) -> None:
+        now = time.monotonic()
+        if self._dirty and (self._urgent or now - self._drawn_at >= FRAME_S):
+            height, width = self.scr.getmaxyx()
+            self.screen.draw(self.app.frame(width, height))
+            self._dirty = self._urgent = False
+            self._drawn_at = now
+
     def _timeout_s(self) -> float:
         timeout = MAX_IDLE_WAIT_S
+        if self._dirty:  # a frame held back: wake up when it is due
+            timeout = max(self._drawn_at + FRAME_S - time.monotonic(), 0.0)
         deadline = self.app.next_deadline()
         if deadline is not None:
             timeout = min(timeout, (deadline - now_utc()).total_seconds())
         if self.conn is not None and self.conn.deadline_s is not None:
             timeout = min(timeout, self.conn.deadline_s - time.monotonic())
+        if self.conn is not None and self._net_rest_until > time.monotonic():
+            timeout = min(timeout, self._net_rest_until - time.monotonic())
         return max(timeout, 0.0)
 
     # -- the connection ------------------------------------------------------------------------
     def _update_registration(self) -> None:
+        """What the selector watches the socket for: connecting, reading (unless resting,
+        see `on_network`), writing what is queued."""
         sock = self.conn.sock if self.conn is not None else None
         if sock is not self._net_sock:
-            if self._net_fd is not None:
-                try:
-                    self.sel.unregister(self._net_fd)
-                except (KeyError, ValueError):
-                    pass
-            self._net_sock, self._net_fd = sock, None
-            if sock is not None:
-                self._net_fd = sock.fileno()
-                self.sel.register(self._net_fd, selectors.EVENT_READ, "net")
+            self._watch_net(0)
+            self._net_sock = sock
+            self._net_fd = sock.fileno() if sock is not None else None
         if sock is None or self.conn is None:
             return
         if self.conn.connecting:  # TCP connect, or the TLS handshake waiting to read or write
             events = (selectors.EVENT_READ if self.conn.handshake_wants_read
                       else selectors.EVENT_WRITE)
-        elif self.conn.wants_write:
-            events = selectors.EVENT_READ | selectors.EVENT_WRITE
         else:
-            events = selectors.EVENT_READ
-        self.sel.modify(self._net_fd, events, "net")
+            resting = time.monotonic() < self._net_rest_until
+            events = (0 if resting else selectors.EVENT_READ) | (
+                selectors.EVENT_WRITE if self.conn.wants_write else 0)
+        self._watch_net(events)
+
+    def _watch_net(self, events: int) -> None:
+        """Register, modify or unregister the socket (system calls: only on a change)."""
+        if events == self._net_events or self._net_fd is None:
+            self._net_events = events if self._net_fd is not None else 0
+            return
+        try:
+            if not self._net_events:
+                self.sel.register(self._net_fd, events, "net")
+            elif not events:
+                self.sel.unregister(self._net_fd)
+            else:
+                self.sel.modify(self._net_fd, events, "net")
+        except (KeyError, ValueError, OSError):
+            pass  # a socket closed under us: the next connection registers afresh
+        self._net_events = events
 
     def _drop_connection(self) -> None:
-        if self._net_fd is not None:
-            try:
-                self.sel.unregister(self._net_fd)
-            except (KeyError, ValueError):
-                pass
+        self._watch_net(0)
         self._net_sock = self._net_fd = None
         if self.conn is not None:
             self.conn.close()
@@ -276,10 +221,15 @@ class Loop:
             if mask & selectors.EVENT_WRITE:
                 conn.on_writable()
             if mask & selectors.EVENT_READ:
-                for line in conn.on_readable():
+                lines = conn.on_readable()
+                for line in lines:
                     self.execute(self.app.on_line(line, now_utc()))
                     if self.conn is not conn:
                         break  # the line ended the connection (ping timeout, quit)
+                if lines and self.app.may_rest_reading():
+                    # A busy channel: let lines gather in the kernel for a frame and take
+                    # them in one pass (one wake-up, one frame) rather than one by one.
+                    self._net_rest_until = time.monotonic() + FRAME_S
         except ConnectionClosed as exc:
             self.connection_lost(str(exc))
 
@@ -340,7 +290,7 @@ class Loop:
         except OSError:
             return
         curses.resizeterm(size.lines, size.columns)
-        self.scr.clear()
+        self.screen.invalidate()
 
     def on_keys(self) -> None:
         got_any = False
@@ -356,9 +306,9 @@ class Loop:
         if self._empty_reads >= EMPTY_READS_BEFORE_EOF:
             self.quit("Terminal closed")
 
-    def _pane_size(self) -> tuple[int, int]:
+    def _size(self) -> tuple[int, int]:
         height, width = self.scr.getmaxyx()
-        return width, max(height - 2, 1)
+        return width, height
 
     def on_key(self, key: str | int) -> None:
         app, line = self.app, self.app.input
@@ -372,10 +322,10 @@ class Loop:
                 line.insert(key)
             return
         if key == curses.KEY_RESIZE:
-            self.scr.clear()
+            self.screen.invalidate()
         elif key in (curses.KEY_PPAGE, curses.KEY_NPAGE):
             self.execute(app.scroll_page(-1 if key == curses.KEY_PPAGE else 1,
-                                         *self._pane_size()))
+                                         *self.app.pane_size(*self._size())))
         else:
             action = CURSES_KEYS.get(key) or NAMED_KEYS.get(curses.keyname(key))
             if action is not None:
@@ -414,7 +364,7 @@ TEXT_KEYS = {
     "\x17": _line("kill_word"), "\x15": _line("kill_to_start"), "\x0b": _line("kill_to_end"),
     "\x0e": lambda loop: loop.app.cycle(1), "\x10": lambda loop: loop.app.cycle(-1),
     "\x03": lambda loop: loop.quit("Leaving"),
-    "\x0c": lambda loop: loop.scr.clear(),
+    "\x0c": lambda loop: loop.screen.invalidate(),
 }
 CURSES_KEYS = {
     curses.KEY_ENTER: Loop.submit,
@@ -422,6 +372,7 @@ CURSES_KEYS = {
     curses.KEY_LEFT: _line("left"), curses.KEY_RIGHT: _line("right"),
     curses.KEY_HOME: _line("home"), curses.KEY_END: _line("end"),
     curses.KEY_UP: _line("history_prev"), curses.KEY_DOWN: _line("history_next"),
+    curses.KEY_F2: lambda loop: loop.app.toggle_buffer_list(),
 }
 NAMED_KEYS = {  # keys without a KEY_ constant, by their terminfo name
     b"kLFT5": _line("word_left"), b"kRIT5": _line("word_right"),

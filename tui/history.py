@@ -228,7 +228,7 @@ class History:
                 continue
             count += 1
             last = msg
-            line = history_line(msg, ctx.now, ctx.nick, ctx.mode_rules)
+            line = history_line(msg, ctx.now, ctx.nick, ctx.mode_rules, ctx.highlights)
             if line is None:
                 continue
             entry = outbox.find(nonce=msg.tags.get(NONCE_TAG)) \

@@ -71,12 +71,20 @@ def _cells(segments: list[Segment]) -> list[tuple[str, int, Style]]:
 
 
 def _merge(cells: list[tuple[str, int, Style]]) -> Row:
+    """Cells back into segments: neighbours of one style (most often the very same object,
+    which is cheaper to check than equal styles) join."""
     row: Row = []
+    texts: list[str] = []
+    current: Style | None = None
     for text, _, style in cells:
-        if row and row[-1][1] == style:
-            row[-1] = (row[-1][0] + text, style)
-        else:
-            row.append((text, style))
+        if current is not None and (style is current or style == current):
+            texts.append(text)
+            continue
+        if current is not None:
+            row.append(("".join(texts), current))
+        texts, current = [text], style
+    if current is not None:
+        row.append(("".join(texts), current))
     return row
 
 
@@ -94,6 +102,9 @@ def wrap(segments: list[Segment], width: int, indent: int = 0) -> list[Row]:
     with), which would leave that row without text."""
     width = max(width, 2)
     indent = max(0, min(indent, width // 2))
+    if sum(len(text) for text, _ in segments) <= width and all(
+            text.isascii() and text.isprintable() for text, _ in segments):
+        return [[segment for segment in segments if segment[0]]]  # one row, as it is
     cells = _cells(segments)
     rows: list[Row] = []
     avail = width
@@ -205,15 +216,17 @@ def view_rows(rows_of: RowsOf, first: int, end: int, height: int,
         row = len(rows_of(line)) - 1
     else:
         line, row = anchor.line, anchor.row
-    out: list[Row] = []
-    while line >= first and len(out) < height:
+    chunks: list[list[Row] | tuple[Row, ...]] = []  # newest first, joined once at the end
+    count = 0
+    below: int | None = row  # the anchor line shows rows 0..row; the lines above, all
+    while line >= first and count < height:
         rows = rows_of(line)
-        take = rows[: row + 1]
-        out[:0] = take[-(height - len(out)):]
+        take = (rows if below is None else rows[: below + 1])[-(height - count):]
+        chunks.append(take)
+        count += len(take)
         line -= 1
-        if line >= first:
-            row = len(rows_of(line)) - 1
-    return out, anchor
+        below = None
+    return [r for chunk in reversed(chunks) for r in chunk], anchor
 
 
 def at_top(rows_of: RowsOf, first: int, end: int, height: int,

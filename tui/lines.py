@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 
 from ircproto.casemap import casefold, irc_equal
 from ircproto.ctcp import DELIM, split_ctcp
@@ -62,13 +63,22 @@ def error_text(params: tuple[str, ...] | list[str]) -> str:
     return f"{' '.join(params[:-1])}: {params[-1]}"
 
 
-def mentions(text: str, nick: str) -> bool:
-    """Does `text` name `nick` as a whole word (IRC case folding)?"""
-    pattern = rf"(?<!{_NICK_CHARS})" + re.escape(casefold(nick)) + rf"(?!{_NICK_CHARS})"
-    return re.search(pattern, casefold(text)) is not None
+@lru_cache(maxsize=16)
+def _mention_pattern(nick: str, words: tuple[str, ...]) -> re.Pattern[str]:
+    """Our nick, or any of the highlight words, as a whole word (compiled once: a busy
+    channel asks for every message)."""
+    names = "|".join(re.escape(casefold(w)) for w in (nick, *words) if w)
+    return re.compile(rf"(?<!{_NICK_CHARS})(?:{names})(?!{_NICK_CHARS})")
 
 
-def message_line(msg: Message, when: datetime, history: bool, my_nick: str) -> Line | None:
+def mentions(text: str, nick: str, words: tuple[str, ...] = ()) -> bool:
+    """Does `text` name `nick`, or one of the highlight `words`, as a whole word (IRC case
+    folding)?"""
+    return _mention_pattern(nick, words).search(casefold(text)) is not None
+
+
+def message_line(msg: Message, when: datetime, history: bool, my_nick: str,
+                 highlights: tuple[str, ...] = (), prefix: str = "") -> Line | None:
     """A PRIVMSG/NOTICE (a /me included) as a buffer line; None for CTCP requests."""
     nick = msg.source_nick or "server"
     text = msg.param(1) or ""
@@ -83,18 +93,19 @@ def message_line(msg: Message, when: datetime, history: bool, my_nick: str) -> L
         else:
             return None
     own = irc_equal(nick, my_nick)
-    return Line(when, kind, text, nick=nick, own=own,
-                mention=not own and mentions(text, my_nick), history=history,
+    return Line(when, kind, text, nick=nick, prefix=prefix, own=own,
+                mention=not own and mentions(text, my_nick, highlights), history=history,
                 msgid=msg.tags.get("msgid", ""),
                 nonce=msg.tags.get(NONCE_TAG, "") if own else "")
 
 
 def history_line(msg: Message, fallback_time: datetime, my_nick: str,
-                 rules: ModeRules = DEFAULT_RULES) -> Line | None:
+                 rules: ModeRules = DEFAULT_RULES, highlights: tuple[str, ...] = ()) \
+        -> Line | None:
     """A line of a history page (events only come with draft/event-playback)."""
     when = server_time_datetime(msg.tags.get("time")) or fallback_time
     if msg.command in ("PRIVMSG", "NOTICE"):
-        return message_line(msg, when, True, my_nick)
+        return message_line(msg, when, True, my_nick, highlights)
     text = event_text(msg, rules)
     if text is None:
         return None  # TAGMSG and anything else without a visible form

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import tzinfo
-from functools import lru_cache
 
 from ircproto.casemap import casefold
 from tui.layout import Row, clip, text_width, wrap
 from tui.sanitize import PLAIN, Segment, Style, clean, parse_formatting
 from tui.state import Delivery, Kind, Line
 
+DEFAULT_TIME_FORMAT = "%H:%M"
 # IRC colours that read well on dark and light backgrounds (no white/black/greys).
 NICK_COLOURS = (2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13)
 TIME_STYLE = Style(dim=True)
@@ -51,9 +51,10 @@ def nick_style(line: Line) -> Style:
     return replace(style, reverse=True) if line.mention else style
 
 
-def line_segments(line: Line, tz: tzinfo | None = None) -> tuple[list[Segment], int]:
+def line_segments(line: Line, tz: tzinfo | None = None,
+                  time_format: str = DEFAULT_TIME_FORMAT) -> tuple[list[Segment], int]:
     """The styled text of one line and the hanging indent for its continuation rows."""
-    stamp = line.time.astimezone(tz).strftime("%H:%M") + " "
+    stamp = line.time.astimezone(tz).strftime(time_format) + " "
     head: list[Segment] = [(stamp, TIME_STYLE)]
     nick = clean(line.nick)
     waiting = line.delivery in (Delivery.QUEUED, Delivery.PENDING)
@@ -91,13 +92,38 @@ def divider_row(label: str, width: int) -> Row:
     return [(clip("-" * left + text + "-" * (room - left), width), EVENT_STYLE)]
 
 
-@lru_cache(maxsize=8192)
-def line_rows(line: Line, width: int, tz: tzinfo | None = None) -> tuple[Row, ...]:
-    """The rows one line occupies at `width` columns (cached: redraws are frequent)."""
+def line_rows(line: Line, width: int, tz: tzinfo | None = None,
+              time_format: str = DEFAULT_TIME_FORMAT) -> tuple[Row, ...]:
+    """The rows one line occupies at `width` columns."""
     if line.kind == Kind.DIVIDER:
         return (divider_row(line.text, width),)
-    segments, indent = line_segments(line, tz)
+    segments, indent = line_segments(line, tz, time_format)
     return tuple(wrap(segments, width, indent))
+
+
+class RowCache:
+    """The rows of the lines drawn lately, at one width and time format: a redraw of an
+    unchanged line costs a dict lookup. Lines are immutable, so a line is its own key — by
+    identity, which is cheap, where hashing a dataclass of eleven fields is not."""
+
+    def __init__(self, tz: tzinfo | None = None, time_format: str = DEFAULT_TIME_FORMAT,
+                 max_lines: int = 20_000):
+        self.tz, self.time_format, self.max_lines = tz, time_format, max_lines
+        self._width = 0
+        self._rows: dict[int, tuple[Line, tuple[Row, ...]]] = {}
+
+    def rows(self, line: Line, width: int) -> tuple[Row, ...]:
+        if width != self._width:
+            self._rows.clear()
+            self._width = width
+        hit = self._rows.get(id(line))
+        if hit is not None and hit[0] is line:  # the entry holds the line: its id is its own
+            return hit[1]
+        rows = line_rows(line, width, self.tz, self.time_format)
+        if len(self._rows) >= self.max_lines:
+            self._rows.clear()
+        self._rows[id(line)] = (line, rows)
+        return rows
 
 
 def status_row(width: int, *, connection: str, nick: str, buffer_number: int,

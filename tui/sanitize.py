@@ -109,6 +109,10 @@ def _colour(number: str) -> int | None:
 def parse_formatting(text: str, base: Style = PLAIN) -> list[Segment]:
     """Split `text` into (safe text, style) segments. Formatting codes change the style;
     \\x0f returns to `base`. Other control characters appear visibly in the text."""
+    if text.isprintable():
+        # Most text: no control character (formatting codes are ones), nothing invisible,
+        # nothing unassigned (not printable either), so nothing to change.
+        return [(text, base)] if text else []
     segments: list[Segment] = []
     style = base
     chunk: list[str] = []

@@ -251,10 +251,12 @@ class Session:
         if consumed:
             return []
         label = msg.tags.get("label") if "labeled-response" in self.caps else None
-        return self._dispatch(msg, label) + (self.outbox.label_done(label) if label else [])
+        return self._dispatch(msg, label, stamp) + \
+            (self.outbox.label_done(label) if label else [])
 
-    def _dispatch(self, msg: Message, label: str | None) -> list[Effect]:
-        when = server_time_datetime(msg.tags.get("time")) or self.ctx.now
+    def _dispatch(self, msg: Message, label: str | None,
+                  stamp: datetime | None = None) -> list[Effect]:
+        when = stamp or server_time_datetime(msg.tags.get("time")) or self.ctx.now
         handler = self._handlers.get(msg.command)
         if handler is None:
             handler = self.handle_numeric if msg.command.isdigit() else None

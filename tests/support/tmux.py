@@ -101,6 +101,10 @@ class Tmux:
         self.type(text)
         self.send_keys("Enter")
 
+    def pane_pid(self) -> str:
+        """The PID of the pane's process (the shell that runs the program)."""
+        return self._tmux("display-message", "-p", "-t", self.target, "#{pane_pid}").stdout.strip()
+
     def resize(self, width: int, height: int) -> None:
         self._tmux("resize-window", "-t", self.target, "-x", str(width), "-y", str(height))
         self.width, self.height = width, height

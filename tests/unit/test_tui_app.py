@@ -10,7 +10,7 @@ from tui.app import App, Connect, Mode, default_nick, reconnect_delay_s
 from tui.effects import Send
 
 T0 = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
-PURE_MODULES = ["app", "attention", "batch", "buffer", "caps", "chat", "commands", "context", "effects", "history",
+PURE_MODULES = ["app", "attention", "batch", "buffer", "buffer_list", "frame", "caps", "chat", "commands", "context", "effects", "history",
                 "inputline", "keepalive", "layout", "lines", "membership", "outbox",
                 "login", "fatal", "credentials", "registration", "render", "sanitize", "sasl",
                 "session", "state"]
@@ -180,12 +180,13 @@ class PurityTest(unittest.TestCase):
                         imported.add(node.module.split(".")[0])
                 self.assertFalse(imported & IO_MODULES, imported & IO_MODULES)
 
-    def test_only_curses_client_imports_curses(self) -> None:
+    def test_only_the_terminal_modules_import_curses(self) -> None:
         root = Path(__file__).resolve().parents[2] / "tui"
         for path in root.glob("*.py"):
             with self.subTest(module=path.name):
                 has_curses = "import curses" in path.read_text(encoding="utf-8")
-                self.assertEqual(has_curses, path.name == "curses_client.py")
+                self.assertEqual(has_curses, path.name in ("curses_client.py",
+                                                           "curses_screen.py"))
 
 
 if __name__ == "__main__":

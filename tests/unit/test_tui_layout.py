@@ -115,6 +115,17 @@ class ScrollTest(unittest.TestCase):
             with self.subTest(first=first, end=end, anchor=anchor):
                 self.assertEqual(at_top(self.rows_of, first, end, height, anchor), expected)
 
+    def test_lines_of_different_heights(self) -> None:
+        def rows_of(index):  # line i has 1, 2 or 5 rows
+            return [[(f"{index}.{r}", PLAIN)] for r in range((1, 2, 5)[index % 3])]
+        every = [row for i in range(10) for row in rows_of(i)]
+        for height in (1, 3, 4, 7, 30):
+            with self.subTest(height=height):
+                rows, _ = view_rows(rows_of, 0, 10, height, None)
+                self.assertEqual(rows, every[-height:])
+        rows, _ = view_rows(rows_of, 0, 10, 4, Anchor(5, 1))  # line 5 has 5 rows
+        self.assertEqual(texts(rows), ["4.0", "4.1", "5.0", "5.1"])
+
     def test_trimmed_anchor_is_clamped(self) -> None:
         rows, anchor = view_rows(self.rows_of, 5, 10, 2, Anchor(1, 1))
         self.assertEqual(texts(rows), ["5.0", "5.1"])
