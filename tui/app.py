@@ -22,15 +22,19 @@ from tui import commands
 from tui.commands import Action
 from tui.context import CLIENT_NICK_MAX_LEN
 from tui.credentials import server_key
-from tui.effects import (AskNick, AskPassword, Disconnect, LoggedIn, Reconnect,
+from tui.effects import (Alert, AskNick, AskPassword, Disconnect, LoggedIn, Reconnect,
                          StopReconnecting)
 from tui.inputline import InputLine
-from tui import buffer_list
+from tui import attention, buffer_list
+from tui.alerts import Alerts
+from tui.config import Settings
 from tui.frame import Column, Frame, compose, place_columns
 from tui.layout import Row, at_top, clip, scroll, text_width, view_rows
-from tui.render import DEFAULT_TIME_FORMAT, RowCache, status_row
+from tui.memory import Memory
+from tui.render import RowCache, status_row
 from tui.sanitize import Style, clean
 from tui.sasl import Credentials
+from tui.saved_state import SavedServer, restore
 from tui.session import Session
 from tui.state import BufferKind, Kind, Line, State
 
@@ -85,25 +89,34 @@ class App:
                  channel_explicit: bool = False, login: str = "guest",
                  tz: tzinfo | None = None, rng: random.Random | None = None,
                  password: str | None = None, saved: Credentials | None = None,
-                 notice: str | None = None, time_format: str = DEFAULT_TIME_FORMAT):
+                 notice: str | None = None, settings: Settings | None = None,
+                 autojoin: tuple[str, ...] = (), remembered: SavedServer | None = None):
+        settings = settings or Settings()
         self.host, self.port = host, port
         self.saved = saved  # the login kept for this server, if any
         self.stopped: str | None = None  # why reconnecting stopped (a fatal ERROR)
         self._reconnect_now = False
         self._asking: AskPassword | None = None
         self.tz = tz
-        self.rows = RowCache(tz, time_format)
-        self.show_buffer_list = True
+        self.rows = RowCache(tz, settings.time_format)
+        self.show_buffer_list = settings.buffer_list
+        self.colours = settings.colours
+        self.alerts = Alerts(settings)
+        self.memory = Memory(server_key(host, port), remembered)
         # What asks for a side column (tui.frame): functions of the terminal's width.
         self.column_sources: list[Callable[[int], Column | None]] = [self._buffer_list]
         self.rng = rng or random.Random()
         self.state = State(server_name=host, tz=tz)
         self.session = Session(self.state, nick or default_nick(login), user=default_nick(login),
                                realname=login or "tui", channel=channel,
-                               channel_explicit=channel_explicit)
+                               channel_explicit=channel_explicit, autojoin=autojoin)
+        self.session.ctx.highlights = settings.highlights
         self.session.registration.password = password
+        if remembered is not None:
+            self.session.remember(restore(remembered, self.state), remembered.seen_until)
         self.input = InputLine()
         self.ever_connected = False
+        self.ever_registered = False
         self._attempt = 0
         self._reconnect_at: datetime | None = None
         now = datetime.now().astimezone()
@@ -162,10 +175,13 @@ class App:
         actions = self._handle(self.session.receive(line, now))
         if self.session.registered:
             self._attempt = 0  # a successful registration resets the backoff
+            self.ever_registered = True  # from now on there is something to remember
         return actions
 
     def tick(self, now: datetime) -> list[Action]:
         actions = self._handle(self.session.tick(now))
+        if self.ever_registered:
+            actions += self.memory.due(now, self.state, self.session)
         if self._reconnect_at is not None and now >= self._reconnect_at:
             self._reconnect_at = None
             actions.append(Connect())
@@ -176,8 +192,20 @@ class App:
         ours waits for an answer (registration, history), which must not be slowed."""
         return self.session.registered and not self.session.history.busy
 
+    def closing(self) -> list[Action]:
+        """Quitting: the read positions the server should know, what to remember."""
+        attention.move_read(self.state.current, attention.read_time_of(self.state.current))
+        return [*self.session.read_markers.outgoing(),
+                *(self.memory.final(self.state, self.session) if self.ever_registered else [])]
+
+    def user_active(self) -> None:
+        """The user pressed a key: they see the buffer shown, read as far as its view."""
+        attention.move_read(self.state.current, attention.read_time_of(self.state.current))
+
     def next_deadline(self) -> datetime | None:
-        deadlines = [d for d in (self.session.next_deadline(), self._reconnect_at) if d]
+        deadlines = [d for d in (self.session.next_deadline(), self._reconnect_at,
+                                 self.memory.next_check if self.ever_registered else None)
+                     if d]
         return min(deadlines, default=None)
 
     def _handle(self, effects: list) -> list[Action]:
@@ -206,6 +234,10 @@ class App:
                 out.append(Disconnect(effect.reason))
             elif isinstance(effect, StopReconnecting):
                 self.stopped = effect.reason
+            elif isinstance(effect, Alert):
+                notify = self.alerts.on_alert(effect, self.session.ctx.now)
+                if notify is not None:
+                    out.append(notify)
             else:
                 out.append(effect)
         return out
@@ -289,6 +321,9 @@ class App:
             return
         self.saved = creds
         self._note(f"Kept: tui logs in as {creds.account} by itself from now on.", now)
+
+    def note_error(self, text: str, now: datetime) -> None:
+        self.state.add(self.state.server, Line(now, Kind.ERROR, text))
 
     def _note(self, text: str, now: datetime) -> None:
         self.state.add(self.state.current, Line(now, Kind.INFO, text))

@@ -114,6 +114,7 @@ class Buffer:
     read_synced: datetime | None = None  # the read time the server knows (MARKREAD)
     marker: Line | None = None  # the "— new —" line above the first unread one
     resume: Resume | None = None  # remembered from the last run: where to catch up from
+    restored: bool = False  # reopened from the last run, not caught up yet
     anchor: Anchor | None = None  # None: the view follows the newest line
     unseen: int = 0  # lines added below a scrolled-up view
     msgids: set[str] = field(default_factory=set)  # of the lines held, to never show one twice

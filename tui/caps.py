@@ -22,10 +22,11 @@ from tui.sasl import usable_mechanisms
 # draft/account-registration: /register; sasl: logging in (asked for only when the server offers
 # a mechanism tui speaks; harmless without credentials and lets a login happen later on the
 # same connection). multi-prefix: every prefix of a member in NAMES (`@+bob`), so a -o leaves
-# the + shown; invite-notify: who invites whom to our channels.
+# the + shown; invite-notify: who invites whom to our channels. draft/read-marker: read
+# positions shared with the user's other clients (MARKREAD).
 WANTED = ("batch", "cap-notify", "draft/account-registration", "draft/chathistory",
-          "draft/event-playback", "echo-message", "invite-notify", "labeled-response",
-          "message-tags", "multi-prefix", "sasl", "server-time")
+          "draft/event-playback", "draft/read-marker", "echo-message", "invite-notify",
+          "labeled-response", "message-tags", "multi-prefix", "sasl", "server-time")
 MAX_OFFERED = 200  # a server listing more capabilities than this is not taken at its word
 
 

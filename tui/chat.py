@@ -17,7 +17,8 @@ from ircproto.casemap import irc_equal
 from ircproto.ctcp import DELIM, split_ctcp
 from ircproto.message import Message
 from tui.context import ClientContext
-from tui.effects import Effect, send
+from tui import attention
+from tui.effects import Alert, Effect, send
 from tui.history import History
 from tui.lines import error_text, message_line
 from tui.outbox import Outbox
@@ -65,10 +66,10 @@ class Chat:
         if self.ctx.is_me(nick) and self.outbox.confirm_echo(msg, when, label):
             return []
         buf, created = self.target_buffer(msg, target, create=True)
-        self._show(buf, msg, when)
+        out = self._show(buf, msg, when)
         if created and self.ctx.ready:
-            return self.history.sync(buf)  # a new conversation: show what came before
-        return []
+            out += self.history.sync(buf)  # a new conversation: show what came before
+        return out
 
     def handle_notice(self, msg: Message, when: datetime, label: str | None) -> list[Effect]:
         target, text = msg.param(0) or "", msg.param(1) or ""
@@ -80,8 +81,7 @@ class Chat:
             buf = self.state.server
         else:
             buf, _ = self.target_buffer(msg, target, create=False)
-        self._show(buf, msg, when)
-        return []
+        return self._show(buf, msg, when)
 
     def _ctcp_request(self, msg: Message, nick: str, verb: str, args: str,
                       when: datetime) -> list[Effect]:
@@ -98,22 +98,25 @@ class Chat:
             return [send("NOTICE", nick, f"{DELIM}PING {args}{DELIM}")]
         return []
 
-    def _show(self, buf: Buffer, msg: Message, when: datetime) -> None:
+    def _show(self, buf: Buffer, msg: Message, when: datetime) -> list[Effect]:
+        """Add the message's line to `buf`; an Alert if it deserves the user's attention."""
         history = "time" in msg.tags and buf.join_time is not None and when < buf.join_time
         # The author's rank in the channel when they spoke (a replayed line's is not known).
         prefix = buf.users.highest(msg.source_nick or "server") \
             if buf.kind == BufferKind.CHANNEL and not history else ""
         line = message_line(msg, when, history, self.ctx.nick, self.ctx.highlights, prefix)
         if line is None:
-            return
+            return []
         if history and line.own:
             # A server without CHATHISTORY replays on JOIN: a message of ours we could not
             # confirm may be in it (compared by text: there may be no tags).
             entry = self.outbox.find_text(msg.param(0) or "", msg.param(1) or "")
             if entry is not None:
                 self.outbox.confirm(entry, line)
-                return
-        self.state.add(buf, line)
+                return []
+        if self.state.add(buf, line) and attention.alerts(buf, line):
+            return [Alert(buf.name, line.nick, line.text, buf.kind == BufferKind.QUERY)]
+        return []
 
     # -- replies nobody else handles ---------------------------------------------------------
     def handle_standard_reply(self, msg: Message, when: datetime,

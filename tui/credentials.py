@@ -11,9 +11,11 @@ from __future__ import annotations
 import configparser
 import stat
 from collections.abc import Mapping
-from pathlib import PurePath
 
 from tui.sasl import Credentials
+from tui.xdg import config_dir
+
+__all__ = ["FILE_NAME", "config_dir", "format_entries", "is_private", "parse", "server_key"]
 
 FILE_NAME = "credentials.ini"
 HEADER = "# tui: saved logins (account and password per server). Keep this file mode 0600.\n"
@@ -21,14 +23,6 @@ HEADER = "# tui: saved logins (account and password per server). Keep this file 
 
 def server_key(host: str, port: int) -> str:
     return f"{host.lower()}:{port}"
-
-
-def config_dir(environ: Mapping[str, str], home: str) -> PurePath:
-    """$XDG_CONFIG_HOME/tui, else ~/.config/tui (XDG Base Directory: a relative
-    XDG_CONFIG_HOME is ignored)."""
-    base = environ.get("XDG_CONFIG_HOME", "")
-    root = PurePath(base) if base and PurePath(base).is_absolute() else PurePath(home, ".config")
-    return root / "tui"
 
 
 def is_private(mode: int) -> bool:

@@ -19,13 +19,16 @@ import ssl
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
-from tui import credentials_file
+from tui import credentials_file, state_file
+from tui.alerts import Notify
 from tui.app import App, Connect, SaveCredentials
 from tui.commands import Quit
 from tui.connection import Connection, ConnectionClosed
-from tui.effects import Disconnect, Send
 from tui.curses_screen import Screen
+from tui.effects import Disconnect, Send
+from tui.memory import SaveState
 
 EXIT_OK = 0
 EXIT_CONNECT_FAILED = 1
@@ -49,11 +52,14 @@ class Loop:
     """One selector over the terminal, the socket and the signal wakeup fd."""
 
     def __init__(self, stdscr: curses.window, app: App,
-                 connection: Connection | None = None, tls: ssl.SSLContext | None = None):
+                 connection: Connection | None = None, tls: ssl.SSLContext | None = None,
+                 state_path: Path | None = None):
         self.scr = stdscr
         self.tls = tls  # for every new connection
         self.app = app
-        self.screen = Screen(stdscr)
+        self.screen = Screen(stdscr, colours=app.colours)
+        self.state_path = state_path or state_file.default_path()
+        self._state_error_told = False
         self.sel = selectors.DefaultSelector()
         self.conn = connection
         self.exit_code: int | None = None
@@ -251,6 +257,25 @@ class Loop:
                 self.quit(action.reason)
             elif isinstance(action, SaveCredentials):
                 self.save_credentials(action)
+            elif isinstance(action, SaveState):
+                self.save_state(action)
+            elif isinstance(action, Notify):
+                self.notify(action.data)
+
+    def save_state(self, action: SaveState) -> None:
+        error = state_file.save(self.state_path, action.key, action.saved)
+        if error is not None and not self._state_error_told:
+            self._state_error_told = True  # once: it would be the same every few seconds
+            self.app.note_error(f"Cannot write {self.state_path}: {error}", now_utc())
+
+    @staticmethod
+    def notify(data: bytes) -> None:
+        """The bell, a desktop notification: straight to the terminal (curses writes only
+        in doupdate, so nothing of its output is cut)."""
+        try:
+            os.write(sys.stdout.fileno(), data)
+        except OSError:
+            pass  # a terminal that cannot take it: no alert, no crash
 
     def save_credentials(self, action: SaveCredentials) -> None:
         error = credentials_file.save_default(action.server, action.credentials)
@@ -259,9 +284,13 @@ class Loop:
     def quit(self, reason: str) -> None:
         """Send QUIT (if connected), give it a moment to leave, and end the loop with 0."""
         conn = self.conn
+        closing = self.app.closing()  # read positions to send, what to remember
+        for action in closing:
+            if isinstance(action, SaveState):
+                self.save_state(action)
         if conn is not None and not conn.connecting:
             try:
-                for effect in self.app.session.quit(reason):
+                for effect in [*closing, *self.app.session.quit(reason)]:
                     if isinstance(effect, Send):
                         conn.send_line(effect.line)
             except ConnectionClosed:
@@ -301,6 +330,8 @@ class Loop:
                 break
             got_any = True
             self.on_key(key)
+        if got_any:
+            self.app.user_active()
         # A terminal that hung up stays readable but yields nothing: leave instead of spinning.
         self._empty_reads = 0 if got_any else self._empty_reads + 1
         if self._empty_reads >= EMPTY_READS_BEFORE_EOF:
@@ -379,7 +410,8 @@ NAMED_KEYS = {  # keys without a KEY_ constant, by their terminfo name
 }
 
 
-def run(app: App, connection: Connection | None = None, tls: ssl.SSLContext | None = None) -> int:
+def run(app: App, connection: Connection | None = None, tls: ssl.SSLContext | None = None,
+        state_path: Path | None = None) -> int:
     """Run the client in the terminal until the user quits; returns the exit status."""
     os.environ.setdefault("ESCDELAY", str(ESC_DELAY_MS))
 
@@ -388,7 +420,7 @@ def run(app: App, connection: Connection | None = None, tls: ssl.SSLContext | No
         curses.noecho()
         stdscr.keypad(True)
         stdscr.nodelay(True)
-        return Loop(stdscr, app, connection, tls).run()
+        return Loop(stdscr, app, connection, tls, state_path).run()
 
     try:
         return curses.wrapper(body)  # restores the terminal on any exit, crash included

@@ -1,7 +1,8 @@
 """What the pure client modules ask the event loop (or the app) to do: `Send` a line, `AskNick`
 the user for another nick, `AskPassword` (hidden input: an account's or the server's password),
 `Disconnect`, `Reconnect` at once to log in, `LoggedIn` (the app offers to keep the
-credentials), `StopReconnecting` after a fatal server ERROR. Plain values; no I/O."""
+credentials), `StopReconnecting` after a fatal server ERROR, `Alert` on a mention or private
+message. Plain values; no I/O."""
 
 from __future__ import annotations
 
@@ -61,7 +62,19 @@ class StopReconnecting:
     reason: str
 
 
-Effect = Send | AskNick | AskPassword | Disconnect | Reconnect | LoggedIn | StopReconnecting
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """A live line that deserves the user's attention (it names them, or it is a private
+    message): the app rings the bell or notifies, as configured."""
+
+    buffer: str
+    nick: str
+    text: str
+    private: bool = False
+
+
+Effect = Send | AskNick | AskPassword | Disconnect | Reconnect | LoggedIn | StopReconnecting \
+    | Alert
 
 
 def send(command: str, *params: str, tags: dict[str, str] | None = None) -> Send:

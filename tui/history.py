@@ -32,7 +32,7 @@ from tui.context import ClientContext
 from tui.effects import Effect, Send
 from tui.lines import NONCE_TAG, history_line
 from tui.outbox import Outbox
-from tui.state import Buffer, BufferKind, Kind, Line
+from tui.state import Buffer, BufferKind, Kind, Line, Resume
 
 PAGE_LIMIT = 50  # LATEST and BEFORE: a screenful or two
 CATCH_UP_LIMIT = 100  # AFTER: catching up wants big pages
@@ -107,6 +107,12 @@ class History:
             return f"msgid={line.msgid}"
         return f"timestamp={format_time(line.time)}"
 
+    def resume_ref(self, resume: Resume) -> str:
+        if resume.msgid and ("msgid" in self.reftypes or resume.time is None):
+            return f"msgid={resume.msgid}"
+        assert resume.time is not None
+        return f"timestamp={format_time(resume.time)}"
+
     def message_ref(self, msg: Message) -> str:
         """The reference to a received message: its msgid, else its time."""
         msgid = msg.tags.get("msgid", "")
@@ -129,6 +135,9 @@ class History:
         if start is not None:
             return self._ask(Request("AFTER", buf, buf.name, self.limit(CATCH_UP_LIMIT),
                                      sync=True, missed=True), self.ref(start))
+        if buf.resume is not None:  # remembered from the last run: what came after it
+            return self._ask(Request("AFTER", buf, buf.name, self.limit(CATCH_UP_LIMIT),
+                                     sync=True, missed=True), self.resume_ref(buf.resume))
         if since is not None:
             return self._ask(Request("AFTER", buf, buf.name, self.limit(CATCH_UP_LIMIT),
                                      sync=True, missed=True), f"timestamp={format_time(since)}")
@@ -314,7 +323,13 @@ class History:
                 entry.unverified = False
             else:
                 self.outbox.unconfirm(entry)
-        return self.flush_outbox()
+        out = self.flush_outbox()
+        if buf.restored and verified:
+            # Reopened from the last run: the page before what was missed, for context (the
+            # read marker sits between them).
+            buf.restored = False
+            out += self.load_older(buf)
+        return out
 
     def flush_outbox(self) -> list[Effect]:
         """Write what waits in the outbox and is no longer held back by a catch-up."""

@@ -37,6 +37,8 @@ from tui.membership import (Change, JoinedChannel, LeftChannel, Membership, Nick
                             PartnerRenamed)
 from tui.moderation import Moderation
 from tui.outbox import Outbox
+from tui.rejoining import Joins
+from tui.read_markers import ReadMarkers
 from tui.registration import (CapsChanged, NickReserved, Registration, RegistrationChange,
                               ServerSupport, Welcomed)
 from tui.state import Buffer, BufferKind, Kind, Line, State
@@ -55,12 +57,12 @@ class Session:
 
     def __init__(self, state: State, nick: str, *, user: str = "tui", realname: str = "tui",
                  channel: str = "#lobby", channel_explicit: bool = False,
+                 autojoin: tuple[str, ...] = (),
                  new_nonce: Callable[[], str] = lambda: secrets.token_hex(8)):
         self.state = state
-        self.channel = channel
-        self.channel_explicit = channel_explicit
         cap = CapNegotiation()
         self.ctx = ClientContext(state, nick, caps=cap.enabled, now=datetime.now().astimezone())
+        self.joins = Joins(self.ctx, channel, channel_explicit, autojoin)
         self.registration = Registration(self.ctx, cap, user=user, realname=realname)
         self.login = Login(self.ctx, cap)
         self.batches = Batches()
@@ -68,13 +70,13 @@ class Session:
         self.history = History(self.ctx, self.outbox)
         self.membership = Membership(self.ctx)
         self.moderation = Moderation(self.ctx)
+        self.read_markers = ReadMarkers(self.ctx)
         self.chat = Chat(self.ctx, self.outbox, self.history)
         self.keepalive = Keepalive()
         self.last_server_time: datetime | None = None  # newest `time` tag received
         self._resume_from: datetime | None = None  # last_server_time when we were in sync
         self._label: str | None = None  # label of the response being handled
         self._join_deadline: datetime | None = None
-        self._rejoin: list[str] = []
         self._handlers: dict[str, Handler] = {
             "PRIVMSG": lambda m, w: self.chat.handle_privmsg(m, w, self._label),
             "NOTICE": lambda m, w: self.chat.handle_notice(m, w, self._label),
@@ -85,6 +87,7 @@ class Session:
             N.ERR_UNKNOWNCOMMAND: self.handle_unknowncommand,
             **self.registration.handlers(), **self.login.handlers(),
             **self.membership.handlers(), **self.moderation.handlers(),
+            **self.read_markers.handlers(),
         }
 
     # The session's view for the UI: the context holds the values, the session writes them.
@@ -131,6 +134,7 @@ class Session:
         self._join_deadline = None
         self.membership.reset()
         self.moderation.reset()
+        self.read_markers.reset()
         self.keepalive.start(now)
         self._info(self.state.server, f"Connecting as {ctx.nick}...", now)
         self.login.connection_started()
@@ -153,16 +157,10 @@ class Session:
         self.batches.reset()
         self.history.reset()
         self.outbox.connection_lost()
-        rejoin = []
+        self.joins.connection_lost()
         for buf in self.state.buffers:
-            if buf.kind == BufferKind.CHANNEL and buf.joined:
-                rejoin.append(buf.name)
-                buf.joined = False
-                buf.rejoin = True
-                buf.users.clear()
             if buf.kind != BufferKind.QUERY:
                 self.state.add(buf, Line(now, Kind.ERROR, "Disconnected: " + reason))
-        self._rejoin = rejoin or self._rejoin
 
     def quit(self, reason: str) -> list[Effect]:
         return [send("QUIT", reason)] if self.ctx.connected else []
@@ -188,31 +186,15 @@ class Session:
             self._join_deadline = None
             out += self._fallback_joins()
             out += self._on_ready()
-        out += self.history.expire(now)
+        out += self.history.expire(now) + self.read_markers.outgoing()
         if self.ctx.connected:
             out += self.keepalive.tick(now)
         return out
 
     def _fallback_joins(self) -> list[Effect]:
-        """After the server had its chance to autojoin us: join what the user asked for and
-        what we were in before a reconnect."""
-        wanted = list(self._rejoin)
-        if self.channel_explicit or not any(
-                b.joined for b in self.state.buffers if b.kind == BufferKind.CHANNEL):
-            wanted.insert(0, self.channel)
-        if self.channel_explicit and not self._rejoin:
-            # First connection only: after a reconnect the user stays where they were.
-            self.membership.focus_on_join.add(casefold(self.channel))
-        out: list[Effect] = []
-        seen = set()
-        for name in wanted:
-            buf = self.state.get(name)
-            # A channel we were kicked from stays out until the user joins it again.
-            if casefold(name) in seen or (buf is not None and (buf.joined or buf.parted)):
-                continue
-            seen.add(casefold(name))
-            out.append(send("JOIN", name))
-        self._rejoin = []
+        out, focus = self.joins.after_registration()
+        if focus is not None:
+            self.membership.focus_on_join.add(casefold(focus))
         return out
 
     def _on_ready(self) -> list[Effect]:
@@ -230,7 +212,30 @@ class Session:
             for buf in list(self.state.buffers):
                 if buf.kind == BufferKind.QUERY:
                     out += self.history.sync(buf)
+        else:
+            self._no_history_to_restore()
         return out + self.flush()
+
+    def _no_history_to_restore(self) -> None:
+        """Reopened buffers on a server that keeps no history: say that what was said
+        meanwhile cannot be shown, once."""
+        for buf in self.state.buffers:
+            if buf.restored:
+                buf.restored = False
+                self._info(buf, "Reopened. This server keeps no history (no CHATHISTORY): "
+                           "what was said while tui was away cannot be shown.", self.ctx.now)
+
+    def remember(self, channels: list[str], seen_until: datetime | None) -> None:
+        """From the last run: channels to join once connected, and until when we had seen
+        everything (private conversations started since are looked for)."""
+        self.joins.remember(channels)
+        self._resume_from = seen_until
+
+    def seen_until(self) -> datetime | None:
+        """Until when we have seen everything: the newest server time while in sync."""
+        if self.ctx.ready and not self.history.busy and self.last_server_time is not None:
+            return self.last_server_time
+        return self._resume_from
 
     # -- receiving -------------------------------------------------------------------------
     def receive(self, raw: str, now: datetime) -> list[Effect]:

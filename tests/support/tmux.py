@@ -2,7 +2,8 @@
 text with a deadline.
 
 Every helper uses a private tmux server (`tmux -L <unique name> -f <own config>`), so tests
-never touch the user's tmux, and `close()` kills that server. The pane stays after the program
+never touch the user's tmux, and `close()` kills that server. The program's XDG folders
+(settings, state) point into the helper's temporary folder unless the test gives others. The pane stays after the program
 exits (remain-on-exit) so a test can read its last screen; the exit status is recorded by the
 wrapping shell.
 """
@@ -62,7 +63,14 @@ class Tmux:
                               timeout=10)
 
     def start(self) -> Tmux:
-        env = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "screen-256color", **self.env}
+        # The program's settings and state live in this helper's own folder unless the test
+        # names others: a test never reads or writes the user's ~/.config or ~/.local/state.
+        private = {variable: os.path.join(self._confdir.name, folder)
+                   for variable, folder in (("XDG_CONFIG_HOME", "config"),
+                                            ("XDG_STATE_HOME", "state"),
+                                            ("XDG_DATA_HOME", "data"))}
+        env = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "screen-256color", **private,
+               **self.env}
         shell_command = "env " + " ".join(shlex.quote(f"{k}={v}") for k, v in env.items()) \
             + " " + " ".join(shlex.quote(part) for part in self.command) \
             + f"; echo $? > {shlex.quote(self.status_path)}.tmp" \

@@ -41,7 +41,7 @@ from chatd.session.switchboard import LocalClient, Switchboard
 from ircproto.framing import LineReader, LineTooLong, decode_line, encode_line
 from tests.unit.fake_history import FakeHistory
 from tui import commands
-from tui.effects import AskNick, Disconnect, Send
+from tui.effects import Alert, AskNick, Disconnect, Send
 from tui.session import Session as ClientSession
 from tui.state import CHAT_KINDS, Buffer, Line, State
 
@@ -96,6 +96,7 @@ class Client:
         self.sent: list[str] = []  # every line sent, on every connection
         self.received: list[str] = []  # every line received, on every connection
         self.asked: list[AskNick] = []
+        self.alerts: list[Alert] = []
         self.outgoing: list[str] = []  # lines sent, not yet read by the server
         self.incoming = LineReader()
         self.hang_up: str | None = None  # a Disconnect the session asked for
@@ -111,6 +112,8 @@ class Client:
                 self.execute(self.session.choose_nick(effect.suggestion))
             elif isinstance(effect, Disconnect):
                 self.hang_up = effect.reason
+            elif isinstance(effect, Alert):
+                self.alerts.append(effect)  # the app would ring the bell
             else:
                 raise AssertionError(f"unexpected effect {effect!r}")
 

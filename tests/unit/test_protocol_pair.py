@@ -174,6 +174,8 @@ class ConversationTest(PairTestCase):
         # shown once all the same.
         self.assertTrue(any(" alice " in line for line in bob.sent_commands("CHATHISTORY")))
         self.assertEqual(bob.chat("alice"), [("alice", "psst")])
+        self.assertEqual([(a.nick, a.text, a.private) for a in bob.alerts],
+                         [("alice", "psst", True)])  # a private message rings bob's bell
         self.say(bob, "back", buffer="alice")
         self.assertEqual(bob.sent_commands("PRIVMSG"), ["PRIVMSG alice back"])
         for client in (alice, bob):

@@ -10,10 +10,11 @@ from tui.app import App, Connect, Mode, default_nick, reconnect_delay_s
 from tui.effects import Send
 
 T0 = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
-PURE_MODULES = ["app", "attention", "batch", "buffer", "buffer_list", "frame", "caps", "chat", "commands", "context", "effects", "history",
-                "inputline", "keepalive", "layout", "lines", "membership", "outbox",
-                "login", "fatal", "credentials", "registration", "render", "sanitize", "sasl",
-                "session", "state"]
+PURE_MODULES = ["alerts", "app", "attention", "batch", "buffer", "buffer_list", "caps", "chat",
+                "commands", "config", "context", "credentials", "effects", "fatal", "frame",
+                "history", "inputline", "keepalive", "layout", "lines", "login", "membership",
+                "memory", "notify", "outbox", "read_markers", "registration", "rejoining",
+                "render", "sanitize", "sasl", "saved_state", "session", "state", "xdg"]
 IO_MODULES = {"socket", "selectors", "curses", "sqlite3", "subprocess", "select"}
 
 
