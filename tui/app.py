@@ -269,6 +269,7 @@ class App:
             # The prompt says what is wrong now, not what was wrong with the previous nick.
             ask = NAME_PROMPT if self.mode == Mode.NAME else "New nick: "
             self.prompt = f"{text!r} cannot be a nick. {ask}"
+            self.input.set(text, selected=True)  # to mend, or to replace by typing
             return []
         self.input.set("")
         mode, self.mode, self.prompt = self.mode, Mode.CHAT, ""

@@ -318,6 +318,7 @@ class History:
         was not in the history: it was not stored, so it is sent again; otherwise nobody can
         tell, and it waits for the user (/resend)."""
         self.syncing.discard(buf)
+        self.state.divide_live(buf)  # also when nothing was missed: the rejoin is the line
         for entry in self.outbox.unverified_in(buf):
             if verified:
                 entry.unverified = False

@@ -195,17 +195,26 @@ class State:
         return len(fresh)
 
     def _divide_history(self, buf: Buffer, following: Line | None, after_page: int) -> None:
-        """A page of catch-up is in: "— live —" goes right below our "You joined" (a channel),
-        or below the page when live lines follow it (a private conversation)."""
+        """A page of catch-up is in: "— live —" below our "You joined" (a channel), or below
+        the page when live lines follow it (a private conversation)."""
+        if buf.join_line is not None:
+            self.divide_live(buf)
+            return
         buf.history_seen = True
-        join_pos = buf.position(buf.join_line) if buf.join_line is not None else None
-        if join_pos is not None:
-            below = buf.lines[join_pos + 1] if join_pos + 1 < len(buf.lines) else None
-            # Nothing below yet: the first live line brings the divider (see `add`).
-            if below is not None and below is not buf.live_divider:
-                self._set_live_divider(buf, join_pos + 1, buf.join_line.time)
-        elif following is not None and not buf.divider_done and not following.history:
+        if following is not None and not buf.divider_done and not following.history:
             self._set_live_divider(buf, after_page, buf.lines[after_page - 1].time)
+
+    def divide_live(self, buf: Buffer) -> None:
+        """A channel's catch-up came in (or ended, even with nothing new): "— live —" goes
+        right below our latest "You joined" when anything is shown above it; with nothing
+        below it yet, the first live line brings it (see `add`)."""
+        join_pos = buf.position(buf.join_line) if buf.join_line is not None else None
+        if not join_pos:  # no JOIN of ours, or nothing above it: no history to divide
+            return
+        buf.history_seen = True
+        below = buf.lines[join_pos + 1] if join_pos + 1 < len(buf.lines) else None
+        if below is not None and below is not buf.live_divider:
+            self._set_live_divider(buf, join_pos + 1, buf.lines[join_pos].time)
 
     def mark_history_start(self, buf: Buffer, label: str = "start") -> None:
         """Show that nothing older exists (or was kept): a divider above the oldest stored

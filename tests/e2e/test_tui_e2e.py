@@ -27,6 +27,7 @@ from tests.support.tui_steps import enter_name, register_and_keep
 
 TIMEOUT_S = 15.0
 TIME = r"\d\d:\d\d"
+ROW = r"(?:[^\n]*│)?"  # the start of a chat row: after the buffer list column, when shown
 PENDING_MARK = "⋯"
 
 
@@ -76,9 +77,9 @@ class TuiEndToEndTest(unittest.TestCase):
         return start_tmux(self, [sys.executable, "-m", "tui", "127.0.0.1", str(port), *args],
                           width, height, env)
 
-    def login(self, port: int, name: str):
+    def login(self, port: int, name: str, width: int = 100):
         """Start tui, answer the name prompt, wait until it shows the channel."""
-        term = self.tui(port)
+        term = self.tui(port, width=width)
         term.wait_for(r"Your name: tester", TIMEOUT_S)
         term.type(name)  # the pre-filled login name is selected: typing replaces it
         term.send_keys("Enter")
@@ -195,7 +196,7 @@ class TuiEndToEndTest(unittest.TestCase):
             if "start of history" in screen:
                 break
         screen = alice.wait_for(r"— start of history —[\s\S]*history line 000\n"
-                                rf"{TIME} bob: history line 001", TIMEOUT_S)
+                                rf"{ROW}{TIME} bob: history line 001", TIMEOUT_S)
         self.assertIn("more below", screen)
         for _ in range(80):
             alice.send_keys("NPage")
@@ -228,7 +229,8 @@ class TuiEndToEndTest(unittest.TestCase):
         alice = self.login(server.port, "alice")
         bob = self.login(server.port, "bob")
         history = re.compile(rf"({TIME}) [@+]?alice: hello bob, ça va\? 日本語.*\n"
-                             rf"({TIME}) bob: hi alice.*\n({TIME}) \* bob waves", re.DOTALL)
+                             rf"{ROW}({TIME}) bob: hi alice.*\n{ROW}({TIME}) \* bob waves",
+                             re.DOTALL)
         for term in (alice, bob):
             with self.subTest(user=term):
                 screen = term.wait_for(history, TIMEOUT_S)
@@ -262,7 +264,7 @@ class TuiEndToEndTest(unittest.TestCase):
 
     def test_hostile_message_cannot_touch_the_terminal(self) -> None:
         server = start_chatd(self)
-        term = self.login(server.port, "alice")
+        term = self.login(server.port, "alice", width=130)  # the line fits one row
         mallory = self.irc(server.port, "mallory")
         mallory.send("JOIN #lobby")
         term.wait_for(r"mallory joined", TIMEOUT_S)

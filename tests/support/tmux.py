@@ -32,6 +32,36 @@ set -g history-limit 2000
 """
 
 
+CLOSE_WAIT_S = 5.0  # for the program to leave after its tmux server is killed
+
+
+def descendants(pid: int) -> list[int]:
+    """`pid` and every process below it (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii") as fh:
+                    parent = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo += children.get(current, [])
+    return found
+
+
+def is_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 def tmux_available() -> bool:
     return shutil.which("tmux") is not None
 
@@ -47,6 +77,7 @@ class Tmux:
         self.cwd = cwd
         self.socket_name = f"tuitest-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.target = "main"
+        self.pane = "main:0.0"  # the program's pane, also once another window is in front
         self._confdir = tempfile.TemporaryDirectory(prefix="tmux-test-")
         self.conf_path = os.path.join(self._confdir.name, "tmux.conf")
         with open(self.conf_path, "w", encoding="utf-8") as fh:
@@ -84,9 +115,19 @@ class Tmux:
         return self
 
     def close(self) -> None:
-        """Kill the private tmux server (and with it the program, if still running)."""
+        """Kill the private tmux server (and with it the program, if still running), wait
+        for the program to be gone (it may write its state as it leaves), then remove the
+        helper's folder."""
         if self.started:
+            try:
+                program = descendants(int(self.pane_pid()))
+            except (ValueError, subprocess.SubprocessError):
+                program = []
             self._tmux("kill-server", check=False)
+            deadline = time.monotonic() + CLOSE_WAIT_S
+            while any(os.path.exists(f"/proc/{pid}") and not is_zombie(pid) for pid in program) \
+                    and time.monotonic() < deadline:
+                time.sleep(POLL_INTERVAL_S)  # bounded: the program leaves on SIGHUP
             self.started = False
         self._confdir.cleanup()
 
@@ -99,22 +140,33 @@ class Tmux:
     # -- input --------------------------------------------------------------------------------
     def send_keys(self, *keys: str) -> None:
         """Keys in tmux notation: "Enter", "C-c", "M-2", "PPage", "Up", "BSpace"..."""
-        self._tmux("send-keys", "-t", self.target, *keys)
+        self._tmux("send-keys", "-t", self.pane, *keys)
 
     def type(self, text: str) -> None:
         """Type text literally (no key-name interpretation)."""
-        self._tmux("send-keys", "-t", self.target, "-l", text)
+        self._tmux("send-keys", "-t", self.pane, "-l", text)
 
     def type_line(self, text: str) -> None:
         self.type(text)
         self.send_keys("Enter")
 
+    def open_other_window(self) -> None:
+        """A second window (a shell doing nothing) in front: the program's window is now in
+        the background, where tmux marks a bell (window_bell_flag)."""
+        self._tmux("new-window", "-t", self.target, "sleep 600")
+
+    def window_flag(self, name: str, window: int = 0) -> str:
+        """A tmux format of the program's window, e.g. window_bell_flag ("1" or "0")."""
+        return self._tmux("display-message", "-p", "-t", f"{self.target}:{window}",
+                          f"#{{{name}}}").stdout.strip()
+
     def pane_pid(self) -> str:
         """The PID of the pane's process (the shell that runs the program)."""
-        return self._tmux("display-message", "-p", "-t", self.target, "#{pane_pid}").stdout.strip()
+        return self._tmux("display-message", "-p", "-t", self.pane, "#{pane_pid}").stdout.strip()
 
     def resize(self, width: int, height: int) -> None:
-        self._tmux("resize-window", "-t", self.target, "-x", str(width), "-y", str(height))
+        self._tmux("resize-window", "-t", f"{self.target}:0", "-x", str(width), "-y",
+                   str(height))
         self.width, self.height = width, height
 
     # -- output -------------------------------------------------------------------------------
@@ -123,7 +175,7 @@ class Tmux:
         With `history`, the scrolled-off lines too: tmux's "Pane is dead" notice scrolls the
         screen up, so a dead program's last output is read this way."""
         extra = ["-S", "-"] if history else []
-        return self._tmux("capture-pane", "-p", *extra, "-t", self.target).stdout
+        return self._tmux("capture-pane", "-p", *extra, "-t", self.pane).stdout
 
     def capture_lines(self) -> list[str]:
         return self.capture().split("\n")[: self.height]

@@ -180,6 +180,15 @@ class CatchUpTest(unittest.TestCase):
                          ["m1", "m2", "m3", "m4", "m5", "m6"])
         self.assertLess(texts.index("live"), texts.index("m6"))
 
+    def test_nothing_missed_still_moves_the_divider_below_the_rejoin(self) -> None:
+        self.h.register()
+        self.h.join()
+        self.h.answer([])  # nothing was said meanwhile
+        texts = self.h.texts("#lobby")
+        self.assertEqual(texts.count("live"), 1)
+        rejoined = texts.index("You joined #lobby", texts.index("m3"))
+        self.assertEqual(texts[rejoined + 1], "live")
+
     def test_with_a_stored_rejoin_missed_messages_come_before_it(self) -> None:
         h = self.h
         h.register()
