@@ -25,8 +25,9 @@ from tui.credentials import server_key
 from tui.effects import (Alert, AskNick, AskPassword, Disconnect, LoggedIn, Reconnect,
                          StopReconnecting)
 from tui.inputline import InputLine
-from tui import attention, buffer_list
+from tui import attention
 from tui.alerts import Alerts
+from tui.buffer_list import BufferList
 from tui.config import Settings
 from tui.frame import Column, Frame, compose, place_columns
 from tui.layout import Row, at_top, clip, scroll, text_width, view_rows
@@ -100,6 +101,7 @@ class App:
         self.tz = tz
         self.rows = RowCache(tz, settings.time_format)
         self.show_buffer_list = settings.buffer_list
+        self._status: tuple[tuple, Row] = ((), [])  # the status bar and what it shows
         self.colours = settings.colours
         self.alerts = Alerts(settings)
         self.memory = Memory(server_key(host, port), remembered)
@@ -107,6 +109,7 @@ class App:
         self.column_sources: list[Callable[[int], Column | None]] = [self._buffer_list]
         self.rng = rng or random.Random()
         self.state = State(server_name=host, tz=tz)
+        self.buffer_list = BufferList(self.state)
         self.session = Session(self.state, nick or default_nick(login), user=default_nick(login),
                                realname=login or "tui", channel=channel,
                                channel_explicit=channel_explicit, autojoin=autojoin)
@@ -373,7 +376,7 @@ class App:
         self.show_buffer_list = not self.show_buffer_list
 
     def _buffer_list(self, width: int) -> Column | None:
-        return buffer_list.column(self.state, width) if self.show_buffer_list else None
+        return self.buffer_list.column(width) if self.show_buffer_list else None
 
     def pane_size(self, width: int, height: int) -> tuple[int, int]:
         """The chat pane's width and height on a terminal of this size."""
@@ -422,11 +425,15 @@ class App:
 
     def status(self, width: int) -> Row:
         buf = self.state.current
-        return status_row(
-            width, connection=self.connection_label(), nick=self.session.nick,
+        facts = dict(
+            connection=self.connection_label(), nick=self.session.nick,
             buffer_number=self.state.current_index + 1, buffer_name=buf.name,
             users=len(buf.users) if buf.kind == BufferKind.CHANNEL and buf.joined else None,
-            activity=[(n, b.name, b.mention) for n, b in self.state.activity()],
+            activity=tuple((n, b.name, b.mention) for n, b in self.state.activity()),
             more_below=buf.unseen if buf.anchor is not None else None,
             unsent=self.session.outbox.waiting(),
             loading=self.session.history.busy, parted=buf.parted)
+        key = (width, *facts.values())
+        if self._status[0] != key:  # drawn every frame, changed seldom: built on a change
+            self._status = (key, status_row(width, **facts))  # type: ignore[arg-type]
+        return self._status[1]

@@ -63,6 +63,29 @@ def width_for(state: State) -> int:
     return min(max(longest, MIN_WIDTH), MAX_WIDTH)
 
 
+class BufferList:
+    """The column for one client's buffers; it keeps the rows it built last, since they are
+    drawn at every frame and change seldom."""
+
+    def __init__(self, state: State):
+        self.state = state
+        self._built: tuple[tuple, list[Row]] = ((), [])
+
+    def column(self, terminal_width: int) -> Column | None:
+        if terminal_width < MIN_TERMINAL_WIDTH:
+            return None
+        width = width_for(self.state)
+        return Column("buffers", LEFT, width, lambda height: self.rows(width, height))
+
+    def rows(self, width: int, height: int) -> list[Row]:
+        state = self.state
+        key = (width, height, state.current_index,
+               tuple((b.name, b.unread, b.mentions, b.parted) for b in state.buffers))
+        if self._built[0] != key:
+            self._built = (key, rows(state, width, height))
+        return self._built[1]
+
+
 def rows(state: State, width: int, height: int) -> list[Row]:
     """One row per buffer; when they do not all fit, the window of them that shows the
     current buffer."""
@@ -71,10 +94,3 @@ def rows(state: State, width: int, height: int) -> list[Row]:
         first = min(max(state.current_index - height // 2, 0), len(state.buffers) - height)
     return [entry(i + 1, buf, width, i == state.current_index)
             for i, buf in enumerate(state.buffers[first:first + height], first)]
-
-
-def column(state: State, terminal_width: int) -> Column | None:
-    if terminal_width < MIN_TERMINAL_WIDTH:
-        return None
-    width = width_for(state)
-    return Column("buffers", LEFT, width, lambda height: rows(state, width, height))

@@ -219,8 +219,9 @@ def cmd_help(ctx: Context, args: str) -> list[Action]:
     ctx.say("Commands:")
     for name, (_, usage, description) in COMMANDS.items():
         ctx.say(f"  /{name} {usage}".ljust(32) + " " + description)
-    ctx.say("Keys: PgUp/PgDn scroll, Alt-1..9 or Ctrl-N/Ctrl-P switch buffers, Tab completes "
-            "nicks, Up/Down recall sent lines, Ctrl-C quits.")
+    ctx.say("Keys: PgUp/PgDn scroll, Alt-1..9 or Ctrl-N/Ctrl-P switch buffers, F2 shows or "
+            "hides the buffer list, Tab completes nicks, Up/Down recall sent lines, Ctrl-C "
+            "quits.")
     return []
 
 

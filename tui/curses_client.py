@@ -118,10 +118,10 @@ class Loop:
                         self.on_network(mask)
                     if self.exit_code is not None:
                         break
-                self._dirty = True  # an event, or a deadline passed: either may show
+                if events:
+                    self._dirty = True
                 if self.exit_code is None:
-                    self.execute(self.app.tick(now_utc()))
-                    self._check_connect_timeout()
+                    self._tick()
             return self.exit_code
         finally:
             self.restore_signals(previous)
@@ -129,6 +129,17 @@ class Loop:
             self.sel.close()
             self._wake_r.close()
             self._wake_w.close()
+
+    def _tick(self) -> None:
+        """The app's timers. What they change is drawn; the loop's own wake-ups (a frame
+        held back, the socket resting) change nothing and draw nothing."""
+        now = now_utc()
+        deadline = self.app.next_deadline()
+        actions = self.app.tick(now)
+        if actions or (deadline is not None and deadline <= now):
+            self._dirty = True
+        self.execute(actions)
+        self._check_connect_timeout()
 
     def _draw_if_due(self) -> None:
         now = time.monotonic()
@@ -203,6 +214,7 @@ class Loop:
             self.connection_lost(str(exc))
 
     def connection_lost(self, reason: str) -> None:
+        self._dirty = True
         self._drop_connection()
         if not self.app.ever_connected:
             raise StartupError(reason)  # the first connection failed: exit 1 after endwin

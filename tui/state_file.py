@@ -13,6 +13,7 @@ from tui.saved_state import SavedServer, decode, encode
 from tui.xdg import state_dir
 
 FILE_NAME = "state.json"
+MAX_BYTES = 8 << 20  # far beyond what the bounds of saved_state let it hold
 
 
 def default_path() -> Path:
@@ -23,6 +24,8 @@ def load(path: Path) -> tuple[dict[str, SavedServer], str | None]:
     """Every server remembered, and a warning for the user when the file cannot be used (it
     is then replaced at the next save)."""
     try:
+        if path.exists() and path.stat().st_size > MAX_BYTES:
+            raise ValueError(f"larger than {MAX_BYTES >> 20} MiB")
         text = read_text(path)
         return (decode(text) if text is not None else {}), None
     except (OSError, UnicodeDecodeError, ValueError) as exc:

@@ -74,16 +74,19 @@ class BufferListTest(unittest.TestCase):
         dev = state.open("#dev", BufferKind.CHANNEL)
         for i in range(12):
             state.add(dev, Line(T0, Kind.MESSAGE, f"m{i}", nick="carol", mention=i < 3))
-        col = buffer_list.column(state, 120)
+        col = buffer_list.BufferList(state).column(120)
         rows = col.rows(10)
         self.assertEqual(col.width, 21)  # the longest name and room for counts
         self.assertEqual(texts(rows), [" 1 chat.example      ", " 2 #lobby            ",
                                        " 3 bob             1!", " 4 #dev         12 3!"])
         self.assertTrue(rows[1][0][1].reverse)  # the buffer shown
         self.assertEqual(rows[3][0][1], buffer_list.MENTION_STYLE)
+        state.focus(dev)  # read: the column follows
+        self.assertEqual(texts(col.rows(10))[3], " 4 #dev              ")
 
     def test_hidden_on_a_narrow_terminal(self) -> None:
-        self.assertIsNone(buffer_list.column(State(), buffer_list.MIN_TERMINAL_WIDTH - 1))
+        self.assertIsNone(buffer_list.BufferList(State()).column(
+            buffer_list.MIN_TERMINAL_WIDTH - 1))
 
     def test_many_buffers_keep_the_current_one_in_view(self) -> None:
         state = State(tz=UTC)
