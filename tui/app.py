@@ -198,7 +198,7 @@ class App:
     def closing(self) -> list[Action]:
         """Quitting: the read positions the server should know, what to remember."""
         attention.move_read(self.state.current, attention.read_time_of(self.state.current))
-        return [*self.session.read_markers.outgoing(),
+        return [*self.session.read_markers.outgoing(self.session.ctx.now, force=True),
                 *(self.memory.final(self.state, self.session) if self.ever_registered else [])]
 
     def user_active(self) -> None:

@@ -13,7 +13,7 @@ positions then live in this client (and its state file) only.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ircproto.message import Message
 from ircproto.servertime import server_time_datetime
@@ -24,6 +24,7 @@ from tui.history import format_time
 from tui.state import BufferKind
 
 CAP = "draft/read-marker"
+MARKREAD_GAP = timedelta(seconds=5)
 TIMESTAMP = "timestamp="
 
 
@@ -32,6 +33,8 @@ class ReadMarkers:
         self.ctx = ctx
         self.state = ctx.state
         self.asked: set[str] = set()  # private buffers whose position was asked for
+        self._sent_at: dict[str, datetime] = {}  # buffer key -> when its MARKREAD went
+        self.due: datetime | None = None  # when a MARKREAD held back may go
 
     @property
     def enabled(self) -> bool:
@@ -61,10 +64,13 @@ class ReadMarkers:
         """A new connection: the private buffers' positions are asked for again."""
         self.asked.clear()
 
-    def outgoing(self) -> list[Effect]:
-        """MARKREAD for every buffer read further than the server knows, and to ask for the
-        position of each private buffer once per connection (a channel's comes after our
-        JOIN)."""
+    def outgoing(self, now: datetime, force: bool = False) -> list[Effect]:
+        """MARKREAD for every buffer read further than the server knows (at most one per
+        buffer every MARKREAD_GAP, unless `force`: typing in a busy channel reads it again
+        and again, and every line counts against the server's flood limit), and to ask for
+        the position of each private buffer once per connection (a channel's comes after
+        our JOIN)."""
+        self.due = None
         if not self.enabled or not self.ctx.ready:
             return []
         out: list[Effect] = []
@@ -78,6 +84,11 @@ class ReadMarkers:
                 continue
             if buf.kind == BufferKind.CHANNEL and not buf.joined:
                 continue
+            last = self._sent_at.get(buf.key)
+            if not force and last is not None and now < last + MARKREAD_GAP:
+                self.due = min(self.due or last + MARKREAD_GAP, last + MARKREAD_GAP)
+                continue
+            self._sent_at[buf.key] = now
             buf.read_synced = read
             out.append(send("MARKREAD", buf.name, TIMESTAMP + format_time(read)))
         return out

@@ -174,7 +174,7 @@ class Session:
     # -- timers ----------------------------------------------------------------------------
     def next_deadline(self) -> datetime | None:
         deadlines = [self.registration.cap_deadline, self._join_deadline,
-                     self.history.deadline(), self.login.deadline]
+                     self.history.deadline(), self.login.deadline, self.read_markers.due]
         if self.ctx.connected:
             deadlines.append(self.keepalive.deadline())
         return min((d for d in deadlines if d is not None), default=None)
@@ -186,7 +186,7 @@ class Session:
             self._join_deadline = None
             out += self._fallback_joins()
             out += self._on_ready()
-        out += self.history.expire(now) + self.read_markers.outgoing()
+        out += self.history.expire(now) + self.read_markers.outgoing(now)
         if self.ctx.connected:
             out += self.keepalive.tick(now)
         return out

@@ -10,6 +10,7 @@ from tui.alerts import ALERT_GAP, Alerts, Notify
 from tui.config import Settings
 from tui.effects import Alert
 from tui.notify import notification
+from tui.read_markers import MARKREAD_GAP
 
 CAPS = ALL_CAPS + " draft/read-marker"
 MINUTE = timedelta(minutes=1)
@@ -57,6 +58,16 @@ class MarkreadTest(unittest.TestCase):
                          [("#lobby", f"timestamp={stamp(T0 + MINUTE)}")])
         h.advance(1)
         self.assertEqual(len(sent(h, "MARKREAD")), 1)  # once
+        self.say("more", 2, 11)
+        h.state.focus(self.lobby)
+        h.state.switch(0)  # read again at once: held back
+        h.advance(0)
+        self.assertEqual(len(sent(h, "MARKREAD")), 1)
+        self.assertEqual(h.session.next_deadline(), T0 + MARKREAD_GAP)
+        h.now = T0 + MARKREAD_GAP
+        h.advance(0)
+        self.assertEqual(sent(h, "MARKREAD")[-1],
+                         ("#lobby", f"timestamp={stamp(T0 + 2 * MINUTE)}"))
 
     def test_a_private_buffer_asks_for_its_position_once(self) -> None:
         h = self.h
