@@ -3,8 +3,11 @@ password prompt, "keep this login?" question, chat), what Enter and Tab do, reco
 backoff (and not after a fatal ERROR), and what the pane and status bar show.
 
 The event loop (curses_client) feeds it keys, received lines and the time, and executes the
-actions it returns (`Send`, `Connect`, `Disconnect`, `Quit`, `SaveCredentials`). Pure, so the
-whole flow from the name prompt to chatting is unit-testable.
+actions it returns (`Send`, `Connect`, `Disconnect`, `Quit`, `SaveCredentials`, `SaveState`
+what is remembered of the server, `Notify` the bell). It composes the frame the terminal
+draws (`tui.frame`: the pane, the side columns such as the buffer list, status, input), and
+starts from what was remembered of the server (`tui.saved_state`). Pure, so the whole flow
+from the name prompt to chatting is unit-testable.
 """
 
 from __future__ import annotations
@@ -18,18 +21,17 @@ from datetime import datetime, timedelta, tzinfo
 
 from ircproto.casemap import irc_equal
 from ircproto.validate import is_valid_nick
-from tui import commands
+from tui import attention, commands
+from tui.alerts import Alerts
+from tui.buffer_list import BufferList
 from tui.commands import Action
+from tui.config import Settings
 from tui.context import CLIENT_NICK_MAX_LEN
 from tui.credentials import server_key
 from tui.effects import (Alert, AskNick, AskPassword, Disconnect, LoggedIn, Reconnect,
                          StopReconnecting)
-from tui.inputline import InputLine
-from tui import attention
-from tui.alerts import Alerts
-from tui.buffer_list import BufferList
-from tui.config import Settings
 from tui.frame import Column, Frame, compose, place_columns
+from tui.inputline import InputLine
 from tui.layout import Row, at_top, clip, scroll, text_width, view_rows
 from tui.memory import Memory
 from tui.render import RowCache, status_row

@@ -7,6 +7,7 @@ Pure: no terminal.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import tzinfo
 
@@ -127,7 +128,8 @@ class RowCache:
 
 
 def status_row(width: int, *, connection: str, nick: str, buffer_number: int,
-               buffer_name: str, users: int | None, activity: list[tuple[int, str, bool]],
+               buffer_name: str, users: int | None,
+               activity: Sequence[tuple[int, str, bool]],
                more_below: int | None, unsent: int = 0, loading: bool = False,
                parted: bool = False) -> Row:
     """The status bar: connection, nick, current buffer and its user count (or `parted`: a

@@ -192,7 +192,7 @@ class RememberTest(Runner, unittest.TestCase):
         bob.send("PRIVMSG #lobby :" + "日本語のテキスト" * 12)
         alice.wait_for(rf"{TIME} bob: 日本語のテキスト日本語", TIMEOUT_S)
         # "You joined" ends the history, "— live —" below it; a reconnect moves it.
-        alice.wait_for(rf"You joined #lobby\n[^\n]*— live —", TIMEOUT_S)
+        alice.wait_for(r"You joined #lobby\n[^\n]*— live —", TIMEOUT_S)
         server.stop()
         alice.wait_for(r"reconnecting \| alice2", TIMEOUT_S)
         server.start_on_same_config()

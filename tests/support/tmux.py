@@ -3,9 +3,9 @@ text with a deadline.
 
 Every helper uses a private tmux server (`tmux -L <unique name> -f <own config>`), so tests
 never touch the user's tmux, and `close()` kills that server. The program's XDG folders
-(settings, state) point into the helper's temporary folder unless the test gives others. The pane stays after the program
-exits (remain-on-exit) so a test can read its last screen; the exit status is recorded by the
-wrapping shell.
+(settings, state) point into the helper's temporary folder unless the test gives others. The
+pane stays after the program exits (remain-on-exit) so a test can read its last screen; the
+exit status is recorded by the wrapping shell.
 """
 
 from __future__ import annotations

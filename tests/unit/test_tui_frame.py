@@ -31,7 +31,8 @@ class PlaceColumnsTest(unittest.TestCase):
     def test_a_narrow_terminal_drops_what_does_not_fit(self) -> None:
         left, right = column("buffers", LEFT, 18), column("nicks", RIGHT, 15)
         cases = [(120, ["buffers", "nicks"]), (MIN_PANE_WIDTH + 19 + 16, ["buffers", "nicks"]),
-                 (MIN_PANE_WIDTH + 19 + 15, ["buffers"]), (MIN_PANE_WIDTH + 18, ["nicks"]), (20, [])]
+                 (MIN_PANE_WIDTH + 19 + 15, ["buffers"]), (MIN_PANE_WIDTH + 18, ["nicks"]),
+                 (20, [])]
         for width, expected in cases:
             with self.subTest(width=width):
                 _, pane_width, placed = place_columns(width, [left, right])

@@ -2,9 +2,8 @@
 and desktop notifications), tui.rejoining (what is joined after registration)."""
 
 import unittest
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from ircproto.message import parse
 from tests.unit.test_tui_support import ALL_CAPS, MASK, T0, Harness, stamp
 from tui.alerts import ALERT_GAP, Alerts, Notify
 from tui.config import Settings

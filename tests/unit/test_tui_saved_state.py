@@ -5,7 +5,7 @@ away found, and a server without CHATHISTORY saying so. No files, no sockets."""
 
 import json
 import unittest
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 
 from ircproto.message import parse
 from tests.unit.test_tui_support import MASK, T0, Harness
