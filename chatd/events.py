@@ -8,7 +8,8 @@ A stored event is a plain tuple (it crosses processes with marshal, which takes 
 kind is the IRC command (PRIVMSG, NOTICE, TAGMSG, JOIN, PART, QUIT, NICK, TOPIC); source is the
 sender's nick!user@host; target is the channel or nick addressed (for NICK: the new nick);
 text is the message, reason or topic (for JOIN: the joiner's realname, for extended-join);
-client_tags is the IRCv3 client-only tag section the sender attached ("+a=b;+c"), or "";
+client_tags is the IRCv3 client-only tag section the sender attached ("+a=b;+c"), or "", led
+by `bot` when the sender was a bot (user mode +B; IRCv3 bot-mode);
 account is the account the sender was logged in to when it sent it, or "" (IRCv3 account-tag,
 extended-join: a replay shows the account of that time, not today's).
 """

@@ -6,6 +6,7 @@ from ircproto import validate
 NICKLEN = 30
 CHANNELLEN = 50
 TOPICLEN = 390
+REALNAMELEN = 128  # bytes of a realname (USER, SETNAME), advertised as NAMELEN (IRCv3 setname)
 CHANTYPES = "#"
 
 

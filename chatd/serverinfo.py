@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 
 from chatd.config import Config
 from ircproto.casemap import CASEMAPPING
-from chatd.limits import CHANNELLEN, CHANTYPES, NICKLEN, TOPICLEN
+from chatd.limits import CHANNELLEN, CHANTYPES, NICKLEN, REALNAMELEN, TOPICLEN
 
 VERSION = "chatd-0.1"
+BOT_MODE = "B"  # the user mode that marks a bot (IRCv3 bot-mode), advertised as BOT=B
+USER_MODES = "Bi"  # RPL_MYINFO: bot, invisible (chatd/hub/membership.py sets them)
 MAX_TARGETS = 4  # targets of one PRIVMSG/NOTICE/TAGMSG, advertised as TARGMAX
 AWAYLEN = 390
 CHATHISTORY_MAX = 100  # messages one CHATHISTORY answers at most, advertised as CHATHISTORY
@@ -40,6 +42,7 @@ def build_server_info(config: Config, motd_text: str | None, started_at_s: float
         f"CHANLIMIT={CHANTYPES}:{config.channels_per_client}",
         f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},TAGMSG:{MAX_TARGETS}",
         f"AWAYLEN={AWAYLEN}", f"CHATHISTORY={CHATHISTORY_MAX}", "MSGREFTYPES=msgid,timestamp",
+        f"BOT={BOT_MODE}", f"MONITOR={config.monitor_limit}", f"NAMELEN={REALNAMELEN}",
     )
     motd = tuple(motd_text.splitlines()) if motd_text is not None else None
     created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started_at_s))

@@ -1,14 +1,15 @@
 """The table of the commands the master answers (those that need the global tables: channels,
 nicks) and the one way to run them: `run_command`, the boundary where a handler's IrcError
 becomes the client's reply (chatd/hub/error_replies.py). The handlers live by concern in
-membership.py, messages.py and queries.py; chatd/commandset.py says which commands are the
-master's and how many parameters each needs (the worker answers 461 before forwarding). Pure."""
+membership.py, messages.py, queries.py and presence.py; chatd/commandset.py says which commands
+are the master's and how many parameters each needs (the worker answers 461 before
+forwarding). Pure."""
 
 from __future__ import annotations
 
 from typing import Callable
 
-from chatd.hub import about, membership, messages, queries
+from chatd.hub import about, membership, messages, presence, queries
 from chatd.hub.error_replies import answer_errors
 from chatd.hub.hub import Hub
 from chatd.hub.registry import ClientRecord
@@ -34,6 +35,9 @@ GLOBAL_COMMANDS: dict[str, Handler] = {
     "AWAY": queries.handle_away,
     "INFO": about.handle_info,
     "ADMIN": about.handle_admin,
+    "MONITOR": presence.handle_monitor,
+    "WHOWAS": presence.handle_whowas,
+    "SETNAME": presence.handle_setname,
 }
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from chatd.hub.error_replies import each_target
 from chatd.hub.hub import Hub
 from chatd.hub.registry import ChannelRecord, ClientRecord
+from chatd.serverinfo import BOT_MODE
 from ircproto import numerics as N
 from ircproto.errors import IrcError
 from ircproto.framing import truncate_utf8
@@ -107,7 +108,8 @@ def _user_mode(hub: Hub, client: ClientRecord, nick: str, changes: tuple[str, ..
     if other is not client:
         raise IrcError(N.ERR_USERSDONTMATCH, "Can't change mode for other users")
     if not changes:
-        hub.send_numeric(client, N.RPL_UMODEIS, "+i" if client.invisible else "+")
+        hub.send_numeric(client, N.RPL_UMODEIS, "+" + "".join(
+            mode for mode, flag in SETTABLE_USER_MODES.items() if getattr(client, flag)))
         return
     applied, unknown = _apply_user_modes(client, changes[0])
     if applied:
@@ -116,17 +118,22 @@ def _user_mode(hub: Hub, client: ClientRecord, nick: str, changes: tuple[str, ..
         raise IrcError(N.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
 
 
+# The user modes a client sets and clears on itself: letter -> its ClientRecord flag.
+# +B marks a bot (IRCv3 bot-mode: ISUPPORT BOT=B, WHOIS 335, WHO's B, the `bot` tag).
+SETTABLE_USER_MODES = {BOT_MODE: "bot", "i": "invisible"}
+
+
 def _apply_user_modes(client: ClientRecord, flags: str) -> tuple[str, bool]:
-    """Apply +i/-i from `flags`; return (the changes made, as a MODE string; whether any flag
-    was unknown)."""
+    """Apply +/- of SETTABLE_USER_MODES from `flags`; return (the changes made, as a MODE
+    string; whether any flag was unknown)."""
     applied, unknown, adding = "", False, True
     for ch in flags:
         if ch in "+-":
             adding = ch == "+"
-        elif ch == "i":
-            if client.invisible != adding:
-                client.invisible = adding
-                applied += ("+" if adding else "-") + "i"
+        elif ch in SETTABLE_USER_MODES:
+            if getattr(client, SETTABLE_USER_MODES[ch]) != adding:
+                setattr(client, SETTABLE_USER_MODES[ch], adding)
+                applied += ("+" if adding else "-") + ch
         else:
             unknown = True
     return applied, unknown

@@ -4,9 +4,10 @@ only read the tables (AWAY sets the client's own flag) and reply. Pure."""
 
 from __future__ import annotations
 
+from chatd.hub import presence
 from chatd.hub.hub import Hub
 from chatd.hub.registry import ClientRecord
-from chatd.serverinfo import AWAYLEN
+from chatd.serverinfo import AWAYLEN, BOT_MODE
 from ircproto import numerics as N
 from ircproto.casemap import casefold, mask_matcher
 from ircproto.framing import MAX_BODY_BYTES, pack_words, truncate_utf8
@@ -14,7 +15,7 @@ from chatd.limits import is_channel
 
 
 def _who_line(hub: Hub, asker: ClientRecord, channel_name: str, who: ClientRecord) -> str:
-    flags = "G" if who.away is not None else "H"
+    flags = ("G" if who.away is not None else "H") + (BOT_MODE if who.bot else "")
     return hub.numeric(asker, N.RPL_WHOREPLY, channel_name, who.user, who.host,
                        hub.config.server_name, who.nick or "*", flags, f"0 {who.realname}")
 
@@ -77,6 +78,9 @@ def handle_whois(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> Non
                                  "is logged in as"))
     if other.away is not None:
         lines.append(hub.numeric(client, N.RPL_AWAY, name, other.away))
+    if other.bot:
+        lines.append(hub.numeric(client, N.RPL_WHOISBOT, name,
+                                 f"is a bot on {hub.config.network}"))
     if other.secure:
         lines.append(hub.numeric(client, N.RPL_WHOISSECURE, name, "is using a secure connection"))
     if other.certfp and other is client:  # the user themself only (no opers yet)
@@ -100,12 +104,15 @@ def handle_list(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None
 
 
 def handle_away(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    before = client.away
     if params and params[0]:
         client.away = truncate_utf8(params[0], AWAYLEN)
         hub.send_numeric(client, N.RPL_NOWAWAY, "You have been marked as being away")
     else:
         client.away = None
         hub.send_numeric(client, N.RPL_UNAWAY, "You are no longer marked as being away")
+    if client.away != before:  # away-notify, for a change only
+        presence.announce_away(hub, client)
 
 
 def handle_ison(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:

@@ -24,6 +24,7 @@ class ClientRecord:
     registered: bool = False
     away: str | None = None
     invisible: bool = False
+    bot: bool = False  # user mode +B (IRCv3 bot-mode)
     account: str | None = None  # the account it is logged in to (SASL or REGISTER)
     caps: frozenset = frozenset()  # the capabilities the master needs (capabilities.MASTER_CAPS)
     secure: bool = False  # connected over TLS

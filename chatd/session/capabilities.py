@@ -13,11 +13,13 @@ from ircproto.errors import IrcError
 from ircproto.message import Message
 
 SUPPORTED_CAPS = (
-    "account-notify", "account-tag", "batch", "cap-notify", "draft/account-registration",
-    "draft/chathistory", "draft/event-playback", "echo-message", "extended-join",
-    "labeled-response", "message-tags", "multi-prefix", "sasl", "server-time",
-    "standard-replies", "userhost-in-names",
+    "account-notify", "account-tag", "away-notify", "batch", "cap-notify",
+    "draft/account-registration", "draft/chathistory", "draft/event-playback", "echo-message",
+    "extended-join", "extended-monitor", "labeled-response", "message-tags", "multi-prefix",
+    "sasl", "server-time", "setname", "standard-replies", "userhost-in-names",
 )
+# Not offered: chghost. chatd never changes a user's user name or host after it connected
+# (its cloak is fixed then, and accounts bring no virtual hosts), so CHGHOST never happens.
 # CAP LS 302 values (ircv3.net capability-negotiation): SASL's mechanisms; REGISTER is
 # allowed before connection registration and the account may be named apart from the nick.
 CAP_VALUES = {
@@ -25,8 +27,10 @@ CAP_VALUES = {
     "draft/account-registration": "before-connect,custom-account-name",
 }
 # What the master must know of a client's capabilities (it formats NAMES, and decides who
-# gets account-notify's ACCOUNT lines).
-MASTER_CAPS = ("account-notify", "userhost-in-names", "multi-prefix")
+# gets the ACCOUNT, AWAY and SETNAME lines of account-notify, away-notify, setname and
+# extended-monitor).
+MASTER_CAPS = ("account-notify", "userhost-in-names", "multi-prefix", "away-notify", "setname",
+               "extended-monitor")
 
 
 def handle_cap(ctx: CommandContext, msg: Message) -> None:

@@ -31,7 +31,7 @@ from typing import AbstractSet, Any, Callable, NamedTuple
 from chatd import events
 from chatd.commandset import gets_automatic_replies
 from chatd.ipc import frames
-from chatd.serverinfo import VERSION, ServerInfo, closing_link
+from chatd.serverinfo import USER_MODES, VERSION, ServerInfo, closing_link
 from chatd.session import authentication, labels
 from chatd.session.context import HistoryReading
 from chatd.session.fakelag import fakelag_for, flood_settings
@@ -417,7 +417,7 @@ class Session:
                           f"Welcome to the {cfg.network} IRC Network {nick}!{self.user}@{shown_host}")
         self._send_numeric(N.RPL_YOURHOST, f"Your host is {cfg.server_name}, running version {VERSION}")
         self._send_numeric(N.RPL_CREATED, f"This server was created {info.created}")
-        self._send_numeric(N.RPL_MYINFO, cfg.server_name, VERSION, "i", "bn")
+        self._send_numeric(N.RPL_MYINFO, cfg.server_name, VERSION, USER_MODES, "bn")
         tokens = info.isupport
         for start in range(0, len(tokens), 12):  # ISUPPORT allows at most 13 tokens a line
             self._send_numeric(N.RPL_ISUPPORT, *tokens[start:start + 12],

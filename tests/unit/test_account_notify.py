@@ -1,4 +1,4 @@
-"""IRCv3 account-notify in the pure cores: who the master tells (one AccountNotify frame per
+"""IRCv3 account-notify in the pure cores: who the master tells (one Notify frame per
 worker, for the clients sharing a channel with the user, and the user itself, that asked for
 the capability) when a user logs in after registration or is logged out by the admin deleting
 its account; and what the worker does with LoggedOut (forget the account, 901)."""
@@ -16,9 +16,9 @@ NOTIFY = frozenset({"account-notify"})
 
 
 def notified(effects) -> dict[int, tuple[tuple[int, ...], str]]:
-    """worker -> (conn ids, line) of the AccountNotify frames among the effects."""
+    """worker -> (conn ids, line) of the Notify frames among the effects."""
     return {e.worker: (e.frame.conn_ids, e.frame.line) for e in effects
-            if isinstance(getattr(e, "frame", None), ipc.AccountNotify)}
+            if isinstance(getattr(e, "frame", None), ipc.Notify)}
 
 
 class WhoIsToldTest(unittest.TestCase):
