@@ -67,6 +67,15 @@ class WhoIsToldTest(unittest.TestCase):
         self.assertEqual(notified(effects), {0: ((1, 2), ":n1!u@10.0.0.1 ACCOUNT *"),
                                              1: ((3,), ":n1!u@10.0.0.1 ACCOUNT *")})
 
+    def test_extended_monitor_tells_watchers_too(self) -> None:
+        # 6 shares no channel and watches n1 with extended-monitor; 7 watches without it.
+        for conn_id, caps in ((6, NOTIFY | {"extended-monitor"}), (7, NOTIFY)):
+            watcher = open_client(self.hub, conn_id, f"n{conn_id}")
+            watcher.caps = caps
+            self.hub.monitors.add(watcher, "N1")
+        self.hub.take_effects()
+        self.assertEqual(notified(self.log_in())[0], ((1, 2, 6), ":n1!u@10.0.0.1 ACCOUNT henry"))
+
     def test_login_before_registration_tells_nobody(self) -> None:
         client = open_client(self.hub, 6, "n6", register=False)
         client.caps = NOTIFY
