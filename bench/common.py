@@ -129,8 +129,11 @@ class ChatdServer:
                 "ping_interval": "86400", "ping_timeout": "86400",
                 "registration_timeout": "3600",
             },
+            # No quota, no per-client rate of stored bytes: the figures are the history's
+            # (a 10M history is about 2 GiB, past the default quota of 1 GiB).
             "history": {"path": str(self.history_path), "replay": str(replay),
-                        "synchronous": synchronous},
+                        "synchronous": synchronous, "max_size_mb": "0",
+                        "client_bytes_per_s": "0"},
             "channels": {"autojoin": autojoin if autojoin else '""'},
             # Fakelag off: the load generators flood on purpose, and the figures must not
             # depend on [limits] exempt covering the address they connect from.

@@ -63,6 +63,7 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     CommandSpec("KICK", 2, MASTER),
     CommandSpec("INFO", 0, MASTER),
     CommandSpec("ADMIN", 0, MASTER),
+    CommandSpec("INVITE", 0, MASTER),  # alone: the invite list; 461 is the handler's
     CommandSpec("MONITOR", 1, MASTER),
     CommandSpec("WHOWAS", 0, MASTER),  # 431 is the handler's (modern.ircdocs)
     CommandSpec("SETNAME", 1, MASTER),

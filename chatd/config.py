@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chatd.limits import is_valid_channel
+from chatd.limits import FLAG_MODES, is_nick, is_valid_channel
 
 
 class ConfigError(Exception):
@@ -44,7 +44,15 @@ class Config:
     history_replay: int = 50
     history_synchronous: str = "full"
     history_retention_days: int = 0  # 0: keep everything
+    # the size quota (MiB of data; oldest events deleted past it), the free space below which
+    # clients' messages are refused (MiB), the stored bytes per second per client; 0: none
+    history_max_size_mb: int = 1024
+    history_min_free_mb: int = 100
+    history_client_bytes_per_s: int = 2048
     autojoin: tuple[str, ...] = ("#lobby",)
+    default_modes: str = "nt"  # flags a new channel gets (letters of limits.FLAG_MODES)
+    # Accounts opped whenever they join an autojoin channel (chatd/hub/channel_access.py)
+    channel_operators: tuple[str, ...] = ()
     sendq_bytes: int = 1 << 20
     channels_per_client: int = 50
     monitor_limit: int = 100  # nicks on one client's MONITOR list (ISUPPORT MONITOR=)
@@ -155,6 +163,23 @@ def _channels(raw: str, _: Path) -> tuple[str, ...]:
     return names
 
 
+def _channel_flags(raw: str, _: Path) -> str:
+    """'+nt' (or 'nt'); '+' or "" for none."""
+    letters = raw.strip("\"'")
+    letters = letters[1:] if letters.startswith("+") else letters
+    if any(letter not in FLAG_MODES for letter in letters):
+        raise ValueError(f"must be + and channel modes from {FLAG_MODES}, e.g. +nt")
+    return "".join(sorted(set(letters)))
+
+
+def _accounts(raw: str, _: Path) -> tuple[str, ...]:
+    names = tuple(n for n in raw.replace(",", " ").split() if n not in ('""', "''"))
+    bad = [n for n in names if not is_nick(n)]
+    if bad:
+        raise ValueError(f"not a valid account name: {', '.join(bad)}")
+    return names
+
+
 def _rate(raw: str, _: Path) -> float:
     try:
         value = float(raw)
@@ -211,9 +236,14 @@ SCHEMA = {
         "replay": ("history_replay", _int_range(0, 1000)),
         "synchronous": ("history_synchronous", _choice("normal", "full")),
         "retention_days": ("history_retention_days", _int_range(0, 100000)),
+        "max_size_mb": ("history_max_size_mb", _int_range(0, 1 << 30)),
+        "min_free_mb": ("history_min_free_mb", _int_range(0, 1 << 30)),
+        "client_bytes_per_s": ("history_client_bytes_per_s", _int_range(0, 1 << 30)),
     },
     "channels": {
         "autojoin": ("autojoin", _channels),
+        "default_modes": ("default_modes", _channel_flags),
+        "operators": ("channel_operators", _accounts),
     },
     "limits": {
         "sendq": ("sendq_bytes", _int_range(4096, 1 << 30)),

@@ -5,9 +5,11 @@ exactly like the live one did — same text, same msgid, same time.
 
 A stored event is a plain tuple (it crosses processes with marshal, which takes no subclasses):
     (id, ts_ms, kind, source, target, text, client_tags, account)
-kind is the IRC command (PRIVMSG, NOTICE, TAGMSG, JOIN, PART, QUIT, NICK, TOPIC); source is the
-sender's nick!user@host; target is the channel or nick addressed (for NICK: the new nick);
-text is the message, reason or topic (for JOIN: the joiner's realname, for extended-join);
+kind is the IRC command (PRIVMSG, NOTICE, TAGMSG, JOIN, PART, QUIT, NICK, TOPIC, MODE, KICK);
+source is the sender's nick!user@host; target is the channel or nick addressed (for NICK: the
+new nick); text is the message, reason or topic (for JOIN: the joiner's realname, for
+extended-join; for MODE and KICK: the rest of the line after the channel, as sent, e.g.
+"+o-v alice bob" or "bob :flooding");
 client_tags is the IRCv3 client-only tag section the sender attached ("+a=b;+c"), or "", led
 by `bot` when the sender was a bot (user mode +B; IRCv3 bot-mode);
 account is the account the sender was logged in to when it sent it, or "" (IRCv3 account-tag,
@@ -21,7 +23,7 @@ from typing import NamedTuple
 
 from ircproto.casemap import casefold
 from ircproto.ctcp import ACTION_PREFIX
-from ircproto.framing import MAX_BODY_BYTES, truncate_utf8
+from ircproto.framing import MAX_BODY_NO_CRLF_BYTES, truncate_utf8
 from ircproto.message import escape_tag_value
 from ircproto.servertime import format_server_time
 
@@ -29,7 +31,8 @@ ID, TS, KIND, SOURCE, TARGET, TEXT, TAGS, ACCOUNT = range(8)
 
 MESSAGE_KINDS = ("PRIVMSG", "NOTICE")  # what history shows without draft/event-playback
 SENT_KINDS = ("PRIVMSG", "NOTICE", "TAGMSG")  # what a client sends to a target
-STORED_KINDS = ("PRIVMSG", "NOTICE", "TAGMSG", "JOIN", "PART", "QUIT", "NICK", "TOPIC")
+STORED_KINDS = ("PRIVMSG", "NOTICE", "TAGMSG", "JOIN", "PART", "QUIT", "NICK", "TOPIC", "MODE",
+                "KICK")
 # An account write rides the same ordered stream as events (so it is committed before the
 # client is told, and re-sent after a writer restart), with its own id but no message row: a
 # StoreRow of kind ACCOUNT_KIND whose source is the operation, target the account name and text
@@ -86,6 +89,14 @@ def private_timeline(owner: str, other_nick: str) -> str:
     return f"{owner} {casefold(other_nick)}"
 
 
+def owner_of_timeline(conv: str) -> str | None:
+    """The owner (history_owner) of a private timeline key, or None for a channel's (or for a
+    private key of chatd before accounts, keyed by nick, which is served to nobody)."""
+    if conv[:1] in ("~", "!"):
+        return conv.split(" ", 1)[0]
+    return None
+
+
 def private_timelines(sender_owner: str, sender_nick: str, recipient_owner: str,
                       recipient_nick: str) -> tuple[str, ...]:
     """Timeline keys of a private message: the sender's and the recipient's (once, when a
@@ -110,7 +121,38 @@ def relevant_bits(kind: str, account: str) -> int:
 def format_event(kind: str, source: str, target: str, text: str, extended_join: bool = False,
                  account: str = "") -> str:
     """The IRC line (without tags and CRLF) for an event. `extended_join`: the JOIN carries
-    the account and realname (ircv3.net/specs/extensions/extended-join)."""
+    the account and realname (ircv3.net/specs/extensions/extended-join). The master fits a
+    text to its line before storing it (fit_event_text); a text still too long, from a row
+    stored before it did, is cut here at a character boundary, so no line passes 512 bytes."""
+    line = _event_line_body(kind, source, target, text, extended_join, account)
+    excess = len(line.encode("utf-8")) - MAX_BODY_NO_CRLF_BYTES
+    if excess > 0:
+        line = _event_line_body(kind, source, target, _shortened(text, excess), extended_join,
+                                account)
+    return line
+
+
+def fit_event_text(kind: str, source: str, target: str, text: str, account: str = "",
+                   mark: str = "") -> str:
+    """`text` as long as it may be in this event: so that its longest line (the extended
+    JOIN, with the account) fits 512 bytes with CRLF, whoever receives it. Cut at a character
+    boundary, with `mark` after the cut. The master stores a JOIN's realname, a PART or QUIT
+    reason and a topic fitted this way, so each line the event is ever sent as (live, echoed,
+    replayed) holds what is stored; a PRIVMSG or NOTICE that does not fit is refused instead
+    (417: cutting it would lose text the sender was told was sent)."""
+    line = _event_line_body(kind, source, target, text, True, account)
+    excess = len(line.encode("utf-8")) - MAX_BODY_NO_CRLF_BYTES
+    if excess <= 0:
+        return text
+    return _shortened(text, excess + len(mark.encode("utf-8"))) + mark
+
+
+def _shortened(text: str, excess_bytes: int) -> str:
+    return truncate_utf8(text, max(len(text.encode("utf-8")) - excess_bytes, 0))
+
+
+def _event_line_body(kind: str, source: str, target: str, text: str, extended_join: bool,
+                     account: str) -> str:
     if kind in ("PRIVMSG", "NOTICE", "TOPIC"):
         return f":{source} {kind} {target} :{text}"
     if kind == "JOIN" and extended_join:
@@ -121,9 +163,9 @@ def format_event(kind: str, source: str, target: str, text: str, extended_join: 
         return f":{source} PART {target} :{text}" if text else f":{source} PART {target}"
     if kind == "QUIT":
         return f":{source} QUIT :{text}"
+    if kind in ("MODE", "KICK"):
+        return f":{source} {kind} {target} {text}"
     raise ValueError(f"unknown event kind {kind!r}")
-
-
 
 
 def tag_section(variant: int, event_id: int, ts_ms: int, client_tags: str,
@@ -166,11 +208,7 @@ def stamped_replay_line(row: tuple, variant: int) -> str:
     """A replayed event for a client without server-time: the original time goes in front of
     the text (replay_text). If the stamp would push the line past 512 bytes, the end of the
     text gives way, marked with an ellipsis, so the line stays legal and the cut is visible."""
-    text = replay_text(row[KIND], row[TEXT], row[TS])
-    line = event_line(row[:TEXT] + (text,) + row[TEXT + 1:], variant)
-    overflow = len(line.encode("utf-8")) + 2 - MAX_BODY_BYTES
-    if overflow > 0:
-        keep = len(text.encode("utf-8")) - overflow - len("…".encode("utf-8"))
-        text = truncate_utf8(text, max(keep, 0)) + "…"
-        line = event_line(row[:TEXT] + (text,) + row[TEXT + 1:], variant)
-    return line
+    account = row[ACCOUNT] if len(row) > ACCOUNT else ""
+    text = fit_event_text(row[KIND], row[SOURCE], row[TARGET],
+                          replay_text(row[KIND], row[TEXT], row[TS]), account, mark="…")
+    return event_line(row[:TEXT] + (text,) + row[TEXT + 1:], variant)

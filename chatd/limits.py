@@ -1,5 +1,6 @@
-"""chatd's own limits on names and texts, advertised in ISUPPORT (chatd/serverinfo.py), and
-the name checks that apply them. Shared by every role; pure."""
+"""chatd's own limits on names and texts and the channel modes it implements, advertised in
+ISUPPORT (chatd/serverinfo.py), and the name checks that apply them. Shared by every role
+(the config validates default channel modes with these letters); pure."""
 
 from ircproto import validate
 
@@ -8,6 +9,19 @@ CHANNELLEN = 50
 TOPICLEN = 390
 REALNAMELEN = 128  # bytes of a realname (USER, SETNAME), advertised as NAMELEN (IRCv3 setname)
 CHANTYPES = "#"
+KICKLEN = 255  # a KICK reason is cut to this many bytes
+
+# Channel modes by CHANMODES type (modern.ircdocs.horse, "MODE message"; chatd/hub/channel_state.py)
+LIST_MODES = "beI"  # type A: ban, ban exception, invite exception
+KEY_MODE = "k"  # type B
+LIMIT_MODE = "l"  # type C
+FLAG_MODES = "imnst"  # type D: invite-only, moderated, no external messages, secret, topic
+PREFIX_MODES = "ov"  # member ranks, highest first (PREFIX=(ov)@+)
+PREFIX_SYMBOLS = "@+"  # their prefixes, in the same order
+CHANMODES = f"{LIST_MODES},{KEY_MODE},{LIMIT_MODE},{FLAG_MODES}"
+MAX_LIST_ENTRIES = 100  # bans + exceptions + invite exceptions of one channel (MAXLIST)
+MAX_MODE_PARAMS = 4  # mode changes with a parameter in one MODE command (MODES)
+KEYLEN = 23  # RFC 2812 2.3.1: key = 1*23 characters
 
 
 def is_nick(nick: str) -> bool:

@@ -2,7 +2,8 @@
 workers' frames through its pure pipeline (chatd/hub/pipeline.py: PING barriers, the Hub, the
 Sequencer), rows to the writer, committed frames back to the workers — and carries out what
 its parts decide: accepting (chatd/processes/accepting.py), supervising children
-(supervision.py, writer_watchdog.py, shutdown.py), backpressure (chatd/hub/). It holds the
+(supervision.py, writer_watchdog.py, shutdown.py), its children's pipes and backpressure
+(child_pipes.py, chatd/hub/backpressure.py). It holds the
 global state through the Hub but never touches SQLite and never blocks: every socket is
 non-blocking and waiting is done by the selector. It imports no other role: the children's
 entry functions come from its caller (chatd/cli.py).
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import selectors
 import signal
 import socket
@@ -25,14 +25,13 @@ from chatd.exitcodes import EXIT_OK, EXIT_RUNTIME
 from chatd.hub.backpressure import Backpressure
 from chatd.hub.barriers import Barriers
 from chatd.hub.hub import Hub
-from chatd.hub.account_requests import CONTROL_WORKER
 from chatd.hub.pipeline import Pipeline
-from chatd.hub.sequencer import Outgoing
 from chatd.ipc import frames
 from chatd.store import lock as history_lock
-from chatd.ipc.pipe import PipeClosed, PipeOverflow
+from chatd.ipc.pipe import PipeClosed
 from chatd.processes import fdlimit
 from chatd.processes.accepting import Acceptor, Listener, bind_listeners
+from chatd.processes.child_pipes import ChildPipes
 from chatd.processes.control import CONTROL_KEY, ControlServer
 from chatd.processes.loop_timeout import select_timeout
 from chatd.processes.metrics_http import MetricsSocket
@@ -87,6 +86,7 @@ class Master:
         self.lock_fd: int | None = None  # the history's writer lock (chatd/store/lock.py)
         self.control = ControlServer(history_lock.control_path(config.history_path),
                                      self.selector)
+        self.pipes = ChildPipes(self.children, self.control, self.backpressure)
         self.service = ServiceLink(Notifier(), time.monotonic())  # systemd, when it runs us
         self.metrics = MetricsLink(config.metrics_listen, self.selector, MasterParts(
             self.hub, self.children, self.pipeline, self.backpressure, self.info.boot_id / 1000))
@@ -173,10 +173,8 @@ class Master:
                     self._on_control_request(key.data[1])
                 elif isinstance(key.data, MetricsSocket):
                     key.data.handle(mask)
-                elif mask & selectors.EVENT_READ:
-                    child = key.data
-                    if child.role == WRITER or self.backpressure.reading_workers:
-                        self._on_child_readable(child)
+                elif mask & selectors.EVENT_READ and self.pipes.reads(key.data):
+                    self._on_child_readable(key.data)
             self._handle_signals()
             if self.stopping and self._stop_progress():
                 return self.exit_code
@@ -186,7 +184,9 @@ class Master:
             self._send_rows()
             self._tend_service()
             self.metrics.expire(time.monotonic())
-            self._flush_pipes()
+            self.pipes.flush(time.monotonic())
+            if not self.stopping:
+                self.pipes.kill_hung_workers(time.monotonic())
 
     def _select_timeout(self) -> float:
         return select_timeout(time.monotonic(), self.acceptor.paused_until,
@@ -195,7 +195,8 @@ class Master:
 
     def _tend_service(self) -> None:
         self.service.tend(time.monotonic(), self.children.children(),
-                          not self.backpressure.reading_workers, self._send, self.hub.registry)
+                          lambda child: not self.pipes.reads(child), self.pipes.send,
+                          self.hub.registry)
 
     def _hand_off(self, worker: Child, sock: socket.socket, host: str, port: str,
                   tls: bool) -> None:
@@ -205,11 +206,11 @@ class Master:
         self.next_conn_id += 1
         self.hub.connection_opened(conn_id, worker.index, host, int(time.time()))
         # Tests and operators match this line (peer port) to see which worker holds whom.
-        log.debug("connection %d from %s port %s -> worker %d%s", conn_id, host, port,
+        log.info("connection %d from %s port %s -> worker %d%s", conn_id, host, port,
                   worker.index, " (tls)" if tls else "")
         worker.conns += 1
         self.metrics.accepted += 1
-        self._send(worker, frames.NewConn(conn_id=conn_id, host=host, tls=tls),
+        self.pipes.send(worker, frames.NewConn(conn_id=conn_id, host=host, tls=tls),
                    fds=(sock.detach(),))
 
     def _drain_wakeup(self) -> None:
@@ -244,7 +245,7 @@ class Master:
             self.control.answer(control_id, b"error unavailable the server is stopping")
             return
         log.info("account %s %s (admin command)", request["op"], request["name"])
-        self._dispatch(self.pipeline.admin_request(
+        self.pipes.dispatch(self.pipeline.admin_request(
             control_id, request["op"], request["name"], request.get("payload", {}),
             int(time.time() * 1000)))
 
@@ -256,13 +257,17 @@ class Master:
             elif isinstance(frame, frames.Committed):
                 self.metrics.committed(self.pipeline.sequencer.committed_id, frame.up_to_id,
                                        time.monotonic())
-                self._dispatch(self.pipeline.committed(frame.up_to_id))
+                self.pipes.dispatch(self.pipeline.committed(frame.up_to_id))
                 self.watchdog.committed(self.pipeline.sequencer.uncommitted_count > 0,
                                         time.monotonic())
             elif isinstance(frame, frames.Ready):
                 self._on_writer_ready(frame)
             elif isinstance(frame, frames.Stalled):
                 self.watchdog.stalled(time.monotonic())
+            elif isinstance(frame, frames.DiskSpace):  # the writer logged why
+                if frame.low != self.pipeline.hub.disk_low:
+                    log.info("%s clients' messages", "refusing" if frame.low else "storing")
+                self.pipeline.hub.disk_low = frame.low
 
     def _on_writer_ready(self, ready: frames.Ready) -> None:
         self.watchdog.writer_ready()
@@ -273,16 +278,16 @@ class Master:
         log.info("writer back at id %d; storing %d pending events again", ready.last_id,
                  len(rows))
         if rows:
-            self._send(self.children.writer, frames.store(rows))
+            self.pipes.send(self.children.writer, frames.store(rows))
             self.watchdog.resent(time.monotonic())
-        self._dispatch(releasable)
+        self.pipes.dispatch(releasable)
 
     # the workers' frames
     def _on_worker_frames(self, worker: Child, received: list[Any]) -> None:
         if any(type(frame) is frames.HeartbeatAck for frame in received):
             self.service.answered(worker, time.monotonic())
             received = [frame for frame in received if type(frame) is not frames.HeartbeatAck]
-        self._dispatch(self.pipeline.on_worker_frames(
+        self.pipes.dispatch(self.pipeline.on_worker_frames(
             worker.index, received, int(time.time() * 1000), time.monotonic()))
         self._count_departures()
 
@@ -292,7 +297,7 @@ class Master:
         workers are not read (backlog), barriers wait too."""
         if not self.backpressure.reading_workers:
             return
-        self._dispatch(self.pipeline.release_barriers(polled_at, int(time.time() * 1000)))
+        self.pipes.dispatch(self.pipeline.release_barriers(polled_at, int(time.time() * 1000)))
         self._count_departures()
 
     def _count_departures(self) -> None:
@@ -302,51 +307,14 @@ class Master:
             workers[index].conns -= 1
 
     # sending
-    def _dispatch(self, outgoing: Outgoing) -> None:
-        workers = self.children.workers
-        for index, frame in outgoing:
-            if index == CONTROL_WORKER:
-                answer = frames.decode_frames(bytearray(frame))[0]
-                self.control.answer(answer.conn_id, answer.payload)
-                continue
-            worker = workers[index] if index < len(workers) else None
-            if worker is not None and worker.alive:
-                self._send_raw(worker, frame)
-
-    def _send(self, child: Child | None, frame: tuple, fds: tuple[int, ...] = ()) -> None:
-        if child is not None and child.alive:
-            self._send_raw(child, frames.encode(frame), fds)
-        else:
-            for fd in fds:
-                os.close(fd)
-
-    def _send_raw(self, child: Child, data: bytes, fds: tuple[int, ...] = ()) -> None:
-        try:
-            child.pipe.send_raw(data, fds)
-        except PipeOverflow:
-            log.error("%s %d is not reading its pipe; killing it", child.role, child.index)
-            self.children.kill(child)
-
     def _send_rows(self) -> None:
         writer = self.children.writer
         if self.pipeline.sequencer is not None and writer is not None and writer.alive:
             rows = self.pipeline.take_rows()
             if rows:
-                self._send(writer, frames.store(rows))
+                self.pipes.send(writer, frames.store(rows))
                 self.watchdog.rows_sent(time.monotonic())
                 self.metrics.clock.sent(rows[-1].event_id, time.monotonic())
-
-    def _flush_pipes(self) -> None:
-        for child in self.children.children():
-            if not child.alive:
-                continue
-            try:
-                done = child.pipe.flush()
-            except PipeClosed:
-                continue
-            reading = child.role == WRITER or self.backpressure.reading_workers
-            self.children.watch(child, (selectors.EVENT_READ if reading else 0)
-                                | (0 if done else selectors.EVENT_WRITE))
 
     # signals and children
     def _handle_signals(self) -> None:
@@ -362,7 +330,7 @@ class Master:
 
     def _reload(self) -> None:
         info = reload_settings(self.info, self.hub, self.acceptor, self.children.children(),
-                               self._send, self.service)
+                               self.pipes.send, self.service)
         if info is not None:
             self.info, self.config = info, info.config  # restarted children get these too
 
@@ -377,7 +345,9 @@ class Master:
             self._begin_stop()
             return
         if child.role != WRITER:  # its connections died with it: everyone hears they quit
-            self._dispatch(self.pipeline.drop_worker_clients(child.index, int(time.time() * 1000)))
+            self.pipes.dispatch(
+                self.pipeline.drop_worker_clients(child.index, int(time.time() * 1000)))
+            self.pipes.worker_restarted(child.index)
         self.children.restart(child)
 
     def _watch_writer(self) -> None:
@@ -397,7 +367,7 @@ class Master:
         self.acceptor.close()
         self.control.close()
         for worker in self.children.workers:
-            self._send(worker, frames.Shutdown())
+            self.pipes.send(worker, frames.Shutdown())
 
     def _stop_progress(self) -> bool:
         """Advance the shutdown; True when every child has exited."""
@@ -412,7 +382,7 @@ class Master:
                 self.children.kill(worker)
         elif step is Step.TELL_WRITER:
             self._send_rows()
-            self._send(writer, frames.Shutdown())
+            self.pipes.send(writer, frames.Shutdown())
         elif step is Step.KILL_WRITER:
             log.warning("writer did not stop in time; killing it")
             assert writer is not None

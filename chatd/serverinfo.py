@@ -10,14 +10,25 @@ from dataclasses import dataclass, field
 
 from chatd.config import Config
 from ircproto.casemap import CASEMAPPING
-from chatd.limits import CHANNELLEN, CHANTYPES, NICKLEN, REALNAMELEN, TOPICLEN
+from ircproto.framing import MAX_BODY_NO_CRLF_BYTES, truncate_utf8
+from chatd.limits import (CHANMODES, CHANNELLEN, CHANTYPES, FLAG_MODES, KEY_MODE, KEYLEN,
+                          KICKLEN, LIMIT_MODE, LIST_MODES, MAX_LIST_ENTRIES, MAX_MODE_PARAMS,
+                          NICKLEN, PREFIX_MODES, PREFIX_SYMBOLS, REALNAMELEN, TOPICLEN)
 
 VERSION = "chatd-0.1"
 BOT_MODE = "B"  # the user mode that marks a bot (IRCv3 bot-mode), advertised as BOT=B
 USER_MODES = "Bi"  # RPL_MYINFO: bot, invisible (chatd/hub/membership.py sets them)
 MAX_TARGETS = 4  # targets of one PRIVMSG/NOTICE/TAGMSG, advertised as TARGMAX
+# Distinct targets of one NAMES, LIST or WHOIS, advertised as TARGMAX: the first ones are
+# answered, the rest ignored (modern.ircdocs: a server "MAY only return information about
+# the first <channel> and silently ignore the others"; ergo and Solanum answer only one).
+MAX_QUERY_TARGETS = 5
 AWAYLEN = 390
 CHATHISTORY_MAX = 100  # messages one CHATHISTORY answers at most, advertised as CHATHISTORY
+# RPL_MYINFO (004): user modes, channel modes, channel modes that take a parameter
+_PARAM_MODES = LIST_MODES + KEY_MODE + LIMIT_MODE + PREFIX_MODES
+MYINFO_MODES = (USER_MODES, "".join(sorted(_PARAM_MODES + FLAG_MODES)),
+                "".join(sorted(_PARAM_MODES)))
 
 
 @dataclass(frozen=True)
@@ -37,10 +48,15 @@ def build_server_info(config: Config, motd_text: str | None, started_at_s: float
                       tls_ports: tuple[int, ...] = ()) -> ServerInfo:
     tokens = (
         f"CASEMAPPING={CASEMAPPING}", f"CHANTYPES={CHANTYPES}", f"NICKLEN={NICKLEN}",
-        f"CHANNELLEN={CHANNELLEN}", f"TOPICLEN={TOPICLEN}", "PREFIX=(ov)@+",
-        f"NETWORK={config.network}", "CHANMODES=b,,,n",
+        f"CHANNELLEN={CHANNELLEN}", f"TOPICLEN={TOPICLEN}",
+        f"PREFIX=({PREFIX_MODES}){PREFIX_SYMBOLS}", f"NETWORK={config.network}",
+        f"CHANMODES={CHANMODES}", f"MODES={MAX_MODE_PARAMS}",
+        f"MAXLIST={LIST_MODES}:{MAX_LIST_ENTRIES}", "EXCEPTS=e", "INVEX=I", "EXTBAN=$,a",
+        "ACCOUNTEXTBAN=a", f"KEYLEN={KEYLEN}", f"KICKLEN={KICKLEN}",
         f"CHANLIMIT={CHANTYPES}:{config.channels_per_client}",
-        f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},TAGMSG:{MAX_TARGETS}",
+        f"TARGMAX=PRIVMSG:{MAX_TARGETS},NOTICE:{MAX_TARGETS},TAGMSG:{MAX_TARGETS},"
+        f"KICK:{MAX_TARGETS},"
+        f"NAMES:{MAX_QUERY_TARGETS},LIST:{MAX_QUERY_TARGETS},WHOIS:{MAX_QUERY_TARGETS}",
         f"AWAYLEN={AWAYLEN}", f"CHATHISTORY={CHATHISTORY_MAX}", "MSGREFTYPES=msgid,timestamp",
         f"BOT={BOT_MODE}", f"MONITOR={config.monitor_limit}", f"NAMELEN={REALNAMELEN}",
     )
@@ -59,5 +75,8 @@ def read_motd(config: Config) -> str | None:
 
 
 def closing_link(user: str | None, host: str, reason: str) -> str:
-    """The ERROR line a connection gets before the server closes it."""
-    return f"ERROR :Closing link: ({user or 'unknown'}@{host}) [{reason}]"
+    """The ERROR line a connection gets before the server closes it; a long reason (a QUIT
+    message is one) is cut at a character boundary so the line fits 512 bytes."""
+    head = f"ERROR :Closing link: ({user or 'unknown'}@{host}) ["
+    budget = MAX_BODY_NO_CRLF_BYTES - len(head.encode("utf-8")) - len("]")
+    return f"{head}{truncate_utf8(reason, max(budget, 0))}]"

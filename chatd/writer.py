@@ -4,6 +4,10 @@ It receives batches of events that already carry their id and time (the master a
 them, so the order is decided in one place), inserts everything that is waiting in one
 transaction (group commit), and then tells the master which ids are durable. The master
 delivers an event to clients only after that acknowledgement.
+
+Once a second it also keeps the history within its limits: it tells the master when free
+space falls below `[history] min_free_mb` and when it is back (chatd/store/space.py), and
+deletes the oldest events past the `max_size_mb` quota; hourly, those past `retention_days`.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import sys
 import time
 
 from chatd import logsetup, proctitle, reload
-from chatd.store import accounts, meta, schema, writes
+from chatd.store import accounts, meta, schema, space, writes
 from chatd.ipc import frames
 from chatd.ipc.pipe import Pipe, PipeClosed
 from chatd.events import StoreRow
@@ -52,12 +56,18 @@ def run_writer(sock, config: Config) -> int:
              len(known_accounts))
     pipe.send(frames.Ready(last_id, last_ts, topics, known_accounts, secret))
     try:
-        return _serve(pipe, db, config.history_retention_days)
+        return _serve(pipe, db, config)
     finally:
         db.close()
 
 
 RETENTION_INTERVAL_S = 3600.0
+LIMITS_INTERVAL_S = 1.0  # free space and the size quota are looked at this often
+# Past the quota the oldest events are deleted until the data is back to this share of it,
+# at most QUOTA_STEP_EVENTS in one transaction (the next look deletes more), so a commit
+# waits a fraction of a second at most.
+QUOTA_KEEP = 0.95
+QUOTA_STEP_EVENTS = 50_000
 COMMIT_RETRY_S = 1.0  # a failed commit (disk full, I/O error) is retried this often
 STALL_LOG_INTERVAL_S = 60.0
 STOP_COMMIT_S = 5.0  # on SHUTDOWN, how long to keep retrying before giving up
@@ -78,6 +88,50 @@ def _apply_retention(db: sqlite3.Connection, days: int) -> None:
         return
     if deleted:
         log.info("retention: deleted %d events older than %d days", deleted, days)
+
+
+class Limits:
+    """The free-space guard and the size quota, looked at every LIMITS_INTERVAL_S."""
+
+    def __init__(self, db: sqlite3.Connection, pipe: Pipe, config: Config):
+        self.db = db
+        self.pipe = pipe
+        self.max_bytes = config.history_max_size_mb << 20
+        folder = config.history_path.parent
+        self.watch = space.SpaceWatch(config.history_min_free_mb << 20,
+                                      lambda: space.free_bytes(folder))
+        self.folder = folder
+        self.min_free_mb = config.history_min_free_mb
+
+    def look(self) -> None:
+        was_low = self.watch.low
+        try:
+            news = self.watch.check()
+        except OSError as exc:  # the folder is gone or unreadable: the commits will say more
+            log.error("cannot measure free space in %s: %s", self.folder, exc)
+            news = None
+        if news is not None:
+            self.pipe.send(news)
+            if news.low:
+                log.warning("only %d MiB free in %s (min_free_mb = %d): clients' messages are"
+                            " refused until there is more", news.free_bytes >> 20, self.folder,
+                            self.min_free_mb)
+            elif was_low:
+                log.warning("%d MiB free in %s again: clients' messages are stored again",
+                            news.free_bytes >> 20, self.folder)
+        if self.max_bytes:
+            self._trim()
+
+    def _trim(self) -> None:
+        try:
+            deleted = writes.trim_to_quota(self.db, self.max_bytes, QUOTA_KEEP,
+                                           QUOTA_STEP_EVENTS)
+        except sqlite3.OperationalError as exc:
+            log.error("quota: cannot delete old events: %s; trying again later", exc)
+            return
+        if deleted:
+            log.info("quota: deleted the %d oldest events (the history passed max_size_mb ="
+                     " %d)", deleted, self.max_bytes >> 20)
 
 
 class Committer:
@@ -126,17 +180,21 @@ class Committer:
         return max(0.0, self.next_try - now) if self.rows and self.failing_since else None
 
 
-def _serve(pipe: Pipe, db: sqlite3.Connection, retention_days: int) -> int:
+def _serve(pipe: Pipe, db: sqlite3.Connection, config: Config) -> int:
     selector = selectors.DefaultSelector()
     selector.register(pipe, selectors.EVENT_READ)
     committer = Committer(db, pipe)
-    next_retention = time.monotonic()
+    limits = Limits(db, pipe, config)
+    next_retention = next_limits = time.monotonic()
     stop_by: float | None = None
     while True:
         now = time.monotonic()
         if now >= next_retention:
-            _apply_retention(db, retention_days)
+            _apply_retention(db, config.history_retention_days)
             next_retention = time.monotonic() + RETENTION_INTERVAL_S
+        if now >= next_limits:
+            limits.look()
+            next_limits = time.monotonic() + LIMITS_INTERVAL_S
         if stop_by is not None and (not committer.rows or now >= stop_by):
             if committer.rows:
                 log.error("stopping with %d events not stored: commits keep failing",
@@ -148,7 +206,7 @@ def _serve(pipe: Pipe, db: sqlite3.Connection, retention_days: int) -> int:
             selector.modify(pipe, selectors.EVENT_READ | selectors.EVENT_WRITE)
         else:
             selector.modify(pipe, selectors.EVENT_READ)
-        waits = [next_retention - now, committer.timeout(now)]
+        waits = [next_retention - now, next_limits - now, committer.timeout(now)]
         if not selector.select(timeout=max(0.0, min(w for w in waits if w is not None))):
             committer.commit(time.monotonic())  # a retry may be due
             continue
@@ -160,11 +218,11 @@ def _serve(pipe: Pipe, db: sqlite3.Connection, retention_days: int) -> int:
         for frame in received:
             if isinstance(frame, frames.Store):
                 committer.rows.extend(frames.stored_rows(frame))
-            elif isinstance(frame, frames.Reconfigure):  # a reload: retention, log level
+            elif isinstance(frame, frames.Reconfigure):  # a reload: retention, quotas, log level
                 config = reload.unpack(frame.settings)
-                retention_days = config.history_retention_days
                 logging.getLogger().setLevel(log_level_number(config))
-                next_retention = time.monotonic()  # a shorter retention applies now
+                limits = Limits(db, pipe, config)
+                next_retention = next_limits = time.monotonic()  # new limits apply now
             elif isinstance(frame, frames.Heartbeat):
                 pipe.send(frames.HeartbeatAck(frame.seq))  # after the commit in progress
             elif isinstance(frame, frames.Shutdown) and stop_by is None:

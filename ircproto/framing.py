@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MAX_BODY_BYTES = 512  # including CRLF
+MAX_BODY_NO_CRLF_BYTES = MAX_BODY_BYTES - 2  # what a line may hold besides its tags and CRLF
 MAX_TAGS_BYTES = 8191  # including the '@' and the trailing space
 # Longest a well-formed line can be before we know it is too long.
 MAX_LINE_BYTES = MAX_BODY_BYTES + MAX_TAGS_BYTES

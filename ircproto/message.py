@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ircproto.framing import MAX_BODY_BYTES, truncate_utf8
+from ircproto.framing import MAX_BODY_NO_CRLF_BYTES, truncate_utf8
 
 
 class ProtocolError(ValueError):
@@ -183,17 +183,34 @@ def format_message(msg: Message) -> str:
 def numeric_line(server: str, nick: str | None, code: str, *params: str) -> str:
     """A numeric reply from `server` to `nick` ('*' before it has one). Every parameter but
     the last is made a legal middle parameter (as_middle_param: replies echo words clients
-    sent); the last one is the trailing text, cut at a character boundary if the line would
-    not fit the 512-byte limit with its CRLF (a realname, an away text or a topic that was
-    legal alone can be too long with the words around it)."""
+    sent); the line is made to fit the 512-byte limit (fitted_line: a realname, an away text
+    or a topic that was legal alone can be too long with the words around it, and so can a
+    word a client sent that is echoed back, such as an unknown command)."""
     middle = (nick or "*", *(as_middle_param(p) for p in params[:-1]))
-    line = format_message(Message(code, (*middle, *params[-1:]), server))
-    if len(line.encode("utf-8")) > _MAX_LINE_CHARS:
-        head = format_message(Message(code, (*middle, ""), server))  # ends with " :"
-        budget = max(_MAX_LINE_CHARS - len(head.encode("utf-8")), 0)
-        line = format_message(Message(code, (*middle, truncate_utf8(params[-1], budget)),
-                                      server))
+    return fitted_line(Message(code, (*middle, *params[-1:]), server))
+
+
+def fitted_line(msg: Message) -> str:
+    """`msg` (without tags: they have their own limit) formatted as a line that fits 512
+    bytes with its CRLF. A line too long has its longest parameter cut at a character
+    boundary, again until it fits: that is the trailing text when a text is what is long,
+    or a word a client sent that the line echoes back. A middle parameter cut to nothing
+    becomes '*' (as_middle_param). For lines the server builds; what a client sends has
+    its own limit (ircproto.framing)."""
+    line = format_message(msg)
+    excess = len(line.encode("utf-8")) - MAX_BODY_NO_CRLF_BYTES
+    params = list(msg.params)
+    while excess > 0:
+        longest = max(range(len(params)), key=lambda i: len(params[i].encode("utf-8")),
+                      default=None)
+        size = len(params[longest].encode("utf-8")) if longest is not None else 0
+        if longest is None or size <= 1:
+            break  # nothing left to cut: only a source or command this long (never ours)
+        cut = truncate_utf8(params[longest], max(size - excess, 0))
+        if longest < len(params) - 1:
+            cut = as_middle_param(cut)
+        params[longest] = cut
+        line = format_message(Message(msg.command, tuple(params), msg.source))
+        excess = len(line.encode("utf-8")) - MAX_BODY_NO_CRLF_BYTES
     return line
 
-
-_MAX_LINE_CHARS = MAX_BODY_BYTES - 2  # without CRLF

@@ -11,6 +11,7 @@ admin's "ok") is held until it is durable, and a writer restart re-sends it.
 from __future__ import annotations
 
 import json
+import logging
 
 from chatd.events import ACCOUNT_KIND
 from chatd.hub import presence
@@ -21,7 +22,9 @@ from chatd.ipc import frames
 from ircproto import numerics as N
 from ircproto.casemap import casefold
 from ircproto.errors import IrcError
-from ircproto.message import Message
+from ircproto.message import Message, fitted_line
+
+log = logging.getLogger(__name__)
 
 CONTROL_WORKER = -1  # "worker index" of answers for the admin control socket (chatd/master.py)
 RESERVED_FOR_SERVICES = "This nickname is reserved for services"
@@ -51,11 +54,14 @@ def refuse_reserved(hub: Hub, client: ClientRecord, nick: str, reason: str) -> N
 
 
 def _fail(hub: Hub, command: str, code: str, *context_and_text: str) -> str:
-    return Message("FAIL", (command, code, *context_and_text), hub.config.server_name).format()
+    return fitted_line(Message("FAIL", (command, code, *context_and_text),
+                               hub.config.server_name))
 
 
 # SASL and PASSWORD
 def _auth_failed(hub: Hub, client: ClientRecord, code: str, reason: str) -> None:
+    log.info("connection %d (%s) login refused: %s", client.conn_id,
+             client.nick or "unregistered", code)
     client.auth_pending = None
     hub.to_worker(client, frames.AuthFailed(conn_id=client.conn_id, code=code, reason=reason))
 
@@ -120,6 +126,8 @@ def auth_result(hub: Hub, client: ClientRecord, frame: frames.AuthResult) -> Non
 
 
 def _log_in(hub: Hub, client: ClientRecord, account: str) -> None:
+    log.info("connection %d (%s) logged in as %s", client.conn_id,
+             client.nick or "unregistered", account)
     client.account = account
     hub.to_worker(client, frames.AuthOk(conn_id=client.conn_id, account=account))
     announce_account(hub, client)

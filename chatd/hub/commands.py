@@ -1,15 +1,15 @@
 """The table of the commands the master answers (those that need the global tables: channels,
 nicks) and the one way to run them: `run_command`, the boundary where a handler's IrcError
 becomes the client's reply (chatd/hub/error_replies.py). The handlers live by concern in
-membership.py, messages.py, queries.py and presence.py; chatd/commandset.py says which commands
-are the master's and how many parameters each needs (the worker answers 461 before
-forwarding). Pure."""
+membership.py, moderation.py, messages.py, queries.py and presence.py; chatd/commandset.py
+says which commands are the master's and how many parameters each needs (the worker answers
+461 before forwarding). Pure."""
 
 from __future__ import annotations
 
 from typing import Callable
 
-from chatd.hub import about, membership, messages, presence, queries
+from chatd.hub import about, membership, messages, moderation, presence, queries
 from chatd.hub.error_replies import answer_errors
 from chatd.hub.hub import Hub
 from chatd.hub.registry import ClientRecord
@@ -21,7 +21,8 @@ GLOBAL_COMMANDS: dict[str, Handler] = {
     "PART": membership.handle_part,
     "TOPIC": membership.handle_topic,
     "NAMES": membership.handle_names,
-    "KICK": membership.handle_kick,
+    "KICK": moderation.handle_kick,
+    "INVITE": moderation.handle_invite,
     "MODE": membership.handle_mode,
     "PRIVMSG": messages.handle_privmsg,
     "NOTICE": messages.handle_notice,

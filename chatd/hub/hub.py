@@ -9,11 +9,13 @@ never sees, say, a topic reply for a channel before its own JOIN.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any, Iterable
 
 from chatd import events
 from chatd.config import Config
+from chatd.hub import channel_access
 from chatd.hub.accounts import AccountBook
 from chatd.hub.addresses import AddressBook, AddressLimits
 from chatd.hub.cloak import shown_host
@@ -21,6 +23,7 @@ from chatd.hub.monitor import MonitorBook
 from chatd.hub.throttle import Throttle
 from chatd.hub.error_replies import each_target
 from chatd.hub.registry import ChannelRecord, ClientRecord, Registry
+from chatd.hub.reply_budget import ReplyAllowances, ReplyBudget
 from chatd.hub.whowas import WhowasEntry, WhowasTable
 from chatd.ipc import frames
 from ircproto import numerics as N
@@ -30,6 +33,8 @@ from ircproto.framing import MAX_BODY_BYTES, pack_words
 from ircproto.message import numeric_line
 from chatd.limits import is_illegal_channel, is_valid_channel
 
+
+log = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class ReplyLines:
@@ -55,6 +60,7 @@ class Emit:
     workers: tuple[int, ...]
     extra: str = ""
     tags: str = ""  # client-only tags sent with a PRIVMSG/NOTICE/TAGMSG
+    stored_tags: str | None = None  # what the history keeps of them (None: all of `tags`)
     origin_worker: int = -1
     account: str = ""  # the sender's account when it sent it (account-tag, extended-join)
 
@@ -87,6 +93,11 @@ class Hub:
         # Connections held per address, kept in step with the registry (opened, registered,
         # closed — a dead worker's clients too); the acceptor asks it before taking one.
         self.addresses = AddressBook(AddressLimits.from_config(config))
+        # The writer's last word on the history's disk (frames.DiskSpace): below [history]
+        # min_free_mb, clients' messages are refused (chatd/hub/storing.py).
+        self.disk_low = False
+        # What each client's query replies may still take (chatd/hub/reply_budget.py).
+        self.reply_allowances = ReplyAllowances(config.sendq_bytes)
         self.monitors = MonitorBook()  # MONITOR lists (chatd/hub/presence.py)
         self.whowas = WhowasTable(config.whowas_entries)  # nicks given up, for WHOWAS
 
@@ -110,6 +121,7 @@ class Hub:
         """A reload (chatd/reload.py): the rules read the new settings from now on."""
         self.config = config
         self.addresses.limits = AddressLimits.from_config(config)
+        self.reply_allowances.set_sendq(config.sendq_bytes)
         self.whowas.resize(config.whowas_entries)
 
     def reply(self, client: ClientRecord, *lines: str) -> None:
@@ -118,6 +130,10 @@ class Hub:
 
     def send_numeric(self, client: ClientRecord, code: str, *params: str) -> None:
         self.reply(client, self.numeric(client, code, *params))
+
+    def reply_budget(self, client: ClientRecord) -> ReplyBudget:
+        """The bytes one reply to `client` may take, charged to its allowance."""
+        return self.reply_allowances.budget(client.conn_id, self.now_ms)
 
     def to_worker(self, client: ClientRecord, frame: Any) -> None:
         self.effects.append(ToWorker(worker=client.worker, frame=frame))
@@ -170,6 +186,7 @@ class Hub:
             self.registry.set_nick(client, nick)
             self.to_worker(client, frames.NickOk(conn_id=client.conn_id, nick=nick))
             return
+        channel_access.check_nick_change(client, nick)
         old_source = client.source
         workers = self.registry.workers_sharing_channels(client)
         convs = tuple(client.channels)
@@ -201,6 +218,8 @@ class Hub:
         client.secure, client.certfp = secure, certfp
         self.registry.mark_registered(client)
         self.addresses.registered(client.conn_id)
+        log.info("connection %d registered as %s%s", client.conn_id, client.nick,
+                 f" (account {client.account})" if client.account else "")
         self.to_worker(client, frames.Welcome(conn_id=client.conn_id, host=client.host))
         self.tell_watchers(client.nick or "", N.RPL_MONONLINE, client.source)
         # Each autojoin channel is joined as if the client had sent JOIN for it.
@@ -208,10 +227,14 @@ class Hub:
                     lambda name: self.join(client, name))
 
     def connection_closed(self, client: ClientRecord, reason: str) -> None:
+        # A QUIT's own text is the user's words: logged as "Quit", never its text.
+        log.info("connection %d (%s) closed: %s", client.conn_id, client.nick or "unregistered",
+                 "Quit" if reason.startswith("Quit:") else reason)
         self.monitors.clear(client)  # its MONITOR list goes with it
         if client.registered:
             convs = tuple(client.channels)
             workers = tuple(self.registry.workers_sharing_channels(client))
+            reason = events.fit_event_text("QUIT", client.source, "", reason)
             self.effects.append(Emit(kind="QUIT", source=client.source, target="", text=reason,
                                      convs=convs, channels=convs, to_conns=(),
                                      origin=client.conn_id, workers=workers,
@@ -219,9 +242,10 @@ class Hub:
             self._gave_up_nick(client)
         self.registry.remove_client(client.conn_id)
         self.addresses.closed(client.conn_id)
+        self.reply_allowances.forget(client.conn_id)
 
     # channel membership
-    def join(self, client: ClientRecord, name: str) -> None:
+    def join(self, client: ClientRecord, name: str, key: str | None = None) -> None:
         if is_illegal_channel(name):
             raise IrcError(N.ERR_BADCHANNAME, name, "Illegal channel name")
         if not is_valid_channel(name):
@@ -231,11 +255,23 @@ class Hub:
             return
         if len(client.channels) >= self.config.channels_per_client:
             raise IrcError(N.ERR_TOOMANYCHANNELS, name, "You have joined too many channels")
+        existing = self.registry.channel(name)
+        if existing is not None:
+            channel_access.check_join(self.config, existing, client, key)
         channel = self.registry.join(client, name, self.now_s)
-        extra = self.topic_lines(client, channel, on_join=True) + self.names_lines(client, channel)
+        client.invites.pop(folded, None)  # an invite lets one JOIN in
+        if existing is None:
+            channel.modes.flags.update(self.config.default_modes)
+        rank = channel_access.rank_on_join(self.config, client, channel, existing is None)
+        if rank:
+            channel.set_rank(client, rank)
+        extra = (self.topic_lines(client, channel, on_join=True)
+                 + self.names_lines(client, channel, self.reply_budget(client)))
         # The text of a JOIN is the joiner's realname (extended-join, live and replayed).
+        realname = events.fit_event_text("JOIN", client.source, channel.name, client.realname,
+                                         client.account or "")
         self.effects.append(Emit(kind="JOIN", source=client.source, target=channel.name,
-                                 text=client.realname, convs=(folded,), channels=(folded,),
+                                 text=realname, convs=(folded,), channels=(folded,),
                                  to_conns=(), origin=client.conn_id, workers=channel.workers(),
                                  extra="\r\n".join(extra), origin_worker=client.worker,
                                  account=client.account or ""))
@@ -248,6 +284,7 @@ class Hub:
         folded = channel.folded
         workers = channel.workers()
         self.registry.part(client, channel)
+        reason = events.fit_event_text("PART", client.source, channel.name, reason)
         self.effects.append(Emit(kind="PART", source=client.source, target=channel.name,
                                  text=reason, convs=(folded,), channels=(folded,),
                                  to_conns=(client.conn_id,), origin=client.conn_id,
@@ -262,14 +299,18 @@ class Hub:
                 self.numeric(client, N.RPL_TOPICWHOTIME, channel.name, channel.topic_setter,
                              str(channel.topic_ts_ms // 1000))]
 
-    def names_lines(self, client: ClientRecord, channel: ChannelRecord) -> list[str]:
-        """353 lines (each kept under the 512-byte limit) and the closing 366."""
+    def names_lines(self, client: ClientRecord, channel: ChannelRecord,
+                    budget: ReplyBudget) -> list[str]:
+        """353 lines (each kept under the 512-byte limit) while `budget` lasts, and the
+        closing 366."""
         # An empty last parameter formats as " :", so the names joined below are the trailing
         # parameter (353 <client> <symbol> <channel> :<nick>{ <nick>}).
-        head = self.numeric(client, N.RPL_NAMREPLY, "=", channel.name, "")
-        budget = MAX_BODY_BYTES - 2 - len(head.encode())  # 2: CRLF
+        symbol = "@" if "s" in channel.modes.flags else "="  # RFC 2812 353: @ secret
+        head = self.numeric(client, N.RPL_NAMREPLY, symbol, channel.name, "")
+        room = MAX_BODY_BYTES - 2 - len(head.encode())  # 2: CRLF
         full = "userhost-in-names" in client.caps  # IRCv3: nick!user@host in NAMES
-        lines = [head + piece for piece in pack_words(channel.names_text(full), budget)]
+        names = channel.names_text(full, "multi-prefix" in client.caps)
+        lines = budget.take(head + piece for piece in pack_words(names, room))
         lines.append(self.numeric(client, N.RPL_ENDOFNAMES, channel.name, "End of /NAMES list"))
         return lines
 

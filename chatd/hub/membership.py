@@ -1,33 +1,22 @@
-"""Handlers of the channel commands the master answers: JOIN, PART, TOPIC, NAMES, KICK, MODE.
-They change membership and channel state through the Hub and raise IrcError for the client's
+"""Handlers of the channel commands the master answers: JOIN, PART, TOPIC, NAMES, MODE (a
+channel's MODE is chatd/hub/mode_command.py's; KICK and INVITE are in moderation.py). They
+change membership and channel state through the Hub and raise IrcError for the client's
 mistakes (answered in chatd/hub/error_replies.py). Pure."""
 
 from __future__ import annotations
 
-from chatd.hub.error_replies import each_target
+from chatd import events
+from chatd.hub import mode_command, storing
+from chatd.hub.channel_access import is_visible_to, joined_channel, require_operator
+from chatd.hub.error_replies import distinct_targets, each_target
 from chatd.hub.hub import Hub
-from chatd.hub.registry import ChannelRecord, ClientRecord
-from chatd.serverinfo import BOT_MODE
+from chatd.hub.registry import ClientRecord
 from ircproto import numerics as N
 from ircproto.errors import IrcError
 from ircproto.framing import truncate_utf8
 from ircproto.message import Message
 from chatd.limits import TOPICLEN, is_channel
-
-
-def existing_channel(hub: Hub, name: str) -> ChannelRecord:
-    channel = hub.registry.channel(name)
-    if channel is None:
-        raise IrcError(N.ERR_NOSUCHCHANNEL, name, "No such channel")
-    return channel
-
-
-def joined_channel(hub: Hub, client: ClientRecord, name: str) -> ChannelRecord:
-    """The channel `name`, which `client` must be a member of."""
-    channel = existing_channel(hub, name)
-    if client.conn_id not in channel.members:
-        raise IrcError(N.ERR_NOTONCHANNEL, channel.name, "You're not on that channel")
-    return channel
+from chatd.serverinfo import BOT_MODE, MAX_QUERY_TARGETS
 
 
 def handle_join(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
@@ -36,69 +25,62 @@ def handle_join(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None
             hub.part(client, channel, "")
         return
     names = [name for name in params[0].split(",") if name]
-    each_target(hub, client, "JOIN", names, lambda name: hub.join(client, name))
+    # Keys pair with the channels in order (RFC 2812 3.2.1: "JOIN #foo,#bar fubar").
+    keys = params[1].split(",") if len(params) > 1 else []
+    keyed = [(name, keys[i] if i < len(keys) else None) for i, name in enumerate(names)]
+    each_target(hub, client, "JOIN", keyed, lambda pair: hub.join(client, *pair))
 
 
 def handle_part(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
     reason = params[1] if len(params) > 1 else ""
 
     def part_one(name: str) -> None:
-        hub.part(client, joined_channel(hub, client, name), reason)
+        hub.part(client, joined_channel(hub.registry, client, name), reason)
 
     each_target(hub, client, "PART", params[0].split(","), part_one)
 
 
 def handle_topic(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
-    channel = joined_channel(hub, client, params[0])
+    channel = joined_channel(hub.registry, client, params[0])
     if len(params) == 1:
         hub.reply(client, *hub.topic_lines(client, channel))
         return
-    text = truncate_utf8(params[1], TOPICLEN)
+    if "t" in channel.modes.flags:  # +t: only operators set the topic
+        require_operator(channel, client)
+    # TOPICLEN, and then what fits the TOPIC line with the setter's nick!user@host.
+    text = events.fit_event_text("TOPIC", client.source, channel.name,
+                                 truncate_utf8(params[1], TOPICLEN))
     if text == channel.topic:
         return  # unchanged: nothing to announce (modern.ircdocs: "changed or cleared")
-    hub.set_topic(client, channel, text, hub.now_ms)
+    size = storing.stored_bytes(client.source, channel.name, text, "", (channel.folded,))
+    if storing.admit(hub, client, "TOPIC", channel.name, size):
+        hub.set_topic(client, channel, text, hub.now_ms)
 
 
 def handle_names(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
     if not params or not params[0]:
         hub.send_numeric(client, N.RPL_ENDOFNAMES, "*", "End of /NAMES list")
         return
-    for name in params[0].split(","):
+    # Each distinct channel once, the first MAX_QUERY_TARGETS of them; one budget for all.
+    names = distinct_targets(params[0])[:MAX_QUERY_TARGETS] or [params[0]]
+    budget = hub.reply_budget(client)
+    lines = []
+    for name in names:
         channel = hub.registry.channel(name)
-        if channel is None:  # not an error: an empty list (RFC 2812 3.2.5)
-            hub.send_numeric(client, N.RPL_ENDOFNAMES, name, "End of /NAMES list")
+        if channel is None or not is_visible_to(channel, client):
+            # Not an error: an empty list (RFC 2812 3.2.5; a secret channel, modern.ircdocs)
+            lines.append(hub.numeric(client, N.RPL_ENDOFNAMES, name, "End of /NAMES list"))
         else:
-            hub.reply(client, *hub.names_lines(client, channel))
-
-
-def handle_kick(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
-    channel = joined_channel(hub, client, params[0])
-    # chatd has no channel operators yet, so nobody may kick.
-    raise IrcError(N.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
+            lines += hub.names_lines(client, channel, budget)
+    hub.reply(client, *lines)
 
 
 def handle_mode(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
     target = params[0]
     if is_channel(target):
-        _channel_mode(hub, client, target, params[1:])
+        mode_command.handle_channel_mode(hub, client, target, params[1:])
     else:
         _user_mode(hub, client, target, params[1:])
-
-
-def _channel_mode(hub: Hub, client: ClientRecord, name: str, changes: tuple[str, ...]) -> None:
-    channel = existing_channel(hub, name)
-    if not changes:
-        hub.reply(client, hub.numeric(client, N.RPL_CHANNELMODEIS, channel.name, "+n"),
-                  hub.numeric(client, N.RPL_CREATIONTIME, channel.name, str(channel.created_s)))
-        return
-    mode = changes[0].lstrip("+")
-    if mode == "b":  # the ban list query (CHANMODES=b,,,n): chatd keeps no bans yet
-        hub.send_numeric(client, N.RPL_ENDOFBANLIST, channel.name, "End of channel ban list")
-        return
-    if mode[:1] not in ("", "-") and mode[0] not in "bnov":  # CHANMODES and PREFIX modes
-        raise IrcError(N.ERR_UNKNOWNMODE, mode[0], "is unknown mode char to me")
-    # chatd has no channel operators yet, so nobody may change channel modes.
-    raise IrcError(N.ERR_CHANOPRIVSNEEDED, channel.name, "You're not channel operator")
 
 
 def _user_mode(hub: Hub, client: ClientRecord, nick: str, changes: tuple[str, ...]) -> None:

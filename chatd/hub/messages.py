@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from chatd import events
 from chatd.commandset import gets_automatic_replies
-from chatd.hub.error_replies import each_target
+from chatd.hub import storing
+from chatd.hub.channel_access import check_can_send
+from chatd.hub.error_replies import distinct_targets, each_target
 from chatd.hub.hub import Emit, Hub
 from chatd.hub.registry import ClientRecord
 from chatd.serverinfo import MAX_TARGETS
 from ircproto import numerics as N
-from ircproto.casemap import casefold
 from ircproto.errors import IrcError
-from ircproto.framing import MAX_BODY_BYTES
 from chatd.limits import is_channel
 
 
@@ -34,7 +34,7 @@ def _handle_message(kind: str, hub: Hub, client: ClientRecord, params: tuple[str
     if not params or not params[0]:
         raise IrcError(N.ERR_NORECIPIENT, f"No recipient given ({kind})")
     text = "" if kind == "TAGMSG" else _text(params)
-    targets = _distinct_targets(params[0])
+    targets = distinct_targets(params[0])
     if len(targets) > MAX_TARGETS:
         raise IrcError(N.ERR_TOOMANYTARGETS, params[0],
                        f"Too many recipients (at most {MAX_TARGETS})")
@@ -58,21 +58,13 @@ def _text(params: tuple[str, ...]) -> str:
     return params[1]
 
 
-def _distinct_targets(field: str) -> list[str]:
-    """Each target once, however it is spelled, in the order first given."""
-    targets: dict[str, str] = {}
-    for target in field.split(","):
-        if target:
-            targets.setdefault(casefold(target), target)
-    return list(targets.values())
-
-
 def _send_one(hub: Hub, client: ClientRecord, kind: str, target: str, text: str,
               tags: str) -> None:
     """PRIVMSG, NOTICE or TAGMSG to one target."""
-    if _relayed_too_long(client, kind, target, text):
+    if events.fit_event_text(kind, client.source, target, text) != text:
         # RFC 1459: a line is at most 512 bytes. Relaying this one with the sender's
-        # prefix would break that, and cutting it would lose text silently: refuse it.
+        # prefix would break that, and cutting it would lose text silently: refuse it
+        # (modern.ircdocs.horse 417 ERR_INPUTTOOLONG; the client may split it and resend).
         raise IrcError(N.ERR_INPUTTOOLONG,
                        "Message too long once relayed with your nick!user@host; split it")
     if is_channel(target):
@@ -86,13 +78,14 @@ def _send_to_channel(hub: Hub, client: ClientRecord, kind: str, target: str, tex
     channel = hub.registry.channel(target)
     if channel is None:
         raise IrcError(N.ERR_NOSUCHCHANNEL, target, "No such channel")
-    if client.conn_id not in channel.members:  # channel mode +n
-        raise IrcError(N.ERR_CANNOTSENDTOCHAN, channel.name,
-                       "Cannot send to channel (you are not in it)")
+    check_can_send(channel, client)  # +n, +m, +b
+    convs = _timelines(hub, client, kind, channel.name, text, tags, (channel.folded,))
+    if convs is None:
+        return
     hub.emit(Emit(kind=kind, source=client.source, target=channel.name, text=text,
-                  convs=(channel.folded,), channels=(channel.folded,), to_conns=(),
+                  convs=convs, channels=(channel.folded,), to_conns=(),
                   origin=client.conn_id, workers=channel.workers(), tags=tags,
-                  account=client.account or ""))
+                  stored_tags=storing.stored_tags(tags), account=client.account or ""))
 
 
 def _send_to_nick(hub: Hub, client: ClientRecord, kind: str, target: str, text: str,
@@ -100,17 +93,25 @@ def _send_to_nick(hub: Hub, client: ClientRecord, kind: str, target: str, text: 
     other = hub.registry.find_nick(target)
     if other is None or not other.registered:
         raise IrcError(N.ERR_NOSUCHNICK, target, "No such nick/channel")
-    convs = events.private_timelines(hub.history_owner(client), client.nick or "",
-                                     hub.history_owner(other), other.nick or "")
+    convs = _timelines(hub, client, kind, other.nick or "", text, tags, events.private_timelines(
+        hub.history_owner(client), client.nick or "", hub.history_owner(other), other.nick or ""))
+    if convs is None:
+        return
     # The sender's worker gets it too: it echoes the message (echo-message) once stored.
     workers = tuple({other.worker, client.worker})
     hub.emit(Emit(kind=kind, source=client.source, target=other.nick or "", text=text,
                   convs=convs, channels=(), to_conns=(other.conn_id,), origin=client.conn_id,
-                  workers=workers, tags=tags, account=client.account or ""))
+                  workers=workers, tags=tags, stored_tags=storing.stored_tags(tags),
+                  account=client.account or ""))
     if other.away is not None and gets_automatic_replies(kind):
         hub.send_numeric(client, N.RPL_AWAY, other.nick or "", other.away)
 
 
-def _relayed_too_long(client: ClientRecord, kind: str, target: str, text: str) -> bool:
-    line = f":{client.source} {kind} {target} :{text}"
-    return len(line.encode("utf-8")) + 2 > MAX_BODY_BYTES
+def _timelines(hub: Hub, client: ClientRecord, kind: str, target: str, text: str, tags: str,
+               convs: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The timelines a message is stored in (none for a TAGMSG that is only relayed), or None
+    if the client may not store it now: it was told why, and nothing is sent."""
+    if kind == "TAGMSG" and not storing.keeps_tagmsg(tags):
+        return ()
+    size = storing.stored_bytes(client.source, target, text, storing.stored_tags(tags), convs)
+    return convs if storing.admit(hub, client, kind, target, size) else None

@@ -1,64 +1,128 @@
 """Handlers of the queries the master answers from its global tables — WHO, WHOIS, LIST,
 ISON, USERHOST, LUSERS — and of AWAY, which sets what WHO, WHOIS and messages report. They
-only read the tables (AWAY sets the client's own flag) and reply. Pure."""
+only read the tables (AWAY sets the client's own flag) and reply. WHO, WHOIS and LIST build
+their lines only while the requester's reply budget lasts (chatd/hub/reply_budget.py) and
+always end with their end numeric. Pure."""
 
 from __future__ import annotations
 
+from itertools import islice
+from typing import Callable, Iterable, Iterator
+
 from chatd.hub import presence
+from chatd.hub.channel_access import is_visible_to
+from chatd.hub.error_replies import distinct_targets
 from chatd.hub.hub import Hub
-from chatd.hub.registry import ClientRecord
-from chatd.serverinfo import AWAYLEN, BOT_MODE
+from chatd.hub.registry import ChannelRecord, ClientRecord
+from chatd.hub.reply_budget import ReplyBudget
+from chatd.serverinfo import AWAYLEN, BOT_MODE, MAX_QUERY_TARGETS
 from ircproto import numerics as N
-from ircproto.casemap import casefold, mask_matcher
+from ircproto.casemap import casefold, mask_matcher, mask_min_length
 from ircproto.framing import MAX_BODY_BYTES, pack_words, truncate_utf8
-from chatd.limits import is_channel
+from chatd.limits import NICKLEN, is_channel
+
+LINE_BYTES = MAX_BODY_BYTES - 2  # the most a line may take, without its CRLF
 
 
-def _who_line(hub: Hub, asker: ClientRecord, channel_name: str, who: ClientRecord) -> str:
-    flags = ("G" if who.away is not None else "H") + (BOT_MODE if who.bot else "")
-    return hub.numeric(asker, N.RPL_WHOREPLY, channel_name, who.user, who.host,
-                       hub.config.server_name, who.nick or "*", flags, f"0 {who.realname}")
-
-
-WHO_MAX_MATCHES = 500  # a wildcard WHO answers at most this many users (one reply, one sendq)
+WHO_MAX_MATCHES = 500  # a wildcard WHO answers at most this many users
 
 
 def handle_who(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
     mask = params[0] if params and params[0] else "*"
-    lines = []
+    budget = hub.reply_budget(client)
+    found: Iterable[ClientRecord] = ()
+    prefix_of: Callable[[ClientRecord], str] | None = None
     if is_channel(mask):
         channel = hub.registry.channel(mask)
-        if channel is not None:
-            lines = [_who_line(hub, client, channel.name, m) for m in channel.members.values()]
+        if channel is not None and is_visible_to(channel, client):
+            found = channel.members.values()
+            multi = "multi-prefix" in client.caps
+            prefix_of = lambda member: channel.prefix(member, multi)  # H@, G+ ...: the rank
+        lines = budget.take(_who_lines(hub, client, channel.name if channel else mask, found,
+                                       prefix_of))
     elif "*" not in mask and "?" not in mask and mask != "0":
         other = hub.registry.find_nick(mask)
         if other is not None and other.registered:
-            lines = [_who_line(hub, client, "*", other)]
+            found = (other,)
+        lines = budget.take(_who_lines(hub, client, "*", found))
     else:
-        # A mask with * and ? matched against nicks ("0" is RFC 1459's "*"). As RFC 2812
-        # 3.6.1 has it, invisible (+i) users show only to those sharing a channel with them.
         # The channel field may be any channel of theirs or "*" (modern.ircdocs): "*".
-        matches = mask_matcher("*" if mask == "0" else mask)
-        shared = set().union(*(ch.members.keys() for ch in client.channels.values()))
-        for other in hub.registry.clients.values():
-            if (other.registered and other.nick and matches(other.nick)
-                    and (not other.invisible or other is client or other.conn_id in shared)):
-                lines.append(_who_line(hub, client, "*", other))
-                if len(lines) >= WHO_MAX_MATCHES:
-                    break
+        found = _who_matches(hub, client, mask, budget)
+        lines = budget.take(_who_lines(hub, client, "*", found))
     lines.append(hub.numeric(client, N.RPL_ENDOFWHO, mask, "End of /WHO list"))
     hub.reply(client, *lines)
 
 
+def _who_matches(hub: Hub, client: ClientRecord, mask: str,
+                 budget: ReplyBudget) -> list[ClientRecord]:
+    """The users whose nick a `*`/`?` mask matches ("0" is RFC 1459's "*"), at most
+    WHO_MAX_MATCHES. As RFC 2812 3.6.1 has it, invisible (+i) users show only to those
+    sharing a channel with them. Bounded per command: a mask longer than any nick can be is
+    not tried at all, each nick is one linear regex match (ircproto/casemap.py), and the
+    nicks tried are charged to the requester's allowance (budget.search)."""
+    mask = "*" if mask == "0" else mask
+    if mask_min_length(mask) > NICKLEN:
+        return []
+    nicks = hub.registry.folded_nicks()
+    searchable = budget.search(len(nicks))
+    if not searchable:
+        return []
+    matches = mask_matcher(mask, names_folded=True)
+    found = []
+    for folded, other in islice(nicks, searchable):
+        if (matches(folded) and other.registered
+                and (not other.invisible or other is client
+                     or not client.channels.keys().isdisjoint(other.channels))):
+            found.append(other)
+            if len(found) >= WHO_MAX_MATCHES:
+                break
+    return found
+
+
+def _who_lines(hub: Hub, asker: ClientRecord, channel_name: str, found: Iterable[ClientRecord],
+               prefix_of: Callable[[ClientRecord], str] | None = None) -> Iterator[str]:
+    """352 lines for `found` (with `prefix_of`: each one's rank in the channel after H/G/B),
+    made as they are taken (a cut WHO builds no line past its budget).
+
+    Built with one f-string each: hub.numeric takes ~10 us a line, and `WHO #big` is
+    thousands of lines. Every field but the host is plain by construction (validated nicks
+    and channel names, the worker's sanitized username, H/G); a line whose host could not be
+    a middle parameter as it is (an IPv6 address starting with ':') or that is over 512 bytes
+    is made by hub.numeric instead, which fixes both. Same text either way (unit-tested)."""
+    server = hub.config.server_name
+    head = ""  # ":server 352 me #chan ", made for the first row (most WHO masks find none)
+    for who in found:
+        head = head or hub.numeric(asker, N.RPL_WHOREPLY, channel_name, "")[:-1]
+        flags = (("G" if who.away is not None else "H") + (BOT_MODE if who.bot else "")
+                 + (prefix_of(who) if prefix_of else ""))  # B: a bot (IRCv3 bot-mode)
+        line = f"{head}{who.user} {who.host} {server} {who.nick} {flags} :0 {who.realname}"
+        if who.host.startswith(":") or len(line.encode("utf-8")) > LINE_BYTES:
+            line = hub.numeric(asker, N.RPL_WHOREPLY, channel_name, who.user, who.host,
+                               server, who.nick or "*", flags, f"0 {who.realname}")
+        yield line
+
+
 def handle_whois(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
-    # "WHOIS server nick" is allowed: the nick is the last parameter.
-    nick = params[-1]
-    other = hub.registry.find_nick(nick)
-    if other is None or not other.registered:
-        # Not raised as an IrcError: the error is followed by the end of the list.
-        hub.send_numeric(client, N.ERR_NOSUCHNICK, nick, "No such nick/channel")
-        hub.send_numeric(client, N.RPL_ENDOFWHOIS, nick, "End of /WHOIS list")
-        return
+    # "WHOIS server nick" is allowed: the nicks are the last parameter. Each distinct one,
+    # the first MAX_QUERY_TARGETS, is answered on its own, ending with its 318.
+    nicks = distinct_targets(params[-1])[:MAX_QUERY_TARGETS] or [params[-1]]
+    budget = hub.reply_budget(client)
+    lines = []
+    for nick in nicks:
+        other = hub.registry.find_nick(nick)
+        if other is None or not other.registered:
+            # Not raised as an IrcError: the error is followed by the end of the list.
+            lines.append(hub.numeric(client, N.ERR_NOSUCHNICK, nick, "No such nick/channel"))
+            lines.append(hub.numeric(client, N.RPL_ENDOFWHOIS, nick, "End of /WHOIS list"))
+        else:
+            lines += budget.take(_whois_lines(hub, client, other))
+            lines.append(hub.numeric(client, N.RPL_ENDOFWHOIS, other.nick or "*",
+                                     "End of /WHOIS list"))
+    hub.reply(client, *lines)
+
+
+def _whois_lines(hub: Hub, client: ClientRecord, other: ClientRecord) -> list[str]:
+    """What WHOIS says of `other` to `client`, without the closing 318."""
     name = other.nick or "*"
     lines = [hub.numeric(client, N.RPL_WHOISUSER, name, other.user, other.host, "*",
                          other.realname)]
@@ -68,9 +132,11 @@ def handle_whois(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> Non
     if other.channels:
         # As many 319 lines as the channels need, each within the 512-byte limit.
         head = hub.numeric(client, N.RPL_WHOISCHANNELS, name, "")
-        budget = MAX_BODY_BYTES - 2 - len(head.encode())  # 2: CRLF
-        chans = " ".join(ch.name for ch in other.channels.values())
-        lines += [head + piece for piece in pack_words(chans, budget)]
+        room = MAX_BODY_BYTES - 2 - len(head.encode())  # 2: CRLF
+        multi = "multi-prefix" in client.caps
+        chans = " ".join(ch.prefix(other, multi) + ch.name for ch in other.channels.values()
+                         if is_visible_to(ch, client))
+        lines += [head + piece for piece in pack_words(chans, room)]
     lines.append(hub.numeric(client, N.RPL_WHOISSERVER, name, hub.config.server_name,
                              hub.config.network))
     if other.account is not None:
@@ -88,19 +154,39 @@ def handle_whois(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> Non
                                  f"has client certificate fingerprint {other.certfp}"))
     lines.append(hub.numeric(client, N.RPL_WHOISIDLE, name, "0", str(other.signon_s),
                              "seconds idle, signon time"))
-    lines.append(hub.numeric(client, N.RPL_ENDOFWHOIS, name, "End of /WHOIS list"))
-    hub.reply(client, *lines)
+    return lines
 
 
 def handle_list(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
-    wanted = {casefold(n) for n in params[0].split(",")} if params and params[0] else None
+    registry = hub.registry
+    budget = hub.reply_budget(client)
+    if params and params[0]:  # the distinct channels asked for, the first MAX_QUERY_TARGETS
+        wanted = {casefold(name) for name in distinct_targets(params[0])[:MAX_QUERY_TARGETS]}
+        folded_names = sorted(name for name in wanted if name in registry.channels)
+    else:  # every channel: a search, charged (a client short of allowance sees fewer)
+        folded_names = sorted(islice(registry.channels, budget.search(len(registry.channels))))
+    channels = (registry.channels[name] for name in folded_names
+                if is_visible_to(registry.channels[name], client))  # +s: members only
     lines = [hub.numeric(client, N.RPL_LISTSTART, "Channel", "Users  Name")]
-    for folded, channel in sorted(hub.registry.channels.items()):
-        if wanted is None or folded in wanted:
-            lines.append(hub.numeric(client, N.RPL_LIST, channel.name, str(len(channel.members)),
-                                     channel.topic))
+    lines += budget.take(_list_lines(hub, client, channels))
     lines.append(hub.numeric(client, N.RPL_LISTEND, "End of /LIST"))
     hub.reply(client, *lines)
+
+
+def _list_lines(hub: Hub, client: ClientRecord,
+                channels: Iterable[ChannelRecord]) -> Iterator[str]:
+    """322 lines, made as they are taken (a cut LIST builds no line past its budget). One
+    f-string each, as in _who_lines; a line over 512 bytes is made by hub.numeric, which cuts
+    the topic; the topic is the trailing parameter as numeric_line writes it."""
+    head = hub.numeric(client, N.RPL_LIST, "")[:-1]  # ":server 322 me "
+    for channel in channels:
+        topic = channel.topic
+        colon = ":" if not topic or " " in topic or topic[0] == ":" else ""
+        line = f"{head}{channel.name} {len(channel.members)} {colon}{topic}"
+        if len(line.encode("utf-8")) > LINE_BYTES:
+            line = hub.numeric(client, N.RPL_LIST, channel.name, str(len(channel.members)),
+                               topic)
+        yield line
 
 
 def handle_away(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:

@@ -1,13 +1,16 @@
 """The master's global tables: every client (by connection id and by nick) and every channel
-with its members and topic. Pure data with small consistent operations; no I/O, no IRC
-formatting. The master is the only holder of these tables, which is what makes nicks unique
-and channel membership consistent across workers."""
+with its members, their ranks, its topic and modes (chatd/hub/channel_state.py). Pure data
+with small consistent operations; no I/O, no IRC formatting. The master is the only holder
+of these tables, which is what makes nicks unique and channel membership consistent across
+workers."""
 
 from __future__ import annotations
 
 import collections
+from collections.abc import ItemsView
 from dataclasses import dataclass, field
 
+from chatd.hub.channel_state import ChannelModes, rank_prefix
 from ircproto.casemap import casefold
 
 
@@ -31,6 +34,13 @@ class ClientRecord:
     certfp: str | None = None  # TLS client certificate fingerprint: shown only to the client
     auth_pending: str | None = None  # folded account whose credentials the worker is checking
     channels: dict[str, "ChannelRecord"] = field(default_factory=dict)  # folded -> channel
+    # its budget of stored bytes (chatd/hub/storing.py): what was left at stored_at_ms
+    # (-1: never charged, the budget is full)
+    stored_allowance: float = 0.0
+    stored_at_ms: int = -1
+    # Channels an operator invited it to (folded -> that channel, so an invite to a channel
+    # that emptied and was made again does not count): used up by the JOIN they allow.
+    invites: dict[str, "ChannelRecord"] = field(default_factory=dict)
 
     @property
     def source(self) -> str:
@@ -47,26 +57,49 @@ class ChannelRecord:
     topic: str = ""
     topic_setter: str = ""
     topic_ts_ms: int = 0
-    # The NAMES text (members' names joined by spaces, in join order), by full (nick!user@host,
-    # for userhost-in-names) or not: extended on each JOIN and rebuilt after a PART or NICK,
-    # so a JOIN storm does not rebuild it from every member for every joiner.
-    _names: dict[bool, str] = field(default_factory=dict)
+    modes: ChannelModes = field(default_factory=ChannelModes)
+    ranks: dict[int, str] = field(default_factory=dict)  # conn_id -> "o", "v" or "ov"
+    # The NAMES text (members' prefixed names joined by spaces, in join order), by (full:
+    # nick!user@host for userhost-in-names; multi: every prefix, multi-prefix): extended on
+    # each JOIN and rebuilt after a PART, NICK or rank change, so a JOIN storm does not
+    # rebuild it from every member for every joiner.
+    _names: dict[tuple[bool, bool], str] = field(default_factory=dict)
 
     @property
     def folded(self) -> str:
         return casefold(self.name)
 
-    def names_text(self, full: bool) -> str:
-        text = self._names.get(full)
+    def names_text(self, full: bool, multi: bool = False) -> str:
+        text = self._names.get((full, multi))
         if text is None:
-            text = self._names[full] = " ".join(
-                _names_entry(member, full) for member in self.members.values())
+            text = self._names[full, multi] = " ".join(
+                self.prefix(member, multi) + _names_entry(member, full)
+                for member in self.members.values())
         return text
 
     def _appended(self, client: ClientRecord) -> None:
-        for full, text in self._names.items():
-            entry = _names_entry(client, full)
-            self._names[full] = f"{text} {entry}" if text else entry
+        for (full, multi), text in self._names.items():
+            entry = self.prefix(client, multi) + _names_entry(client, full)
+            self._names[full, multi] = f"{text} {entry}" if text else entry
+
+    def prefix(self, client: ClientRecord, multi: bool = False) -> str:
+        """The member's prefix here ("@", "+", "@+" with multi-prefix, or "")."""
+        rank = self.ranks.get(client.conn_id)
+        return rank_prefix(rank, multi) if rank else ""
+
+    def is_operator(self, client: ClientRecord) -> bool:
+        return "o" in self.ranks.get(client.conn_id, "")
+
+    def is_voiced(self, client: ClientRecord) -> bool:
+        """Operator or voice: may speak when the channel is moderated (+m)."""
+        return bool(self.ranks.get(client.conn_id))
+
+    def set_rank(self, client: ClientRecord, rank: str) -> None:
+        if rank:
+            self.ranks[client.conn_id] = rank
+        else:
+            self.ranks.pop(client.conn_id, None)
+        self.names_changed()
 
     def names_changed(self) -> None:
         self._names.clear()
@@ -120,6 +153,11 @@ class Registry:
     def find_nick(self, nick: str) -> ClientRecord | None:
         return self._nicks.get(casefold(nick))
 
+    def folded_nicks(self) -> ItemsView[str, ClientRecord]:
+        """Every nick held (registered or not), case-folded, with its client: what a WHO
+        mask is matched against, without folding each nick again."""
+        return self._nicks.items()
+
     def nick_owner_is_other(self, client: ClientRecord, nick: str) -> bool:
         owner = self._nicks.get(casefold(nick))
         return owner is not None and owner is not client
@@ -163,6 +201,7 @@ class Registry:
     def part(self, client: ClientRecord, channel: ChannelRecord) -> None:
         folded = channel.folded
         channel.members.pop(client.conn_id, None)
+        channel.ranks.pop(client.conn_id, None)
         channel.names_changed()
         channel.worker_counts[client.worker] -= 1
         if channel.worker_counts[client.worker] <= 0:

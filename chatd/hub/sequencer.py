@@ -64,7 +64,8 @@ class Sequencer:
         ts = self.last_ts_ms = max(now_ms, self.last_ts_ms)
         self._unstored.append(StoreRow(event_id=event_id, ts_ms=ts, kind=e.kind,
                                        source=e.source, target=e.target, text=e.text,
-                                       tags=e.tags, convs=e.convs, account=e.account))
+                                       tags=e.tags if e.stored_tags is None else e.stored_tags,
+                                       convs=e.convs, account=e.account))
         event = frames.Event(event_id=event_id, ts_ms=ts, kind=e.kind, source=e.source,
                              target=e.target, text=e.text, tags=e.tags, origin=e.origin,
                              channels=e.channels, to_conns=e.to_conns, extra="",

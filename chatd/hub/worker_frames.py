@@ -3,6 +3,7 @@ to the Hub call that carries it out. Pure (the Hub records effects; the master m
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Callable
 
 from chatd.ipc import frames
@@ -12,6 +13,8 @@ from chatd.hub.error_replies import answer_errors
 from chatd.hub.hub import Hub
 from chatd.hub.registry import ClientRecord
 from ircproto import numerics as N
+
+log = logging.getLogger(__name__)
 
 
 def _command(hub: Hub, client: ClientRecord, frame: frames.Command) -> None:
@@ -54,6 +57,8 @@ def _registered(hub: Hub, client: ClientRecord, frame: frames.Registered) -> Non
             text = (f"Too many wrong passwords; try again in {wait} s" if wait
                     else "Password incorrect")
             hub.send_numeric(client, N.ERR_PASSWDMISMATCH, text)
+            log.info("connection %d from %s refused: %s", client.conn_id, client.address,
+                     "too many wrong server passwords" if wait else "wrong server password")
             hub.to_worker(client, frames.CloseConn(conn_id=client.conn_id, reason="Bad password"))
             return
     reason = accounts.nick_reservation(hub, client, client.nick or "")

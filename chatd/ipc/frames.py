@@ -306,6 +306,15 @@ class Stalled(NamedTuple):
     reason: str
 
 
+@_opcode(44)
+class DiskSpace(NamedTuple):
+    """writer -> master: whether the history's file system has less free space than
+    [history] min_free_mb (then clients' messages are refused: chatd/hub/storing.py). Sent
+    after the writer's first look and whenever the answer changes."""
+    low: bool
+    free_bytes: int
+
+
 # master <-> every child -----------------------------------------------------------------
 @_opcode(60)
 class Heartbeat(NamedTuple):

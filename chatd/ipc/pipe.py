@@ -28,14 +28,15 @@ class PipeClosed(Exception):
 
 
 class PipeOverflow(Exception):
-    """More than `max_pending_bytes` is waiting to be sent: the peer is not reading."""
+    """More than `max_pending_bytes` is waiting to be sent: the peer is not reading. (The
+    master's ends have no such limit: it bounds them by backpressure instead.)"""
 
 
 class Pipe:
     """One end of a socketpair, non-blocking: queue frames with `send`, push them with
     `flush` when the selector says writable; `receive` returns whole frames."""
 
-    def __init__(self, sock: socket.socket, max_pending_bytes: int = 256 << 20):
+    def __init__(self, sock: socket.socket, max_pending_bytes: int | None = 256 << 20):
         sock.setblocking(False)
         self.sock = sock
         self._inbuf = bytearray()
@@ -66,7 +67,7 @@ class Pipe:
         else:
             self._out[-1][0] += data
         self._pending += len(data)
-        if self._pending > self._max_pending:
+        if self._max_pending is not None and self._pending > self._max_pending:
             raise PipeOverflow(f"{self._pending} bytes pending")
 
     def flush(self) -> bool:

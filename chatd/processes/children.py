@@ -47,7 +47,10 @@ def spawn(entry: Callable[[socket.socket], int],
             sys.stderr.flush()
             os._exit(code)
     child_end.close()
-    return pid, Pipe(parent_end)
+    # No overflow limit on the master's end: what it queues for a child is bounded by its
+    # backpressure (chatd/hub/backpressure.py), and a child that takes nothing is killed by
+    # a watchdog (worker_watchdog.py, writer_watchdog.py), never for how much waits.
+    return pid, Pipe(parent_end, max_pending_bytes=None)
 
 
 def _widen_buffers(sock: socket.socket) -> None:

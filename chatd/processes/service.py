@@ -13,7 +13,7 @@ from chatd.hub.registry import Registry
 from chatd.ipc import frames
 from chatd.processes.liveness import Liveness
 from chatd.processes.sdnotify import Notifier
-from chatd.processes.supervision import WRITER, Child
+from chatd.processes.supervision import Child
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +51,11 @@ class ServiceLink:
         if self.liveness is not None and child is not None:
             self.liveness.answered(_key(child), now)
 
-    def tend(self, now: float, children: list[Child], workers_wait: bool,
+    def tend(self, now: float, children: list[Child], unread: Callable[[Child], bool],
              send: Callable[[Child, tuple], None], registry: Registry) -> None:
         """From the master's loop: heartbeats, the watchdog pet, the status line.
-        `workers_wait`: the master is not reading the workers (backlog), so their answers
-        wait for it, not for them."""
+        `unread(child)`: the master is not reading that child now (backpressure:
+        chatd/processes/child_pipes.py), so its answers wait for the master, not for it."""
         if not self.notifier.enabled:
             return
         if now >= self._next_status:
@@ -67,10 +67,9 @@ class ServiceLink:
         if self.liveness is None:
             return
         alive = [child for child in children if child.alive]
-        if workers_wait:
-            for child in alive:
-                if child.role != WRITER:
-                    self.liveness.answered(_key(child), now)
+        for child in alive:
+            if unread(child):
+                self.liveness.answered(_key(child), now)
         seq = self.liveness.heartbeat_due(now)
         if seq is not None:
             for child in alive:

@@ -1,6 +1,7 @@
 """The master's children: starting the writer and the workers with the entry functions the
 caller gave, reaping those that die, restarting them within limits (a boot failure, or more
-than MAX_RESTARTS_PER_MINUTE restarts, means chatd cannot run), and killing them. It does not
+than MAX_RESTARTS_PER_MINUTE restarts, means chatd cannot run; a worker the master killed for
+a hang is restarted without counting), and killing them. It does not
 read or route their frames, and does not decide what a death means for clients: the master
 does, with what `reap` reports."""
 
@@ -56,11 +57,16 @@ class RestartLimit:
         self.window_s = window_s
         self._restarts: list[float] = []
 
-    def allows(self, code: int, now: float) -> bool:
+    def allows(self, code: int, now: float, counted: bool = True) -> bool:
         """Count a restart at `now`; False when the child failed to boot or restarts come too
-        often (respawning would only loop)."""
+        often (respawning would only loop). A restart not `counted` (a hung worker the master
+        killed: not a crash loop) is allowed unless the child failed to boot."""
+        if code == EXIT_BOOT_FAILED:
+            return False
+        if not counted:
+            return True
         self._restarts = [t for t in self._restarts if now - t < self.window_s] + [now]
-        return code != EXIT_BOOT_FAILED and len(self._restarts) <= self.per_window
+        return len(self._restarts) <= self.per_window
 
 
 class Supervisor:
@@ -77,6 +83,7 @@ class Supervisor:
         self.writer: Child | None = None
         self.workers: list[Child] = []
         self._restarts = RestartLimit()
+        self._killed_for_hang: set[int] = set()  # pids: their restart is not counted
         self.restarts = {WRITER: 0, WORKER: 0}  # since start (a metric)
 
     def children(self) -> list[Child]:
@@ -139,7 +146,9 @@ class Supervisor:
         return None
 
     def may_restart(self, ended: Exit, now: float) -> bool:
-        if self._restarts.allows(ended.code, now):
+        counted = ended.pid not in self._killed_for_hang
+        self._killed_for_hang.discard(ended.pid)
+        if self._restarts.allows(ended.code, now, counted):
             return True
         log.critical("%s %d cannot run; stopping chatd", ended.child.role, ended.child.index)
         return False
@@ -158,6 +167,12 @@ class Supervisor:
                 os.kill(child.pid, signum)
             except ProcessLookupError:
                 pass
+
+    def kill_hung(self, child: Child) -> None:
+        """Kill a child for a hang: its restart will not count toward the limit."""
+        if child.pid:
+            self._killed_for_hang.add(child.pid)
+        self.kill(child)
 
     def kill_all_now(self) -> None:
         """Startup failed: end whatever was started, at once, and wait for it."""

@@ -27,7 +27,7 @@ from chatd.session.sasl import (MECHANISMS, ResponseTooLong, SaslFailed, ScramSe
 from ircproto import numerics as N
 from ircproto.casemap import casefold
 from ircproto.errors import IrcError, StandardReplyError
-from ircproto.message import Message, numeric_line
+from ircproto.message import Message, fitted_line, numeric_line
 
 FAILURE_PAUSE_S = 1.0
 PAUSE_AFTER_FAILURES = 3
@@ -192,8 +192,8 @@ def on_failed(ctx: CommandContext, frame: frames.AuthFailed) -> None:
     server = ctx.server_name
     if purpose in ("REGISTER", "PASSWORD"):
         context = (_shown(account),) if purpose == "REGISTER" else ()
-        ctx.send(Message("FAIL", (purpose, frame.code, *context, frame.reason),
-                         server).format())
+        ctx.send(fitted_line(Message("FAIL", (purpose, frame.code, *context, frame.reason),
+                                     server)))
         return
     auth.failures += 1
     line = numeric_line(server, ctx.nick, N.ERR_SASLFAIL,

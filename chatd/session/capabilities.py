@@ -10,13 +10,14 @@ from chatd.session.context import CommandContext
 from chatd.session.sasl import MECHANISMS
 from ircproto import numerics as N
 from ircproto.errors import IrcError
-from ircproto.message import Message
+from ircproto.framing import MAX_BODY_NO_CRLF_BYTES
+from ircproto.message import Message, fitted_line
 
 SUPPORTED_CAPS = (
     "account-notify", "account-tag", "away-notify", "batch", "cap-notify",
     "draft/account-registration", "draft/chathistory", "draft/event-playback", "echo-message",
-    "extended-join", "extended-monitor", "labeled-response", "message-tags", "multi-prefix",
-    "sasl", "server-time", "setname", "standard-replies", "userhost-in-names",
+    "extended-join", "extended-monitor", "invite-notify", "labeled-response", "message-tags",
+    "multi-prefix", "sasl", "server-time", "setname", "standard-replies", "userhost-in-names",
 )
 # Not offered: chghost. chatd never changes a user's user name or host after it connected
 # (its cloak is fixed then, and accounts bring no virtual hosts), so CHGHOST never happens.
@@ -26,11 +27,12 @@ CAP_VALUES = {
     "sasl": ",".join(MECHANISMS),
     "draft/account-registration": "before-connect,custom-account-name",
 }
-# What the master must know of a client's capabilities (it formats NAMES, and decides who
-# gets the ACCOUNT, AWAY and SETNAME lines of account-notify, away-notify, setname and
-# extended-monitor).
-MASTER_CAPS = ("account-notify", "userhost-in-names", "multi-prefix", "away-notify", "setname",
-               "extended-monitor")
+# What the master must know of a client's capabilities (it formats NAMES, WHO and WHOIS,
+# decides who gets the ACCOUNT, AWAY, SETNAME and INVITE lines of account-notify, away-notify,
+# setname, extended-monitor and invite-notify, and answers a refused message with FAIL or a
+# NOTICE).
+MASTER_CAPS = ("account-notify", "userhost-in-names", "multi-prefix", "invite-notify",
+               "standard-replies", "away-notify", "setname", "extended-monitor")
 
 
 def handle_cap(ctx: CommandContext, msg: Message) -> None:
@@ -42,7 +44,11 @@ def handle_cap(ctx: CommandContext, msg: Message) -> None:
 
 
 def _reply(ctx: CommandContext, sub: str, text: str) -> None:
-    ctx.send(Message("CAP", (ctx.nick or "*", sub, text), ctx.server_name).format())
+    ctx.send(fitted_line(_reply_message(ctx, sub, text)))
+
+
+def _reply_message(ctx: CommandContext, sub: str, text: str) -> Message:
+    return Message("CAP", (ctx.nick or "*", sub, text), ctx.server_name)
 
 
 def _ls(ctx: CommandContext, msg: Message) -> None:
@@ -86,7 +92,9 @@ def _req(ctx: CommandContext, msg: Message) -> None:
         w.lstrip("-") not in SUPPORTED_CAPS
         or (w == "-cap-notify" and ctx.cap_version >= 302)
         for w in words)
-    if refused:
+    # An ACK echoes the request: one too long to echo in a line (words repeated) would be
+    # cut, and a cut ACK would say the wrong thing; the (cut) NAK changes nothing.
+    if refused or not _fits(_reply_message(ctx, "ACK", requested.strip())):
         _reply(ctx, "NAK", requested)
         return
     before = ctx.caps
@@ -101,6 +109,10 @@ def _req(ctx: CommandContext, msg: Message) -> None:
         master_caps = tuple(sorted(c for c in caps if c in MASTER_CAPS))
         ctx.notify_master(frames.Caps(ctx.conn_id, master_caps))
     _reply(ctx, "ACK", requested.strip())
+
+
+def _fits(msg: Message) -> bool:
+    return len(msg.format().encode("utf-8")) <= MAX_BODY_NO_CRLF_BYTES
 
 
 def _end(ctx: CommandContext, msg: Message) -> None:

@@ -28,7 +28,7 @@ from chatd.session.context import CommandContext, HistoryReading
 from ircproto.errors import StandardReplyError
 from ircproto.servertime import format_server_time, parse_server_time
 from ircproto.casemap import casefold
-from ircproto.message import Message
+from ircproto.message import Message, fitted_line
 from chatd.limits import is_channel, is_nick
 
 log = logging.getLogger(__name__)
@@ -181,9 +181,9 @@ def _history_batch(ctx: CommandContext, target: str, rows: list[tuple],
     if truncated:
         # Retention deleted older history: say so rather than let a short page pass for the
         # beginning of the conversation.
-        note = Message("NOTE", ("CHATHISTORY", "HISTORY_TRUNCATED", target,
-                                "Older messages were deleted by the retention policy"),
-                       ctx.server_name).format()
+        note = fitted_line(Message("NOTE", ("CHATHISTORY", "HISTORY_TRUNCATED", target,
+                                            "Older messages were deleted by the retention "
+                                            "policy"), ctx.server_name))
         lines.insert(0, (note + "\r\n").encode())
     return ctx.batch(lines, f"chathistory {target}")
 
@@ -197,20 +197,21 @@ def _targets(ctx: CommandContext, reader: HistoryReading,
     limit = parse_limit(params[3], "TARGETS")
     kinds = _visible_kinds(ctx)
     low, high = sorted((first.value, second.value))
+    newest = first.value > second.value
     found = []  # (ts, name)
-    for conv in ctx.channels:
+    for conv in ctx.channels:  # at most [limits] channels_per_client: one index seek each
         row = reader.latest(conv, kinds)
         if row is not None:
             # The channel as its latest event spelled it; a QUIT or NICK (event-playback)
             # targets no channel, so the timeline's own (folded) name stands in.
             name = row[events.TARGET]
             found.append((row[events.TS], name if casefold(name) == conv else conv))
-    for conv in reader.conversations_with_prefix(ctx.history_owner + " "):
-        row = reader.latest(conv, kinds)
-        if row is not None:
-            found.append((row[events.TS], _partner(conv, row)))
+    # Private conversations by the time of their latest message: only the `limit` nearest
+    # the first bound can be in the answer, however many conversations the owner has had.
+    for conv, row in reader.private_latest(ctx.history_owner, low, high, limit, newest):
+        found.append((row[events.TS], _partner(conv, row)))
     inside = sorted(item for item in found if low < item[0] < high)
-    inside = inside[:limit] if first.value <= second.value else inside[-limit:]
+    inside = inside[-limit:] if newest else inside[:limit]
     lines = [
         (Message("CHATHISTORY", ("TARGETS", name, format_server_time(ts)),
                  ctx.server_name).format() + "\r\n").encode()

@@ -32,7 +32,8 @@ class HistoryReading(Protocol):
 
     def latest(self, conv: str, kinds: tuple[str, ...]) -> tuple | None: ...
 
-    def conversations_with_prefix(self, prefix: str) -> list[str]: ...
+    def private_latest(self, owner: str, after_ts: int, before_ts: int, limit: int,
+                       newest: bool) -> list[tuple[str, tuple]]: ...
 
 
 class CommandContext(Protocol):

@@ -1,7 +1,7 @@
 """What reaches this worker's clients' output buffers: committed events fanned out to their
 local recipients, the joiner's history replay, the session's own output — all under each
 client's send-queue limit. It keeps the local channel membership, changed only by committed
-JOIN/PART/QUIT events, so it follows the history's order exactly.
+JOIN/PART/QUIT/KICK events, so it follows the history's order exactly.
 
 Pure: it appends to buffers and never touches a socket; the worker flushes the buffers marked
 dirty. The history read for join replay and what to do with a client over its send queue are
@@ -139,6 +139,9 @@ class Delivery:
             self._after_own_event(origin_conn, frame, row, line_for)
         if kind == "PART" or kind == "QUIT":
             self._leave(origin, origin_conn, channels)
+        elif kind == "KICK":  # to_conns: the kicked client, who leaves once it has seen it
+            for conn_id in frame.to_conns:
+                self._leave(conn_id, self.conns.get(conn_id), channels)
 
     def _after_own_event(self, conn: Recipient, frame: frames.Event, row: tuple,
                          line_for: Callable[[int], bytes]) -> None:

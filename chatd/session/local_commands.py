@@ -19,7 +19,7 @@ from chatd.session.context import CommandContext
 from ircproto import numerics as N
 from ircproto.errors import IrcError
 from ircproto.framing import truncate_utf8
-from ircproto.message import Message, numeric_line
+from ircproto.message import Message, fitted_line, numeric_line
 from chatd.limits import REALNAMELEN, is_nick
 
 LocalHandler = Callable[[CommandContext, Message], None]
@@ -63,7 +63,8 @@ def handle_ping(ctx: CommandContext, msg: Message) -> None:
     # clients and test suites (irctest) rely on that. Before registration only the first.
     if ctx.registered:
         ctx.request_sync(ping=True)
-    ctx.send(Message("PONG", (ctx.server_name, msg.params[0]), ctx.server_name).format())
+    # A token too long to come back whole is cut (fitted_line): the line must fit 512 bytes.
+    ctx.send(fitted_line(Message("PONG", (ctx.server_name, msg.params[0]), ctx.server_name)))
 
 
 def handle_pong(ctx: CommandContext, msg: Message) -> None:

@@ -31,17 +31,19 @@ from typing import AbstractSet, Any, Callable, NamedTuple
 from chatd import events
 from chatd.commandset import gets_automatic_replies
 from chatd.ipc import frames
-from chatd.serverinfo import USER_MODES, VERSION, ServerInfo, closing_link
+from chatd.serverinfo import ServerInfo, closing_link
 from chatd.session import authentication, labels
 from chatd.session.context import HistoryReading
 from chatd.session.fakelag import fakelag_for, flood_settings
 from chatd.session.raw_lines import command_of, held_size, is_history_read, parse_client_line
 from chatd.session.sasl import AuthState
 from chatd.session.local_commands import dispatch
+from chatd.session.welcome import motd_lines, welcome_lines
 from ircproto import numerics as N
 from ircproto.errors import IrcError, StandardReplyError
 from ircproto.framing import LineTooLong, encode_line
-from ircproto.message import Message, as_middle_param, client_only_tags, format_tags, numeric_line
+from ircproto.message import (Message, as_middle_param, client_only_tags, fitted_line,
+                              format_tags, numeric_line)
 
 SYNC_POINT = b""  # marker in Session.out: hold what follows until the master's SYNCED
 # Commands whose client-only tags are relayed (and stored) with them.
@@ -409,30 +411,12 @@ class Session:
             self._send_welcome(shown_host or self.host)
 
     def _send_welcome(self, shown_host: str) -> None:
-        info, nick = self.info, self.nick
-        cfg = info.config
-        # The mask others see (the cloak), as in this client's own echoed JOINs and messages:
-        # the real address is in its WHOIS (378).
-        self._send_numeric(N.RPL_WELCOME,
-                          f"Welcome to the {cfg.network} IRC Network {nick}!{self.user}@{shown_host}")
-        self._send_numeric(N.RPL_YOURHOST, f"Your host is {cfg.server_name}, running version {VERSION}")
-        self._send_numeric(N.RPL_CREATED, f"This server was created {info.created}")
-        self._send_numeric(N.RPL_MYINFO, cfg.server_name, VERSION, USER_MODES, "bn")
-        tokens = info.isupport
-        for start in range(0, len(tokens), 12):  # ISUPPORT allows at most 13 tokens a line
-            self._send_numeric(N.RPL_ISUPPORT, *tokens[start:start + 12],
-                              "are supported by this server")
-        self.send_motd()
+        for line in welcome_lines(self.info, self.nick or "*", self.user or "", shown_host):
+            self.send(line)
 
     def send_motd(self) -> None:
-        motd = self.info.motd_lines
-        if motd is None:
-            self._send_numeric(N.ERR_NOMOTD, "MOTD File is missing")
-            return
-        self._send_numeric(N.RPL_MOTDSTART, f"- {self.server_name} Message of the day -")
-        for line in motd:
-            self._send_numeric(N.RPL_MOTD, f"- {line}")
-        self._send_numeric(N.RPL_ENDOFMOTD, "End of /MOTD command.")
+        for line in motd_lines(self.info, self.nick or "*"):
+            self.send(line)
 
 
 def _gets_error_reply(command: str, error: IrcError) -> bool:
@@ -446,5 +430,5 @@ def _standard_reply_line(server: str, error: StandardReplyError) -> str:
     # The context echoes words the client sent: one that cannot be a middle parameter
     # (empty, or starting with ':') is shown as '*' rather than break the reply.
     context = tuple(as_middle_param(word) for word in error.context)
-    return Message("FAIL", (error.command, error.code, *context, error.description),
-                   server).format()
+    return fitted_line(Message("FAIL", (error.command, error.code, *context, error.description),
+                               server))

@@ -1,7 +1,9 @@
 """Reading the history: `HistoryReader`, the read-only queries a worker makes for join replay
-and CHATHISTORY, on a read-only connection of its own. Queries walk `timeline`'s (conv, id)
-key or the `timeline_chat` index (chatd/store/schema.py), so they stay O(log n) however long
-the history grows."""
+and CHATHISTORY, on a read-only connection of its own. Every query is an index range walk that
+stops after `limit` rows, whatever the history holds (chatd/store/schema.py): a page of
+events walks the index that holds exactly the kinds the client may see — `timeline_chat`
+(PRIVMSG, NOTICE), `timeline_events` (every kind but TAGMSG) or the timeline's primary key
+(every kind) — so no row it skips is ever read; and TARGETS reads `private_latest` by time."""
 
 from __future__ import annotations
 
@@ -11,8 +13,24 @@ from pathlib import Path
 
 from chatd.events import MESSAGE_KINDS, NO_UPPER_BOUND, HistoryUnavailable
 
-CHAT_KINDS = frozenset(MESSAGE_KINDS)  # the rows timeline.chat marks (chatd/store/schema.py)
+CHAT_KINDS = frozenset(MESSAGE_KINDS)
+# timeline.chat: which class of event a row is (chatd/store/schema.py), so that what each
+# client may see is one index: its class set is one of VISIBLE_CLASSES.
+CLASS_EVENT, CLASS_MESSAGE, CLASS_TAGMSG = 0, 1, 2
+# class set -> (the index that holds exactly those rows, its WHERE term); None: the primary key
+_CLASS_INDEXES = {
+    frozenset({CLASS_MESSAGE}): ("timeline_chat", "t.chat = 1"),
+    frozenset({CLASS_EVENT, CLASS_MESSAGE}): ("timeline_events", "t.chat < 2"),
+    frozenset({CLASS_EVENT, CLASS_MESSAGE, CLASS_TAGMSG}): None,
+}
 _COLUMNS = "m.id, m.ts, m.kind, m.source, m.target, m.text, m.tags, m.account"
+
+
+def timeline_class(kind: str) -> int:
+    """The value of timeline.chat for an event of `kind`."""
+    if kind in CHAT_KINDS:
+        return CLASS_MESSAGE
+    return CLASS_TAGMSG if kind == "TAGMSG" else CLASS_EVENT
 
 
 def conversations_with_prefix(conn: sqlite3.Connection, prefix: str) -> list[str]:
@@ -42,6 +60,17 @@ def _reading(query):
     return guarded
 
 
+def _walk(kinds: tuple[str, ...]) -> tuple[str, str]:
+    """The INDEXED BY clause and its WHERE term that make a select walk exactly the rows of
+    the classes of `kinds` (named: without statistics SQLite's planner prefers the primary
+    key). Every set of kinds a client may see fills its classes; any other set (chatd asks
+    none) is still answered right, filtered on m.kind as the primary key is walked."""
+    index = _CLASS_INDEXES.get(frozenset(timeline_class(kind) for kind in kinds))
+    if index is None:
+        return "", ""
+    return f" INDEXED BY {index[0]}", f" AND {index[1]}"
+
+
 class HistoryReader:
     """Read-only queries for a worker. Rows are event tuples (see events.py). Every query
     raises HistoryUnavailable, never sqlite3.Error."""
@@ -66,14 +95,10 @@ class HistoryReader:
         if limit <= 0:
             return []
         marks = ",".join("?" * len(kinds))
-        # Only messages wanted: walk the timeline_chat index, which holds nothing else.
-        # (Named: without statistics SQLite's planner prefers the primary key.)
-        chat_only = CHAT_KINDS.issuperset(kinds)
+        indexed_by, where = _walk(kinds)
         rows = self.conn.execute(
-            f"SELECT {_COLUMNS} FROM timeline t"
-            f"{' INDEXED BY timeline_chat' if chat_only else ''} JOIN messages m ON m.id = t.id"
-            f" WHERE t.conv = ? AND t.id > ? AND t.id < ?{' AND t.chat = 1' if chat_only else ''}"
-            f" AND m.kind IN ({marks})"
+            f"SELECT {_COLUMNS} FROM timeline t{indexed_by} JOIN messages m ON m.id = t.id"
+            f" WHERE t.conv = ? AND t.id > ? AND t.id < ?{where} AND m.kind IN ({marks})"
             f" ORDER BY t.id {'DESC' if newest else 'ASC'} LIMIT ?",
             (conv, after_id, before_id, *kinds, limit)).fetchall()
         if newest:
@@ -107,8 +132,24 @@ class HistoryReader:
         return rows[0] if rows else None
 
     @_reading
-    def conversations_with_prefix(self, prefix: str) -> list[str]:
-        return conversations_with_prefix(self.conn, prefix)
+    def private_latest(self, owner: str, after_ts: int, before_ts: int, limit: int,
+                       newest: bool) -> list[tuple[str, tuple]]:
+        """The private conversations of `owner` (events.history_owner) whose latest PRIVMSG
+        or NOTICE has after_ts < ts < before_ts, as (timeline key, that message): the `limit`
+        latest ones if `newest`, else the earliest ones; always oldest first. One walk of
+        private_latest's (owner, ts) index, however many conversations the owner has."""
+        if limit <= 0:
+            return []
+        order = "DESC" if newest else "ASC"
+        rows = self.conn.execute(
+            f"SELECT p.conv, {_COLUMNS} FROM private_latest p JOIN messages m ON m.id = p.id"
+            f" WHERE p.owner = ? AND p.ts > ? AND p.ts < ?"
+            f" ORDER BY p.ts {order}, p.conv {order} LIMIT ?",
+            (owner, after_ts, before_ts, limit)).fetchall()
+        found = [(row[0], row[1:]) for row in rows]
+        if newest:
+            found.reverse()
+        return found
 
     def close(self) -> None:
         if self._conn is not None:

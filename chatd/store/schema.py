@@ -16,11 +16,15 @@ Accounts (schema 3) live in the same file, so one writer and one ordered stream 
 of chatd/credentials.py — never the password) and `account_certs` (client-certificate SHA-256
 fingerprints for SASL EXTERNAL, each naming one account). chatd/store/accounts.py writes them.
 
-Most reads want only PRIVMSG/NOTICE (JOIN replay, CHATHISTORY without event-playback).
-`timeline.chat` marks those rows and the partial index `timeline_chat` holds only them, so
-"the last 50 messages" is an index walk of 50 entries even in a channel where thousands of
-JOINs and QUITs came since the last message (a JOIN storm would otherwise make each joiner's
-replay scan every earlier JOIN).
+What a client may see is one of three sets of kinds (PRIVMSG and NOTICE; every kind but
+TAGMSG, with draft/event-playback; every kind, with message-tags too), and each set is one
+index, so a page is an index walk of at most `limit` entries whatever else the timeline holds:
+`timeline.chat` is the row's class (1 PRIVMSG/NOTICE, 0 the other events, 2 TAGMSG), the
+partial index `timeline_chat` holds the messages (a JOIN storm does not slow the replay),
+`timeline_events` every class but TAGMSG (a TAGMSG flood does not slow an event-playback
+client without message-tags), and the primary key everything. `private_latest` (schema 5)
+keeps, per private timeline, its latest PRIVMSG/NOTICE, indexed by (owner, ts): CHATHISTORY
+TARGETS walks it by time instead of visiting every conversation the owner ever had.
 """
 
 from __future__ import annotations
@@ -28,8 +32,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-# 2: timeline.chat and the timeline_chat index; 3: accounts, account_certs; 4: messages.account
-SCHEMA_VERSION = 4
+# 2: timeline.chat and the timeline_chat index; 3: accounts, account_certs; 4: messages.account;
+# 5: timeline.chat 2 for TAGMSG, the timeline_events index, private_latest
+SCHEMA_VERSION = 5
+WAL_SIZE_LIMIT_BYTES = 64 << 20
 
 
 _SCHEMA = """
@@ -48,8 +54,14 @@ CREATE INDEX IF NOT EXISTS messages_ts ON messages (ts);
 CREATE TABLE IF NOT EXISTS timeline (
     conv TEXT NOT NULL,
     id   INTEGER NOT NULL,
-    chat INTEGER NOT NULL DEFAULT 0,  -- 1 for PRIVMSG and NOTICE
+    chat INTEGER NOT NULL DEFAULT 0,  -- 1 PRIVMSG/NOTICE, 2 TAGMSG, 0 any other event
     PRIMARY KEY (conv, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS private_latest (
+    conv  TEXT PRIMARY KEY,  -- a private timeline ("~alice bob", "!3.7 bob")
+    owner TEXT NOT NULL,     -- its owner ("~alice", "!3.7")
+    id    INTEGER NOT NULL,  -- its latest PRIVMSG or NOTICE
+    ts    INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS accounts (
     name          TEXT PRIMARY KEY,  -- folded (rfc1459), unique
@@ -65,12 +77,16 @@ CREATE TABLE IF NOT EXISTS account_certs (
 ) WITHOUT ROWID;
 """
 # Created after _add_missing_columns, which gives an older history its timeline.chat.
+# The WHERE terms are those chatd/store/reader.py names with each index.
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS timeline_chat ON timeline (conv, id) WHERE chat = 1;
+CREATE INDEX IF NOT EXISTS timeline_events ON timeline (conv, id) WHERE chat < 2;
+CREATE INDEX IF NOT EXISTS private_latest_by_time ON private_latest (owner, ts);
 """
 
 
-CHATD_TABLES = frozenset({"meta", "messages", "timeline", "accounts", "account_certs"})
+CHATD_TABLES = frozenset({"meta", "messages", "timeline", "accounts", "account_certs",
+                          "private_latest"})
 
 
 class HistoryError(Exception):
@@ -97,25 +113,68 @@ def open_for_writing(path: Path, synchronous: str) -> sqlite3.Connection:
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'full' else 'NORMAL'}")
+        # After a checkpoint the WAL file is cut back to this, so one large transaction (a
+        # retention or quota delete) does not leave it that large on disk for good.
+        conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
         if not tables:  # a new history: its tables and its mark in one transaction
             conn.executescript(f"BEGIN; {_SCHEMA} {_INDEXES} INSERT INTO meta VALUES"
                                f" ('schema_version', '{SCHEMA_VERSION}'); COMMIT;")
+            return conn
+        version = _stored_version(conn)
+        if version > SCHEMA_VERSION:
+            raise HistoryError(f"schema version {version} is newer than this chatd")
         conn.executescript(_SCHEMA)
         _add_missing_columns(conn)
+        if version < SCHEMA_VERSION:
+            _migrate(conn, version)
         conn.executescript(_INDEXES)
-        row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if row is not None and int(row[0]) > SCHEMA_VERSION:
-            raise HistoryError(f"schema version {row[0]} is newer than this chatd")
-        # The tables and columns above brought an older file up to date (a schema-2 file
-        # gained the accounts tables, a schema-3 one messages.account): record that it now
-        # has this schema.
-        if row is None or int(row[0]) < SCHEMA_VERSION:
-            conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
-                         (str(SCHEMA_VERSION),))
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise HistoryError(str(exc)) from None
     return conn
+
+
+def _stored_version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    return int(row[0]) if row is not None else 0
+
+
+def _migrate(conn: sqlite3.Connection, version: int) -> None:
+    """Bring a file of schema `version` up to SCHEMA_VERSION: the steps of MIGRATIONS it has
+    not had, then its new version, in one transaction (a crash leaves the old version, and
+    the next start runs them again). The tables, columns and indexes an older file lacks were
+    added already (_SCHEMA, _add_missing_columns, _INDEXES are idempotent): a step is only
+    needed where rows already there must change."""
+    conn.execute("BEGIN")
+    try:
+        for step_version, step in MIGRATIONS:
+            if version < step_version:
+                step(conn)
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                     (str(SCHEMA_VERSION),))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _to_5(conn: sqlite3.Connection) -> None:
+    """Schema 5: the TAGMSG rows already there get their class (they had 0, as the other
+    events), and private_latest its rows (one pass over the private messages, once)."""
+    conn.execute("UPDATE timeline SET chat = 2 WHERE id IN"
+                 " (SELECT id FROM messages WHERE kind = 'TAGMSG')")
+    conn.execute(
+        "INSERT OR REPLACE INTO private_latest (conv, owner, id, ts)"
+        " SELECT t.conv, substr(t.conv, 1, instr(t.conv, ' ') - 1), t.id, m.ts"
+        " FROM (SELECT conv, max(id) AS id FROM timeline"
+        "       WHERE chat = 1 AND substr(conv, 1, 1) IN ('~', '!') GROUP BY conv) t"
+        " JOIN messages m ON m.id = t.id")
+
+
+# (version, step): what an older file needs to reach that version (see _migrate). Append the
+# next one here; versions up to 4 needed no step (only tables, columns and indexes were added).
+MIGRATIONS = ((5, _to_5),)
 
 
 def check_existing(path: Path) -> set[str]:

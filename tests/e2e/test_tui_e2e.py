@@ -212,7 +212,7 @@ class TuiEndToEndTest(unittest.TestCase):
         alice.wait_for(r"\(2 users\)", TIMEOUT_S)
 
         alice.type_line("hello bob, ça va? 日本語")
-        bob.wait_for(rf"{TIME} alice: hello bob, ça va\? 日本語", TIMEOUT_S)
+        bob.wait_for(rf"{TIME} [@+]?alice: hello bob, ça va\? 日本語", TIMEOUT_S)
         bob.type_line("hi alice")
         alice.wait_for(rf"{TIME} bob: hi alice", TIMEOUT_S)
         bob.type_line("/me waves")
@@ -227,7 +227,7 @@ class TuiEndToEndTest(unittest.TestCase):
         server.restart()
         alice = self.login(server.port, "alice")
         bob = self.login(server.port, "bob")
-        history = re.compile(rf"({TIME}) alice: hello bob, ça va\? 日本語.*\n"
+        history = re.compile(rf"({TIME}) [@+]?alice: hello bob, ça va\? 日本語.*\n"
                              rf"({TIME}) bob: hi alice.*\n({TIME}) \* bob waves", re.DOTALL)
         for term in (alice, bob):
             with self.subTest(user=term):

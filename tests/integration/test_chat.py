@@ -69,7 +69,7 @@ class ChannelChatTest(ChatTestCase):
         dave.send("JOIN #jpq")
         burst = dave.expect_until(r" 366 dave #jpq ")
         self.assertRegex(burst[0], rf"^{src('dave')} JOIN #jpq$")
-        self.assertIn(":chat.test 353 dave = #jpq :carol dave", burst)
+        self.assertIn(":chat.test 353 dave = #jpq :@carol dave", burst)
         carol.expect(rf"^{src('dave')} JOIN #jpq$")
 
         dave.send("PART #jpq :see you later")

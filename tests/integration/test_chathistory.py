@@ -405,6 +405,8 @@ class EventPlaybackTest(unittest.TestCase):
         actor = open_on_other_worker(self, server, watcher, "actor", HISTORY_CAPS)
         for client in (watcher, legacy, no_tags, actor):
             join(client, "#ev")
+        watcher.send("MODE #ev +o actor")  # #ev is +t: only operators set its topic
+        actor.expect(r" MODE #ev \+o actor$")
         actor.send("TOPIC #ev :a topic")
         actor.expect(r" TOPIC #ev :a topic$")
         send_echoed(actor, "PRIVMSG #ev :a message")
@@ -420,8 +422,8 @@ class EventPlaybackTest(unittest.TestCase):
         quitter.wait_closed()
         watcher.expect(r"^\S+ :quitter!\S+ QUIT ")
         live = [parse(l) for l in watcher.seen
-                if re.search(r" (JOIN|TOPIC|PRIVMSG|NOTICE|NICK|TAGMSG|PART|QUIT) ", l)]
-        self.assertEqual(["JOIN"] * 4 + ["TOPIC", "PRIVMSG", "NICK", "TAGMSG", "NOTICE",
+                if re.search(r" (JOIN|MODE|TOPIC|PRIVMSG|NOTICE|NICK|TAGMSG|PART|QUIT) ", l)]
+        self.assertEqual(["JOIN"] * 4 + ["MODE", "TOPIC", "PRIVMSG", "NICK", "TAGMSG", "NOTICE",
                                          "PART", "JOIN", "QUIT"], [m.command for m in live])
         for msg in live:
             self.assertIn("msgid", msg.tags)

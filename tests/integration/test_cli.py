@@ -47,6 +47,8 @@ class StartupFailureTest(unittest.TestCase):
             ("history folder missing", base + "[history]\npath = no/such/folder/h.db\n",
              "does not exist"),
             ("bad replay", base + "[history]\nreplay = lots\n", "replay = 'lots'"),
+            ("bad default modes", base + "[channels]\ndefault_modes = +ntq\n",
+             "default_modes = '+ntq': must be + and channel modes from imnst"),
             ("not INI", "just some text\n", "not a valid INI file"),
         ]
         for case, text, expected in cases:

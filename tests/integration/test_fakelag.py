@@ -12,6 +12,7 @@ import time
 import unittest
 
 from tests.support.chatd_process import start_chatd
+from tests.support.health import round_trip_s
 from tests.support.irc_client import IRCClient, open_client
 
 FLOODER_HOST = "127.0.0.2"
@@ -32,13 +33,6 @@ def ping_flood(client: IRCClient, count: int, timeout_s: float) -> tuple[float, 
         if n == 0:
             first = time.monotonic() - started
     return first, time.monotonic() - started
-
-
-def round_trip_s(client: IRCClient, token: str) -> float:
-    started = time.monotonic()
-    client.send(f"PING :{token}")
-    client.expect(rf" PONG \S+ :?{token}$", 5.0)
-    return time.monotonic() - started
 
 
 class FakelagTest(unittest.TestCase):

@@ -20,6 +20,9 @@ from chatd.store import schema, writes
 from chatd.store.reader import HistoryReader, replay
 from chatd.config import Config
 from chatd.events import MESSAGE_KINDS, NO_UPPER_BOUND, STORED_KINDS
+
+# what a client with draft/event-playback but without message-tags sees
+EVENT_PLAYBACK_KINDS = tuple(kind for kind in STORED_KINDS if kind != "TAGMSG")
 from tests.unit.fake_history import FakeHistory
 
 T = 1_700_000_000_000
@@ -35,10 +38,10 @@ def make_rows(count: int) -> list[tuple]:
         ts = T + (i // 3) * 1000
         kind = kinds[i % len(kinds)]
         if i % 11 == 0:
-            convs = ("alice bob", "bob alice")
-            kind, target = "PRIVMSG", "bob"
+            convs = ("~alice bob", "~bob alice")
+            kind, target = ("PRIVMSG", "TAGMSG")[i % 2], "bob"
         elif i % 13 == 0:
-            convs = ("carol carol",)
+            convs = ("!1.2 carol",)
             kind, target = "NOTICE", "carol"
         else:
             target = ("#a", "#b", "#c")[i % 3]
@@ -67,10 +70,10 @@ def every_reader_call(reader: HistoryReader, last_id: int, last_ts: int) -> None
     """Call each query method of the reader, with arguments where a scan would cost most."""
     middle = last_id // 2
     for newest in (True, False):
-        for kinds in (MESSAGE_KINDS, STORED_KINDS, ("PRIVMSG",)):
+        for kinds in (MESSAGE_KINDS, STORED_KINDS, EVENT_PLAYBACK_KINDS, ("PRIVMSG",)):
             reader.select("#a", 0, NO_UPPER_BOUND, 50, newest, kinds)
             reader.select("#b", middle, NO_UPPER_BOUND, 10, newest, kinds)
-            reader.select("alice bob", 0, middle, 10, newest, kinds)
+            reader.select("~alice bob", 0, middle, 10, newest, kinds)
             reader.select("#nowhere", 0, NO_UPPER_BOUND, 10, newest, kinds)
     reader.last_id_at_or_before(last_ts)         # the newest end: max(id) walked it all
     reader.last_id_at_or_before(T)
@@ -79,9 +82,10 @@ def every_reader_call(reader: HistoryReader, last_id: int, last_ts: int) -> None
     reader.first_id_at_or_after(last_ts + 1)     # past the end
     reader.floor_id()
     reader.latest("#c", MESSAGE_KINDS)
-    reader.latest("carol carol", STORED_KINDS)
-    reader.conversations_with_prefix("alice ")
-    reader.conversations_with_prefix("zed ")
+    reader.latest("!1.2 carol", STORED_KINDS)
+    for newest in (True, False):
+        reader.private_latest("~alice", 0, last_ts + 1, 10, newest)
+        reader.private_latest("~zed", T, last_ts, 10, newest)
     replay(reader, "#a", middle, 50)
 
 
@@ -124,17 +128,25 @@ class QueryPlanTest(HistoryFile):
                     self.assertNotIn("TEMP B-TREE", detail, text)   # no sort of a whole range
                 self.assertNotIn("SCAN timeline", text)
                 self.assertNotIn("SCAN m", text)
-                if "FROM timeline t INDEXED BY timeline_chat JOIN messages m" in sql:
+                walked = re.search(r"FROM timeline t INDEXED BY (\w+) JOIN messages m", sql)
+                if walked:
                     self.assertTrue(any(re.match(
-                        r"SEARCH t USING (COVERING )?INDEX timeline_chat \(conv=\? AND id", d)
+                        rf"SEARCH t USING (COVERING )?INDEX {walked[1]} \(conv=\? AND id", d)
                         for d in plan), text)
                     self.assertIn("SEARCH m USING INTEGER PRIMARY KEY (rowid=?)", plan)
                 elif "FROM timeline t JOIN messages m" in sql:
                     self.assertTrue(any(re.match(r"SEARCH t USING PRIMARY KEY \(conv=\? AND id", d)
                                         for d in plan), text)
                     self.assertIn("SEARCH m USING INTEGER PRIMARY KEY (rowid=?)", plan)
+                elif "FROM private_latest p" in sql:
+                    self.assertTrue(any(re.match(
+                        r"SEARCH p USING INDEX private_latest_by_time \(owner=\? AND ts", d)
+                        for d in plan), text)
+                    self.assertIn("SEARCH m USING INTEGER PRIMARY KEY (rowid=?)", plan)
                 elif "ts <=" in sql or "ts >=" in sql:
                     self.assertTrue(any("messages_ts" in d for d in plan), text)
+                else:
+                    self.assertRegex(sql, r"FROM meta WHERE key=")
 
     def test_work_does_not_grow_with_the_history(self):
         # SQLite virtual-machine steps per call, counted with a progress handler, on a history
@@ -158,8 +170,8 @@ class QueryPlanTest(HistoryFile):
                 "first_id_at_or_after oldest": lambda: reader.first_id_at_or_after(T),
                 "first_id_at_or_after newest": lambda: reader.first_id_at_or_after(last_ts),
                 "floor_id": reader.floor_id,
-                "latest": lambda: reader.latest("carol carol", MESSAGE_KINDS),
-                "conversations_with_prefix": lambda: reader.conversations_with_prefix("alice "),
+                "latest": lambda: reader.latest("!1.2 carol", MESSAGE_KINDS),
+                "private_latest": lambda: reader.private_latest("~alice", 0, last_ts, 10, True),
             }
             counts = {}
             counter = [0]
@@ -253,8 +265,8 @@ class SameAsFakeTest(HistoryFile):
 
     def calls(self, last_id: int, last_ts: int) -> list[tuple[str, tuple]]:
         calls = []
-        for conv in ("#a", "#b", "alice bob", "bob alice", "carol carol", "#nowhere"):
-            for kinds in (MESSAGE_KINDS, STORED_KINDS, ("TAGMSG",)):
+        for conv in ("#a", "#b", "~alice bob", "~bob alice", "!1.2 carol", "#nowhere"):
+            for kinds in (MESSAGE_KINDS, STORED_KINDS, EVENT_PLAYBACK_KINDS, ("TAGMSG",)):
                 for after, before in ((0, NO_UPPER_BOUND), (10, 60), (last_id - 5, NO_UPPER_BOUND),
                                       (0, 1), (30, 30), (40, 20)):
                     for limit in (0, 1, 7, 1000):
@@ -265,8 +277,11 @@ class SameAsFakeTest(HistoryFile):
         for ts in (0, T - 1, T, T + 999, T + 1000, T + 5500, last_ts - 1, last_ts, last_ts + 1):
             calls.append(("last_id_at_or_before", (ts,)))
             calls.append(("first_id_at_or_after", (ts,)))
-        for prefix in ("alice ", "bob ", "carol ", "al", "#", "zed "):
-            calls.append(("conversations_with_prefix", (prefix,)))
+        for owner in ("~alice", "~bob", "!1.2", "~al", "#", "~zed"):
+            for after, before in ((0, NO_UPPER_BOUND), (T + 5000, last_ts), (last_ts, T)):
+                for limit in (0, 1, 3, 100):
+                    for newest in (True, False):
+                        calls.append(("private_latest", (owner, after, before, limit, newest)))
         calls.append(("floor_id", ()))
         return calls
 
@@ -298,6 +313,51 @@ class SameAsFakeTest(HistoryFile):
     def test_empty_history(self):
         path, _db = self.make_history([])
         self.check_same(self.reader(path), FakeHistory([]), 0, T)
+
+    def test_a_schema_4_history_is_brought_up_to_date(self):
+        # A file written by chatd with schema 4 (TAGMSGs marked as any other event, no
+        # timeline_events, no private_latest): opened for writing it gets schema 5, and then
+        # answers every call as a history written with schema 5 does.
+        rows = make_rows(150)
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        path = Path(tmp.name) / "v4.db"
+        old = sqlite3.connect(path)
+        old.executescript(SCHEMA_4)
+        old.executemany("INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, '')",
+                        [row[:7] for row in rows])
+        old.executemany("INSERT INTO timeline VALUES (?, ?, ?)",
+                        [(conv, row[0], int(row[2] in MESSAGE_KINDS))
+                         for row in rows for conv in row[7]])
+        old.commit()
+        old.close()
+        db = schema.open_for_writing(path, "normal")
+        self.addCleanup(db.close)
+        self.assertEqual(db.execute("SELECT value FROM meta WHERE key = 'schema_version'")
+                         .fetchone(), (str(schema.SCHEMA_VERSION),))
+        self.assertEqual(db.execute("SELECT count(*) FROM timeline WHERE chat = 2").fetchone(),
+                         (sum(len(row[7]) for row in rows if row[2] == "TAGMSG"),))
+        self.check_same(self.reader(path), FakeHistory(rows), rows[-1][0], rows[-1][1])
+        db.close()
+        schema.check_existing(path)  # and the start-up checks take it as chatd's
+
+
+# chatd's schema 4, as it created a new history (for the migration test)
+SCHEMA_4 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+INSERT INTO meta VALUES ('schema_version', '4');
+CREATE TABLE messages (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL,
+    source TEXT NOT NULL, target TEXT NOT NULL, text TEXT NOT NULL,
+    tags TEXT NOT NULL DEFAULT '', account TEXT NOT NULL DEFAULT '');
+CREATE INDEX messages_ts ON messages (ts);
+CREATE TABLE timeline (conv TEXT NOT NULL, id INTEGER NOT NULL,
+    chat INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (conv, id)) WITHOUT ROWID;
+CREATE TABLE accounts (name TEXT PRIMARY KEY, display TEXT NOT NULL,
+    email TEXT NOT NULL DEFAULT '', password_hash TEXT NOT NULL, scram TEXT NOT NULL,
+    created_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE account_certs (fingerprint TEXT PRIMARY KEY, account TEXT NOT NULL) WITHOUT ROWID;
+CREATE INDEX timeline_chat ON timeline (conv, id) WHERE chat = 1;
+"""
 
 
 if __name__ == "__main__":

@@ -208,7 +208,8 @@ class PresenceTest(unittest.TestCase):
         plain.send("WHO #chat")
         flags = {m.params[5]: m.params[6] for m in map(parse, plain.expect_until(r" 315 "))
                  if m.command == "352"}
-        self.assertEqual(flags, {"robodan": "HB", "btagged": "H", "bplain": "H"})
+        # B after H/G and before the rank (@: robodan made #chat)
+        self.assertEqual(flags, {"robodan": "HB@", "btagged": "H", "bplain": "H"})
 
 
 if __name__ == "__main__":

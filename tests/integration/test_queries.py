@@ -45,7 +45,7 @@ class QueryTest(unittest.TestCase):
         ada.send("WHO #who")
         lines = ada.expect_until(r" 315 ")
         self.assertEqual(sorted([
-            ":chat.test 352 ada #who ada 127.0.0.1 chat.test ada H :0 Test ada",
+            ":chat.test 352 ada #who ada 127.0.0.1 chat.test ada H@ :0 Test ada",  # its creator
             ":chat.test 352 ada #who bo 127.0.0.1 chat.test bo H :0 Test bo",
         ]), sorted(replies(lines, "352")))
         self.assertEqual(":chat.test 315 ada #who :End of /WHO list", lines[-1])
@@ -88,7 +88,7 @@ class QueryTest(unittest.TestCase):
         flo.send("NAMES #LISTED")  # case-insensitive
         lines = flo.expect_until(r" 366 ")
         names = [parse(l).params[-1].split() for l in replies(lines, "353")]
-        self.assertEqual(["eli", "flo"], sorted(n for batch in names for n in batch))
+        self.assertEqual(["@eli", "flo"], sorted(n for batch in names for n in batch))
         self.assertRegex(replies(lines, "353")[0], r"^:chat\.test 353 flo = #listed :")
         self.assertEqual(":chat.test 366 flo #listed :End of /NAMES list", lines[-1])
 
@@ -96,6 +96,8 @@ class QueryTest(unittest.TestCase):
         gil, hu = self.pair_in("#topic", "gil", "hu")
         gil.send("TOPIC #topic")
         gil.expect(r"^:chat\.test 331 gil #topic :No topic is set$")
+        gil.send("MODE #topic -t")  # so hu, not an operator, may set it
+        hu.expect(r" MODE #topic -t$")
         before = int(time.time())
         hu.send("TOPIC #topic :the topic, with spaces")
         for c in (gil, hu):
@@ -117,7 +119,7 @@ class QueryTest(unittest.TestCase):
     def test_mode_query(self) -> None:
         jo, _ = self.pair_in("#mode", "jo", "ki")
         jo.send("MODE #mode")
-        self.assertEqual(("jo", "#mode", "+n"), parse(jo.expect(r" 324 ")).params)
+        self.assertEqual(("jo", "#mode", "+nt"), parse(jo.expect(r" 324 ")).params)
         jo.send("MODE #no-such-mode")
         jo.expect(r"^:chat\.test 403 jo #no-such-mode :No such channel$")
 

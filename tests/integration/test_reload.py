@@ -68,9 +68,10 @@ class ReloadTest(unittest.TestCase):
         alice.expect(r" 372 alice :- welcome to the new chatd$")
         bob = open_client(self, server.port, "bob")  # the old port: listen waits for a restart
         self.assertIn(":chat.test 372 bob :- welcome to the new chatd", bob.seen)
-        wait_until(lambda: re.search(rf"connection \d+ from 127\.0\.0\.1 port "
-                                     rf"{bob.local_port} -> worker", server.log_text()), 10,
-                   message="a debug line: the new log level")
+        # A worker's debug line: the workers took the new log level too.
+        wait_until(lambda: re.search(r"DEBUG chatd\[worker-\d:\d+\] chatd\.worker: connection \d+ "
+                                     r"from 127\.0\.0\.1", server.log_text()), 10,
+                   message="a worker's debug line: the new log level")
         self.assertEqual(2, len(server.child_pids()) - 1)  # still two workers and the writer
         fields = [f for _t, f in notify.collect()]
         reloading = next(i for i, f in enumerate(fields) if "RELOADING=1" in f)

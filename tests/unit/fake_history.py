@@ -10,7 +10,7 @@ tags, account).
 
 from __future__ import annotations
 
-from chatd.events import NO_UPPER_BOUND
+from chatd.events import MESSAGE_KINDS, NO_UPPER_BOUND, owner_of_timeline
 
 
 class FakeHistory:
@@ -56,9 +56,19 @@ class FakeHistory:
         found = [_as_read(r) for r in self.rows if conv in r[7] and r[2] in kinds]
         return found[-1] if found else None
 
-    def conversations_with_prefix(self, prefix: str) -> list[str]:
-        self.calls.append("conversations_with_prefix")
-        return sorted({c for r in self.rows for c in r[7] if c.startswith(prefix)})
+    def private_latest(self, owner: str, after_ts: int, before_ts: int, limit: int,
+                       newest: bool) -> list[tuple[str, tuple]]:
+        self.calls.append("private_latest")
+        latest: dict[str, tuple] = {}
+        for row in self.rows:  # in id order: the last message seen is a timeline's latest
+            if row[2] in MESSAGE_KINDS:
+                for conv in row[7]:
+                    if owner_of_timeline(conv) == owner:
+                        latest[conv] = row
+        found = sorted((row[1], conv, _as_read(row)) for conv, row in latest.items()
+                       if after_ts < row[1] < before_ts)
+        found = found[-limit:] if newest else found[:limit]
+        return [(conv, row) for _ts, conv, row in found] if limit > 0 else []
 
 
 def _as_read(row: tuple) -> tuple:

@@ -29,7 +29,7 @@ ROLES = {
     "chatd.master": "master", "chatd.hub": "master", "chatd.processes": "master",
     "chatd.worker": "worker", "chatd.session": "worker",
     "chatd.writer": "writer", "chatd.store.schema": "writer", "chatd.store.writes": "writer",
-    "chatd.store.meta": "writer",
+    "chatd.store.meta": "writer", "chatd.store.space": "writer",
 }
 # admin: the account command; backup: the backup command (both read or write the history file)
 COMPOSITION_ROOT = {"chatd.cli", "chatd.__main__", "chatd.admin", "chatd.backup"}

@@ -19,6 +19,9 @@ class EventsTest(unittest.TestCase):
             ("PART", "#a", "bye now", ":n!u@h PART #a :bye now"),
             ("QUIT", "", "Quit: gone", ":n!u@h QUIT :Quit: gone"),
             ("TAGMSG", "#a", "", ":n!u@h TAGMSG #a"),
+            ("MODE", "#a", "+o-v bob carol", ":n!u@h MODE #a +o-v bob carol"),
+            ("MODE", "#a", "+b *!*@x", ":n!u@h MODE #a +b *!*@x"),
+            ("KICK", "#a", "bob :too loud", ":n!u@h KICK #a bob :too loud"),
         ]
         for kind, target, text, line in cases:
             with self.subTest(kind=kind, text=text):
@@ -27,7 +30,7 @@ class EventsTest(unittest.TestCase):
 
     def test_unknown_kind(self):
         with self.assertRaises(ValueError):
-            events.format_event("KICK", "n!u@h", "#a", "")
+            events.format_event("INVITE", "n!u@h", "#a", "")
 
     def test_full_tag_section_parses(self):
         prefix = events.tag_section(events.WANTS_TIME | events.WANTS_TAGS, 42,

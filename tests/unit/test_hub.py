@@ -13,7 +13,7 @@ from chatd.config import Config
 from chatd.commandset import COMMANDS
 from chatd.commandset import MASTER, commands_answered_by
 from chatd.hub.commands import GLOBAL_COMMANDS, run_command
-from chatd.hub import about, membership, messages, presence, queries
+from chatd.hub import about, membership, messages, moderation, presence, queries
 from chatd.hub.queries import WHO_MAX_MATCHES
 from chatd.hub.worker_frames import apply_worker_frame
 from chatd.ipc.frames import ClaimNick
@@ -158,7 +158,7 @@ class JoinPartQuitTest(unittest.TestCase):
                          (("#lobby",), ("#lobby",), (2,), 1))
         extra = [parse(line) for line in emit.extra.split("\r\n")]
         self.assertEqual([m.command for m in extra], [N.RPL_NAMREPLY, N.RPL_ENDOFNAMES])
-        self.assertEqual(extra[0].params, ("alice", "=", "#Lobby", "alice"))
+        self.assertEqual(extra[0].params, ("alice", "=", "#Lobby", "@alice"))  # its creator
         self.assertEqual(extra[1].params[:2], ("alice", "#Lobby"))
         channel = hub.registry.channel("#LOBBY")
         self.assertEqual(list(channel.members), [1])
@@ -172,7 +172,7 @@ class JoinPartQuitTest(unittest.TestCase):
         self.assertEqual(emit.target, "#Lobby")
         self.assertEqual(set(emit.workers), {0, 1})
         names = parse(emit.extra.split("\r\n")[0])
-        self.assertEqual(names.params[-1].split(), ["alice", "bob"])
+        self.assertEqual(names.params[-1].split(), ["@alice", "bob"])
 
     def test_join_list_and_errors(self):
         # (line, channels joined, error codes)
@@ -435,7 +435,15 @@ class MessageTest(unittest.TestCase):
         [emit] = run(self.hub, self.bob, "TAGMSG #BOBS")
         self.assertEqual((emit.kind, emit.target, emit.text, emit.channels),
                          ("TAGMSG", "#bobs", "", ("#bobs",)))
+        # Only relayed (no timeline: not stored) unless it carries a reaction.
         [emit] = run(self.hub, self.bob, "TAGMSG Alice")
+        self.assertEqual((emit.kind, emit.target, emit.to_conns, emit.convs),
+                         ("TAGMSG", "alice", (1,), ()))
+        self.hub.command_tags = "+draft/react=x"
+        try:
+            [emit] = run(self.hub, self.bob, "TAGMSG Alice")
+        finally:
+            self.hub.command_tags = ""
         self.assertEqual((emit.kind, emit.target, emit.to_conns, emit.convs),
                          ("TAGMSG", "alice", (1,),
                           (f"!0.{self.bob.conn_id} alice", "!0.1 bob")))
@@ -534,6 +542,7 @@ class NamesTest(unittest.TestCase):
                     late = add_client(hub, 999, "late" + "y" * 26)
                     lines = run(hub, late, "JOIN #" + "c" * 49)[0].extra.split("\r\n")
                     nicks = nicks + [late.nick]
+                nicks[0] = nicks[0].lstrip("@")
                 self.assertGreater(len(lines), 3)
                 seen = []
                 for line in lines:
@@ -544,7 +553,7 @@ class NamesTest(unittest.TestCase):
                         self.assertEqual(len(msg.params), 4)   # the names are one trailing param
                         seen += msg.params[3].split(" ")
                 self.assertEqual(parse(lines[-1]).command, N.RPL_ENDOFNAMES)
-                self.assertEqual(sorted(seen), sorted(nicks))
+                self.assertEqual(sorted(seen), sorted(["@" + nicks[0], *nicks[1:]]))  # its op
 
     def test_names_queries(self):
         hub = make_hub()
@@ -562,7 +571,7 @@ class NamesTest(unittest.TestCase):
                 effects = run(hub, alice, line)
                 self.assertEqual(codes(effects), expected)
         names = replies(run(hub, alice, "NAMES #a"))[0]
-        self.assertEqual(names.params, ("alice", "=", "#a", "alice bob"))
+        self.assertEqual(names.params, ("alice", "=", "#a", "@alice bob"))
 
 
     def test_userhost_in_names(self):
@@ -574,9 +583,9 @@ class NamesTest(unittest.TestCase):
         alice.caps = frozenset({"userhost-in-names", "multi-prefix"})
         [emit] = run(hub, bob, "JOIN #a")
         names = [parse(line) for line in emit.extra.split("\r\n")]
-        self.assertEqual(names[0].params[-1], "alice bob")   # bob did not ask for it
+        self.assertEqual(names[0].params[-1], "@alice bob")   # bob did not ask for it
         names = replies(run(hub, alice, "NAMES #a"))
-        self.assertEqual(names[0].params, ("alice", "=", "#a", "alice!u1@host1 bob!u2@host2"))
+        self.assertEqual(names[0].params, ("alice", "=", "#a", "@alice!u1@host1 bob!u2@host2"))
         self.assertEqual(names[-1].command, N.RPL_ENDOFNAMES)
 
     def test_userhost_in_names_still_fits_512_bytes(self):
@@ -593,7 +602,8 @@ class NamesTest(unittest.TestCase):
             if msg.command == N.RPL_NAMREPLY:
                 seen += msg.params[3].split(" ")
         self.assertGreater(len(lines), 3)
-        self.assertEqual(sorted(seen), sorted(c.source for c in clients))
+        self.assertEqual(sorted(seen),
+                         sorted(["@" + clients[0].source, *(c.source for c in clients[1:])]))
 
 
 class QueryTest(unittest.TestCase):
@@ -609,8 +619,8 @@ class QueryTest(unittest.TestCase):
         effects = run(self.hub, self.alice, "WHO #a")
         self.assertEqual(codes(effects), [N.RPL_WHOREPLY, N.RPL_WHOREPLY, N.RPL_ENDOFWHO])
         rows = {m.params[5]: m.params for m in replies(effects)[:2]}
-        self.assertEqual(rows["alice"], ("alice", "#a", "u1", "host1", "irc.test", "alice", "H",
-                                         "0 Real alice"))
+        self.assertEqual(rows["alice"], ("alice", "#a", "u1", "host1", "irc.test", "alice", "H@",
+                                         "0 Real alice"))  # H, and @: the channel's creator
         self.assertEqual(rows["bob"][6], "G")
         cases = [
             ("WHO bob", [N.RPL_WHOREPLY, N.RPL_ENDOFWHO]),
@@ -664,7 +674,7 @@ class QueryTest(unittest.TestCase):
                                           N.RPL_WHOISIDLE, N.RPL_ENDOFWHOIS])
         user, chans, server, idle, end = replies(effects)
         self.assertEqual(user.params, ("bob", "alice", "u1", "host1", "*", "Real alice"))
-        self.assertEqual(set(chans.params[2].split()), {"#a", "#b"})
+        self.assertEqual(set(chans.params[2].split()), {"@#a", "@#b"})  # alice made both
         self.assertEqual(server.params[2:], ("irc.test", "TestNet"))
         self.assertEqual(idle.params[2:4], ("0", "1700000000"))
         self.assertEqual(end.params[1], "alice")
@@ -690,7 +700,6 @@ class QueryTest(unittest.TestCase):
             ("MODE #a", [N.RPL_CHANNELMODEIS, N.RPL_CREATIONTIME]),
             ("MODE #a b", [N.RPL_ENDOFBANLIST]),
             ("MODE #a +b", [N.RPL_ENDOFBANLIST]),
-            ("MODE #a +o bob", [N.ERR_CHANOPRIVSNEEDED]),
             ("MODE #nowhere", [N.ERR_NOSUCHCHANNEL]),
             ("MODE alice", [N.RPL_UMODEIS]),
             ("MODE ALICE", [N.RPL_UMODEIS]),
@@ -702,7 +711,10 @@ class QueryTest(unittest.TestCase):
         for line, expected in cases:
             with self.subTest(line=line):
                 self.assertEqual(codes(run(self.hub, self.alice, line)), expected)
-        self.assertEqual(replies(run(self.hub, self.alice, "MODE #a"))[0].params[1:], ("#a", "+n"))
+        self.assertEqual(replies(run(self.hub, self.alice, "MODE #a"))[0].params[1:],
+                         ("#a", "+nt"))  # the default modes of a new channel
+        self.assertEqual(codes(run(self.hub, self.bob, "MODE #a +o bob")),  # not an operator
+                         [N.ERR_CHANOPRIVSNEEDED])
 
     def test_user_mode_i(self):
         self.assertEqual(replies(run(self.hub, self.alice, "MODE alice"))[0].params[1], "+")
@@ -762,12 +774,12 @@ class QueryTest(unittest.TestCase):
         self.assertEqual(by_code[N.RPL_LOCALUSERS][1:3], (str(users), str(users)))
         self.assertEqual(by_code[N.RPL_GLOBALUSERS][1:3], (str(users), str(users)))
         cases = [
-            ("KICK #a bob", N.ERR_CHANOPRIVSNEEDED),
-            ("KICK #nowhere bob", N.ERR_NOSUCHCHANNEL),
+            ("KICK #a alice", N.ERR_CHANOPRIVSNEEDED),  # bob is not an operator of #a
+            ("KICK #nowhere alice", N.ERR_NOSUCHCHANNEL),
         ]
         for line, code in cases:
             with self.subTest(line=line):
-                self.assertEqual(codes(run(self.hub, self.alice, line)), [code])
+                self.assertEqual(codes(run(self.hub, self.bob, line)), [code])
         self.assertEqual(codes(run(self.hub, add_client(self.hub, 9, "zed"), "KICK #a bob")),
                          [N.ERR_NOTONCHANNEL])
 
@@ -887,7 +899,7 @@ class CommandTableTest(unittest.TestCase):
 
     def test_every_handler_is_in_the_table_once(self):
         handlers = [getattr(module, name)
-                    for module in (about, membership, messages, presence, queries)
+                    for module in (about, membership, messages, moderation, presence, queries)
                     for name in dir(module) if name.startswith("handle_")]
         self.assertCountEqual(handlers, list(GLOBAL_COMMANDS.values()))
 

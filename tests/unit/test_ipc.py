@@ -20,6 +20,7 @@ FRAMES = [
     ipc.store([StoreRow(1, 2, "JOIN", "s", "#a", "Real", "", ("#a",)),
                StoreRow(2, 3, "PRIVMSG", "s", "bob", "hi", "+x", ("!1.2 bob", "~bob s"), "sam")]),
     ipc.Shutdown(),
+    ipc.DiskSpace(True, 99 << 20),
 ]
 
 

@@ -1,5 +1,6 @@
 """The master's pure decisions outside the Hub: which worker takes a connection, when a child
-may be restarted, when the writer is hung, the order of a shutdown, backpressure. No sockets,
+may be restarted, when the writer or a worker is hung, the order of a shutdown, backpressure
+(the writer's backlog, what is queued for each worker). No sockets,
 no processes: times are plain numbers."""
 
 from __future__ import annotations
@@ -8,10 +9,11 @@ import unittest
 from dataclasses import dataclass
 
 from chatd.exitcodes import EXIT_BOOT_FAILED, EXIT_RUNTIME
-from chatd.hub.backpressure import Backpressure
+from chatd.hub.backpressure import Backpressure, WorkerQueues
 from chatd.processes.accepting import client_host, pick_worker
 from chatd.processes.shutdown import Shutdown, Step
 from chatd.processes.supervision import RestartLimit
+from chatd.processes.worker_watchdog import WorkerWatchdog
 from chatd.processes.writer_watchdog import WriterWatchdog
 
 
@@ -59,6 +61,15 @@ class RestartLimitTest(unittest.TestCase):
         self.assertTrue(limit.allows(EXIT_RUNTIME, 1.0))
         self.assertTrue(limit.allows(EXIT_RUNTIME, 100.0))
 
+    def test_a_hung_worker_killed_by_the_master_is_not_counted(self) -> None:
+        limit = RestartLimit(per_window=2, window_s=60.0)
+        self.assertEqual([limit.allows(-9, float(t), counted=False) for t in range(10)],
+                         [True] * 10)
+        self.assertEqual([limit.allows(EXIT_RUNTIME, t) for t in (10, 11, 12)],
+                         [True, True, False])  # the uncounted ones left no trace
+        # unless it failed to boot: then respawning would only loop
+        self.assertFalse(RestartLimit().allows(EXIT_BOOT_FAILED, 0.0, counted=False))
+
 
 class WriterWatchdogTest(unittest.TestCase):
     def test_hung_only_when_rows_wait_too_long(self) -> None:
@@ -80,6 +91,31 @@ class WriterWatchdogTest(unittest.TestCase):
         self.assertFalse(dog.is_hung(1000.0))
         dog.stalled(1000.0)  # nothing waiting: a STALLED starts no clock
         self.assertFalse(dog.is_hung(2000.0))
+
+
+class WorkerWatchdogTest(unittest.TestCase):
+    def test_hung_only_when_bytes_wait_and_none_is_taken_for_too_long(self) -> None:
+        dog = WorkerWatchdog(hang_s=30.0)
+        dog.observe(0, queued=0, drained=False, now=0.0)  # nothing waits: nothing to take
+        self.assertEqual(dog.hung(1000.0), [])
+        dog.observe(0, queued=500, drained=False, now=1000.0)
+        dog.observe(0, queued=900, drained=False, now=1020.0)  # the oldest wait counts
+        dog.observe(1, queued=900, drained=True, now=1020.0)  # slow, not stuck
+        self.assertEqual(dog.hung(1030.0), [])
+        self.assertEqual(dog.hung(1030.5), [0])
+
+    def test_a_byte_taken_or_an_empty_queue_restarts_the_clock(self) -> None:
+        dog = WorkerWatchdog(hang_s=30.0)
+        dog.observe(0, queued=500, drained=False, now=0.0)
+        dog.observe(0, queued=400, drained=True, now=29.0)
+        dog.observe(0, queued=400, drained=False, now=40.0)
+        self.assertEqual(dog.hung(58.5), [])  # 30 s from the last byte it took
+        self.assertEqual(dog.hung(59.5), [0])
+        dog.observe(0, queued=0, drained=False, now=70.0)
+        self.assertEqual(dog.hung(1000.0), [])
+        dog.observe(0, queued=5, drained=False, now=1000.0)
+        dog.forget(0)  # killed: its successor starts afresh
+        self.assertEqual(dog.hung(2000.0), [])
 
 
 class ShutdownTest(unittest.TestCase):
@@ -106,6 +142,33 @@ class BackpressureTest(unittest.TestCase):
                 flow.update(backlog, now=0.0)
             reading.append(flow.reading_workers)
         self.assertEqual(reading, [True, False, False, False, True, True])
+
+
+class WorkerQueuesTest(unittest.TestCase):
+    def test_a_worker_is_not_read_past_high_until_under_low(self) -> None:
+        queues = WorkerQueues(high=100, low=50, ceiling=1000)
+        reading = []
+        for queued in (99, 101, 80, 51, 50, 99):
+            queues.update(0, queued, now=0.0)
+            reading.append((queues.reads(0), queues.reads(1)))
+        self.assertEqual(reading, [(True, True), (False, True), (False, True), (False, True),
+                                   (True, True), (True, True)])
+
+    def test_past_the_ceiling_no_worker_is_read(self) -> None:
+        queues = WorkerQueues(high=100, low=50, ceiling=1000)
+        with self.assertLogs("chatd.hub.backpressure", "WARNING"):
+            queues.update(0, 1001, now=0.0)
+        self.assertEqual((queues.reads(0), queues.reads(1)), (False, False))
+        queues.update(0, 500, now=1.0)  # under the ceiling, not yet under low
+        self.assertFalse(queues.reads(1))
+        queues.update(0, 50, now=2.0)
+        self.assertEqual((queues.reads(0), queues.reads(1)), (True, True))
+
+    def test_a_restarted_worker_is_read_again(self) -> None:
+        queues = WorkerQueues(high=100, low=50, ceiling=1000)
+        queues.update(0, 5000, now=0.0)
+        queues.forget(0)
+        self.assertEqual((queues.reads(0), queues.reads(1)), (True, True))
 
 
 if __name__ == "__main__":

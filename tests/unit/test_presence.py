@@ -329,7 +329,8 @@ class BotModeTest(unittest.TestCase):
         self.assertEqual(bot_line.params, ("user", "robo", "is a bot on TestNet"))
         rows = {m.params[5]: m.params[6] for m in replies(run(self.hub, self.user, "WHO #a"))
                 if m.command == N.RPL_WHOREPLY}
-        self.assertEqual(rows, {"robo": "HB", "user": "H"})
+        # B after H/G and before the rank (@: robo made #a)
+        self.assertEqual(rows, {"robo": "HB@", "user": "H"})
         self.hub.command_tags = "+x=1"
         for line, tags in (("PRIVMSG #a :beep", "bot;+x=1"), ("NOTICE user :boop", "bot;+x=1")):
             with self.subTest(line=line):

@@ -132,7 +132,7 @@ class ConversationTest(PairTestCase):
             self.assertTrue(room.joined)
             self.assertIs(client.state.current, room)  # /join shows the channel
             self.assertEqual(sorted(room.users.nicks()), ["alice", "bob"])
-        self.assertIn("-- 2 users: alice bob", bob.texts("#room"))
+        self.assertIn("-- 2 users: @alice bob", bob.texts("#room"))  # alice made #room
         self.assertIn("--> bob joined #room", alice.texts("#room"))
         self.assertEqual(self.net.server_session(alice).channels, {"#lobby", "#room"})
 

@@ -81,7 +81,7 @@ class QueryRepliesFitTest(unittest.TestCase):
         self.check("WHOIS " + "b" * NICKLEN)
         listed = [name for m in replies(effects) if m.command == N.RPL_WHOISCHANNELS
                   for name in m.params[-1].split()]
-        self.assertEqual(listed, names)
+        self.assertEqual(listed, ["@" + name for name in names])  # it made each one
         self.assertGreater(sum(m.command == N.RPL_WHOISCHANNELS for m in replies(effects)), 1)
 
 
