@@ -306,9 +306,9 @@ class Hub:
                              str(channel.topic_ts_ms // 1000))]
 
     def names_lines(self, client: ClientRecord, channel: ChannelRecord,
-                    budget: ReplyBudget) -> list[str]:
+                    budget: ReplyBudget, end: bool = True) -> list[str]:
         """353 lines (each kept under the 512-byte limit) while `budget` lasts, and the
-        closing 366."""
+        closing 366 (unless `end` is False: a NAMES of several channels ends once)."""
         # An empty last parameter formats as " :", so the names joined below are the trailing
         # parameter (353 <client> <symbol> <channel> :<nick>{ <nick>}).
         symbol = "@" if "s" in channel.modes.flags else "="  # RFC 2812 353: @ secret
@@ -317,7 +317,9 @@ class Hub:
         full = "userhost-in-names" in client.caps  # IRCv3: nick!user@host in NAMES
         names = channel.names_text(full, "multi-prefix" in client.caps)
         lines = budget.take(head + piece for piece in pack_words(names, room))
-        lines.append(self.numeric(client, N.RPL_ENDOFNAMES, channel.name, "End of /NAMES list"))
+        if end:
+            lines.append(self.numeric(client, N.RPL_ENDOFNAMES, channel.name,
+                                      "End of /NAMES list"))
         return lines
 
     def set_topic(self, client: ClientRecord, channel: ChannelRecord, text: str,

@@ -564,7 +564,8 @@ class NamesTest(unittest.TestCase):
             ("NAMES", [N.RPL_ENDOFNAMES]),
             ("NAMES #nowhere", [N.RPL_ENDOFNAMES]),
             ("NAMES #A", [N.RPL_NAMREPLY, N.RPL_ENDOFNAMES]),
-            ("NAMES #a,#nowhere", [N.RPL_NAMREPLY, N.RPL_ENDOFNAMES, N.RPL_ENDOFNAMES]),
+            # several channels: their 353s, then one 366 naming them all (RFC 2812 3.2.5)
+            ("NAMES #a,#nowhere", [N.RPL_NAMREPLY, N.RPL_ENDOFNAMES]),
         ]
         for line, expected in cases:
             with self.subTest(line=line):
@@ -572,6 +573,8 @@ class NamesTest(unittest.TestCase):
                 self.assertEqual(codes(effects), expected)
         names = replies(run(hub, alice, "NAMES #a"))[0]
         self.assertEqual(names.params, ("alice", "=", "#a", "@alice bob"))
+        end = replies(run(hub, alice, "NAMES #a,#nowhere"))[-1]
+        self.assertEqual(end.params[:2], ("alice", "#a,#nowhere"))
 
 
     def test_userhost_in_names(self):
