@@ -24,7 +24,7 @@ from tui.batch import Batch
 from tui.context import ClientContext
 from tui.effects import Effect, Send
 from tui.history import History
-from tui.layout import Anchor, Row, scroll
+from tui.layout import Anchor, Row
 from tui.lines import message_line
 from tui.results import Results, ShowMessage, reverse
 from tui.state import CHAT_KINDS, Buffer, BufferKind, Line
@@ -210,8 +210,11 @@ class Search:
         if choice is not None and index is not None:
             del self.jumps[buf]
             self.marks[buf] = choice
-            buf.anchor = scroll(rows_of, buf.first_index, buf.end_index, height,
-                                Anchor(index, len(rows_of(index)) - 1), height // 2)
+            bottom, below = index, height // 2  # half a pane of what follows it, if any
+            while below > 0 and bottom + 1 < buf.end_index:
+                bottom += 1
+                below -= len(rows_of(bottom))
+            buf.anchor = Anchor(bottom, len(rows_of(bottom)) - 1)
         mark = self.marks.get(buf)
         index = self.find(buf, mark) if mark is not None else None
         if index is None:
