@@ -2,27 +2,17 @@
 under the XDG data directory, private (0600 in a 0700 directory), a bad file reported and
 replaced, not fatal."""
 
-import os
 import stat
-import tempfile
 import unittest
-from pathlib import Path, PurePath
-from unittest import mock
+from pathlib import PurePath
 
+from tests.support.home import temporary_home
 from tui import ignore_file
 
 
 class IgnoreFileTest(unittest.TestCase):
     def setUp(self) -> None:
-        tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(tmp.cleanup)
-        self.home = Path(tmp.name)
-        patcher = mock.patch.dict(os.environ, {"HOME": str(self.home)})
-        patcher.start()
-        self.addCleanup(patcher.stop)
-        os.environ.pop("XDG_DATA_HOME", None)
-        old = os.umask(0o022)  # a usual umask: the file must be 0600 anyway
-        self.addCleanup(os.umask, old)
+        self.home = temporary_home(self)
 
     def test_kept_per_server_private_and_read_back(self) -> None:
         path = ignore_file.default_path()
