@@ -319,8 +319,8 @@ class App:
             ask.target, line, now, show_in=ask.buffer)])
 
     def paste(self, text: str) -> None:
-        """A bracketed paste: its lines stay in the input line, one message sent with Enter
-        (a prompt takes the first line only)."""
+        """A bracketed paste (or Alt-Enter's "\\n"): its lines stay in the input line, one
+        message sent with Enter (a prompt takes the first line only)."""
         if self.mode != Mode.CHAT:
             text = text.split("\n", 1)[0]
         self.input.insert(text, lines=self.mode == Mode.CHAT)

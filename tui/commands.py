@@ -40,6 +40,8 @@ def send_message(ctx: Context, text: str, action: bool = False) -> list[Action]:
     """A plain line typed in a buffer (or /me). Offline, or before the channel is re-joined,
     it is queued and sent once the connection is back."""
     target = ctx.conversation_target()
+    if ctx.buffer.kind == BufferKind.RESULTS:
+        return ctx.error("These are results: Up/Down and Enter, or a number and Enter, take one.")
     if target is None:
         return ctx.error("This is the server buffer: /join #channel or /query nick first.")
     buf = ctx.buffer
@@ -47,6 +49,8 @@ def send_message(ctx: Context, text: str, action: bool = False) -> list[Action]:
             and ctx.session.registered:
         return ctx.error(f"You are not in {target}; /join {target} first.")
     if "\n" in text:
+        if not text.strip():
+            return []  # blank lines only: no message
         if action:
             return ctx.error("A /me is one line.")
         session = ctx.session
@@ -245,7 +249,7 @@ def run_input(text: str, session: Session, state: State, now: datetime) -> list[
     ctx = Context(session, state, now)
     command, args = parse_input(text)
     if command is None:
-        return send_message(ctx, args) if args.strip() else []
+        return send_message(ctx, args) if args else []
     if "\n" in args:
         return ctx.error("A command is one line (a text of several lines is a message).")
     name = ALIASES.get(command, command)

@@ -362,7 +362,7 @@ class Loop:
     def on_key(self, key: str | int) -> None:
         app, line = self.app, self.app.input
         if self.paste is not None:
-            text = self.paste.feed(key)
+            text = self.paste.feed(key, time.monotonic())
             if text is not None:
                 self.paste = None
                 app.paste(text)

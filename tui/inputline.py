@@ -79,10 +79,6 @@ class InputLine:
             self._edit("", 0)
         self._edit(self.text[: self.cursor] + s + self.text[self.cursor:], self.cursor + len(s))
 
-    def newline(self) -> None:
-        """Alt-Enter: a line break in the message being typed."""
-        self.insert(NEWLINE, lines=True)
-
     def backspace(self) -> None:
         if self.selected:
             self._edit("", 0)

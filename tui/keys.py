@@ -19,6 +19,10 @@ PASTE_MODE_ON, PASTE_MODE_OFF = ESC + "[?2004h", ESC + "[?2004l"  # xterm's mode
 PASTE_START = "[200~"  # after ESC
 PASTE_END = ESC + "[201~"
 MAX_PASTE_CHARS = 100_000  # more is dropped: a chat message is never that long
+# A paste arrives in one burst; a key this long after the last one means the end marker was
+# lost (a terminal that hung up, a program that sent only the start): the paste ends there,
+# so that the keyboard is never swallowed for good.
+PASTE_STALL_S = 1.0
 TAB_SPACES = "    "  # pasted code keeps its indentation; a TAB cannot be sent or drawn as is
 CONTROL_KEYS: dict[str, Binding] = {
     "\n": ("loop", "submit", ()), "\r": ("loop", "submit", ()),
@@ -34,7 +38,7 @@ CONTROL_KEYS: dict[str, Binding] = {
 ALT_KEYS: dict[str, Binding] = {
     "b": ("input", "word_left", ()), "f": ("input", "word_right", ()),
     "\x7f": ("input", "kill_word", ()), "\x08": ("input", "kill_word", ()),
-    "\r": ("input", "newline", ()), "\n": ("input", "newline", ()),
+    "\r": ("app", "paste", ("\n",)), "\n": ("app", "paste", ("\n",)),  # Alt-Enter
 }
 
 Key = str | int
@@ -75,19 +79,26 @@ class PasteReader:
     """The keys of one bracketed paste, until its end marker."""
 
     def __init__(self) -> None:
+        self._last_key_s: float | None = None
         self._chars: list[str] = []
         self._tail = ""  # the last keys, to find the end marker even past MAX_PASTE_CHARS
         self.dropped = 0  # characters beyond MAX_PASTE_CHARS
 
-    def feed(self, key: Key) -> str | None:
-        """One more key; the pasted text (see `paste_text`) once the paste has ended."""
+    def feed(self, key: Key, now_s: float) -> str | None:
+        """One more key (at monotonic time `now_s`); the pasted text (see `paste_text`) once
+        the paste has ended: by its end marker, or by a key after PASTE_STALL_S of none (that
+        key is part of the text)."""
+        stalled = self._last_key_s is not None and now_s - self._last_key_s > PASTE_STALL_S
+        self._last_key_s = now_s
         if not isinstance(key, str):
-            return None  # a function key inside a paste is no text
+            return paste_text("".join(self._chars)) if stalled else None
         self._tail = (self._tail + key)[-len(PASTE_END):]
         if len(self._chars) < MAX_PASTE_CHARS:
             self._chars.append(key)
         else:
             self.dropped += 1
+        if stalled:
+            return paste_text("".join(self._chars))
         if self._tail != PASTE_END:
             return None
         # Cut the end marker (or, from a paste cut short, as much text).

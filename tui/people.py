@@ -28,6 +28,7 @@ MAX_AWAY = 100_000  # away nicks remembered (every member of every channel at mo
 MAX_WHOIS_PENDING = 16  # WHOIS replies being gathered; replies without an end are dropped
 MAX_WHOIS_LINES = 50  # one block's lines (a server listing hundreds of channels, split)
 MAX_SILENT_WHO = 64  # our own WHO requests whose replies are swallowed
+MAX_SHOWN_AWAY = 1000  # away messages said once (RPL_AWAY): the oldest forgotten first
 AWAY_REFRESH = timedelta(minutes=5)
 DEFAULT_AWAY = "Away"
 
@@ -179,7 +180,10 @@ class People:
         if block is not None:
             block.note(f"away: {message}")
         elif self._shown_away.get(key) != message:
+            self._shown_away.pop(key, None)
             self._shown_away[key] = message
+            while len(self._shown_away) > MAX_SHOWN_AWAY:
+                del self._shown_away[next(iter(self._shown_away))]
             buf = self.state.get(nick) or self.state.current
             self.state.add(buf, Line(self.ctx.now, Kind.INFO, f"{nick} is away: {message}"))
         return []

@@ -110,12 +110,12 @@ def paragraph_rows(line: Line, width: int, tz: tzinfo | None = None) -> tuple[Ro
     """A message of several lines (IRCv3 multiline): its first line after the author as
     usual, each next one on rows of its own at the same indent, the delivery mark last."""
     first, *rest = line.text.split("\n")
-    segments, indent = line_segments(replace(line, text=first, delivery=None), tz)
-    rows = wrap(segments, width, indent)
+    mark = DELIVERY_MARKS.get(line.delivery) if line.delivery is not None else None
+    segments, indent = line_segments(replace(line, text=first), tz)
+    rows = wrap(segments[:-1] if mark is not None else segments, width, indent)  # mark: last
     pad = min(indent, max(width, 2) // 2)  # wrap caps a hanging indent the same way
     waiting = line.delivery in (Delivery.QUEUED, Delivery.PENDING)
     base = PENDING_TEXT if waiting and line.kind != Kind.NOTICE else PLAIN
-    mark = DELIVERY_MARKS.get(line.delivery) if line.delivery is not None else None
     for i, paragraph in enumerate(rest):
         body = parse_formatting(paragraph, base)
         if mark is not None and i == len(rest) - 1:

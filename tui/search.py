@@ -192,6 +192,9 @@ class Search:
         buf = self.state.get(name) or self.state.open(
             name, BufferKind.CHANNEL if self.ctx.is_channel(name) else BufferKind.QUERY)
         self.state.focus(buf)
+        for gone in [b for b in (*self.jumps, *self.marks) if b not in self.state.buffers]:
+            self.jumps.pop(gone, None)  # closed buffers
+            self.marks.pop(gone, None)
         self.jumps[buf] = choice
         if self.find(buf, choice) is not None or not choice.msgid:
             return []

@@ -188,8 +188,7 @@ class InputAndKeysTest(unittest.TestCase):
         line = InputLine()
         line.insert("a\nb")
         self.assertEqual(line.text, "ab")
-        line.newline()
-        line.insert("c\nd", lines=True)
+        line.insert("\nc\nd", lines=True)
         self.assertEqual((line.text, line.line_count), ("ab\nc\nd", 3))
         self.assertEqual(line.view(20), ("ab↵c↵d", 6))
         self.assertEqual(line.submit(), "ab\nc\nd")
@@ -202,7 +201,7 @@ class InputAndKeysTest(unittest.TestCase):
 
     def test_after_escape(self) -> None:
         cases = [("", None), ("3", ("app", "switch", (2,))), ("0", ("app", "switch", (9,))),
-                 ("b", ("input", "word_left", ())), ("\r", ("input", "newline", ())),
+                 ("b", ("input", "word_left", ())), ("\r", ("app", "paste", ("\n",))),
                  ("\x7f", ("input", "kill_word", ())), ("[200~", ("loop", "start_paste", ())),
                  ("[201~", None), ("[A", None), ("z", None)]
         for keys, expected in cases:
@@ -213,19 +212,40 @@ class InputAndKeysTest(unittest.TestCase):
 
     def test_paste_reader(self) -> None:
         reader = PasteReader()
-        results = [reader.feed(key) for key in "one\rtwo\r\tthree\r\x1b[201~"]
+        results = [reader.feed(key, 0.01 * i) for i, key in
+                   enumerate("one\rtwo\r\tthree\r\x1b[201~")]
         self.assertEqual(results[-1], "one\ntwo\n    three")
         self.assertEqual(results[:-1], [None] * (len(results) - 1))
         self.assertEqual(paste_text("a\r\nb\x07\x1bc\n\n"), "a\nbc")
+
+    def test_a_paste_without_its_end_ends_at_the_next_key_after_a_pause(self) -> None:
+        reader = PasteReader()
+        self.assertEqual([reader.feed(key, 0.0) for key in "ab\r"], [None] * 3)
+        self.assertEqual(reader.feed("c", 5.0), "ab\nc")
+
+    def test_alt_enter_is_a_line_break_in_chat_only(self) -> None:
+        app = App("chat.test", 6667, nick=None)
+        app.input.set("bob")
+        app.paste("\n")
+        self.assertEqual(app.input.text, "bob")  # the name prompt takes no line break
+        chat = App("chat.test", 6667, nick="alice")
+        chat.input.insert("one")
+        chat.paste("\n")
+        chat.input.insert("two")
+        self.assertEqual((chat.input.text, chat.prompt), ("one\ntwo", "[2 lines] "))
 
 
 class DrawingTest(unittest.TestCase):
     def test_each_line_below_the_first_at_the_indent(self) -> None:
         line = Line(T0, Kind.MESSAGE, "hello\n\nhow is everyone", nick="bob",
                     delivery=Delivery.PENDING)
-        self.assertEqual(row_texts(line_rows(line, 24)), [
+        rows = line_rows(line, 24)
+        self.assertEqual(row_texts(rows), [
             f"{T0.astimezone().strftime('%H:%M')} bob: hello", " " * 11,
             " " * 11 + "how is ", " " * 11 + "everyone ⋯"])
+        # Waiting for its echo: every line of it dimmed, not only the last ones.
+        self.assertEqual([row[-1][1].dim for row in rows if row[-1][0].strip()],
+                         [True, True, True])
 
 
 if __name__ == "__main__":
