@@ -23,8 +23,8 @@ from tui.app import App, Connect
 from tui.commands import Quit
 from tui.connection import Connection, ConnectionClosed
 from tui.effects import Disconnect, Send
-from tui.keys import (CONTROL_KEYS, ESC, PASTE_MODE_OFF, PASTE_MODE_ON, Binding, PasteReader,
-                      after_escape)
+from tui.keys import (CONTROL_KEYS, ESC, FUNCTION_KEYS, PASTE_MODE_OFF, PASTE_MODE_ON, Binding,
+                      PasteReader, after_escape)
 from tui.layout import Row, clip, text_width
 from tui.render import input_row
 from tui.sanitize import Style
@@ -34,6 +34,7 @@ EXIT_CONNECT_FAILED = 1
 QUIT_FLUSH_TIMEOUT_S = 1.0
 MAX_IDLE_WAIT_S = 30.0
 ESC_DELAY_MS = 25  # short: Alt-N arrives as ESC N immediately; a lone ESC is rare in chat
+SEQUENCE_WAIT_MS = 100  # for the rest of a key sequence after ESC (curses waits ESC_DELAY_MS)
 EMPTY_READS_BEFORE_EOF = 50  # readable stdin that yields no key this often: terminal is gone
 
 # IRC colour number -> curses colour, for 16-colour and 8-colour terminals.
@@ -382,14 +383,14 @@ class Loop:
             self.execute(app.scroll_page(-1 if key == curses.KEY_PPAGE else 1,
                                          *self._pane_size()))
         else:
-            binding = CURSES_KEYS.get(key) or NAMED_KEYS.get(curses.keyname(key))
+            binding = FUNCTION_KEYS.get(curses.keyname(key))
             if binding is not None:
                 self.act(binding)
 
     def act(self, binding: Binding) -> None:
         """Do what a key means (keys.Binding: who acts, the method, its arguments)."""
         who, method, args = binding
-        target = {"loop": self, "app": self.app, "input": self.app.input}[who]
+        target = {"loop": self, "app": self.app, "input": self.app.input, "screen": self.scr}[who]
         getattr(target, method)(*args)
 
     def _on_escape(self) -> None:
@@ -402,29 +403,19 @@ class Loop:
     def start_paste(self) -> None:
         self.paste = PasteReader()
 
-    def redraw(self) -> None:
-        self.scr.clear()
-
     def _next_key(self) -> str | int | None:
+        """The next key of a sequence: it may still be on its way (a busy machine, a slow
+        link), so wait a little for it instead of reading a sequence cut in two."""
+        self.scr.timeout(SEQUENCE_WAIT_MS)
         try:
             return self.scr.get_wch()
         except curses.error:
             return None
+        finally:
+            self.scr.nodelay(True)
 
     def submit(self) -> None:
         self.execute(self.app.submit(now_utc()))
-
-
-CURSES_KEYS: dict[int, Binding] = {
-    curses.KEY_ENTER: ("loop", "submit", ()),
-    curses.KEY_BACKSPACE: ("input", "backspace", ()), curses.KEY_DC: ("input", "delete", ()),
-    curses.KEY_LEFT: ("input", "left", ()), curses.KEY_RIGHT: ("input", "right", ()),
-    curses.KEY_HOME: ("input", "home", ()), curses.KEY_END: ("input", "end", ()),
-    curses.KEY_UP: ("app", "up", ()), curses.KEY_DOWN: ("app", "down", ()),
-}
-NAMED_KEYS: dict[bytes, Binding] = {  # keys without a KEY_ constant, by their terminfo name
-    b"kLFT5": ("input", "word_left", ()), b"kRIT5": ("input", "word_right", ()),
-}
 
 
 def run(app: App, connection: Connection | None = None, tls: ssl.SSLContext | None = None) -> int:

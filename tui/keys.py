@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-Binding = tuple[str, str, tuple[object, ...]]  # ("loop"|"app"|"input", method, arguments)
+# (who acts: "loop"|"app"|"input"|"screen" (the curses window), the method, its arguments)
+Binding = tuple[str, str, tuple[object, ...]]
 ESC = "\x1b"
 PASTE_MODE_ON, PASTE_MODE_OFF = ESC + "[?2004h", ESC + "[?2004l"  # xterm's mode 2004
 PASTE_START = "[200~"  # after ESC
@@ -33,7 +34,16 @@ CONTROL_KEYS: dict[str, Binding] = {
     "\x04": ("input", "delete", ()), "\x17": ("input", "kill_word", ()),
     "\x15": ("input", "kill_to_start", ()), "\x0b": ("input", "kill_to_end", ()),
     "\x0e": ("app", "cycle", (1,)), "\x10": ("app", "cycle", (-1,)),  # Ctrl-N, Ctrl-P
-    "\x03": ("loop", "quit", ("Leaving",)), "\x0c": ("loop", "redraw", ()),  # Ctrl-C, Ctrl-L
+    "\x03": ("loop", "quit", ("Leaving",)), "\x0c": ("screen", "clear", ()),  # Ctrl-C, Ctrl-L
+}
+# Function keys by their curses name (keyname), which the curses client looks up.
+FUNCTION_KEYS: dict[bytes, Binding] = {
+    b"KEY_ENTER": ("loop", "submit", ()),
+    b"KEY_BACKSPACE": ("input", "backspace", ()), b"KEY_DC": ("input", "delete", ()),
+    b"KEY_LEFT": ("input", "left", ()), b"KEY_RIGHT": ("input", "right", ()),
+    b"KEY_HOME": ("input", "home", ()), b"KEY_END": ("input", "end", ()),
+    b"KEY_UP": ("app", "up", ()), b"KEY_DOWN": ("app", "down", ()),
+    b"kLFT5": ("input", "word_left", ()), b"kRIT5": ("input", "word_right", ()),  # Ctrl-arrows
 }
 ALT_KEYS: dict[str, Binding] = {
     "b": ("input", "word_left", ()), "f": ("input", "word_right", ()),
