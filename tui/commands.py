@@ -57,6 +57,8 @@ def send_message(ctx: Context, text: str, action: bool = False) -> list[Action]:
         if not multiline.can_send(session.caps, session.registration.cap.offered.get(
                 multiline.CAP), text, session.text_budget("PRIVMSG", target)):
             return [ConfirmLines(target, text, buf)]
+    if buf.kind == BufferKind.QUERY:
+        ctx.session.typing.opened_by_user(target)  # answering: they may see us type now
     return list(ctx.session.say(target, text, ctx.now, action=action, show_in=buf))
 
 

@@ -64,8 +64,14 @@ class SendingTest(unittest.TestCase):
         run_input("/query bob", self.h.session, self.h.state, self.h.now)
         self.assertEqual(self.typed("hey", 10, self.h.buffer("bob")),
                          ["@+typing=active TAGMSG bob"])
+        self.h.recv(":zed!z@h PRIVMSG alice :psst")
+        zed = self.h.buffer("zed")
+        self.assertEqual(self.typed("x", 15, zed), ["@+typing=done TAGMSG bob"])
+        self.h.state.focus(zed)
+        run_input("who is this?", self.h.session, self.h.state, self.h.now)  # answered
+        self.assertEqual(self.typed("y", 16, zed), ["@+typing=active TAGMSG zed"])
         run_input("/msg mallory ok", self.h.session, self.h.state, self.h.now)
-        self.assertEqual(self.typed("so", 20, mallory), ["@+typing=done TAGMSG bob",
+        self.assertEqual(self.typed("so", 20, mallory), ["@+typing=done TAGMSG zed",
                                                           "@+typing=active TAGMSG mallory"])
 
     def test_not_without_message_tags_or_when_the_server_denies_the_tag(self) -> None:
