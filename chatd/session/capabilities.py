@@ -5,6 +5,7 @@ Handlers see the connection only through CommandContext."""
 
 from __future__ import annotations
 
+from chatd import multiline
 from chatd.ipc import frames
 from chatd.session.context import CommandContext
 from chatd.session.sasl import MECHANISMS
@@ -15,7 +16,7 @@ from ircproto.message import Message, fitted_line
 
 SUPPORTED_CAPS = (
     "account-notify", "account-tag", "batch", "cap-notify", "draft/account-registration",
-    "draft/chathistory", "draft/event-playback", "echo-message", "extended-join",
+    "draft/chathistory", "draft/event-playback", multiline.CAP, "echo-message", "extended-join",
     "invite-notify", "labeled-response", "message-tags", "multi-prefix", "sasl", "server-time",
     "standard-replies", "userhost-in-names",
 )
@@ -24,6 +25,7 @@ SUPPORTED_CAPS = (
 CAP_VALUES = {
     "sasl": ",".join(MECHANISMS),
     "draft/account-registration": "before-connect,custom-account-name",
+    multiline.CAP: multiline.CAP_VALUE,  # max-bytes, max-lines
 }
 # What the master must know of a client's capabilities (it formats NAMES, WHO and WHOIS,
 # decides who gets account-notify's ACCOUNT lines and invite-notify's INVITE lines, and
