@@ -61,12 +61,7 @@ def combined_text(lines: list[Line]) -> str:
     return "".join(parts)
 
 
-def combined_bytes(lines: list[Line]) -> int:
-    """What the lines count against max-bytes: their UTF-8 bytes and one per line feed."""
-    return len(combined_text(lines).encode("utf-8"))
-
-
-def stored_tags(client_tags: str, lines: list[Line]) -> str:
+def tags_with_composition(client_tags: str, lines: list[Line]) -> str:
     """The tag section kept (and relayed) with a multi-line message: the client's tags, then
     chatd's own entry with the offsets of the concatenated lines (always last)."""
     offsets, position = [], 0
@@ -82,7 +77,7 @@ def stored_tags(client_tags: str, lines: list[Line]) -> str:
 
 
 def lines_of(text: str, offsets: tuple[int, ...]) -> list[Line]:
-    """The lines of a stored multi-line message (stored_tags' inverse). Offsets that cannot
+    """The lines of a stored multi-line message (tags_with_composition's inverse). Offsets that cannot
     be a concatenated line's start (out of range, at a line feed) are ignored."""
     cuts: list[tuple[int, bool]] = [(i, False) for i, ch in enumerate(text) if ch == "\n"]
     cuts += [(o, True) for o in offsets if 0 < o < len(text) and text[o] != "\n"]
@@ -158,7 +153,7 @@ def _fallback(row: tuple, variant: int, client_tags: str, lines: list[Line],
     # multiline capability"; the tags a batch would carry go on the first line sent.
     sent = [text for text, _concat in lines if text]
     account = _account(row)
-    repeated = client_tags if len(client_tags) <= REPEATED_TAGS_MAX_BYTES else ""
+    repeated = client_tags if len(client_tags.encode()) <= REPEATED_TAGS_MAX_BYTES else ""
     return [events.tag_section(variant, row[events.ID], row[events.TS],
                                repeated if index else client_tags,
                                account=account, msgid=index == 0)

@@ -33,4 +33,4 @@ def send_multiline(hub: Hub, client: ClientRecord, frame: frames.Multiline) -> N
         return
     messages.send_checked(hub, client, frame.kind, frame.target,
                           multiline.combined_text(lines),
-                          multiline.stored_tags(frame.client_tags, lines))
+                          multiline.tags_with_composition(frame.client_tags, lines))

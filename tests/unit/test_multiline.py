@@ -27,7 +27,7 @@ ALL_BITS = events.WANTS_TIME | events.WANTS_TAGS | events.WANTS_ACCOUNT
 
 def stored_row(lines, client_tags: str = "", account: str = "account", event_id: int = 42):
     return (event_id, TS, "PRIVMSG", SOURCE, "#channel", multiline.combined_text(lines),
-            multiline.stored_tags(client_tags, lines), account)
+            multiline.tags_with_composition(client_tags, lines), account)
 
 
 class StoredFormTest(unittest.TestCase):
@@ -35,7 +35,7 @@ class StoredFormTest(unittest.TestCase):
         row = stored_row(SPEC_LINES)
         self.assertEqual(row[events.TEXT], "hello\nhow is everyone?")
         self.assertEqual(row[events.TAGS], "multiline=13")
-        self.assertEqual(multiline.stored_tags("+draft/reply=7", SPEC_LINES),
+        self.assertEqual(multiline.tags_with_composition("+draft/reply=7", SPEC_LINES),
                          "+draft/reply=7;multiline=13")
 
     def test_the_lines_come_back_exactly(self):
@@ -51,7 +51,7 @@ class StoredFormTest(unittest.TestCase):
             with self.subTest(lines=lines):
                 text = multiline.combined_text(lines)
                 client_tags, offsets = events.split_stored_tags(
-                    multiline.stored_tags("+a=1", lines))
+                    multiline.tags_with_composition("+a=1", lines))
                 self.assertEqual(client_tags, "+a=1")
                 self.assertEqual(multiline.lines_of(text, offsets), lines)
 
@@ -79,7 +79,7 @@ class StoredFormTest(unittest.TestCase):
 
     def test_the_history_keeps_the_composition_whatever_the_client_tags_spend(self):
         big = "+a=" + "v" * 600
-        tags = multiline.stored_tags(f"{big};+b=1", SPEC_LINES)
+        tags = multiline.tags_with_composition(f"{big};+b=1", SPEC_LINES)
         self.assertEqual(storing.stored_tags(tags), "+b=1;multiline=13")
         self.assertEqual(storing.stored_tags("+typing=active;multiline"), "multiline")
 
@@ -167,7 +167,7 @@ class FallbackTest(unittest.TestCase):
         source = "n" * 30 + "!" + "u" * 16 + "@" + "h" * 63
         lines = [("é" * 192, False)] * 3  # 384 bytes: the most that fits with this prefix
         row = (1, TS, "PRIVMSG", source, "#c", multiline.combined_text(lines),
-               multiline.stored_tags("", lines), "")
+               multiline.tags_with_composition("", lines), "")
         for variant in (0, events.WANTS_MULTILINE):
             for stamp in (False, True):
                 for line in multiline.event_lines(row, variant, stamp):
