@@ -45,6 +45,7 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     CommandSpec("VERIFY", 2, WORKER, before_registration=True),
     CommandSpec("PASSWORD", 2, WORKER),
     CommandSpec("OPER", 2, WORKER),  # the worker checks the password (chatd/session/oper_login.py)
+    CommandSpec("BATCH", 1, WORKER),  # a client's multiline batch (chatd/session/client_batch.py)
     # answered by the master, from the global tables
     CommandSpec("JOIN", 1, MASTER),
     CommandSpec("PART", 1, MASTER),

@@ -11,7 +11,8 @@ new nick); text is the message, reason or topic (for JOIN: the joiner's realname
 extended-join; for MODE and KICK: the rest of the line after the channel, as sent, e.g.
 "+o-v alice bob" or "bob :flooding");
 client_tags is the IRCv3 client-only tag section the sender attached ("+a=b;+c"), or "", led
-by `bot` when the sender was a bot (user mode +B; IRCv3 bot-mode);
+by `bot` when the sender was a bot (user mode +B; IRCv3 bot-mode); a multi-line message ends
+it with chatd's own entry MULTILINE_TAG, below;
 account is the account the sender was logged in to when it sent it, or "" (IRCv3 account-tag,
 extended-join: a replay shows the account of that time, not today's).
 """
@@ -42,7 +43,12 @@ ACCOUNT_OPS = ("create", "passwd", "delete", "cert-add", "cert-del")
 # A K-line write (chatd/hub/klines.py) rides the stream the same way: source "add" or "del",
 # target the normalized mask, text the JSON payload (chatd/store/bans.py).
 BAN_KIND = "KLINE"
-
+# A multi-line message (IRCv3 draft/multiline, chatd/multiline.py) is one PRIVMSG or NOTICE
+# row: its text holds the lines joined by "\n" (or directly, where the sender marked a line
+# draft/multiline-concat) and its tags end with this entry of chatd's own ("multiline=13":
+# where the concatenated lines begin). Stored client tags all start with '+' (client_only_tags),
+# so no client can send one that reads as it.
+MULTILINE_TAG = "multiline"
 
 
 class HistoryUnavailable(Exception):
@@ -71,8 +77,19 @@ WANTS_TIME = 1  # server-time
 WANTS_TAGS = 2  # message-tags: msgid and client-only tags
 WANTS_ACCOUNT = 4  # account-tag: account=<the sender's account>, when it is logged in
 WANTS_EXTENDED_JOIN = 8  # extended-join: JOIN #chan <account or *> :<realname>
-VARIANTS = 16
+WANTS_MULTILINE = 16  # draft/multiline and batch: a multi-line message as one batch
+VARIANTS = 32
+# The capabilities that set each bit (draft/multiline needs batch: a multiline is a batch).
+_VARIANT_CAPS = tuple((bit, frozenset(caps)) for bit, caps in (
+    (WANTS_TIME, ("server-time",)), (WANTS_TAGS, ("message-tags",)),
+    (WANTS_ACCOUNT, ("account-tag",)), (WANTS_EXTENDED_JOIN, ("extended-join",)),
+    (WANTS_MULTILINE, ("draft/multiline", "batch"))))
 NO_UPPER_BOUND = 1 << 62  # larger than any event id: "no upper bound" in history queries
+
+
+def variant_for(caps: frozenset[str]) -> int:
+    """The variant (WANTS_* bits) of a client with these capabilities."""
+    return sum(bit for bit, needed in _VARIANT_CAPS if needed <= caps)
 
 
 def history_owner(account: str | None, boot_id: int, conn_id: int) -> str:
@@ -109,7 +126,7 @@ def private_timelines(sender_owner: str, sender_nick: str, recipient_owner: str,
     return (mine,) if mine == theirs else (mine, theirs)
 
 
-def relevant_bits(kind: str, account: str) -> int:
+def relevant_bits(kind: str, account: str, tags: str = "") -> int:
     """The variant bits that change this event's line: a recipient's variant & this picks the
     line it gets, so clients whose caps make no difference here share one formatting (an
     account-tag client gets the plain line from a sender that is not logged in)."""
@@ -118,7 +135,22 @@ def relevant_bits(kind: str, account: str) -> int:
         bits |= WANTS_ACCOUNT
     if kind == "JOIN":
         bits |= WANTS_EXTENDED_JOIN
+    if MULTILINE_TAG in tags:  # may be a client tag's text: then one formatting too many
+        bits |= WANTS_MULTILINE
     return bits
+
+
+def split_stored_tags(tags: str) -> tuple[str, tuple[int, ...] | None]:
+    """(the client tags, the offsets of MULTILINE_TAG) of an event's tag section; offsets
+    None: not a multi-line message."""
+    if MULTILINE_TAG not in tags:
+        return tags, None
+    client_tags, _, last = tags.rpartition(";")
+    key, _, value = last.partition("=")
+    if key != MULTILINE_TAG:
+        return tags, None
+    return client_tags, tuple(int(word) for word in value.split(",")
+                              if word.isascii() and word.isdigit())
 
 
 def format_event(kind: str, source: str, target: str, text: str, extended_join: bool = False,
@@ -172,16 +204,18 @@ def _event_line_body(kind: str, source: str, target: str, text: str, extended_jo
 
 
 def tag_section(variant: int, event_id: int, ts_ms: int, client_tags: str,
-                extra: str = "", account: str = "") -> str:
+                extra: str = "", account: str = "", msgid: bool = True) -> str:
     """The tag section ('@...' and a space, or '') of an event line for a recipient whose
-    capabilities give `variant`. `extra` tags (batch=, label=) come first."""
+    capabilities give `variant`. `extra` tags (batch=, label=) come first. `msgid`: False on
+    the lines after the first of a multi-line message's fallback (chatd/multiline.py)."""
     parts = [extra] if extra else []
     if variant & WANTS_TIME:
         parts.append(f"time={format_server_time(ts_ms)}")
     if account and variant & WANTS_ACCOUNT:
         parts.append(f"account={escape_tag_value(account)}")  # a nick may hold a backslash
     if variant & WANTS_TAGS:
-        parts.append(f"msgid={event_id}")
+        if msgid:
+            parts.append(f"msgid={event_id}")
         if client_tags:
             parts.append(client_tags)
     return "@" + ";".join(parts) + " " if parts else ""
@@ -190,10 +224,17 @@ def tag_section(variant: int, event_id: int, ts_ms: int, client_tags: str,
 
 def event_line(row: tuple, variant: int, extra_tags: str = "") -> str:
     """A stored event row as a line for a recipient with `variant` (no CRLF). A row without
-    its account (7 fields) is one from a sender that was not logged in."""
+    its account (7 fields) is one from a sender that was not logged in. A multi-line message
+    is sent as its lines by chatd/multiline.py; here it is one line (its line feeds as
+    spaces), so that no caller can ever send a line feed inside a line."""
     account = row[ACCOUNT] if len(row) > ACCOUNT else ""
-    return (tag_section(variant, row[ID], row[TS], row[TAGS], extra_tags, account)
-            + format_event(row[KIND], row[SOURCE], row[TARGET], row[TEXT],
+    tags, text = row[TAGS], row[TEXT]
+    if MULTILINE_TAG in tags:
+        tags = split_stored_tags(tags)[0]
+    if "\n" in text:
+        text = text.replace("\n", " ")
+    return (tag_section(variant, row[ID], row[TS], tags, extra_tags, account)
+            + format_event(row[KIND], row[SOURCE], row[TARGET], text,
                            bool(variant & WANTS_EXTENDED_JOIN), account))
 
 

@@ -67,6 +67,13 @@ def _send_one(hub: Hub, client: ClientRecord, kind: str, target: str, text: str,
         # (modern.ircdocs.horse 417 ERR_INPUTTOOLONG; the client may split it and resend).
         raise IrcError(N.ERR_INPUTTOOLONG,
                        "Message too long once relayed with your nick!user@host; split it")
+    send_checked(hub, client, kind, target, text, tags)
+
+
+def send_checked(hub: Hub, client: ClientRecord, kind: str, target: str, text: str,
+                 tags: str) -> None:
+    """PRIVMSG, NOTICE or TAGMSG to one target, whose every line is known to fit 512 bytes
+    (a multi-line message is checked line by line: chatd/hub/multiline_messages.py)."""
     if is_channel(target):
         _send_to_channel(hub, client, kind, target, text, tags)
     else:

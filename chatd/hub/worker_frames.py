@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from chatd.ipc import frames
 from chatd.hub import account_requests as accounts
-from chatd.hub import klines, opers
+from chatd.hub import klines, multiline_messages, opers
 from chatd.hub.commands import run_command
 from chatd.hub.error_replies import answer_errors
 from chatd.hub.hub import Hub
@@ -29,6 +29,14 @@ def _command(hub: Hub, client: ClientRecord, frame: frames.Command) -> None:
             run_command(hub, client, frame.command, tuple(frame.params))
         finally:
             hub.command_tags = ""
+
+
+def _multiline(hub: Hub, client: ClientRecord, frame: frames.Multiline) -> None:
+    if not client.registered or client.closing:
+        return
+    with _LabeledAnswer(hub, client, frame.label):
+        answer_errors(hub, client, frame.kind, multiline_messages.send_multiline, hub, client,
+                      frame)
 
 
 def _claim_nick(hub: Hub, client: ClientRecord, frame: frames.ClaimNick) -> None:
@@ -96,6 +104,7 @@ class _LabeledAnswer:
 
 WORKER_FRAME_ACTIONS: dict[type, Callable[[Hub, ClientRecord, Any], None]] = {
     frames.Command: _command,
+    frames.Multiline: _multiline,
     frames.ClaimNick: _claim_nick,
     frames.Sync: lambda hub, client, frame: hub.sync(client),
     frames.PingSync: lambda hub, client, frame: hub.sync(client),

@@ -136,6 +136,19 @@ class Command(NamedTuple):
     client_tags: str  # the client-only tags to relay ("+a=b;+c"), or ""
 
 
+@_opcode(37)
+class Multiline(NamedTuple):
+    """A multi-line message (IRCv3 draft/multiline): the batch a client sent, checked by its
+    worker (chatd/session/client_batch.py), for the master to send as one message."""
+    conn_id: int
+    kind: str  # PRIVMSG or NOTICE
+    target: str
+    lines: tuple[str, ...]
+    concat: tuple[bool, ...]  # per line: joined to the one before without a line feed
+    label: str | None  # the label of the BATCH + that opened it (labeled-response), or None
+    client_tags: str  # the client-only tags of that BATCH + ("+a=b;+c"), or ""
+
+
 @_opcode(21)
 class ConnClosed(NamedTuple):
     """The client is gone (QUIT, EOF, error, timeout, send queue overflow)."""

@@ -5,6 +5,7 @@ Handlers see the connection only through CommandContext."""
 
 from __future__ import annotations
 
+from chatd import multiline
 from chatd.ipc import frames
 from chatd.session.context import CommandContext
 from chatd.session.sasl import MECHANISMS
@@ -15,9 +16,10 @@ from ircproto.message import Message, fitted_line
 
 SUPPORTED_CAPS = (
     "account-notify", "account-tag", "away-notify", "batch", "cap-notify",
-    "draft/account-registration", "draft/chathistory", "draft/event-playback", "echo-message",
-    "extended-join", "extended-monitor", "invite-notify", "labeled-response", "message-tags",
-    "multi-prefix", "sasl", "server-time", "setname", "standard-replies", "userhost-in-names",
+    "draft/account-registration", "draft/chathistory", "draft/event-playback", multiline.CAP,
+    "echo-message", "extended-join", "extended-monitor", "invite-notify", "labeled-response",
+    "message-tags", "multi-prefix", "sasl", "server-time", "setname", "standard-replies",
+    "userhost-in-names",
 )
 # Not offered: chghost. chatd never changes a user's user name or host after it connected
 # (its cloak is fixed then, and accounts bring no virtual hosts), so CHGHOST never happens.
@@ -26,6 +28,7 @@ SUPPORTED_CAPS = (
 CAP_VALUES = {
     "sasl": ",".join(MECHANISMS),
     "draft/account-registration": "before-connect,custom-account-name",
+    multiline.CAP: multiline.CAP_VALUE,  # max-bytes, max-lines
 }
 # What the master must know of a client's capabilities (it formats NAMES, WHO and WHOIS,
 # decides who gets the ACCOUNT, AWAY, SETNAME and INVITE lines of account-notify, away-notify,

@@ -36,6 +36,17 @@ class HistoryReading(Protocol):
                        newest: bool) -> list[tuple[str, tuple]]: ...
 
 
+class BatchReceiving(Protocol):
+    """A client's multiline batch being received (chatd/session/client_batch.py's
+    ClientBatch: it imports this module, so it is named here by what it does)."""
+
+    def take_line(self, ctx: CommandContext, msg: Message) -> bool:
+        """Whether a line was part of the batch (then it must not run)."""
+
+    def on_batch(self, ctx: CommandContext, msg: Message) -> None:
+        """The BATCH command."""
+
+
 class CommandContext(Protocol):
     """One connection, as its command handlers see it."""
 
@@ -98,6 +109,14 @@ class CommandContext(Protocol):
     def auth(self) -> "AuthState":
         """The account exchange in progress (chatd/session/authentication.py owns it)."""
 
+    @property
+    def client_batch(self) -> BatchReceiving:
+        """The multiline batch the client has open (chatd/session/client_batch.py owns it)."""
+
+    @property
+    def clock_s(self) -> float:
+        """The latest time the session was told (its input, the master's answers, timers)."""
+
     # what handlers may do
     def send(self, line: str) -> None:
         """A line (no CRLF) for the client, in reply order."""
@@ -112,6 +131,13 @@ class CommandContext(Protocol):
 
     def forward_command(self, msg: Message) -> None:
         """Have the master answer `msg` (a command that needs global state)."""
+
+    def forward_frame(self, frame: NamedTuple) -> None:
+        """Send the master a frame whose answer the client must see before ours."""
+
+    def take_label(self) -> str | None:
+        """The label of the line being handled (None if none), which this line will not be
+        answered with: no ACK for it (a batch's lines are answered with the batch)."""
 
     def claim_nick(self, nick: str) -> None:
         """Ask the master for `nick`; it answers with NICK_OK or an error."""

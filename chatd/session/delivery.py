@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from chatd import events
+from chatd import events, multiline
 from chatd.config import Config
 from chatd.ipc import frames
 from chatd.session.labels import LabelCapture
@@ -90,7 +90,7 @@ class Delivery:
         row = (frame.event_id, frame.ts_ms, kind, frame.source, frame.target, frame.text,
                frame.tags, frame.account)
         variants: list[bytes | None] = [None] * events.VARIANTS
-        relevant = events.relevant_bits(kind, frame.account)
+        relevant = events.relevant_bits(kind, frame.account, frame.tags)
 
         def line_for(variant: int) -> bytes:
             # Variants that differ only in bits that change nothing here share one line
@@ -100,7 +100,7 @@ class Delivery:
                 key = variant & relevant
                 line = variants[key]
                 if line is None:
-                    line = variants[key] = encode_line(events.event_line(row, key))
+                    line = variants[key] = multiline.encoded_event(row, key)
                 variants[variant] = line
             return line
 
@@ -192,17 +192,14 @@ class Delivery:
         if not rows:
             return
         session = conn.session
-        self.respond(conn, b"".join(session.batch(replay_lines(rows, session.tag_variant),
-                                                  f"chathistory {channel}")))
+        self.respond(conn, b"".join(session.batch(
+            replay_lines(rows, session.tag_variant, self.config.sendq_bytes),
+            f"chathistory {channel}")))
 
 
-def replay_lines(rows: list[tuple], variant: int) -> list[bytes]:
-    """Stored rows as replayed lines for a client with `variant`."""
-    lines = []
-    for row in rows:
-        if variant & events.WANTS_TIME:
-            line = events.event_line(row, variant)
-        else:  # no server-time: the original time goes in front of the text
-            line = events.stamped_replay_line(row, variant)
-        lines.append(encode_line(line))
-    return lines
+def replay_lines(rows: list[tuple], variant: int, sendq_bytes: int) -> list[bytes]:
+    """Stored rows as replayed lines for a client with `variant` (a multi-line message as
+    one batch or as its lines), the newest that fit a share of its sendq (chatd/multiline.py)."""
+    stamp = not variant & events.WANTS_TIME  # the original time goes in front of the text
+    return multiline.history_lines(rows, variant, sendq_bytes // multiline.HISTORY_SHARE,
+                                   keep_newest=True, stamp=stamp)[0]

@@ -1,6 +1,7 @@
 """The commands a worker answers for one connection without asking the master (CAP, PASS,
 NICK validation, USER, PING/PONG, QUIT, MOTD, VERSION, TIME, CHATHISTORY; the account
-commands and OPER are authentication.py's and oper_login.py's), and `dispatch`,
+commands and OPER are authentication.py's and oper_login.py's, BATCH client_batch.py's),
+and `dispatch`,
 which checks a command against chatd/commandset.py (451/461/421) and forwards the ones that
 need global state to the master. Handlers see the connection only through CommandContext and
 raise IrcError for a protocol error; they never format an error reply themselves."""
@@ -16,6 +17,7 @@ from chatd.serverinfo import VERSION
 from chatd.session import authentication, oper_login
 from chatd.session.capabilities import handle_cap
 from chatd.session.chathistory import handle_chathistory
+from chatd.session.client_batch import handle_batch
 from chatd.session.context import CommandContext
 from ircproto import numerics as N
 from ircproto.errors import IrcError
@@ -112,11 +114,15 @@ LOCAL_HANDLERS: dict[str, LocalHandler] = {
     "VERIFY": authentication.handle_verify,
     "PASSWORD": authentication.handle_password,
     "OPER": oper_login.handle_oper,
+    "BATCH": handle_batch,
 }
 
 
 def dispatch(ctx: CommandContext, msg: Message) -> None:
-    """Run a local handler or forward to the master; 451/461/421 as the RFCs say."""
+    """Run a local handler or forward to the master; 451/461/421 as the RFCs say. A line
+    of a client's multiline batch is collected instead (chatd/session/client_batch.py)."""
+    if ctx.registered and ctx.client_batch.take_line(ctx, msg):
+        return
     command = msg.command
     spec = COMMANDS.get(command)
     if spec is None:

@@ -37,7 +37,7 @@ COMPOSITION_ROOT = {"chatd.cli", "chatd.__main__", "chatd.admin", "chatd.backup"
 
 # Pure: no I/O. Whole packages, plus the shared modules that are pure.
 PURE_PACKAGES = ("ircproto", "chatd.hub", "chatd.session")
-PURE_MODULES = ("chatd.events", "chatd.limits", "chatd.netaddr", "chatd.commandset", "chatd.serverinfo", "chatd.ipc.frames",
+PURE_MODULES = ("chatd.events", "chatd.multiline", "chatd.limits", "chatd.netaddr", "chatd.commandset", "chatd.serverinfo", "chatd.ipc.frames",
                 "chatd.config", "chatd.processes.loop_timeout", "chatd.processes.shutdown",
                 "chatd.processes.writer_watchdog")
 FORBIDDEN = {"socket", "_socket", "selectors", "sqlite3", "_sqlite3", "curses", "_curses"}
