@@ -41,6 +41,9 @@ ACCOUNT_OPS = ("create", "passwd", "delete", "cert-add", "cert-del")
 # A K-line write (chatd/hub/klines.py) rides the stream the same way: source "add" or "del",
 # target the normalized mask, text the JSON payload (chatd/store/bans.py).
 BAN_KIND = "KLINE"
+# A kept channel's state (chatd/stored_channel.py) rides it too: source "set" (text: the whole
+# state as JSON) or "del", target the folded channel name (chatd/store/channels.py).
+CHANNEL_KIND = "CHANNEL"
 
 
 

@@ -20,7 +20,7 @@ import sys
 import time
 
 from chatd import logsetup, proctitle, reload
-from chatd.store import accounts, bans, meta, schema, space, writes
+from chatd.store import accounts, bans, channels, meta, schema, space, writes
 from chatd.ipc import frames
 from chatd.ipc.pipe import Pipe, PipeClosed
 from chatd.events import StoreRow
@@ -42,8 +42,8 @@ def run_writer(sock, config: Config) -> int:
     try:
         db = schema.open_for_writing(config.history_path, config.history_synchronous)
         last_id, last_ts = writes.last_id_and_time(db)
-        topics = writes.latest_topics(db)
         known_accounts = accounts.load_all(db)
+        kept = channels.load_all(db)
         secret = meta.cloak_secret(db)
         klines = bans.load_in_force(db, int(time.time() * 1000))
     except schema.HistoryDamaged as exc:
@@ -53,9 +53,10 @@ def run_writer(sock, config: Config) -> int:
     except (schema.HistoryError, sqlite3.Error, OSError) as exc:
         print(schema.problem_line(config.history_path, exc), file=sys.stderr)
         return EXIT_BOOT_FAILED
-    log.info("history %s opened: last id %d, %d accounts, %d K-lines", config.history_path,
-             last_id, len(known_accounts), len(klines))
-    pipe.send(frames.Ready(last_id, last_ts, topics, known_accounts, secret, bans=klines))
+    log.info("history %s opened: last id %d, %d accounts, %d K-lines, %d kept channels",
+             config.history_path, last_id, len(known_accounts), len(klines), len(kept))
+    pipe.send(frames.Ready(last_id, last_ts, tuple(tuple(state) for state in kept),
+                           known_accounts, secret, bans=klines))
     try:
         return _serve(pipe, db, config)
     finally:
