@@ -124,6 +124,8 @@ def write_changes(hub: Hub) -> None:
     an autojoin channel's topic, or the deletion of what was kept of any other channel (an
     unregistered channel empty, or dropped)."""
     registry = hub.registry
+    if not registry.touched:  # the common case: called after every batch of frames
+        return
     touched, registry.touched = registry.touched, {}
     for folded, channel in touched.items():
         # The channel of that name now: it may have emptied and been made again since.

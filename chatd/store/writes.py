@@ -105,16 +105,15 @@ def delete_up_to(conn: sqlite3.Connection, floor: int) -> int:
     Returns how many events were deleted."""
     conn.execute("BEGIN")
     try:
-        # Per conversation, so each delete is a range of the (conv, id) key, not a scan.
-        floors = []
-        for conv in conversations_with_prefix(conn, ""):
-            lost = conn.execute("SELECT max(id) FROM timeline WHERE conv = ? AND id <= ?",
-                                (conv, floor)).fetchone()[0]
-            if lost is not None:
-                conn.execute("DELETE FROM timeline WHERE conv = ? AND id <= ?", (conv, floor))
-                floors.append((conv, lost))
-        conn.executemany("INSERT INTO history_floors (conv, id) VALUES (?, ?) ON CONFLICT (conv)"
-                         " DO UPDATE SET id = max(history_floors.id, excluded.id)", floors)
+        # Per conversation, so each step is a range of the (conv, id) key, not a scan: first
+        # the timeline's own floor (its last event to go; none if it loses nothing), then
+        # the delete.
+        ranges = [(conv, floor) for conv in conversations_with_prefix(conn, "")]
+        conn.executemany(
+            "INSERT INTO history_floors (conv, id) SELECT conv, max(id) FROM timeline"
+            " WHERE conv = ? AND id <= ? GROUP BY conv"
+            " ON CONFLICT (conv) DO UPDATE SET id = max(history_floors.id, excluded.id)", ranges)
+        conn.executemany("DELETE FROM timeline WHERE conv = ? AND id <= ?", ranges)
         deleted = conn.execute("DELETE FROM messages WHERE id <= ?", (floor,)).rowcount
         # A conversation whose latest message is gone has none left.
         conn.execute("DELETE FROM private_latest WHERE id <= ?", (floor,))
