@@ -155,6 +155,21 @@ class RegisteredChannelTest(unittest.TestCase):
         self.assertEqual(names(joined(erin, "#hand")), "@erin")  # dropped: it had vanished
 
 
+class AutojoinTopicTest(unittest.TestCase):
+    def test_the_autojoin_channels_topic_survives_a_restart(self) -> None:
+        server = start_chatd(self, workers=1, extra={"channels": {"autojoin": "#lobby"}})
+        carol = open_client(self, server.port, "carol")  # not logged in: first in, its op
+        carol.expect(r" 366 carol #lobby ")
+        carol.send("TOPIC #lobby :Welcome back")
+        carol.expect(r" TOPIC #lobby :Welcome back$")
+        server.restart()
+        dave = open_client(self, server.port)
+        dave.register("dave")
+        burst = dave.expect_until(r" 366 dave #lobby ")
+        self.assertIn(":chat.test 332 dave #lobby :Welcome back", burst)
+        self.assertEqual(names(burst), "@dave")  # made anew: only the topic was kept
+
+
 def codes_until(client: IRCClient, end: str) -> list[str]:
     return [parse(line).command for line in client.expect_until(end) if " 3" in line]
 
