@@ -10,7 +10,8 @@ source is the sender's nick!user@host; target is the channel or nick addressed (
 new nick); text is the message, reason or topic (for JOIN: the joiner's realname, for
 extended-join; for MODE and KICK: the rest of the line after the channel, as sent, e.g.
 "+o-v alice bob" or "bob :flooding");
-client_tags is the IRCv3 client-only tag section the sender attached ("+a=b;+c"), or "";
+client_tags is the IRCv3 client-only tag section the sender attached ("+a=b;+c"), or "", led
+by `bot` when the sender was a bot (user mode +B; IRCv3 bot-mode);
 account is the account the sender was logged in to when it sent it, or "" (IRCv3 account-tag,
 extended-join: a replay shows the account of that time, not today's).
 """

@@ -2,7 +2,7 @@
 `channels` table, applying the writes of kind CHANNEL_KIND that reach the writer in the
 ordered stream (inside its group-commit transaction), loading every row at start (the master
 learns them from the writer's Ready), and carrying the topics of an older history — kept then
-as TOPIC events only — into the table (the schema-7 migration). Only the writer calls these.
+as TOPIC events only — into the table (the schema-8 migration). Only the writer calls these.
 
 Each write sets the final state it names (set = the whole state, del), so replaying an
 uncommitted tail after a writer restart ends in the same state. Retention and the size quota
@@ -87,8 +87,8 @@ def load_all(conn: sqlite3.Connection) -> list[StoredChannel]:
 
 
 def carry_topics(conn: sqlite3.Connection) -> None:
-    """Schema 7: each channel's latest topic, found among the TOPIC events as chatd before
-    schema 7 restored it at start, becomes a row without a founder (its topic alone), inside
+    """Schema 8: each channel's latest topic, found among the TOPIC events as chatd before
+    schema 8 restored it at start, becomes a row without a founder (its topic alone), inside
     the caller's transaction. One pass over the history, once."""
     latest: dict[str, tuple] = {}  # folded -> (id, spelling, text, setter, ts)
     for event_id, target, text, source, ts in conn.execute(

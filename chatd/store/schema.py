@@ -15,10 +15,12 @@ Accounts (schema 3) live in the same file, so one writer and one ordered stream 
 `accounts` (folded name, the name as registered, e-mail, the scrypt record and the SCRAM keys
 of chatd/credentials.py — never the password) and `account_certs` (client-certificate SHA-256
 fingerprints for SASL EXTERNAL, each naming one account). chatd/store/accounts.py writes them.
-K-lines (schema 6) too: `server_bans`, written by chatd/store/bans.py. And (schema 7) the
-kept channels' state, `channels` (chatd/store/channels.py), which retention never touches,
-and `history_floors`: for each timeline, the highest id retention or the size quota deleted
-from it, so that CHATHISTORY says HISTORY_TRUNCATED by that timeline's own floor.
+K-lines (schema 6) too: `server_bans`, written by chatd/store/bans.py. `live_members` (schema 7,
+chatd/store/members.py) is who is in which channel now, kept with the membership events: what
+is left in it at start is who a crash left without a QUIT. And (schema 8) the kept channels'
+state, `channels` (chatd/store/channels.py), which retention never touches, and
+`history_floors`: for each timeline, the highest id retention or the size quota deleted from
+it, so that CHATHISTORY says HISTORY_TRUNCATED by that timeline's own floor.
 
 What a client may see is one of three sets of kinds (PRIVMSG and NOTICE; every kind but
 TAGMSG, with draft/event-playback; every kind, with message-tags too), and each set is one
@@ -36,14 +38,16 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from chatd.store import bans, channels
+from chatd.store import bans, channels, members
 from chatd.store.reader import conversations_with_prefix
 
 # 2: timeline.chat and the timeline_chat index; 3: accounts, account_certs; 4: messages.account;
 # 5: timeline.chat 2 for TAGMSG, the timeline_events index, private_latest;
 # 6: server_bans (K-lines, chatd/store/bans.py: its CREATE TABLE IF NOT EXISTS is the migration);
-# 7: channels (chatd/store/channels.py) and history_floors, see _to_7
-SCHEMA_VERSION = 7
+# 7: live_members (who is in a channel, chatd/store/members.py: the same; a file from before
+# starts with it empty, as after a clean shutdown);
+# 8: channels (chatd/store/channels.py) and history_floors, see _to_8
+SCHEMA_VERSION = 8
 WAL_SIZE_LIMIT_BYTES = 64 << 20
 
 
@@ -88,7 +92,7 @@ CREATE TABLE IF NOT EXISTS history_floors (
     conv TEXT PRIMARY KEY,   -- a timeline
     id   INTEGER NOT NULL    -- its events up to this id were deleted (retention, quota)
 ) WITHOUT ROWID;
-""" + bans.SCHEMA + channels.SCHEMA
+""" + bans.SCHEMA + members.SCHEMA + channels.SCHEMA
 # Created after _add_missing_columns, which gives an older history its timeline.chat.
 # The WHERE terms are those chatd/store/reader.py names with each index.
 _INDEXES = """
@@ -99,7 +103,8 @@ CREATE INDEX IF NOT EXISTS private_latest_by_time ON private_latest (owner, ts);
 
 
 CHATD_TABLES = frozenset({"meta", "messages", "timeline", "accounts", "account_certs",
-                          "private_latest", "history_floors", bans.TABLE, channels.TABLE})
+                          "private_latest", "history_floors", bans.TABLE, members.TABLE,
+                          channels.TABLE})
 
 
 class HistoryError(Exception):
@@ -185,8 +190,8 @@ def _to_5(conn: sqlite3.Connection) -> None:
         " JOIN messages m ON m.id = t.id")
 
 
-def _to_7(conn: sqlite3.Connection) -> None:
-    """Schema 7: the channels' topics, until now found among the TOPIC events at each start
+def _to_8(conn: sqlite3.Connection) -> None:
+    """Schema 8: the channels' topics, until now found among the TOPIC events at each start
     (and lost once retention deleted them), move into the channels table; the one floor of
     the whole history (meta retention_floor_id) becomes the floor of every timeline it has,
     as no older file recorded which timelines lost events."""
@@ -198,9 +203,9 @@ def _to_7(conn: sqlite3.Connection) -> None:
 
 
 # (version, step): what an older file needs to reach that version (see _migrate). Append the
-# next one here; versions up to 4, and 6, needed no step (only tables, columns and indexes
+# next one here; versions up to 4, 6 and 7 needed no step (only tables, columns and indexes
 # were added).
-MIGRATIONS = ((5, _to_5), (7, _to_7))
+MIGRATIONS = ((5, _to_5), (8, _to_8))
 
 
 def check_existing(path: Path) -> set[str]:

@@ -8,14 +8,18 @@ from __future__ import annotations
 import sqlite3
 
 from chatd.events import ACCOUNT_KIND, BAN_KIND, CHANNEL_KIND, StoreRow, owner_of_timeline
-from chatd.store import accounts, bans, channels
+from chatd.store import accounts, bans, channels, members
 from chatd.store.reader import CLASS_MESSAGE, conversations_with_prefix, timeline_class
+
+# writes applied to a table of their own, not stored as messages
+_WRITE_KINDS = (ACCOUNT_KIND, BAN_KIND, CHANNEL_KIND)
+# Kinds that change a table beside the events, rare next to messages: one pass picks them out,
+# so a batch of messages is walked no more often for them.
+_SIDE_KINDS = frozenset(_WRITE_KINDS) | members.MEMBERSHIP_KINDS
 
 # meta keys of ids given out that have no message row: they must never be given out again
 UNSTORED_ID_KEYS = ("retention_floor_id", "last_account_id", "last_ban_id", "last_channel_id",
                     "last_unstored_id")
-# writes applied to a table of their own, not stored as messages
-_WRITE_KINDS = (ACCOUNT_KIND, BAN_KIND, CHANNEL_KIND)
 
 
 def last_id_and_time(conn: sqlite3.Connection) -> tuple[int, int]:
@@ -36,13 +40,16 @@ def last_id_and_time(conn: sqlite3.Connection) -> tuple[int, int]:
 def insert_events(conn: sqlite3.Connection, rows: list[StoreRow]) -> None:
     """Insert rows in one transaction. Rows already stored (same id: a batch resent after a
     writer restart) are skipped. Account, K-line and channel writes (_WRITE_KINDS) in the
-    batch are applied in the same transaction. A row of no timeline (a typing
-    notification, a QUIT of someone in no channel) is not stored — no query could find it —
-    but its id is recorded."""
-    account_rows = [row for row in rows if row.kind == ACCOUNT_KIND]
-    ban_rows = [row for row in rows if row.kind == BAN_KIND]
-    channel_rows = [row for row in rows if row.kind == CHANNEL_KIND]
-    events = [row for row in rows if row.kind not in _WRITE_KINDS]
+    batch, and what JOIN, PART, KICK, NICK and QUIT change in `live_members`
+    (chatd/store/members.py), are applied in the same transaction. A row of no timeline (a
+    typing notification, a QUIT of someone in no channel) is not stored — no query could find
+    it — but its id is recorded."""
+    side = [row for row in rows if row.kind in _SIDE_KINDS]
+    account_rows = [row for row in side if row.kind == ACCOUNT_KIND]
+    ban_rows = [row for row in side if row.kind == BAN_KIND]
+    channel_rows = [row for row in side if row.kind == CHANNEL_KIND]
+    events = ([row for row in rows if row.kind not in _WRITE_KINDS]
+              if account_rows or ban_rows or channel_rows else rows)
     stored = [row for row in events if row.convs]
     unstored = [row.event_id for row in events if not row.convs]
     conn.execute("BEGIN")
@@ -63,6 +70,9 @@ def insert_events(conn: sqlite3.Connection, rows: list[StoreRow]) -> None:
             [(conv, row.event_id, timeline_class(row.kind)) for row in stored
              for conv in row.convs])
         _note_private_latest(conn, stored)
+        membership = [row for row in side if row.kind in members.MEMBERSHIP_KINDS and row.convs]
+        if membership:
+            members.apply_rows(conn, membership)
         if unstored:
             _raise_meta_id(conn, "last_unstored_id", max(unstored))
         conn.execute("COMMIT")

@@ -1,5 +1,5 @@
 """Kept channels in the history file (chatd/store/channels.py), on real SQLite files without a
-server: the migration from schema 6 (a schema-7 file without its new tables: the latest topic
+server: the migration from schema 7 (a schema-8 file without its new tables: the latest topic
 of each channel carried into `channels`, the one retention floor into `history_floors`),
 channel writes applied with the events in one group commit (and again, as after a writer
 restart, to the same end), their ids never given out again, founders and operator accounts
@@ -51,19 +51,19 @@ class ChannelsStoreTest(unittest.TestCase):
         self.addCleanup(db.close)
         return db
 
-    def make_schema_6(self, rows: list[StoreRow], floor_id: int) -> None:
-        """A schema-6 history: today's file without the tables schema 7 added, holding
-        `rows` and the one retention floor of schema 6."""
+    def make_schema_7(self, rows: list[StoreRow], floor_id: int) -> None:
+        """A schema-7 history: today's file without the tables schema 8 added, holding
+        `rows` and the one retention floor of schema 7."""
         db = schema.open_for_writing(self.path, "full")
         writes.insert_events(db, rows)
         db.executescript(f"""
             DROP TABLE {channels.TABLE}; DROP TABLE history_floors;
             INSERT INTO meta VALUES ('retention_floor_id', '{floor_id}');
-            UPDATE meta SET value = '6' WHERE key = 'schema_version';""")
+            UPDATE meta SET value = '7' WHERE key = 'schema_version';""")
         db.close()
 
-    def test_migration_from_schema_6_carries_the_topics_and_the_floor(self) -> None:
-        self.make_schema_6([
+    def test_migration_from_schema_7_carries_the_topics_and_the_floor(self) -> None:
+        self.make_schema_7([
             message(10, "TOPIC", "#a", "first"),
             message(11, "PRIVMSG", "#a", "hello"),
             message(12, "TOPIC", "#a", "second", NOW_MS + 5000, "bob!b@h"),

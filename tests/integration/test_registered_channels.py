@@ -187,10 +187,10 @@ class RetentionKeepsStateTest(unittest.TestCase):
         alice.sync()
         self.assertEqual(0, server.stop())
         db = sqlite3.connect(server.db_path)
-        with db:  # everything #old holds is three days old; #new's events are all later
-            last_old = db.execute("SELECT max(id) FROM timeline WHERE conv = '#old'").fetchone()[0]
-            db.execute("UPDATE messages SET ts = ? + id WHERE id <= ?",
-                       (int(time.time() * 1000) - 3 * DAY_MS, last_old))
+        with db:  # what came before #new was made is three days old (the #old part)
+            first_new = db.execute("SELECT min(id) FROM timeline WHERE conv = '#new'").fetchone()[0]
+            db.execute("UPDATE messages SET ts = ? + id WHERE id < ?",
+                       (int(time.time() * 1000) - 3 * DAY_MS, first_new))
         db.close()
         enable_retention(server, days=1)
         server.start_on_same_config()

@@ -30,7 +30,7 @@ ROLES = {
     "chatd.worker": "worker", "chatd.session": "worker",
     "chatd.writer": "writer", "chatd.store.schema": "writer", "chatd.store.writes": "writer",
     "chatd.store.meta": "writer", "chatd.store.space": "writer", "chatd.store.bans": "writer",
-    "chatd.store.channels": "writer",
+    "chatd.store.members": "writer", "chatd.store.channels": "writer",
 }
 # admin: the account command; backup: the backup command (both read or write the history file)
 COMPOSITION_ROOT = {"chatd.cli", "chatd.__main__", "chatd.admin", "chatd.backup"}
