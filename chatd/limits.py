@@ -25,7 +25,8 @@ MAX_MODE_PARAMS = 4  # mode changes with a parameter in one MODE command (MODES)
 KEYLEN = 23  # RFC 2812 2.3.1: key = 1*23 characters
 # Registered channels (kept across emptiness and restarts: chatd/hub/founders.py)
 MAX_FOUNDED_PER_ACCOUNT = 15  # channels one account may be the founder of (ergo's default)
-MAX_REGISTERED_CHANNELS = 5_000  # registered channels on the server
+# registered channels on the server: all of them, full, fit the writer's Ready frame (64 MiB)
+MAX_REGISTERED_CHANNELS = 1_000
 MAX_OPERATOR_ACCOUNTS = 50  # accounts a registered channel opps on join, its founder apart
 
 

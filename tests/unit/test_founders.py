@@ -9,8 +9,11 @@ import unittest
 
 from chatd import events
 from chatd.hub import founders
-from chatd.limits import MAX_FOUNDED_PER_ACCOUNT, MAX_OPERATOR_ACCOUNTS, MAX_REGISTERED_CHANNELS
-from chatd.stored_channel import from_json, to_json
+from chatd.hub.bans import MAX_MASK_BYTES
+from chatd.ipc import frames as ipc
+from chatd.limits import (CHANNELLEN, KEYLEN, MAX_FOUNDED_PER_ACCOUNT, MAX_LIST_ENTRIES,
+                          MAX_OPERATOR_ACCOUNTS, MAX_REGISTERED_CHANNELS, NICKLEN, TOPICLEN)
+from chatd.stored_channel import StoredChannel, from_json, to_json
 from ircproto import numerics as N
 from tests.unit.test_hub import add_client, codes, emits, make_hub, replies, run
 
@@ -250,6 +253,25 @@ class OperatorAccountsTest(FounderTest):
         self.assertIsNone(self.channel().founder)
         self.assertEqual([w[:2] for w in writes(self.hub)], [("del", "#c")])
         self.assertEqual(self.hub.registry.founded["alice"], 0)
+
+
+class BoundsTest(unittest.TestCase):
+    def test_every_registered_channel_at_its_fullest_fits_the_ready_frame(self):
+        """The writer hands the master every kept channel in one Ready frame: at the bounds
+        (MAX_REGISTERED_CHANNELS channels of MAX_LIST_ENTRIES entries of the longest masks
+        and setters, MAX_OPERATOR_ACCOUNTS accounts, the longest topic) it still fits, with
+        room for the accounts that ride in the same frame."""
+        setter = f"{'n' * NICKLEN}!{'u' * 64}@{'h' * 63}"
+        entries = tuple((("m" * (MAX_MASK_BYTES - 4)) + f"{i:04d}", setter, 1_700_000_000)
+                        for i in range(MAX_LIST_ENTRIES))
+        full = StoredChannel(
+            name="#" + "c" * (CHANNELLEN - 1), founder="f" * NICKLEN, created_s=1_700_000_000,
+            flags="imnst", key="k" * KEYLEN, limit=1_000_000, topic="\u00e9" * (TOPICLEN // 2),
+            topic_setter="n" * NICKLEN, topic_ts_ms=1_700_000_000_000, lists={"b": entries},
+            operators=tuple(f"{i:03d}" + "a" * (NICKLEN - 3)
+                            for i in range(MAX_OPERATOR_ACCOUNTS)))
+        size = len(ipc.encode(ipc.Ready(last_id=0, last_ts_ms=0, channels=(tuple(full),) * 10)))
+        self.assertLess(size * MAX_REGISTERED_CHANNELS // 10, ipc.MAX_FRAME_BYTES * 0.6)
 
 
 class StoredStateTest(FounderTest):
