@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from chatd.config import Config
 from chatd.hub.bans import any_matches
-from chatd.limits import MAX_FOUNDED_PER_ACCOUNT, MAX_REGISTERED_CHANNELS
 from chatd.hub.registry import ChannelRecord, ClientRecord, Registry
+from chatd.limits import MAX_FOUNDED_PER_ACCOUNT, MAX_REGISTERED_CHANNELS
 from ircproto import numerics as N
 from ircproto.casemap import casefold
 from ircproto.errors import IrcError
