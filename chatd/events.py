@@ -43,6 +43,10 @@ ACCOUNT_OPS = ("create", "passwd", "delete", "cert-add", "cert-del")
 # A K-line write (chatd/hub/klines.py) rides the stream the same way: source "add" or "del",
 # target the normalized mask, text the JSON payload (chatd/store/bans.py).
 BAN_KIND = "KLINE"
+# A kept channel's state (chatd/stored_channel.py) rides the stream the same way: source "set"
+# (text: the whole state as JSON) or "del", target the folded channel name
+# (chatd/store/channels.py).
+CHANNEL_KIND = "CHANNEL"
 # A multi-line message (IRCv3 draft/multiline, chatd/multiline.py) is one PRIVMSG or NOTICE
 # row: its text holds the lines joined by "\n" (or directly, where the sender marked a line
 # draft/multiline-concat) and its tags end with this entry of chatd's own ("multiline=13":

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from chatd.config import Config
 from ircproto.casemap import CASEMAPPING
 from ircproto.framing import MAX_BODY_NO_CRLF_BYTES, truncate_utf8
-from chatd.limits import (CHANMODES, CHANNELLEN, CHANTYPES, FLAG_MODES, KEY_MODE, KEYLEN,
-                          KICKLEN, LIMIT_MODE, LIST_MODES, MAX_LIST_ENTRIES, MAX_MODE_PARAMS,
-                          NICKLEN, PREFIX_MODES, PREFIX_SYMBOLS, REALNAMELEN, TOPICLEN)
+from chatd.limits import (CHANMODES, CHANNELLEN, CHANTYPES, FLAG_MODES, FOUNDER_MODE, KEY_MODE,
+                          KEYLEN, KICKLEN, LIMIT_MODE, LIST_MODES, MAX_LIST_ENTRIES,
+                          MAX_MODE_PARAMS, NICKLEN, PREFIX_MODES, PREFIX_SYMBOLS, REALNAMELEN,
+                          TOPICLEN)
 
 VERSION = "chatd-0.1"
 BOT_MODE = "B"  # the user mode that marks a bot (IRCv3 bot-mode), advertised as BOT=B
@@ -26,7 +27,7 @@ MAX_QUERY_TARGETS = 5
 AWAYLEN = 390
 CHATHISTORY_MAX = 100  # messages one CHATHISTORY answers at most, advertised as CHATHISTORY
 # RPL_MYINFO (004): user modes, channel modes, channel modes that take a parameter
-_PARAM_MODES = LIST_MODES + KEY_MODE + LIMIT_MODE + PREFIX_MODES
+_PARAM_MODES = LIST_MODES + KEY_MODE + LIMIT_MODE + FOUNDER_MODE + PREFIX_MODES
 MYINFO_MODES = (USER_MODES, "".join(sorted(_PARAM_MODES + FLAG_MODES)),
                 "".join(sorted(_PARAM_MODES)))
 

@@ -20,7 +20,7 @@ import sys
 import time
 
 from chatd import logsetup, proctitle, reload
-from chatd.store import accounts, bans, members, meta, schema, space, writes
+from chatd.store import accounts, bans, channels, members, meta, schema, space, writes
 from chatd.ipc import frames
 from chatd.ipc.pipe import Pipe, PipeClosed
 from chatd.events import StoreRow
@@ -45,8 +45,8 @@ def run_writer(sock, config: Config, new_run: bool) -> int:
         last_id, last_ts = writes.last_id_and_time(db)
         if new_run:
             last_id, last_ts = _store_crash_departures(db, last_id, last_ts)
-        topics = writes.latest_topics(db)
         known_accounts = accounts.load_all(db)
+        kept = channels.load_all(db)
         secret = meta.cloak_secret(db)
         klines = bans.load_in_force(db, int(time.time() * 1000))
     except schema.HistoryDamaged as exc:
@@ -56,9 +56,10 @@ def run_writer(sock, config: Config, new_run: bool) -> int:
     except (schema.HistoryError, sqlite3.Error, OSError) as exc:
         print(schema.problem_line(config.history_path, exc), file=sys.stderr)
         return EXIT_BOOT_FAILED
-    log.info("history %s opened: last id %d, %d accounts, %d K-lines", config.history_path,
-             last_id, len(known_accounts), len(klines))
-    pipe.send(frames.Ready(last_id, last_ts, topics, known_accounts, secret, bans=klines))
+    log.info("history %s opened: last id %d, %d accounts, %d K-lines, %d kept channels",
+             config.history_path, last_id, len(known_accounts), len(klines), len(kept))
+    pipe.send(frames.Ready(last_id, last_ts, tuple(tuple(state) for state in kept),
+                           known_accounts, secret, bans=klines))
     try:
         return _serve(pipe, db, config)
     finally:

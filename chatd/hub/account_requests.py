@@ -14,7 +14,7 @@ import json
 import logging
 
 from chatd.events import ACCOUNT_KIND
-from chatd.hub import klines, presence
+from chatd.hub import founders, klines, presence
 from chatd.hub.hub import Emit, Hub, ToWorker
 from chatd.hub.registry import ClientRecord
 from chatd.identity import account_name_problem, is_service_name
@@ -204,6 +204,7 @@ def admin(hub: Hub, control_id: int, op: str, name: str, payload: dict) -> None:
     elif op == "delete":
         book.remove(name)
         write(hub, "delete", record.name, {}, 0)
+        founders.forget_account(hub, record.name)
         for client in list(hub.registry.clients.values()):
             if client.account is not None and casefold(client.account) == casefold(name):
                 # logged out; its nick stays until it leaves

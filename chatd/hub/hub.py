@@ -261,13 +261,16 @@ class Hub:
             return
         if len(client.channels) >= self.config.channels_per_client:
             raise IrcError(N.ERR_TOOMANYCHANNELS, name, "You have joined too many channels")
-        existing = self.registry.channel(name)
+        # A registered channel exists even when empty (its state is kept: founders.py).
+        existing = self.registry.channel(name) or self.registry.dormant_registered(name)
         if existing is not None:
             channel_access.check_join(self.config, existing, client, key)
         channel = self.registry.join(client, name, self.now_s)
         client.invites.pop(folded, None)  # an invite lets one JOIN in
         if existing is None:
             channel.modes.flags.update(self.config.default_modes)
+            if channel_access.founds_on_create(self.config, self.registry, client, channel):
+                self.registry.set_founder(channel, casefold(client.account or ""))
         rank = channel_access.rank_on_join(self.config, client, channel, existing is None)
         if rank:
             channel.set_rank(client, rank)

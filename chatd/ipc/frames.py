@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from chatd.events import StoreRow
+from chatd.stored_channel import StoredChannel
 
 HEADER = struct.Struct(">I")
 MAX_FRAME_BYTES = 64 << 20  # a frame larger than this means a bug or corruption
@@ -319,12 +320,17 @@ class Ready(NamedTuple):
     """writer -> master, once the history is open."""
     last_id: int
     last_ts_ms: int
-    topics: list[tuple[str, str, str, int]]  # (channel, text, setter, ts_ms)
+    # the kept channels (chatd/stored_channel.py) as plain tuples: read with kept_channels()
+    channels: tuple
     # (name, password_hash, scram, cert fingerprints): chatd/store/accounts.py AccountRow
     accounts: tuple = ()
     cloak_secret: str = ""  # hex, generated into the history at first start (chatd/hub/cloak.py)
     # K-lines in force: (mask, reason, setter, set_ms, expires_ms), chatd/store/bans.py
     bans: tuple = ()
+
+
+def kept_channels(frame: Ready) -> list[StoredChannel]:
+    return [StoredChannel._make(row) for row in frame.channels]
 
 
 @_opcode(42)

@@ -139,7 +139,7 @@ def _messages(ctx: CommandContext, reader: HistoryReading, subcommand: str,
             return ref.value
         return reader.first_id_at_or_after(ref.value)
 
-    floor = reader.floor_id()
+    floor = reader.floor_id(conv)  # this timeline's own: other timelines lost other rows
     truncated = False
 
     def page(after_id: int, before_id: int, count: int, newest: bool) -> list[tuple]:

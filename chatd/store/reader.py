@@ -121,11 +121,12 @@ class HistoryReader:
         return row[0] if row is not None else NO_UPPER_BOUND
 
     @_reading
-    def floor_id(self) -> int:
-        """Events with an id up to this one were deleted by retention (0: none were)."""
-        row = self.conn.execute(
-            "SELECT value FROM meta WHERE key='retention_floor_id'").fetchone()
-        return int(row[0]) if row else 0
+    def floor_id(self, conv: str) -> int:
+        """The timeline's events with an id up to this one were deleted by retention or the
+        size quota (0: none were)."""
+        row = self.conn.execute("SELECT id FROM history_floors WHERE conv = ?",
+                                (conv,)).fetchone()
+        return row[0] if row else 0
 
     def latest(self, conv: str, kinds: tuple[str, ...]) -> tuple | None:
         rows = self.select(conv, 0, NO_UPPER_BOUND, 1, True, kinds)

@@ -17,7 +17,10 @@ of chatd/credentials.py — never the password) and `account_certs` (client-cert
 fingerprints for SASL EXTERNAL, each naming one account). chatd/store/accounts.py writes them.
 K-lines (schema 6) too: `server_bans`, written by chatd/store/bans.py. `live_members` (schema 7,
 chatd/store/members.py) is who is in which channel now, kept with the membership events: what
-is left in it at start is who a crash left without a QUIT.
+is left in it at start is who a crash left without a QUIT. And (schema 8) the kept channels'
+state, `channels` (chatd/store/channels.py), which retention never touches, and
+`history_floors`: for each timeline, the highest id retention or the size quota deleted from
+it, so that CHATHISTORY says HISTORY_TRUNCATED by that timeline's own floor.
 
 What a client may see is one of three sets of kinds (PRIVMSG and NOTICE; every kind but
 TAGMSG, with draft/event-playback; every kind, with message-tags too), and each set is one
@@ -35,14 +38,16 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from chatd.store import bans, members
+from chatd.store import bans, channels, members
+from chatd.store.reader import conversations_with_prefix
 
 # 2: timeline.chat and the timeline_chat index; 3: accounts, account_certs; 4: messages.account;
 # 5: timeline.chat 2 for TAGMSG, the timeline_events index, private_latest;
 # 6: server_bans (K-lines, chatd/store/bans.py: its CREATE TABLE IF NOT EXISTS is the migration);
 # 7: live_members (who is in a channel, chatd/store/members.py: the same; a file from before
-# starts with it empty, as after a clean shutdown)
-SCHEMA_VERSION = 7
+# starts with it empty, as after a clean shutdown);
+# 8: channels (chatd/store/channels.py) and history_floors, see _to_8
+SCHEMA_VERSION = 8
 WAL_SIZE_LIMIT_BYTES = 64 << 20
 
 
@@ -83,7 +88,11 @@ CREATE TABLE IF NOT EXISTS account_certs (
     fingerprint TEXT PRIMARY KEY,    -- SHA-256 of the client certificate, lowercase hex
     account     TEXT NOT NULL        -- accounts.name
 ) WITHOUT ROWID;
-""" + bans.SCHEMA + members.SCHEMA
+CREATE TABLE IF NOT EXISTS history_floors (
+    conv TEXT PRIMARY KEY,   -- a timeline
+    id   INTEGER NOT NULL    -- its events up to this id were deleted (retention, quota)
+) WITHOUT ROWID;
+""" + bans.SCHEMA + members.SCHEMA + channels.SCHEMA
 # Created after _add_missing_columns, which gives an older history its timeline.chat.
 # The WHERE terms are those chatd/store/reader.py names with each index.
 _INDEXES = """
@@ -94,7 +103,8 @@ CREATE INDEX IF NOT EXISTS private_latest_by_time ON private_latest (owner, ts);
 
 
 CHATD_TABLES = frozenset({"meta", "messages", "timeline", "accounts", "account_certs",
-                          "private_latest", bans.TABLE, members.TABLE})
+                          "private_latest", "history_floors", bans.TABLE, members.TABLE,
+                          channels.TABLE})
 
 
 class HistoryError(Exception):
@@ -180,10 +190,22 @@ def _to_5(conn: sqlite3.Connection) -> None:
         " JOIN messages m ON m.id = t.id")
 
 
+def _to_8(conn: sqlite3.Connection) -> None:
+    """Schema 8: the channels' topics, until now found among the TOPIC events at each start
+    (and lost once retention deleted them), move into the channels table; the one floor of
+    the whole history (meta retention_floor_id) becomes the floor of every timeline it has,
+    as no older file recorded which timelines lost events."""
+    channels.carry_topics(conn)
+    row = conn.execute("SELECT value FROM meta WHERE key = 'retention_floor_id'").fetchone()
+    if row is not None and int(row[0]) > 0:
+        conn.executemany("INSERT OR IGNORE INTO history_floors (conv, id) VALUES (?, ?)",
+                         [(conv, int(row[0])) for conv in conversations_with_prefix(conn, "")])
+
+
 # (version, step): what an older file needs to reach that version (see _migrate). Append the
 # next one here; versions up to 4, 6 and 7 needed no step (only tables, columns and indexes
 # were added).
-MIGRATIONS = ((5, _to_5),)
+MIGRATIONS = ((5, _to_5), (8, _to_8))
 
 
 def check_existing(path: Path) -> set[str]:

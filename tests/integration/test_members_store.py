@@ -9,7 +9,7 @@ import sqlite3
 import unittest
 
 from chatd.events import StoreRow
-from chatd.store import members, schema, writes
+from chatd.store import channels, members, schema, writes
 from tests.support.history_file import HistoryFileTestCase
 
 NOW_MS = 1_700_000_000_000
@@ -103,15 +103,15 @@ class MembersStoreTest(HistoryFileTestCase):
         db = schema.open_for_writing(self.path, "full")
         writes.insert_events(db, [event(1, "JOIN", "a!a@h", "#c"),
                                   event(2, "PRIVMSG", "a!a@h", "#c", "kept")])
-        # What chatd of schema 6 left: the same file without the table, marked 6.
-        db.executescript(f"DROP TABLE {members.TABLE};"
+        # What chatd of schema 6 left: the same file without the tables of 7 and 8, marked 6.
+        db.executescript(f"DROP TABLE {members.TABLE}; DROP TABLE {channels.TABLE};"
+                         " DROP TABLE history_floors;"
                          " UPDATE meta SET value = '6' WHERE key = 'schema_version';")
         db.close()
         self.assertNotIn(members.TABLE, schema.check_existing(self.path))
         db = self.open()
-        self.assertEqual(("7",), db.execute(
+        self.assertEqual((str(schema.SCHEMA_VERSION),), db.execute(
             "SELECT value FROM meta WHERE key = 'schema_version'").fetchone())
-        self.assertEqual(7, schema.SCHEMA_VERSION)
         self.assertEqual([], self.table(db))  # nobody owed a QUIT: as after a clean stop
         self.assertEqual([("JOIN",), ("PRIVMSG",)],
                          db.execute("SELECT kind FROM messages ORDER BY id").fetchall())

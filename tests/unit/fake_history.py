@@ -16,6 +16,7 @@ from chatd.events import MESSAGE_KINDS, NO_UPPER_BOUND, owner_of_timeline
 class FakeHistory:
     def __init__(self, rows: list[tuple] = (), floor_id: int = 0):
         self._floor = floor_id
+        self._floors: dict[str, int] = {}  # timeline -> the highest id of it deleted
         self.rows: list[tuple] = []
         self.calls: list[str] = []  # names of the methods called, in order
         for row in rows:
@@ -23,11 +24,15 @@ class FakeHistory:
 
     def add(self, row: tuple) -> None:
         """Store one row (id, ts, kind, source, target, text, tags, convs); rows at or below
-        the retention floor are gone, as if retention had deleted them."""
+        the retention floor are gone, as if retention had deleted them (raising the floor
+        of each of their timelines)."""
         assert len(row) in (8, 9) and isinstance(row[7], tuple), row
         if row[0] > self._floor:
             self.rows.append(row)
             self.rows.sort(key=lambda r: r[0])
+        else:
+            for conv in row[7]:
+                self._floors[conv] = max(self._floors.get(conv, 0), row[0])
 
     # the HistoryReader interface
     def select(self, conv: str, after_id: int, before_id: int, limit: int, newest: bool,
@@ -47,9 +52,9 @@ class FakeHistory:
         self.calls.append("first_id_at_or_after")
         return min((r[0] for r in self.rows if r[1] >= ts_ms), default=NO_UPPER_BOUND)
 
-    def floor_id(self) -> int:
+    def floor_id(self, conv: str) -> int:
         self.calls.append("floor_id")
-        return self._floor
+        return self._floors.get(conv, 0)
 
     def latest(self, conv: str, kinds: tuple[str, ...]) -> tuple | None:
         self.calls.append("latest")

@@ -62,7 +62,7 @@ class PipelineDeparturesTest(unittest.TestCase):
     def setUp(self) -> None:
         self.hub = make_hub()
         self.pipeline = Pipeline(self.hub, Barriers(grace_s=1.0))
-        self.pipeline.writer_ready(ipc.Ready(last_id=10, last_ts_ms=0, topics=()))
+        self.pipeline.writer_ready(ipc.Ready(last_id=10, last_ts_ms=0, channels=()))
         self.alice = add_client(self.hub, 1, "alice", worker=0)
 
     def test_the_quits_come_last_and_nothing_goes_to_the_workers(self) -> None:
