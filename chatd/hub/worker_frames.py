@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from chatd.ipc import frames
 from chatd.hub import account_requests as accounts
-from chatd.hub import klines, opers
+from chatd.hub import klines, opers, redaction
 from chatd.hub.commands import run_command
 from chatd.hub.error_replies import answer_errors
 from chatd.hub.hub import Hub
@@ -29,6 +29,13 @@ def _command(hub: Hub, client: ClientRecord, frame: frames.Command) -> None:
             run_command(hub, client, frame.command, tuple(frame.params))
         finally:
             hub.command_tags = ""
+
+
+def _redaction(hub: Hub, client: ClientRecord, frame: frames.Redaction) -> None:
+    if not client.registered or client.closing:
+        return
+    with _LabeledAnswer(hub, client, frame.label):
+        redaction.redact(hub, client, frame)
 
 
 def _claim_nick(hub: Hub, client: ClientRecord, frame: frames.ClaimNick) -> None:
@@ -105,6 +112,7 @@ WORKER_FRAME_ACTIONS: dict[type, Callable[[Hub, ClientRecord, Any], None]] = {
     frames.AuthResult: accounts.auth_result,
     frames.RegisterAccount: accounts.register_account,
     frames.OperAttempt: opers.oper_attempt,
+    frames.Redaction: _redaction,
     frames.ConnClosed: lambda hub, client, frame: hub.connection_closed(client, frame.reason),
 }
 

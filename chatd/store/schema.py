@@ -26,6 +26,12 @@ partial index `timeline_chat` holds the messages (a JOIN storm does not slow the
 client without message-tags), and the primary key everything. `private_latest` (schema 5)
 keeps, per private timeline, its latest PRIVMSG/NOTICE, indexed by (owner, ts): CHATHISTORY
 TARGETS walks it by time instead of visiting every conversation the owner ever had.
+
+Schema 7: the full-text index `message_search` (chatd/store/search_index.py: created at open
+whenever SQLite has FTS5, and filled for the messages already there in the background) and
+`timeline_private_ids`, a partial index of the private timelines' rows by id (which two
+timelines hold a private message: the index's removals, REDACT). A redacted message keeps its
+row as a tombstone (chatd/store/tombstones.py): no text, timeline.chat 3.
 """
 
 from __future__ import annotations
@@ -33,12 +39,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from chatd.store import bans
+from chatd.store import bans, search_index
 
 # 2: timeline.chat and the timeline_chat index; 3: accounts, account_certs; 4: messages.account;
 # 5: timeline.chat 2 for TAGMSG, the timeline_events index, private_latest;
 # 6: server_bans (K-lines, chatd/store/bans.py: its CREATE TABLE IF NOT EXISTS is the migration)
-SCHEMA_VERSION = 6
+# 7: message_search (chatd/store/search_index.py), timeline_private_ids, tombstones (chat 3)
+SCHEMA_VERSION = 7
 WAL_SIZE_LIMIT_BYTES = 64 << 20
 
 
@@ -86,11 +93,13 @@ _INDEXES = """
 CREATE INDEX IF NOT EXISTS timeline_chat ON timeline (conv, id) WHERE chat = 1;
 CREATE INDEX IF NOT EXISTS timeline_events ON timeline (conv, id) WHERE chat < 2;
 CREATE INDEX IF NOT EXISTS private_latest_by_time ON private_latest (owner, ts);
+CREATE INDEX IF NOT EXISTS timeline_private_ids ON timeline (id)
+    WHERE substr(conv, 1, 1) IN ('~', '!');
 """
 
 
 CHATD_TABLES = frozenset({"meta", "messages", "timeline", "accounts", "account_certs",
-                          "private_latest", bans.TABLE})
+                          "private_latest", bans.TABLE, *search_index.TABLES})
 
 
 class HistoryError(Exception):
@@ -123,6 +132,7 @@ def open_for_writing(path: Path, synchronous: str) -> sqlite3.Connection:
         if not tables:  # a new history: its tables and its mark in one transaction
             conn.executescript(f"BEGIN; {_SCHEMA} {_INDEXES} INSERT INTO meta VALUES"
                                f" ('schema_version', '{SCHEMA_VERSION}'); COMMIT;")
+            search_index.ensure(conn)
             return conn
         version = _stored_version(conn)
         if version > SCHEMA_VERSION:
@@ -132,6 +142,7 @@ def open_for_writing(path: Path, synchronous: str) -> sqlite3.Connection:
         if version < SCHEMA_VERSION:
             _migrate(conn, version)
         conn.executescript(_INDEXES)
+        search_index.ensure(conn)  # the index's backfill runs later, in the writer's loop
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise HistoryError(str(exc)) from None
@@ -177,8 +188,8 @@ def _to_5(conn: sqlite3.Connection) -> None:
 
 
 # (version, step): what an older file needs to reach that version (see _migrate). Append the
-# next one here; versions up to 4, and 6, needed no step (only tables, columns and indexes
-# were added).
+# next one here; versions up to 4, 6 and 7 needed no step (only tables, columns and indexes
+# were added; 7's search index fills itself in the background).
 MIGRATIONS = ((5, _to_5),)
 
 

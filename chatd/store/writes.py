@@ -1,13 +1,14 @@
 """The writer's side of the history: where the history ends (to number new events after it),
-the channels' last topics, inserting events in one transaction, retention and the size quota.
-Only the writer process calls these, on the read-write connection from chatd/store/schema.py."""
+the channels' last topics, inserting events in one transaction (with their full-text index
+entries and the tombstones their REDACTs make), retention and the size quota. Only the writer
+process calls these, on the read-write connection from chatd/store/schema.py."""
 
 from __future__ import annotations
 
 import sqlite3
 
-from chatd.events import ACCOUNT_KIND, BAN_KIND, StoreRow, owner_of_timeline
-from chatd.store import accounts, bans
+from chatd.events import ACCOUNT_KIND, BAN_KIND, MESSAGE_KINDS, StoreRow, owner_of_timeline
+from chatd.store import accounts, bans, search_index, tombstones
 from chatd.store.reader import CLASS_MESSAGE, conversations_with_prefix, timeline_class
 
 # meta keys of ids given out that have no message row: they must never be given out again
@@ -42,7 +43,8 @@ def insert_events(conn: sqlite3.Connection, rows: list[StoreRow]) -> None:
     writer restart) are skipped. Account and K-line writes (kinds ACCOUNT_KIND, BAN_KIND) in
     the batch are applied in the same transaction. A row of no timeline (a typing
     notification, a QUIT of someone in no channel) is not stored — no query could find it —
-    but its id is recorded."""
+    but its id is recorded. New messages go into the full-text index (if the history has
+    one), and a REDACT makes a tombstone of the message it names (chatd/store/tombstones.py)."""
     account_rows = [row for row in rows if row.kind == ACCOUNT_KIND]
     ban_rows = [row for row in rows if row.kind == BAN_KIND]
     events = [row for row in rows if row.kind not in (ACCOUNT_KIND, BAN_KIND)]
@@ -54,6 +56,9 @@ def insert_events(conn: sqlite3.Connection, rows: list[StoreRow]) -> None:
             accounts.apply_rows(conn, account_rows)
         if ban_rows:
             bans.apply_rows(conn, ban_rows)
+        # Rows at or below the last stored id were stored, and indexed, before (a batch
+        # resent after a writer restart): they are not indexed again.
+        last_stored = conn.execute("SELECT max(id) FROM messages").fetchone()[0] or 0
         conn.executemany(
             "INSERT OR IGNORE INTO messages (id, ts, kind, source, target, text, tags, account)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -64,6 +69,12 @@ def insert_events(conn: sqlite3.Connection, rows: list[StoreRow]) -> None:
             [(conv, row.event_id, timeline_class(row.kind)) for row in stored
              for conv in row.convs])
         _note_private_latest(conn, stored)
+        if search_index.exists(conn):
+            search_index.add(conn, [(search_index.Indexed(row.event_id, row.kind, row.source,
+                                                          row.target, row.text), row.convs)
+                                    for row in stored if row.event_id > last_stored
+                                    and row.kind in MESSAGE_KINDS])
+        tombstones.apply(conn, stored)
         if unstored:
             _raise_meta_id(conn, "last_unstored_id", max(unstored))
         conn.execute("COMMIT")
@@ -105,6 +116,10 @@ def delete_up_to(conn: sqlite3.Connection, floor: int) -> int:
     that history before it is gone. Returns how many events were deleted."""
     conn.execute("BEGIN")
     try:
+        if search_index.exists(conn):  # while the rows and their timelines are still there
+            first = conn.execute("SELECT min(id) FROM messages").fetchone()[0]
+            if first is not None:
+                search_index.remove(conn, search_index.messages_between(conn, first, floor))
         # Per conversation, so each delete is a range of the (conv, id) key, not a scan.
         for conv in conversations_with_prefix(conn, ""):
             conn.execute("DELETE FROM timeline WHERE conv = ? AND id <= ?", (conv, floor))
