@@ -2,7 +2,7 @@
 
 The history is built by the bulk loader (load_history.py, chatd's own insert path: the
 full-text index is filled in the same transactions) unless an existing file is given with
---db. A file from before the index (schema 6) is indexed by chatd itself when it starts, in
+--db. A file from before the index (schema 7 or older) is indexed by chatd itself when it starts, in
 the background: the run then waits for that backfill to finish and reports how long it took
 and how many events per second it indexed, the server serving meanwhile. Then one client in
 every channel of the loader measures, one request at a time (round trip seen by the client):

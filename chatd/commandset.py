@@ -74,6 +74,9 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     CommandSpec("KLINE", 1, MASTER),
     CommandSpec("UNKLINE", 1, MASTER),
     CommandSpec("STATS", 1, MASTER),
+    CommandSpec("MONITOR", 1, MASTER),
+    CommandSpec("WHOWAS", 0, MASTER),  # 431 is the handler's (modern.ircdocs)
+    CommandSpec("SETNAME", 1, MASTER),
 )
 
 

@@ -12,7 +12,8 @@ new nick); text is the message, reason or topic (for JOIN: the joiner's realname
 extended-join; for MODE, KICK and REDACT: the rest of the line after the target, as sent, e.g.
 "+o-v alice bob", "bob :flooding" or "123 :spam" — a REDACT's first word is the id of the
 message it redacts);
-client_tags is the IRCv3 client-only tag section the sender attached ("+a=b;+c"), or "";
+client_tags is the IRCv3 client-only tag section the sender attached ("+a=b;+c"), or "", led
+by `bot` when the sender was a bot (user mode +B; IRCv3 bot-mode);
 account is the account the sender was logged in to when it sent it, or "" (IRCv3 account-tag,
 extended-join: a replay shows the account of that time, not today's).
 """

@@ -7,6 +7,7 @@ from ircproto import validate
 NICKLEN = 30
 CHANNELLEN = 50
 TOPICLEN = 390
+REALNAMELEN = 128  # bytes of a realname (USER, SETNAME), advertised as NAMELEN (IRCv3 setname)
 CHANTYPES = "#"
 KICKLEN = 255  # a KICK reason is cut to this many bytes
 

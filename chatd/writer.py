@@ -23,7 +23,7 @@ import sys
 import time
 
 from chatd import logsetup, proctitle, reload
-from chatd.store import accounts, bans, meta, schema, search_index, space, writes
+from chatd.store import accounts, bans, members, meta, schema, search_index, space, writes
 from chatd.ipc import frames
 from chatd.ipc.pipe import Pipe, PipeClosed
 from chatd.events import StoreRow
@@ -33,8 +33,9 @@ from chatd.exitcodes import EXIT_BOOT_FAILED, EXIT_OK
 log = logging.getLogger(__name__)
 
 
-def run_writer(sock, config: Config) -> int:
-    """Entry point of the writer process. Returns the exit status."""
+def run_writer(sock, config: Config, new_run: bool) -> int:
+    """Entry point of the writer process (`new_run`: the first writer of this chatd, not one
+    that replaces a writer that died). Returns the exit status."""
     logsetup.configure(log_level_number(config), "writer")
     proctitle.set_title("chatd: writer", sys.argv[1:])
     # The master decides when we stop; a terminal's Ctrl-C or a group SIGTERM must not cut
@@ -45,6 +46,8 @@ def run_writer(sock, config: Config) -> int:
     try:
         db = schema.open_for_writing(config.history_path, config.history_synchronous)
         last_id, last_ts = writes.last_id_and_time(db)
+        if new_run:
+            last_id, last_ts = _store_crash_departures(db, last_id, last_ts)
         topics = writes.latest_topics(db)
         known_accounts = accounts.load_all(db)
         secret = meta.cloak_secret(db)
@@ -63,6 +66,25 @@ def run_writer(sock, config: Config) -> int:
         return _serve(pipe, db, config)
     finally:
         db.close()
+
+
+def _store_crash_departures(db: sqlite3.Connection, last_id: int,
+                            last_ts: int) -> tuple[int, int]:
+    """Whoever the previous run left in channels without a QUIT (it did not end cleanly:
+    chatd/store/members.py) gets one now, numbered before anything of this run (the master
+    numbers from the last id of Ready). Returns the new last id and time."""
+    rows = members.crash_departures(db, last_id + 1, max(int(time.time() * 1000), last_ts))
+    if not rows:
+        return last_id, last_ts
+    try:
+        writes.insert_events(db, rows)
+    except sqlite3.OperationalError as exc:  # a full disk, say: serve anyway, try next start
+        log.error("cannot store the departure of the %d users the last run left: %s",
+                  len(rows), exc)
+        return last_id, last_ts
+    log.warning("the last run did not end cleanly: stored a QUIT (%s) for the %d user(s) it"
+                " left in channels", members.CRASH_REASON, len(rows))
+    return rows[-1].event_id, rows[-1].ts_ms
 
 
 RETENTION_INTERVAL_S = 3600.0

@@ -38,9 +38,18 @@ def _handle_message(kind: str, hub: Hub, client: ClientRecord, params: tuple[str
     if len(targets) > MAX_TARGETS:
         raise IrcError(N.ERR_TOOMANYTARGETS, params[0],
                        f"Too many recipients (at most {MAX_TARGETS})")
-    tags = hub.command_tags
+    tags = _tags_sent(client, hub.command_tags)
     each_target(hub, client, kind, targets,
                 lambda target: _send_one(hub, client, kind, target, text, tags))
+
+
+def _tags_sent(client: ClientRecord, client_tags: str) -> str:
+    """The tags a message is stored and relayed with: `bot` when a bot (user mode +B) sends
+    it (IRCv3 bot-mode; like the client-only tags, only message-tags clients get them),
+    then the sender's client-only tags."""
+    if not client.bot:
+        return client_tags
+    return f"bot;{client_tags}" if client_tags else "bot"
 
 
 def _text(params: tuple[str, ...]) -> str:

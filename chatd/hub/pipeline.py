@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chatd.hub import account_requests, opers
+from chatd.hub import account_requests, departures, opers
 from chatd.hub.barriers import Barriers
 from chatd.hub.hub import Hub
 from chatd.hub.sequencer import Outgoing, Sequencer
@@ -87,6 +87,16 @@ class Pipeline:
         for client in [c for c in self.hub.registry.clients.values() if c.worker == worker]:
             self.hub.connection_closed(client, "Connection lost (server error)")
         return self._sequence() if self.sequencer is not None else []
+
+    def shutdown_departures(self, now_ms: int) -> Outgoing:
+        """Shutdown, once the workers have stopped: everyone still connected is stored as
+        having quit (chatd/hub/departures.py), after everything decided before."""
+        if self.sequencer is None:
+            return []
+        self.hub.now_ms = now_ms
+        count = departures.store_shutdown_quits(self.hub)
+        log.info("shutdown: storing a QUIT for the %d user(s) in channels", count)
+        return self._sequence()
 
     def admin_request(self, control_id: int, op: str, name: str, payload: dict,
                       now_ms: int) -> Outgoing:

@@ -31,6 +31,7 @@ class ClientRecord:
     oper: str | None = None
     wallops: bool = False
     closing: bool = False  # told to leave (KILL, K-line): its further commands are ignored
+    bot: bool = False  # user mode +B (IRCv3 bot-mode)
     account: str | None = None  # the account it is logged in to (SASL or REGISTER)
     caps: frozenset = frozenset()  # the capabilities the master needs (capabilities.MASTER_CAPS)
     secure: bool = False  # connected over TLS

@@ -258,9 +258,10 @@ class LoggedOut(NamedTuple):
 
 
 @_opcode(16)
-class AccountNotify(NamedTuple):
-    """master -> worker: an IRCv3 account-notify line (`:nick!user@host ACCOUNT name|*`) for
-    these of its clients (those sharing a channel with the user, and the user, that asked)."""
+class Notify(NamedTuple):
+    """master -> worker: one line, not stored, for these of its clients — what they asked to
+    be told of others (chatd/hub/presence.py): account-notify's ACCOUNT, away-notify's AWAY,
+    setname's SETNAME, to those sharing a channel (or, extended-monitor, watching the nick)."""
     conn_ids: tuple[int, ...]
     line: str
 

@@ -15,12 +15,14 @@ from ircproto.framing import MAX_BODY_NO_CRLF_BYTES
 from ircproto.message import Message, fitted_line
 
 SUPPORTED_CAPS = (
-    "account-notify", "account-tag", "batch", "cap-notify", "draft/account-registration",
-    "draft/chathistory", "draft/event-playback", "draft/message-redaction", "draft/search",
-    "echo-message", "extended-join", "invite-notify", "labeled-response", "message-tags",
-    "multi-prefix", "sasl", "server-time", "soju.im/search", "standard-replies",
-    "userhost-in-names",
+    "account-notify", "account-tag", "away-notify", "batch", "cap-notify",
+    "draft/account-registration", "draft/chathistory", "draft/event-playback",
+    "draft/message-redaction", "draft/search", "echo-message", "extended-join",
+    "extended-monitor", "invite-notify", "labeled-response", "message-tags", "multi-prefix",
+    "sasl", "server-time", "setname", "soju.im/search", "standard-replies", "userhost-in-names",
 )
+# Not offered: chghost. chatd never changes a user's user name or host after it connected
+# (its cloak is fixed then, and accounts bring no virtual hosts), so CHGHOST never happens.
 # CAP LS 302 values (ircv3.net capability-negotiation): SASL's mechanisms; REGISTER is
 # allowed before connection registration and the account may be named apart from the nick.
 CAP_VALUES = {
@@ -29,10 +31,11 @@ CAP_VALUES = {
     "draft/search": f"max-limit={SEARCH_MAX}",  # chatd/session/search.py
 }
 # What the master must know of a client's capabilities (it formats NAMES, WHO and WHOIS,
-# decides who gets account-notify's ACCOUNT lines and invite-notify's INVITE lines, and
-# answers a refused message with FAIL or a NOTICE).
+# decides who gets the ACCOUNT, AWAY, SETNAME and INVITE lines of account-notify, away-notify,
+# setname, extended-monitor and invite-notify, and answers a refused message with FAIL or a
+# NOTICE).
 MASTER_CAPS = ("account-notify", "userhost-in-names", "multi-prefix", "invite-notify",
-               "standard-replies")
+               "standard-replies", "away-notify", "setname", "extended-monitor")
 
 
 def handle_cap(ctx: CommandContext, msg: Message) -> None:

@@ -75,7 +75,7 @@ class Delivery:
             self.queue(conn, data)
 
     def to_each(self, conn_ids: tuple[int, ...], line: str) -> None:
-        """One line, not stored, for some of this worker's clients (account-notify)."""
+        """One line, not stored, for some of this worker's clients (frames.Notify)."""
         data = encode_line(line)
         for conn_id in conn_ids:
             conn = self.conns.get(conn_id)

@@ -20,8 +20,9 @@ from chatd.session.chathistory import handle_chathistory
 from chatd.session.context import CommandContext
 from ircproto import numerics as N
 from ircproto.errors import IrcError
+from ircproto.framing import truncate_utf8
 from ircproto.message import Message, fitted_line, numeric_line
-from chatd.limits import is_nick
+from chatd.limits import REALNAMELEN, is_nick
 
 LocalHandler = Callable[[CommandContext, Message], None]
 
@@ -52,7 +53,7 @@ def handle_user(ctx: CommandContext, msg: Message) -> None:
         # modern.ircdocs: a username (and a realname) must not be empty; SHOULD be 461.
         raise IrcError(N.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
     user = "".join(ch for ch in msg.params[0] if ch.isalnum() or ch in "-_.")[:16]
-    ctx.set_user(user or "user", msg.params[3])
+    ctx.set_user(user or "user", truncate_utf8(msg.params[3], REALNAMELEN))  # NAMELEN
     ctx.try_complete_registration()
 
 

@@ -72,7 +72,7 @@ class Switchboard:
         if type(frame) is frames.Event:
             self.delivery.on_event(frame)
             return
-        if type(frame) is frames.AccountNotify:
+        if type(frame) is frames.Notify:
             self.delivery.to_each(frame.conn_ids, frame.line)
             return
         handler = _CONN_FRAMES[type(frame)]

@@ -15,7 +15,9 @@ Accounts (schema 3) live in the same file, so one writer and one ordered stream 
 `accounts` (folded name, the name as registered, e-mail, the scrypt record and the SCRAM keys
 of chatd/credentials.py — never the password) and `account_certs` (client-certificate SHA-256
 fingerprints for SASL EXTERNAL, each naming one account). chatd/store/accounts.py writes them.
-K-lines (schema 6) too: `server_bans`, written by chatd/store/bans.py.
+K-lines (schema 6) too: `server_bans`, written by chatd/store/bans.py. `live_members` (schema 7,
+chatd/store/members.py) is who is in which channel now, kept with the membership events: what
+is left in it at start is who a crash left without a QUIT.
 
 What a client may see is one of three sets of kinds (PRIVMSG and NOTICE; every kind but
 TAGMSG, with draft/event-playback; every kind, with message-tags too), and each set is one
@@ -27,7 +29,7 @@ client without message-tags), and the primary key everything. `private_latest` (
 keeps, per private timeline, its latest PRIVMSG/NOTICE, indexed by (owner, ts): CHATHISTORY
 TARGETS walks it by time instead of visiting every conversation the owner ever had.
 
-Schema 7: the full-text index `message_search` (chatd/store/search_index.py: created at open
+Schema 8: the full-text index `message_search` (chatd/store/search_index.py: created at open
 whenever SQLite has FTS5, and filled for the messages already there in the background) and
 `timeline_private_ids`, a partial index of the private timelines' rows by id (which two
 timelines hold a private message: the index's removals, REDACT). A redacted message keeps its
@@ -39,13 +41,15 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from chatd.store import bans, search_index
+from chatd.store import bans, members, search_index
 
 # 2: timeline.chat and the timeline_chat index; 3: accounts, account_certs; 4: messages.account;
 # 5: timeline.chat 2 for TAGMSG, the timeline_events index, private_latest;
-# 6: server_bans (K-lines, chatd/store/bans.py: its CREATE TABLE IF NOT EXISTS is the migration)
-# 7: message_search (chatd/store/search_index.py), timeline_private_ids, tombstones (chat 3)
-SCHEMA_VERSION = 7
+# 6: server_bans (K-lines, chatd/store/bans.py: its CREATE TABLE IF NOT EXISTS is the migration);
+# 7: live_members (who is in a channel, chatd/store/members.py: the same; a file from before
+# starts with it empty, as after a clean shutdown)
+# 8: message_search (chatd/store/search_index.py), timeline_private_ids, tombstones (chat 3)
+SCHEMA_VERSION = 8
 WAL_SIZE_LIMIT_BYTES = 64 << 20
 
 
@@ -86,7 +90,7 @@ CREATE TABLE IF NOT EXISTS account_certs (
     fingerprint TEXT PRIMARY KEY,    -- SHA-256 of the client certificate, lowercase hex
     account     TEXT NOT NULL        -- accounts.name
 ) WITHOUT ROWID;
-""" + bans.SCHEMA
+""" + bans.SCHEMA + members.SCHEMA
 # Created after _add_missing_columns, which gives an older history its timeline.chat.
 # The WHERE terms are those chatd/store/reader.py names with each index.
 _INDEXES = """
@@ -99,7 +103,8 @@ CREATE INDEX IF NOT EXISTS timeline_private_ids ON timeline (id)
 
 
 CHATD_TABLES = frozenset({"meta", "messages", "timeline", "accounts", "account_certs",
-                          "private_latest", bans.TABLE, *search_index.TABLES})
+                          "private_latest", bans.TABLE, members.TABLE,
+                          *search_index.TABLES})
 
 
 class HistoryError(Exception):
@@ -188,8 +193,8 @@ def _to_5(conn: sqlite3.Connection) -> None:
 
 
 # (version, step): what an older file needs to reach that version (see _migrate). Append the
-# next one here; versions up to 4, 6 and 7 needed no step (only tables, columns and indexes
-# were added; 7's search index fills itself in the background).
+# next one here; versions up to 4, 6, 7 and 8 needed no step (only tables, columns and indexes
+# were added; 8's search index fills itself in the background).
 MIGRATIONS = ((5, _to_5),)
 
 

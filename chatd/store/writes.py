@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import sqlite3
 
-from chatd.events import ACCOUNT_KIND, BAN_KIND, MESSAGE_KINDS, StoreRow, owner_of_timeline
-from chatd.store import accounts, bans, search_index, tombstones
+from chatd.events import (ACCOUNT_KIND, BAN_KIND, MESSAGE_KINDS, REDACT_KIND, StoreRow,
+                          owner_of_timeline)
+from chatd.store import accounts, bans, members, search_index, tombstones
 from chatd.store.reader import CLASS_MESSAGE, conversations_with_prefix, timeline_class
+
+# Kinds that change a table beside the events, rare next to messages: one pass picks them out,
+# so a batch of messages is walked no more often for them.
+_SIDE_KINDS = frozenset({ACCOUNT_KIND, BAN_KIND, REDACT_KIND}) | members.MEMBERSHIP_KINDS
 
 # meta keys of ids given out that have no message row: they must never be given out again
 UNSTORED_ID_KEYS = ("retention_floor_id", "last_account_id", "last_ban_id", "last_unstored_id")
@@ -41,13 +46,16 @@ def latest_topics(conn: sqlite3.Connection) -> list[tuple[str, str, str, int]]:
 def insert_events(conn: sqlite3.Connection, rows: list[StoreRow]) -> None:
     """Insert rows in one transaction. Rows already stored (same id: a batch resent after a
     writer restart) are skipped. Account and K-line writes (kinds ACCOUNT_KIND, BAN_KIND) in
-    the batch are applied in the same transaction. A row of no timeline (a typing
-    notification, a QUIT of someone in no channel) is not stored — no query could find it —
-    but its id is recorded. New messages go into the full-text index (if the history has
+    the batch, and what JOIN, PART, KICK, NICK and QUIT change in `live_members`
+    (chatd/store/members.py), are applied in the same transaction. A row of no timeline (a
+    typing notification, a QUIT of someone in no channel) is not stored — no query could find
+    it — but its id is recorded. New messages go into the full-text index (if the history has
     one), and a REDACT makes a tombstone of the message it names (chatd/store/tombstones.py)."""
-    account_rows = [row for row in rows if row.kind == ACCOUNT_KIND]
-    ban_rows = [row for row in rows if row.kind == BAN_KIND]
-    events = [row for row in rows if row.kind not in (ACCOUNT_KIND, BAN_KIND)]
+    side = [row for row in rows if row.kind in _SIDE_KINDS]
+    account_rows = [row for row in side if row.kind == ACCOUNT_KIND]
+    ban_rows = [row for row in side if row.kind == BAN_KIND]
+    events = ([row for row in rows if row.kind not in (ACCOUNT_KIND, BAN_KIND)]
+              if account_rows or ban_rows else rows)
     stored = [row for row in events if row.convs]
     unstored = [row.event_id for row in events if not row.convs]
     conn.execute("BEGIN")
@@ -69,12 +77,17 @@ def insert_events(conn: sqlite3.Connection, rows: list[StoreRow]) -> None:
             [(conv, row.event_id, timeline_class(row.kind)) for row in stored
              for conv in row.convs])
         _note_private_latest(conn, stored)
+        membership = [row for row in side if row.kind in members.MEMBERSHIP_KINDS and row.convs]
+        if membership:
+            members.apply_rows(conn, membership)
         if search_index.exists(conn):
             search_index.add(conn, [(search_index.Indexed(row.event_id, row.kind, row.source,
                                                           row.target, row.text), row.convs)
                                     for row in stored if row.event_id > last_stored
                                     and row.kind in MESSAGE_KINDS])
-        tombstones.apply(conn, stored)
+        redactions = [row for row in side if row.kind == REDACT_KIND and row.convs]
+        if redactions:
+            tombstones.apply(conn, redactions)
         if unstored:
             _raise_meta_id(conn, "last_unstored_id", max(unstored))
         conn.execute("COMMIT")

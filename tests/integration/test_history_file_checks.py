@@ -123,7 +123,7 @@ class HistoryFileCheckTest(unittest.TestCase):
     def test_a_chatd_history_opens_and_keeps_its_events(self) -> None:
         make_history(self.path, 50)
         self.assertEqual({"messages", "timeline", "meta", "accounts", "account_certs",
-                          "private_latest", "server_bans", "message_search",
+                          "private_latest", "server_bans", "live_members", "message_search",
                           "message_search_data", "message_search_idx", "message_search_config"},
                          schema.check_existing(self.path))
         conn = schema.open_for_writing(self.path, "normal")

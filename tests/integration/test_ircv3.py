@@ -33,8 +33,9 @@ from tests.support.ircv3 import (
 ALL_CAPS = {"batch", "cap-notify", "draft/chathistory", "draft/event-playback", "echo-message",
             "labeled-response", "message-tags", "multi-prefix", "server-time",
             "standard-replies", "userhost-in-names", "sasl", "draft/account-registration",
-            "account-notify", "account-tag", "extended-join", "invite-notify",
-            "draft/message-redaction", "draft/search", "soju.im/search"}
+            "account-notify", "account-tag", "extended-join", "invite-notify", "away-notify",
+            "setname", "extended-monitor", "draft/message-redaction", "draft/search",
+            "soju.im/search"}
 
 
 def up_to_marker(client: IRCClient, marker: str) -> list[Message]:

@@ -2,7 +2,7 @@
 examples, what the answer holds and in which order, limits, times, the access rules (a channel
 one is not in is refused; private conversations only one's own), malformed queries, hostile
 texts that must never reach FTS5 as syntax, the capability's value, a client without
-server-time; and the migration of an existing schema-6 history, whose messages are indexed
+server-time; and the migration of an existing schema-7 history, whose messages are indexed
 in the background while the server serves (searches meanwhile say that older messages are
 not all searched yet)."""
 
@@ -178,9 +178,9 @@ class SearchTest(unittest.TestCase):
         self.assertEqual(batch.params, ("soju.im/search",))
 
 
-def v6_history(path: Path, messages: int) -> None:
-    """A schema-6 history of `messages` events (bench/load_history.py's mix): what this
-    chatd writes, without what schema 7 added."""
+def v7_history(path: Path, messages: int) -> None:
+    """A schema-7 history of `messages` events (bench/load_history.py's mix): what this
+    chatd writes, without what schema 8 added."""
     from bench.load_history import load
     load(path, messages, seed=3, progress=False)
     db = sqlite3.connect(path, isolation_level=None)
@@ -188,25 +188,25 @@ def v6_history(path: Path, messages: int) -> None:
         db.execute("DROP TABLE message_search")
         db.execute("DROP INDEX timeline_private_ids")
         db.execute("DELETE FROM meta WHERE key = 'search_unindexed_up_to'")
-        db.execute("UPDATE meta SET value = '6' WHERE key = 'schema_version'")
+        db.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         db.close()
 
 
 class MigrationTest(unittest.TestCase):
-    """A schema-6 history is upgraded at open; its messages are indexed, newest first, a
+    """A schema-7 history is upgraded at open; its messages are indexed, newest first, a
     batch at a time, while the server serves."""
 
     EVENTS = 50_000  # a hundred backfill batches
 
     @classmethod
     def setUpClass(cls) -> None:
-        folder = tempfile.TemporaryDirectory(prefix="chatd-v6-")
+        folder = tempfile.TemporaryDirectory(prefix="chatd-v7-")
         cls.addClassCleanup(folder.cleanup)
         cls.folder = Path(folder.name)
-        cls.template = cls.folder / "v6.db"
-        v6_history(cls.template, cls.EVENTS)
+        cls.template = cls.folder / "v7.db"
+        v7_history(cls.template, cls.EVENTS)
         db = sqlite3.connect(cls.template)
         # the oldest and the newest PRIVMSG of #lobby, and how many messages it holds
         cls.oldest, cls.newest, cls.lobby_messages = db.execute(
@@ -241,7 +241,7 @@ class MigrationTest(unittest.TestCase):
     def test_upgraded_at_open_and_indexed_while_serving(self) -> None:
         server = self.server_on(self.template)
         self.assertEqual(self.read(server, "SELECT value FROM meta WHERE key = 'schema_version'"),
-                         ("7",))
+                         (str(schema.SCHEMA_VERSION),))
         client = connect(self, server, "reader", CAPS)
         join(client, "#lobby")
         # The newest messages are found at once; a search that reaches messages not indexed

@@ -30,7 +30,8 @@ ROLES = {
     "chatd.worker": "worker", "chatd.session": "worker",
     "chatd.writer": "writer", "chatd.store.schema": "writer", "chatd.store.writes": "writer",
     "chatd.store.meta": "writer", "chatd.store.space": "writer", "chatd.store.bans": "writer",
-    "chatd.store.search_index": "writer", "chatd.store.tombstones": "writer",
+    "chatd.store.members": "writer", "chatd.store.search_index": "writer",
+    "chatd.store.tombstones": "writer",
 }
 # admin: the account command; backup: the backup command (both read or write the history file)
 COMPOSITION_ROOT = {"chatd.cli", "chatd.__main__", "chatd.admin", "chatd.backup"}

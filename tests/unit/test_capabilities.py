@@ -161,7 +161,8 @@ class MasterCapsTest(unittest.TestCase):
 
     def test_caps_frame_when_the_master_caps_change(self):
         self.assertEqual(set(MASTER_CAPS), {"account-notify", "userhost-in-names", "multi-prefix",
-                                           "invite-notify", "standard-replies"})
+                                           "invite-notify", "standard-replies", "away-notify",
+                                           "setname", "extended-monitor"})
         # (REQ params in order, CAPS frames expected, as the caps tuple)
         cases = [
             (["server-time"], []),
