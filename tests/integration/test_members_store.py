@@ -109,9 +109,9 @@ class MembersStoreTest(HistoryFileTestCase):
         db.close()
         self.assertNotIn(members.TABLE, schema.check_existing(self.path))
         db = self.open()
-        self.assertEqual(("7",), db.execute(
+        self.assertEqual((str(schema.SCHEMA_VERSION),), db.execute(
             "SELECT value FROM meta WHERE key = 'schema_version'").fetchone())
-        self.assertEqual(7, schema.SCHEMA_VERSION)
+        self.assertGreaterEqual(schema.SCHEMA_VERSION, 7)  # through 7 (and any later step)
         self.assertEqual([], self.table(db))  # nobody owed a QUIT: as after a clean stop
         self.assertEqual([("JOIN",), ("PRIVMSG",)],
                          db.execute("SELECT kind FROM messages ORDER BY id").fetchall())
