@@ -14,11 +14,13 @@ import argparse
 import getpass
 import locale
 import sys
+from datetime import datetime
 
-from tui import credentials_file
+from tui import credentials_file, ignore_file
 from tui.app import App
 from tui.connection import Connection, ConnectionClosed, client_tls_context
 from tui.credentials import server_key
+from tui.ignores import IgnoreList
 from tui.sasl import Credentials
 
 EXIT_CONNECT_FAILED = 1
@@ -104,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     app = App(args.host, args.port, nick=args.nick, channel=args.channel or "#lobby",
               channel_explicit=bool(args.channel), login=login_name(), password=password,
               saved=saved, notice=notice)
+    masks, warning = ignore_file.load(ignore_file.default_path(), server_key(args.host, args.port))
+    app.session.ctx.ignores = IgnoreList(masks)  # /ignore's list, kept per server
+    if warning:
+        app.note_error(warning, datetime.now().astimezone())
     from tui.curses_client import (
         run,  # imported late: curses is not needed to print usage
     )

@@ -1,10 +1,11 @@
 """The client without its terminal and socket: modes (name prompt, nick prompt, hidden
-password prompt, "keep this login?" question, chat), what Enter and Tab do, reconnecting with
-backoff (and not after a fatal ERROR), and what the pane and status bar show.
+password prompt, "keep this login?" and "send these lines?" questions, chat), what Enter, Tab,
+Up/Down and a paste do, reconnecting with backoff (and not after a fatal ERROR), what the
+user's typing tells others, and what the pane, nick list and status bar show.
 
 The event loop (curses_client) feeds it keys, received lines and the time, and executes the
-actions it returns (`Send`, `Connect`, `Disconnect`, `Quit`, `SaveCredentials`). Pure, so the
-whole flow from the name prompt to chatting is unit-testable.
+actions it returns (`Send`, `Connect`, `Disconnect`, `Quit`, `SaveCredentials`,
+`SaveIgnores`). Pure, so the whole flow from the name prompt to chatting is unit-testable.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta, tzinfo
 from ircproto.casemap import irc_equal
 from ircproto.validate import is_valid_nick
 from tui import commands
+from tui.command_context import ConfirmLines
 from tui.commands import Action
 from tui.context import CLIENT_NICK_MAX_LEN
 from tui.credentials import server_key
@@ -25,10 +27,13 @@ from tui.effects import (AskNick, AskPassword, Disconnect, LoggedIn, Reconnect,
                          StopReconnecting)
 from tui.inputline import InputLine
 from tui.layout import Row, at_top, scroll, view_rows
+from tui.nicklist import NickList
 from tui.render import line_rows, status_row
+from tui.results import Choice, JoinChannel
 from tui.sasl import Credentials
 from tui.session import Session
 from tui.state import BufferKind, Kind, Line, State
+from tui.typing_notices import typing_text
 
 # Reconnect after FIRST, doubling up to MAX, each delay spread by +-JITTER so clients that lost
 # the same server do not all come back in the same instant.
@@ -63,6 +68,7 @@ class Mode(enum.Enum):
     NICK = "nick"  # the server refused the nick during registration
     PASSWORD = "password"  # hidden input: an account's or the server's password
     KEEP = "keep"  # "keep this login on this computer?"
+    CONFIRM = "confirm"  # "send these lines as separate messages?"
     CHAT = "chat"
 
 
@@ -86,6 +92,7 @@ class App:
         self.stopped: str | None = None  # why reconnecting stopped (a fatal ERROR)
         self._reconnect_now = False
         self._asking: AskPassword | None = None
+        self._confirming: ConfirmLines | None = None
         self.tz = tz
         self.rng = rng or random.Random()
         self.state = State(server_name=host, tz=tz)
@@ -94,6 +101,8 @@ class App:
                                channel_explicit=channel_explicit)
         self.session.registration.password = password
         self.input = InputLine()
+        self.nick_list = NickList()
+        self._typed = ""  # the input line as the typing notifications last saw it
         self.ever_connected = False
         self._attempt = 0
         self._reconnect_at: datetime | None = None
@@ -110,6 +119,17 @@ class App:
             self.mode = Mode.CHAT
             self.prompt = ""
             self._use_saved_login(nick)
+
+    @property
+    def prompt(self) -> str:
+        """The input line's prompt; a text of several lines says so (one message)."""
+        lines = self.input.line_count
+        return (f"[{lines} lines] " if lines > 1 and self.mode == Mode.CHAT else "") \
+            + self._prompt
+
+    @prompt.setter
+    def prompt(self, prompt: str) -> None:
+        self._prompt = prompt
 
     def _use_saved_login(self, nick: str) -> None:
         """The saved login is used when the chosen name is its account's."""
@@ -156,11 +176,20 @@ class App:
         return actions
 
     def tick(self, now: datetime) -> list[Action]:
-        actions = self._handle(self.session.tick(now))
+        actions = self._handle(self.session.tick(now) + self._watch(now))
         if self._reconnect_at is not None and now >= self._reconnect_at:
             self._reconnect_at = None
             actions.append(Connect())
         return actions
+
+    def _watch(self, now: datetime) -> list:
+        """What the user is doing, for others: typing (a changed input line), and looking at
+        a channel (who in it is away, for the nick list)."""
+        out = self.session.people.refresh(self.state.current, now)
+        if self.mode == Mode.CHAT and self.input.text != self._typed:
+            self._typed = self.input.text
+            out += self.session.typing.input_changed(self.state.current, self._typed, now)
+        return out
 
     def next_deadline(self) -> datetime | None:
         deadlines = [d for d in (self.session.next_deadline(), self._reconnect_at) if d]
@@ -192,6 +221,10 @@ class App:
                 out.append(Disconnect(effect.reason))
             elif isinstance(effect, StopReconnecting):
                 self.stopped = effect.reason
+            elif isinstance(effect, ConfirmLines):
+                self._confirming = effect
+                self._ask(Mode.CONFIRM, f"Send {effect.count} lines as {effect.count} "
+                          "messages? (y/n) ")
             else:
                 out.append(effect)
         return out
@@ -205,12 +238,19 @@ class App:
     def submit(self, now: datetime) -> list[Action]:
         """Enter."""
         if self.mode == Mode.CHAT:
+            choice = self.session.results.choose(self.state.current, self.input.text)
+            if choice is not None:
+                return self._take(choice, now)
             text = self.input.submit(remember=not commands.holds_secret(self.input.text))
+            self.session.typing.message_sent()
+            self._typed = ""
             return self._handle(commands.run_input(text, self.session, self.state, now))
         if self.mode == Mode.PASSWORD:
             return self._submit_password(now)
         if self.mode == Mode.KEEP:
             return self._submit_keep(now)
+        if self.mode == Mode.CONFIRM:
+            return self._submit_lines(now)
         text = self.input.text.strip()
         # The server's NICKLEN once announced; before, a generous client bound (the server
         # answers 432 to a nick too long for it).
@@ -264,6 +304,27 @@ class App:
             return []
         return [SaveCredentials(server_key(self.host, self.port), creds)]
 
+    def _submit_lines(self, now: datetime) -> list[Action]:
+        """The answer to "send these lines as separate messages?": no puts the text back."""
+        answer, ask = self.input.text.strip().lower(), self._confirming
+        self._confirming = None
+        self._ask(Mode.CHAT, "")
+        if ask is None:
+            return []
+        if answer not in ("y", "yes"):
+            self.input.set(ask.text)
+            self._note("Not sent: the text is back in the input line.", now)
+            return []
+        return self._handle([effect for line in ask.lines for effect in self.session.say(
+            ask.target, line, now, show_in=ask.buffer)])
+
+    def paste(self, text: str) -> None:
+        """A bracketed paste (or Alt-Enter's "\\n"): its lines stay in the input line, one
+        message sent with Enter (a prompt takes the first line only)."""
+        if self.mode != Mode.CHAT:
+            text = text.split("\n", 1)[0]
+        self.input.insert(text, lines=self.mode == Mode.CHAT)
+
     def saved_credentials(self, creds: Credentials, error: str | None, now: datetime) -> None:
         """The loop wrote (or failed to write) the saved-logins file."""
         if error:
@@ -276,6 +337,10 @@ class App:
     def _note(self, text: str, now: datetime) -> None:
         self.state.add(self.state.current, Line(now, Kind.INFO, text))
 
+    def note_error(self, text: str, now: datetime) -> None:
+        """Something the event loop could not do (write a file), said where the user is."""
+        self.state.add(self.state.current, Line(now, Kind.ERROR, text))
+
     def complete(self) -> None:
         """Tab: complete a nick of the current channel (or the query partner)."""
         buf = self.state.current
@@ -286,6 +351,22 @@ class App:
         else:
             nicks = []
         self.input.complete(nicks)
+
+    def up(self) -> None:
+        """Up: in a results buffer (nothing typed), the result above; else recall."""
+        if self.input.text or not self.session.results.move(self.state.current, -1):
+            self.input.history_prev()
+
+    def down(self) -> None:
+        if self.input.text or not self.session.results.move(self.state.current, 1):
+            self.input.history_next()
+
+    def _take(self, choice: Choice, now: datetime) -> list[Action]:
+        """Enter on a result: join the channel, or show the message in its place."""
+        self.input.set("")
+        if isinstance(choice, JoinChannel):
+            return self._handle(self.session.request_join(choice.channel))
+        return self._handle(self.session.search.show(choice))
 
     def switch(self, index: int) -> None:
         self.state.switch(index)
@@ -308,14 +389,27 @@ class App:
         return []
 
     # -- what to draw --------------------------------------------------------------------------
+    def nick_column(self, width: int, height: int) -> tuple[int, list[Row]]:
+        """(columns, rows) of the nick list beside the current channel (0 columns: none)."""
+        session = self.session
+        return self.nick_list.column(self.state.current, session.ctx.prefix_table, width,
+                                     height, session.people.is_away, session.is_me)
+
+    def pane_width(self, width: int) -> int:
+        """Columns left for the conversation beside the side columns."""
+        return width - self.nick_column(width, 0)[0]
+
     def _rows_of(self, width: int):
         buf = self.state.current
         return lambda index: list(line_rows(buf.line_at(index), width, self.tz))
 
     def pane(self, width: int, height: int) -> list[Row]:
-        buf = self.state.current
-        rows, buf.anchor = view_rows(self._rows_of(width), buf.first_index, buf.end_index,
-                                     height, buf.anchor)
+        buf, session = self.state.current, self.session
+        # A results buffer shows its selection; a message jumped to is centred and marked.
+        rows_of = session.search.view(buf, session.results.view(buf, self._rows_of(width),
+                                                                height), height)
+        rows, buf.anchor = view_rows(rows_of, buf.first_index, buf.end_index, height,
+                                     buf.anchor)
         if buf.anchor is None:
             buf.unseen = 0
         return rows
@@ -345,4 +439,10 @@ class App:
             activity=[(n, b.name, b.mention) for n, b in self.state.activity()],
             more_below=buf.unseen if buf.anchor is not None else None,
             unsent=self.session.outbox.waiting(),
-            loading=self.session.history.busy, parted=buf.parted)
+            loading=self.session.history.busy, parted=buf.parted, notes=self._notes())
+
+    def _notes(self) -> tuple[str, ...]:
+        """Status bar notes: we are away; who is typing here."""
+        people, now = self.session.people, self.session.ctx.now
+        typing = typing_text(self.session.typing.typing_in(self.state.current, now))
+        return tuple(note for note in ("away" if people.me_away else "", typing) if note)

@@ -1,6 +1,6 @@
-"""Reading and writing the saved-logins file (`tui.credentials` says what is in it): created
-mode 0600 in a directory created mode 0700, replaced atomically, and refused when other users
-can read it.
+"""Reading and writing the saved-logins file (`tui.credentials` says what is in it): written
+private (`tui.private_file`: mode 0600, replaced atomically), and refused when other users can
+read it.
 
 The only I/O of the login feature: the event loop calls `save`, the command line `load`.
 """
@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from tui.credentials import FILE_NAME, config_dir, format_entries, is_private, parse
+from tui.private_file import write_private
 from tui.sasl import Credentials
 
 
@@ -36,7 +37,6 @@ def load(path: Path, key: str) -> tuple[Credentials | None, str | None]:
 def save(path: Path, key: str, creds: Credentials) -> None:
     """Add or replace the login for `key`. Raises OSError (or ValueError for a password that
     cannot be written)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     try:
         entries = parse(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -44,27 +44,7 @@ def save(path: Path, key: str, creds: Credentials) -> None:
     except (UnicodeDecodeError, ValueError):
         entries = {}  # unreadable: replaced by a good one
     entries[key] = creds
-    text = format_entries(entries)
-    tmp = path.with_name(path.name + ".tmp")
-    # O_EXCL after removing a leftover: never write through a link someone planted there.
-    try:
-        tmp.unlink()
-    except FileNotFoundError:
-        pass
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.fchmod(fd, 0o600)  # whatever the umask
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            fd = -1
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    finally:
-        if fd != -1:
-            os.close(fd)
-        if tmp.exists():
-            tmp.unlink()
+    write_private(path, format_entries(entries))
 
 
 def save_default(server: str, credentials: Credentials) -> str | None:

@@ -18,12 +18,15 @@ import sys
 import time
 from datetime import UTC, datetime
 
-from tui import credentials_file
-from tui.app import App, Connect, SaveCredentials
+from tui import saved_files
+from tui.app import App, Connect
 from tui.commands import Quit
 from tui.connection import Connection, ConnectionClosed
 from tui.effects import Disconnect, Send
+from tui.keys import (CONTROL_KEYS, ESC, FUNCTION_KEYS, PASTE_MODE_OFF, PASTE_MODE_ON, Binding,
+                      PasteReader, after_escape)
 from tui.layout import Row, clip, text_width
+from tui.render import input_row
 from tui.sanitize import Style
 
 EXIT_OK = 0
@@ -31,6 +34,7 @@ EXIT_CONNECT_FAILED = 1
 QUIT_FLUSH_TIMEOUT_S = 1.0
 MAX_IDLE_WAIT_S = 30.0
 ESC_DELAY_MS = 25  # short: Alt-N arrives as ESC N immediately; a lone ESC is rare in chat
+SEQUENCE_WAIT_MS = 100  # for the rest of a key sequence after ESC (curses waits ESC_DELAY_MS)
 EMPTY_READS_BEFORE_EOF = 50  # readable stdin that yields no key this often: terminal is gone
 
 # IRC colour number -> curses colour, for 16-colour and 8-colour terminals.
@@ -90,14 +94,15 @@ class Screen:
             self._pairs[key] = number
         return self._pairs[key]
 
-    def put_row(self, y: int, row: Row, width: int) -> None:
+    def put_row(self, y: int, row: Row, width: int, left: int = 0) -> None:
+        """Draw `row` at line `y` in the `width` columns that start at column `left`."""
         x = 0
         for text, style in row:
             if x >= width:
                 break
             text = clip(text, width - x)
             try:
-                self.scr.addstr(y, x, text, self._attr(style))
+                self.scr.addstr(y, left + x, text, self._attr(style))
             except curses.error:
                 pass  # writing the bottom-right cell moves the cursor off-screen: harmless
             x += text_width(text)
@@ -107,22 +112,20 @@ class Screen:
         self.scr.erase()
         pane_height = max(height - 2, 0)
         if pane_height:
-            rows = app.pane(width, pane_height)
+            nick_width, nick_rows = app.nick_column(width, pane_height)
+            pane_width = width - nick_width
+            rows = app.pane(pane_width, pane_height)
             top = pane_height - len(rows)  # new lines appear at the bottom, like a terminal
             for i, row in enumerate(rows):
-                self.put_row(top + i, row, width)
+                self.put_row(top + i, row, pane_width)
+            for i, row in enumerate(nick_rows):
+                self.put_row(i, row, nick_width, left=pane_width)
         if height >= 2:
             self.put_row(height - 2, app.status(width), width)
-        prompt = clip(app.prompt, max(width // 2, width - 10))
-        prompt_width = text_width(prompt)
-        text, cursor_col = app.input.view(width - prompt_width)
-        if app.input_hidden:  # a password: as many stars as characters, nothing else
-            text = "*" * min(len(app.input.text), max(0, width - prompt_width - 1))
-            cursor_col = len(text)
-        self.put_row(height - 1, [(prompt, Style(bold=True)),
-                                  (text, Style(reverse=app.input.selected))], width)
+        row, cursor_col = input_row(app.prompt, app.input, width)
+        self.put_row(height - 1, row, width)
         try:
-            self.scr.move(height - 1, min(prompt_width + cursor_col, width - 1))
+            self.scr.move(height - 1, min(cursor_col, width - 1))
         except curses.error:
             pass
         self.scr.noutrefresh()
@@ -143,6 +146,7 @@ class Loop:
         self.exit_code: int | None = None
         self._signals: list[int] = []
         self._empty_reads = 0
+        self.paste: PasteReader | None = None  # a bracketed paste being read
         self._wake_r, self._wake_w = socket.socketpair()
         for s in (self._wake_r, self._wake_w):
             s.setblocking(False)
@@ -299,12 +303,8 @@ class Loop:
                 self.connection_lost(action.reason)
             elif isinstance(action, Quit):
                 self.quit(action.reason)
-            elif isinstance(action, SaveCredentials):
-                self.save_credentials(action)
-
-    def save_credentials(self, action: SaveCredentials) -> None:
-        error = credentials_file.save_default(action.server, action.credentials)
-        self.app.saved_credentials(action.credentials, error, now_utc())
+            else:
+                saved_files.save(self.app, action, now_utc())
 
     def quit(self, reason: str) -> None:
         """Send QUIT (if connected), give it a moment to leave, and end the loop with 0."""
@@ -358,15 +358,21 @@ class Loop:
 
     def _pane_size(self) -> tuple[int, int]:
         height, width = self.scr.getmaxyx()
-        return width, max(height - 2, 1)
+        return self.app.pane_width(width), max(height - 2, 1)
 
     def on_key(self, key: str | int) -> None:
         app, line = self.app, self.app.input
+        if self.paste is not None:
+            text = self.paste.feed(key, time.monotonic())
+            if text is not None:
+                self.paste = None
+                app.paste(text)
+            return
         if isinstance(key, str):
-            action = TEXT_KEYS.get(key)
-            if action is not None:
-                action(self)
-            elif key == "\x1b":
+            binding = CONTROL_KEYS.get(key)
+            if binding is not None:
+                self.act(binding)
+            elif key == ESC:
                 self._on_escape()
             elif key.isprintable() or ord(key) >= 0xA0:
                 line.insert(key)
@@ -377,55 +383,39 @@ class Loop:
             self.execute(app.scroll_page(-1 if key == curses.KEY_PPAGE else 1,
                                          *self._pane_size()))
         else:
-            action = CURSES_KEYS.get(key) or NAMED_KEYS.get(curses.keyname(key))
-            if action is not None:
-                action(self)
+            binding = FUNCTION_KEYS.get(curses.keyname(key))
+            if binding is not None:
+                self.act(binding)
+
+    def act(self, binding: Binding) -> None:
+        """Do what a key means (keys.Binding: who acts, the method, its arguments)."""
+        who, method, args = binding
+        target = {"loop": self, "app": self.app, "input": self.app.input, "screen": self.scr}[who]
+        getattr(target, method)(*args)
 
     def _on_escape(self) -> None:
-        """ESC followed by a key is Alt+key (that is what terminals send)."""
+        """ESC followed by a key is Alt+key (that is what terminals send); ESC [200~ starts
+        a bracketed paste."""
+        binding = after_escape(self._next_key)
+        if binding is not None:
+            self.act(binding)
+
+    def start_paste(self) -> None:
+        self.paste = PasteReader()
+
+    def _next_key(self) -> str | int | None:
+        """The next key of a sequence: it may still be on its way (a busy machine, a slow
+        link), so wait a little for it instead of reading a sequence cut in two."""
+        self.scr.timeout(SEQUENCE_WAIT_MS)
         try:
-            key = self.scr.get_wch()
+            return self.scr.get_wch()
         except curses.error:
-            return  # a lone ESC
-        if isinstance(key, str) and key.isdigit():
-            self.app.switch(9 if key == "0" else int(key) - 1)  # Alt-0 is buffer 10
-        elif key == "b":
-            self.app.input.word_left()
-        elif key == "f":
-            self.app.input.word_right()
-        elif key in ("\x7f", "\x08"):
-            self.app.input.kill_word()
+            return None
+        finally:
+            self.scr.nodelay(True)
 
     def submit(self) -> None:
         self.execute(self.app.submit(now_utc()))
-
-
-def _line(method: str):
-    return lambda loop: getattr(loop.app.input, method)()
-
-
-TEXT_KEYS = {
-    "\n": Loop.submit, "\r": Loop.submit,
-    "\t": lambda loop: loop.app.complete(),
-    "\x7f": _line("backspace"), "\x08": _line("backspace"),
-    "\x01": _line("home"), "\x05": _line("end"),
-    "\x02": _line("left"), "\x06": _line("right"),
-    "\x04": _line("delete"),
-    "\x17": _line("kill_word"), "\x15": _line("kill_to_start"), "\x0b": _line("kill_to_end"),
-    "\x0e": lambda loop: loop.app.cycle(1), "\x10": lambda loop: loop.app.cycle(-1),
-    "\x03": lambda loop: loop.quit("Leaving"),
-    "\x0c": lambda loop: loop.scr.clear(),
-}
-CURSES_KEYS = {
-    curses.KEY_ENTER: Loop.submit,
-    curses.KEY_BACKSPACE: _line("backspace"), curses.KEY_DC: _line("delete"),
-    curses.KEY_LEFT: _line("left"), curses.KEY_RIGHT: _line("right"),
-    curses.KEY_HOME: _line("home"), curses.KEY_END: _line("end"),
-    curses.KEY_UP: _line("history_prev"), curses.KEY_DOWN: _line("history_next"),
-}
-NAMED_KEYS = {  # keys without a KEY_ constant, by their terminfo name
-    b"kLFT5": _line("word_left"), b"kRIT5": _line("word_right"),
-}
 
 
 def run(app: App, connection: Connection | None = None, tls: ssl.SSLContext | None = None) -> int:
@@ -437,7 +427,12 @@ def run(app: App, connection: Connection | None = None, tls: ssl.SSLContext | No
         curses.noecho()
         stdscr.keypad(True)
         stdscr.nodelay(True)
-        return Loop(stdscr, app, connection, tls).run()
+        terminal = sys.__stdout__.fileno()
+        os.write(terminal, PASTE_MODE_ON.encode())  # pastes arrive framed: see tui.keys
+        try:
+            return Loop(stdscr, app, connection, tls).run()
+        finally:
+            os.write(terminal, PASTE_MODE_OFF.encode())
 
     try:
         return curses.wrapper(body)  # restores the terminal on any exit, crash included

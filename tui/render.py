@@ -12,9 +12,10 @@ from datetime import tzinfo
 from functools import lru_cache
 
 from ircproto.casemap import casefold
+from tui.inputline import InputLine
 from tui.layout import Row, clip, text_width, wrap
 from tui.sanitize import PLAIN, Segment, Style, clean, parse_formatting
-from tui.state import Delivery, Kind, Line
+from tui.state import CHAT_KINDS, Delivery, Kind, Line
 
 # IRC colours that read well on dark and light backgrounds (no white/black/greys).
 NICK_COLOURS = (2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13)
@@ -24,7 +25,8 @@ ERROR_STYLE = Style(bold=True, fg=4)
 OWN_NICK_STYLE = Style(bold=True)
 STATUS_STYLE = Style(reverse=True)
 DIVIDER_LABELS = {"live": "— live —", "start": "— start of history —",
-                  "truncated": "— older messages were deleted —"}
+                  "truncated": "— older messages were deleted —",
+                  "gap": "— messages in between not loaded —"}
 # The mark after one of our own messages: waiting (queued or written, no echo yet), not known
 # to be stored (/resend), refused. A stored (echoed) message has no mark.
 DELIVERY_MARKS = {
@@ -53,6 +55,8 @@ def nick_style(line: Line) -> Style:
 
 def line_segments(line: Line, tz: tzinfo | None = None) -> tuple[list[Segment], int]:
     """The styled text of one line and the hanging indent for its continuation rows."""
+    if line.kind == Kind.RESULT:
+        return parse_formatting(line.text), 0
     stamp = line.time.astimezone(tz).strftime("%H:%M") + " "
     head: list[Segment] = [(stamp, TIME_STYLE)]
     nick = clean(line.nick)
@@ -96,18 +100,52 @@ def line_rows(line: Line, width: int, tz: tzinfo | None = None) -> tuple[Row, ..
     """The rows one line occupies at `width` columns (cached: redraws are frequent)."""
     if line.kind == Kind.DIVIDER:
         return (divider_row(line.text, width),)
+    if "\n" in line.text and line.kind in CHAT_KINDS:
+        return paragraph_rows(line, width, tz)
     segments, indent = line_segments(line, tz)
     return tuple(wrap(segments, width, indent))
+
+
+def paragraph_rows(line: Line, width: int, tz: tzinfo | None = None) -> tuple[Row, ...]:
+    """A message of several lines (IRCv3 multiline): its first line after the author as
+    usual, each next one on rows of its own at the same indent, the delivery mark last."""
+    first, *rest = line.text.split("\n")
+    mark = DELIVERY_MARKS.get(line.delivery) if line.delivery is not None else None
+    segments, indent = line_segments(replace(line, text=first), tz)
+    rows = wrap(segments[:-1] if mark is not None else segments, width, indent)  # mark: last
+    pad = min(indent, max(width, 2) // 2)  # wrap caps a hanging indent the same way
+    waiting = line.delivery in (Delivery.QUEUED, Delivery.PENDING)
+    base = PENDING_TEXT if waiting and line.kind != Kind.NOTICE else PLAIN
+    for i, paragraph in enumerate(rest):
+        body = parse_formatting(paragraph, base)
+        if mark is not None and i == len(rest) - 1:
+            body.append(mark)
+        rows += [[(" " * pad, PLAIN), *row] for row in wrap(body, width - pad)]
+    return tuple(rows)
+
+
+def input_row(prompt: str, line: InputLine, width: int) -> tuple[Row, int]:
+    """The bottom row: the prompt (bold, at most about half the row) and the visible part of
+    the input line (reversed while it is a selected default), and the cursor's column. A
+    password shows as many stars as characters, nothing else."""
+    prompt = clip(prompt, max(width // 2, width - 10))
+    prompt_width = text_width(prompt)
+    text, cursor_col = line.view(width - prompt_width)
+    if line.masked:
+        text = "*" * min(len(line.text), max(0, width - prompt_width - 1))
+        cursor_col = len(text)
+    return [(prompt, Style(bold=True)), (text, Style(reverse=line.selected))], \
+        prompt_width + cursor_col
 
 
 def status_row(width: int, *, connection: str, nick: str, buffer_number: int,
                buffer_name: str, users: int | None, activity: list[tuple[int, str, bool]],
                more_below: int | None, unsent: int = 0, loading: bool = False,
-               parted: bool = False) -> Row:
+               parted: bool = False, notes: tuple[str, ...] = ()) -> Row:
     """The status bar: connection, nick, current buffer and its user count (or `parted`: a
     channel we were kicked from, still readable), messages of ours
     not yet confirmed stored, history being fetched, activity in the other buffers (`!` marks
-    a mention or private message), and a scrolled-up notice."""
+    a mention or private message), a scrolled-up notice, and `notes` (away, who is typing)."""
     parts: list[Segment] = [(f" {connection} ", STATUS_STYLE), ("|", STATUS_STYLE),
                             (f" {clean(nick)} ", replace(STATUS_STYLE, bold=True)),
                             ("|", STATUS_STYLE)]
@@ -117,6 +155,7 @@ def status_row(width: int, *, connection: str, nick: str, buffer_number: int,
     elif parted:
         where += " (parted)"
     parts.append((where + " ", STATUS_STYLE))
+    parts += [(f"| {clean(note)} ", STATUS_STYLE) for note in notes]
     if unsent:
         parts.append((f"| ⋯{unsent} pending ", replace(STATUS_STYLE, bold=True)))
     if loading:

@@ -25,6 +25,7 @@ from ircproto.ctcp import ACTION_PREFIX, DELIM
 from ircproto.framing import MAX_BODY_BYTES, split_utf8
 from ircproto.message import Message, ProtocolError, parse
 from ircproto.servertime import server_time_datetime
+from tui import multiline
 from tui.batch import Batch, Batches
 from tui.caps import CapNegotiation
 from tui.chat import Chat
@@ -37,9 +38,13 @@ from tui.membership import (Change, JoinedChannel, LeftChannel, Membership, Nick
                             PartnerRenamed)
 from tui.moderation import Moderation
 from tui.outbox import Outbox
+from tui.people import People
+from tui.results import Results
+from tui.search import BATCH_TYPES, Search
 from tui.registration import (CapsChanged, NickReserved, Registration, RegistrationChange,
                               ServerSupport, Welcomed)
 from tui.state import Buffer, BufferKind, Kind, Line, State
+from tui.typing_notices import TypingNotices
 
 AUTOJOIN_WAIT = timedelta(seconds=1)  # after end of MOTD: time for the server's autojoin
 WELCOME_JOIN_WAIT = timedelta(seconds=4)  # when no end-of-MOTD ever comes
@@ -69,6 +74,10 @@ class Session:
         self.membership = Membership(self.ctx)
         self.moderation = Moderation(self.ctx)
         self.chat = Chat(self.ctx, self.outbox, self.history)
+        self.people = People(self.ctx)
+        self.typing = TypingNotices(self.ctx)
+        self.results = Results(self.ctx)
+        self.search = Search(self.ctx, self.history, self.results)
         self.keepalive = Keepalive()
         self.last_server_time: datetime | None = None  # newest `time` tag received
         self._resume_from: datetime | None = None  # last_server_time when we were in sync
@@ -85,6 +94,8 @@ class Session:
             N.ERR_UNKNOWNCOMMAND: self.handle_unknowncommand,
             **self.registration.handlers(), **self.login.handlers(),
             **self.membership.handlers(), **self.moderation.handlers(),
+            **self.people.handlers(), "TAGMSG": self.typing.handle_tagmsg,
+            **self.results.handlers(),
         }
 
     # The session's view for the UI: the context holds the values, the session writes them.
@@ -131,6 +142,9 @@ class Session:
         self._join_deadline = None
         self.membership.reset()
         self.moderation.reset()
+        self.people.reset()
+        self.typing.reset()
+        self.search.reset()
         self.keepalive.start(now)
         self._info(self.state.server, f"Connecting as {ctx.nick}...", now)
         self.login.connection_started()
@@ -160,7 +174,7 @@ class Session:
                 buf.joined = False
                 buf.rejoin = True
                 buf.users.clear()
-            if buf.kind != BufferKind.QUERY:
+            if buf.kind in (BufferKind.SERVER, BufferKind.CHANNEL):
                 self.state.add(buf, Line(now, Kind.ERROR, "Disconnected: " + reason))
         self._rejoin = rejoin or self._rejoin
 
@@ -176,7 +190,7 @@ class Session:
     # -- timers ----------------------------------------------------------------------------
     def next_deadline(self) -> datetime | None:
         deadlines = [self.registration.cap_deadline, self._join_deadline,
-                     self.history.deadline(), self.login.deadline]
+                     self.history.deadline(), self.login.deadline, self.typing.deadline()]
         if self.ctx.connected:
             deadlines.append(self.keepalive.deadline())
         return min((d for d in deadlines if d is not None), default=None)
@@ -188,7 +202,7 @@ class Session:
             self._join_deadline = None
             out += self._fallback_joins()
             out += self._on_ready()
-        out += self.history.expire(now)
+        out += self.history.expire(now) + self.typing.tick(now)
         if self.ctx.connected:
             out += self.keepalive.tick(now)
         return out
@@ -230,7 +244,7 @@ class Session:
             for buf in list(self.state.buffers):
                 if buf.kind == BufferKind.QUERY:
                     out += self.history.sync(buf)
-        return out + self.flush()
+        return out + self.people.on_ready() + self.flush()
 
     # -- receiving -------------------------------------------------------------------------
     def receive(self, raw: str, now: datetime) -> list[Effect]:
@@ -260,6 +274,8 @@ class Session:
             handler = self.handle_numeric if msg.command.isdigit() else None
         if handler is None:
             return []
+        self.people.observe(msg)  # quits and renames: away states and typers follow them
+        self.typing.observe(msg)
         outer, self._label = self._label, label
         try:
             return self._apply(handler(msg, when))
@@ -272,6 +288,11 @@ class Session:
             out = self.history.on_page(batch, label)
         elif batch.type == "draft/chathistory-targets":
             out = self.history.on_targets(batch, label)
+        elif batch.type == multiline.BATCH_TYPE:  # one message of several lines
+            combined = multiline.combine(batch)
+            out = self._dispatch(combined, label) if combined is not None else []
+        elif batch.type in BATCH_TYPES:
+            out = self.search.on_results(batch, label)
         else:  # labeled-response, netsplit, ...: the lines as if unbatched
             out = []
             for item in batch.items:
@@ -316,6 +337,7 @@ class Session:
         return out
 
     def handle_standard_reply(self, msg: Message, when: datetime) -> list[Effect]:
+        self.search.failed(msg, self._label)
         handled = self.login.standard_reply(msg, when)
         return self.chat.handle_standard_reply(msg, when, self._label) if handled is None \
             else handled
@@ -401,6 +423,9 @@ class Session:
                                                         if action else 0)
         buf = show_in or (self.state.open(target, BufferKind.CHANNEL if self.is_channel(target)
                                           else BufferKind.QUERY))
+        if "\n" in text:  # the caller checked that it fits (multiline.can_send)
+            self.outbox.add(target, text, buf, now, budget=budget)
+            return self.flush()
         for piece in split_utf8(text, budget):
             self.outbox.add(target, piece, buf, now, action=action)
         return self.flush()

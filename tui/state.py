@@ -33,6 +33,7 @@ class Kind(enum.Enum):
     INFO = "info"  # client and server information
     ERROR = "error"
     DIVIDER = "divider"  # "— live —" and date lines
+    RESULT = "result"  # one of a results buffer's choices: drawn as is, without a time
 
 
 CHAT_KINDS = frozenset({Kind.MESSAGE, Kind.ACTION, Kind.NOTICE})
@@ -84,6 +85,7 @@ class BufferKind(enum.Enum):
     SERVER = "server"
     CHANNEL = "channel"
     QUERY = "query"
+    RESULTS = "results"  # /list, /search: choices to pick from (its name has a space: no nick)
 
 
 @dataclass(eq=False)
@@ -203,6 +205,15 @@ class State:
             self.buffers.append(buf)
         return buf
 
+    def clear(self, buf: Buffer, keep_msgids: int = 500) -> None:
+        """/clear: the buffer's lines go. The msgids of the newest `keep_msgids` stay known,
+        so a catch-up never shows them again; older history is not fetched back (PgUp)."""
+        recent = [line.msgid for line in buf.lines[-keep_msgids:] if line.msgid]
+        buf.first_index += len(buf.lines)
+        buf.lines.clear()
+        buf.msgids = set(recent)
+        buf.anchor, buf.unseen, buf.history_start = None, 0, True
+
     def close(self, buf: Buffer) -> None:
         """Remove a channel or query buffer (the server buffer stays)."""
         if buf.kind == BufferKind.SERVER or buf not in self.buffers:
@@ -296,12 +307,13 @@ class State:
 
     # -- history pages -----------------------------------------------------------------------
     def insert_history(self, buf: Buffer, lines: list[Line], *, live_divider: bool = False,
-                       unread: bool = False) -> int:
+                       unread: bool = False, gap: bool = False) -> int:
         """Place a page of stored lines (oldest first) where their msgids belong: before the
         first line that comes after them, else at the end. Lines already shown are skipped.
         With `live_divider`, the page counts as the history before live lines (the "— live —"
-        divider follows it); with `unread`, its chat lines count as missed (activity).
-        Returns how many lines were placed."""
+        divider follows it); with `unread`, its chat lines count as missed (activity); with
+        `gap`, a divider says that lines after it may be missing. Returns how many lines were
+        placed."""
         fresh: list[Line] = []
         seen: set[str] = set()
         for line in lines:
@@ -318,6 +330,8 @@ class State:
         if following is not None and following.kind != Kind.DIVIDER \
                 and self._date(following.time) != self._date(block[-1].time):
             block.append(self._date_line(following.time))
+        if gap and following is not None:
+            block.append(Line(block[-1].time, Kind.DIVIDER, "gap"))
         if live_divider:
             buf.history_seen = True
             if following is not None and not buf.divider_done and not following.history:

@@ -13,7 +13,9 @@ T0 = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
 PURE_MODULES = ["app", "batch", "caps", "chat", "commands", "context", "effects", "history",
                 "inputline", "keepalive", "layout", "lines", "membership", "outbox",
                 "login", "fatal", "credentials", "registration", "render", "sanitize", "sasl",
-                "session", "state"]
+                "session", "state", "command_context", "people", "people_commands",
+                "view_commands", "typing_notices", "ignores", "nicklist", "keys", "multiline",
+                "results", "search"]
 IO_MODULES = {"socket", "selectors", "curses", "sqlite3", "subprocess", "select"}
 
 
