@@ -40,6 +40,8 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     CommandSpec("VERSION", 0, WORKER),
     CommandSpec("TIME", 0, WORKER),
     CommandSpec("CHATHISTORY", 1, WORKER),
+    CommandSpec("SEARCH", 1, WORKER),  # chatd/session/search.py
+    CommandSpec("REDACT", 2, WORKER),  # the worker reads, the master decides (redaction.py)
     CommandSpec("AUTHENTICATE", 1, WORKER, before_registration=True),
     CommandSpec("REGISTER", 3, WORKER, before_registration=True),  # before-connect
     CommandSpec("VERIFY", 2, WORKER, before_registration=True),

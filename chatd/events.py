@@ -5,11 +5,13 @@ exactly like the live one did — same text, same msgid, same time.
 
 A stored event is a plain tuple (it crosses processes with marshal, which takes no subclasses):
     (id, ts_ms, kind, source, target, text, client_tags, account)
-kind is the IRC command (PRIVMSG, NOTICE, TAGMSG, JOIN, PART, QUIT, NICK, TOPIC, MODE, KICK);
+kind is the IRC command (PRIVMSG, NOTICE, TAGMSG, JOIN, PART, QUIT, NICK, TOPIC, MODE, KICK,
+REDACT);
 source is the sender's nick!user@host; target is the channel or nick addressed (for NICK: the
 new nick); text is the message, reason or topic (for JOIN: the joiner's realname, for
-extended-join; for MODE and KICK: the rest of the line after the channel, as sent, e.g.
-"+o-v alice bob" or "bob :flooding");
+extended-join; for MODE, KICK and REDACT: the rest of the line after the target, as sent, e.g.
+"+o-v alice bob", "bob :flooding" or "123 :spam" — a REDACT's first word is the id of the
+message it redacts);
 client_tags is the IRCv3 client-only tag section the sender attached ("+a=b;+c"), or "", led
 by `bot` when the sender was a bot (user mode +B; IRCv3 bot-mode); a multi-line message ends
 it with chatd's own entry MULTILINE_TAG, below;
@@ -33,7 +35,11 @@ ID, TS, KIND, SOURCE, TARGET, TEXT, TAGS, ACCOUNT = range(8)
 MESSAGE_KINDS = ("PRIVMSG", "NOTICE")  # what history shows without draft/event-playback
 SENT_KINDS = ("PRIVMSG", "NOTICE", "TAGMSG")  # what a client sends to a target
 STORED_KINDS = ("PRIVMSG", "NOTICE", "TAGMSG", "JOIN", "PART", "QUIT", "NICK", "TOPIC", "MODE",
-                "KICK")
+                "KICK", "REDACT")
+# IRCv3 draft/message-redaction: a REDACT removes a PRIVMSG, NOTICE or TAGMSG (SENT_KINDS);
+# only clients with the capability are sent it, live or from the history.
+REDACT_KIND = "REDACT"
+REDACTION_CAP = "draft/message-redaction"
 # An account write rides the same ordered stream as events (so it is committed before the
 # client is told, and re-sent after a writer restart), with its own id but no message row: a
 # StoreRow of kind ACCOUNT_KIND whose source is the operation, target the account name and text
@@ -130,6 +136,16 @@ def private_timelines(sender_owner: str, sender_nick: str, recipient_owner: str,
     return (mine,) if mine == theirs else (mine, theirs)
 
 
+def redact_text(event_id: int, reason: str) -> str:
+    """A REDACT event's text: the redacted message's id, then the reason if there is one."""
+    return f"{event_id} :{reason}" if reason else str(event_id)
+
+
+def redacted_id(text: str) -> int:
+    """The id of the message a REDACT event's text names."""
+    return int(text.split(" ", 1)[0])
+
+
 def relevant_bits(kind: str, account: str, tags: str = "") -> int:
     """The variant bits that change this event's line: a recipient's variant & this picks the
     line it gets, so clients whose caps make no difference here share one formatting (an
@@ -202,7 +218,7 @@ def _event_line_body(kind: str, source: str, target: str, text: str, extended_jo
         return f":{source} PART {target} :{text}" if text else f":{source} PART {target}"
     if kind == "QUIT":
         return f":{source} QUIT :{text}"
-    if kind in ("MODE", "KICK"):
+    if kind in ("MODE", "KICK", "REDACT"):
         return f":{source} {kind} {target} {text}"
     raise ValueError(f"unknown event kind {kind!r}")
 

@@ -291,6 +291,22 @@ class OperAttempt(NamedTuple):
     ok: bool
 
 
+# IRCv3 message redaction (chatd/session/redaction.py finds the message, chatd/hub/redaction.py
+# decides): the worker has read the history, the master knows who is a channel operator.
+@_opcode(32)
+class Redaction(NamedTuple):
+    """worker -> master: REDACT <target> <msgid> [:<reason>] names a message that the
+    client may read in `target`'s timeline; `convs`: every timeline holding it; `author`:
+    the client sent it (its account then, or its own private timeline says so)."""
+    conn_id: int
+    label: str | None
+    target: str
+    msgid: int
+    reason: str
+    convs: tuple[str, ...]
+    author: bool
+
+
 @_opcode(18)
 class OperStatus(NamedTuple):
     """master -> worker: the client is now a server operator (user mode +o) or no longer

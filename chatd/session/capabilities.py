@@ -9,6 +9,7 @@ from chatd import multiline
 from chatd.ipc import frames
 from chatd.session.context import CommandContext
 from chatd.session.sasl import MECHANISMS
+from chatd.session.search import SEARCH_CAPS, SEARCH_MAX, search_offered
 from ircproto import numerics as N
 from ircproto.errors import IrcError
 from ircproto.framing import MAX_BODY_NO_CRLF_BYTES
@@ -16,10 +17,10 @@ from ircproto.message import Message, fitted_line
 
 SUPPORTED_CAPS = (
     "account-notify", "account-tag", "away-notify", "batch", "cap-notify",
-    "draft/account-registration", "draft/chathistory", "draft/event-playback", multiline.CAP,
-    "echo-message", "extended-join", "extended-monitor", "invite-notify", "labeled-response",
-    "message-tags", "multi-prefix", "sasl", "server-time", "setname", "standard-replies",
-    "userhost-in-names",
+    "draft/account-registration", "draft/chathistory", "draft/event-playback",
+    "draft/message-redaction", multiline.CAP, "draft/search", "echo-message", "extended-join",
+    "extended-monitor", "invite-notify", "labeled-response", "message-tags", "multi-prefix",
+    "sasl", "server-time", "setname", "soju.im/search", "standard-replies", "userhost-in-names",
 )
 # Not offered: chghost. chatd never changes a user's user name or host after it connected
 # (its cloak is fixed then, and accounts bring no virtual hosts), so CHGHOST never happens.
@@ -29,6 +30,7 @@ CAP_VALUES = {
     "sasl": ",".join(MECHANISMS),
     "draft/account-registration": "before-connect,custom-account-name",
     multiline.CAP: multiline.CAP_VALUE,  # max-bytes, max-lines
+    "draft/search": f"max-limit={SEARCH_MAX}",  # chatd/session/search.py
 }
 # What the master must know of a client's capabilities (it formats NAMES, WHO and WHOIS,
 # decides who gets the ACCOUNT, AWAY, SETNAME and INVITE lines of account-notify, away-notify,
@@ -61,14 +63,21 @@ def _ls(ctx: CommandContext, msg: Message) -> None:
     if version.isascii() and version.isdigit() and int(version) >= 302:
         # Version 302 implies cap-notify for the rest of the connection.
         ctx.set_caps(ctx.caps | {"cap-notify"}, max(ctx.cap_version, int(version)))
-    offered = [cap for cap in SUPPORTED_CAPS if cap != "draft/account-registration"
-               or ctx.info.config.accounts_registration == "open"]
+    offered = [cap for cap in SUPPORTED_CAPS if _offered(ctx, cap)]
     if ctx.cap_version >= 302:  # values need CAP LS 302 (older clients: plain names, no sts)
         offered = [f"{cap}={CAP_VALUES[cap]}" if cap in CAP_VALUES else cap for cap in offered]
         sts = sts_value(ctx.info.config.sts_duration_s, ctx.info.tls_ports, ctx.secure)
         if sts:
             offered.append(f"sts={sts}")
     _reply(ctx, "LS", " ".join(offered))  # short enough for one line
+
+
+def _offered(ctx: CommandContext, cap: str) -> bool:
+    """Registration only while it is open; search only where the history has an index (not
+    without FTS5)."""
+    if cap == "draft/account-registration":
+        return ctx.info.config.accounts_registration == "open"
+    return cap not in SEARCH_CAPS or search_offered(ctx)
 
 
 def sts_value(duration_s: int, tls_ports: tuple[int, ...], secure: bool) -> str | None:
@@ -93,6 +102,7 @@ def _req(ctx: CommandContext, msg: Message) -> None:
     # echoing the request verbatim.
     refused = not words or any(
         w.lstrip("-") not in SUPPORTED_CAPS
+        or (w.lstrip("-") in SEARCH_CAPS and not search_offered(ctx))
         or (w == "-cap-notify" and ctx.cap_version >= 302)
         for w in words)
     # An ACK echoes the request: one too long to echo in a line (words repeated) would be

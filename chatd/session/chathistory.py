@@ -9,7 +9,9 @@ Rules that matter (from the spec and the public conformance suite):
 - AROUND includes the reference message itself;
 - only channels one is in, and one's own private conversations, may be read
   (FAIL INVALID_TARGET otherwise);
-- without draft/event-playback only PRIVMSG and NOTICE are returned;
+- without draft/event-playback only PRIVMSG and NOTICE are returned; REDACT events only to
+  clients with draft/message-redaction too, and a redacted message never (it is excluded
+  entirely, as ircv3.net/specs/extensions/message-redaction allows);
 - a multi-line message is one message (a nested draft/multiline batch, or its lines for a
   client without that capability: chatd/multiline.py), and an answer takes at most a share
   of the client's sendq: fewer messages than asked when they are large.
@@ -103,9 +105,12 @@ def handle_chathistory(ctx: CommandContext, msg: Message) -> None:
 def _visible_kinds(ctx: CommandContext) -> tuple[str, ...]:
     if "draft/event-playback" not in ctx.caps:
         return events.MESSAGE_KINDS
-    if "message-tags" in ctx.caps:
-        return events.STORED_KINDS
-    return tuple(k for k in events.STORED_KINDS if k != "TAGMSG")
+    hidden = set()
+    if "message-tags" not in ctx.caps:
+        hidden.add("TAGMSG")
+    if events.REDACTION_CAP not in ctx.caps:
+        hidden.add(events.REDACT_KIND)
+    return tuple(k for k in events.STORED_KINDS if k not in hidden)
 
 
 def timeline_for(ctx: CommandContext, target: str, subcommand: str) -> str:

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
 
 class HistoryReading(Protocol):
-    """The read-only history queries CHATHISTORY needs (chatd.store.reader.HistoryReader, or
-    an in-memory fake in tests)."""
+    """The read-only history queries CHATHISTORY, SEARCH and REDACT need
+    (chatd.store.reader.HistoryReader, or an in-memory fake in tests)."""
 
     def select(self, conv: str, after_id: int, before_id: int, limit: int, newest: bool,
                kinds: tuple[str, ...]) -> list[tuple]: ...
@@ -34,6 +34,18 @@ class HistoryReading(Protocol):
 
     def private_latest(self, owner: str, after_ts: int, before_ts: int, limit: int,
                        newest: bool) -> list[tuple[str, tuple]]: ...
+
+    # SEARCH (chatd/session/search.py) and REDACT (chatd/session/redaction.py)
+    def searchable(self) -> bool: ...
+
+    def unindexed_up_to(self) -> int: ...
+
+    def search(self, match: str, after_id: int, before_id: int, limit: int, newest: bool,
+               time_limit_s: float) -> tuple[list[tuple], bool]: ...
+
+    def message_in(self, conv: str, event_id: int) -> tuple | None: ...
+
+    def private_timelines(self, event_id: int) -> tuple[str, ...]: ...
 
 
 class BatchReceiving(Protocol):
@@ -141,6 +153,10 @@ class CommandContext(Protocol):
 
     def claim_nick(self, nick: str) -> None:
         """Ask the master for `nick`; it answers with NICK_OK or an error."""
+
+    def forward_request(self, build: Callable[[str | None], NamedTuple]) -> None:
+        """Have the master answer a frame built with this command's label (labeled-response:
+        the master labels its answer); what this client is sent next waits for it."""
 
     def request_sync(self, ping: bool = False) -> None:
         """Hold what follows until the master has answered everything forwarded before

@@ -109,14 +109,14 @@ class Delivery:
             self.members.setdefault(channels[0], {})[origin] = origin_conn
             origin_conn.session.channels.add(channels[0])
         sent_by_origin = kind in events.SENT_KINDS
-        only_tag_clients = kind == "TAGMSG"  # never to clients without message-tags
+        filtered = kind in ONLY_FOR_SOME  # not every client is sent it (_is_sent)
         # The hot loop (one pass per delivery): what queue() does, inlined, with no call and
         # no new object per recipient.
         sendq = self.config.sendq_bytes
         mark_dirty = self.dirty.add
         for conn in self._recipients(channels, frame.to_conns):
             variant = conn.session.tag_variant
-            if only_tag_clients and not variant & events.WANTS_TAGS:
+            if filtered and not _is_sent(kind, conn.session):
                 continue
             if conn is origin_conn:
                 if sent_by_origin and channels:
@@ -195,6 +195,17 @@ class Delivery:
         self.respond(conn, b"".join(session.batch(
             replay_lines(rows, session.tag_variant, self.config.sendq_bytes),
             f"chathistory {channel}")))
+
+
+# TAGMSG: only to clients with message-tags; REDACT: only to those with the redaction cap
+# (ircv3.net message-redaction: it "MUST not" be forwarded to the others), its sender included.
+ONLY_FOR_SOME = ("TAGMSG", events.REDACT_KIND)
+
+
+def _is_sent(kind: str, session: Session) -> bool:
+    if kind == "TAGMSG":
+        return bool(session.tag_variant & events.WANTS_TAGS)
+    return events.REDACTION_CAP in session.caps
 
 
 def replay_lines(rows: list[tuple], variant: int, sendq_bytes: int) -> list[bytes]:

@@ -1,7 +1,8 @@
 """The commands a worker answers for one connection without asking the master (CAP, PASS,
 NICK validation, USER, PING/PONG, QUIT, MOTD, VERSION, TIME, CHATHISTORY; the account
-commands and OPER are authentication.py's and oper_login.py's, BATCH client_batch.py's),
-and `dispatch`,
+commands and OPER are authentication.py's and oper_login.py's, BATCH client_batch.py's,
+SEARCH search.py's, REDACT redaction.py's, which hands the master its decision), and
+`dispatch`,
 which checks a command against chatd/commandset.py (451/461/421) and forwards the ones that
 need global state to the master. Handlers see the connection only through CommandContext and
 raise IrcError for a protocol error; they never format an error reply themselves."""
@@ -14,7 +15,7 @@ from typing import Callable
 from chatd.commandset import COMMANDS, WORKER
 from chatd.identity import is_service_name
 from chatd.serverinfo import VERSION
-from chatd.session import authentication, oper_login
+from chatd.session import authentication, oper_login, redaction, search
 from chatd.session.capabilities import handle_cap
 from chatd.session.chathistory import handle_chathistory
 from chatd.session.client_batch import handle_batch
@@ -109,6 +110,8 @@ LOCAL_HANDLERS: dict[str, LocalHandler] = {
     "VERSION": handle_version,
     "TIME": handle_time,
     "CHATHISTORY": handle_chathistory,
+    "SEARCH": search.handle_search,
+    "REDACT": redaction.handle_redact,
     "AUTHENTICATE": authentication.handle_authenticate,
     "REGISTER": authentication.handle_register,
     "VERIFY": authentication.handle_verify,

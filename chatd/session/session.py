@@ -234,15 +234,18 @@ class Session:
         client_tags = ""
         if msg.command in TAGGED_COMMANDS and "message-tags" in self.caps:
             client_tags = format_tags(client_only_tags(msg.tags))
-        self._label_forwarded = self._labeled.capturing
-        self._forward(frames.Command(conn_id=self.conn_id, command=msg.command,
-                                     params=msg.params, label=self._labeled.label,
-                                     client_tags=client_tags))
+        self.forward_request(lambda label: frames.Command(
+            conn_id=self.conn_id, command=msg.command, params=msg.params, label=label,
+            client_tags=client_tags))
 
     def claim_nick(self, nick: str) -> None:
+        self.forward_request(lambda label: frames.ClaimNick(conn_id=self.conn_id, nick=nick,
+                                                            label=label))
+
+    def forward_request(self, build: Callable[[str | None], NamedTuple]) -> None:
+        """A frame, built with this command's label, that the master answers (and labels)."""
         self._label_forwarded = self._labeled.capturing
-        self._forward(frames.ClaimNick(conn_id=self.conn_id, nick=nick,
-                                       label=self._labeled.label))
+        self._forward(build(self._labeled.label))
 
     def request_sync(self, ping: bool = False) -> None:
         """Ask the master for a Sync (for a PING, a PingSync) and hold what follows."""

@@ -31,6 +31,12 @@ partial index `timeline_chat` holds the messages (a JOIN storm does not slow the
 client without message-tags), and the primary key everything. `private_latest` (schema 5)
 keeps, per private timeline, its latest PRIVMSG/NOTICE, indexed by (owner, ts): CHATHISTORY
 TARGETS walks it by time instead of visiting every conversation the owner ever had.
+
+Schema 8: the full-text index `message_search` (chatd/store/search_index.py: created at open
+whenever SQLite has FTS5, and filled for the messages already there in the background) and
+`timeline_private_ids`, a partial index of the private timelines' rows by id (which two
+timelines hold a private message: the index's removals, REDACT). A redacted message keeps its
+row as a tombstone (chatd/store/tombstones.py): no text, timeline.chat 3.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from chatd.store import bans, channels, members
+from chatd.store import bans, channels, members, search_index
 from chatd.store.reader import conversations_with_prefix
 
 # 2: timeline.chat and the timeline_chat index; 3: accounts, account_certs; 4: messages.account;
@@ -47,7 +53,8 @@ from chatd.store.reader import conversations_with_prefix
 # 7: live_members (who is in a channel, chatd/store/members.py: the same; a file from before
 # starts with it empty, as after a clean shutdown);
 # 8: channels (chatd/store/channels.py) and history_floors, see _to_8
-SCHEMA_VERSION = 8
+# 9: message_search (chatd/store/search_index.py), timeline_private_ids, tombstones (chat 3)
+SCHEMA_VERSION = 9
 WAL_SIZE_LIMIT_BYTES = 64 << 20
 
 
@@ -99,12 +106,14 @@ _INDEXES = """
 CREATE INDEX IF NOT EXISTS timeline_chat ON timeline (conv, id) WHERE chat = 1;
 CREATE INDEX IF NOT EXISTS timeline_events ON timeline (conv, id) WHERE chat < 2;
 CREATE INDEX IF NOT EXISTS private_latest_by_time ON private_latest (owner, ts);
+CREATE INDEX IF NOT EXISTS timeline_private_ids ON timeline (id)
+    WHERE substr(conv, 1, 1) IN ('~', '!');
 """
 
 
 CHATD_TABLES = frozenset({"meta", "messages", "timeline", "accounts", "account_certs",
                           "private_latest", "history_floors", bans.TABLE, members.TABLE,
-                          channels.TABLE})
+                          channels.TABLE, *search_index.TABLES})
 
 
 class HistoryError(Exception):
@@ -137,6 +146,7 @@ def open_for_writing(path: Path, synchronous: str) -> sqlite3.Connection:
         if not tables:  # a new history: its tables and its mark in one transaction
             conn.executescript(f"BEGIN; {_SCHEMA} {_INDEXES} INSERT INTO meta VALUES"
                                f" ('schema_version', '{SCHEMA_VERSION}'); COMMIT;")
+            search_index.ensure(conn)
             return conn
         version = _stored_version(conn)
         if version > SCHEMA_VERSION:
@@ -146,6 +156,7 @@ def open_for_writing(path: Path, synchronous: str) -> sqlite3.Connection:
         if version < SCHEMA_VERSION:
             _migrate(conn, version)
         conn.executescript(_INDEXES)
+        search_index.ensure(conn)  # the index's backfill runs later, in the writer's loop
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise HistoryError(str(exc)) from None
@@ -203,8 +214,8 @@ def _to_8(conn: sqlite3.Connection) -> None:
 
 
 # (version, step): what an older file needs to reach that version (see _migrate). Append the
-# next one here; versions up to 4, 6 and 7 needed no step (only tables, columns and indexes
-# were added).
+# next one here; versions up to 4, 6, 7 and 9 needed no step (only tables, columns and indexes
+# were added; 9's search index fills itself in the background).
 MIGRATIONS = ((5, _to_5), (8, _to_8))
 
 

@@ -1,21 +1,23 @@
 """The writer's side of the history: where the history ends (to number new events after it),
-inserting events in one transaction, retention and the size quota (which record each
-timeline's floor: how far back its history was deleted).
-Only the writer process calls these, on the read-write connection from chatd/store/schema.py."""
+the channels' last topics, inserting events in one transaction (with their full-text index
+entries and the tombstones their REDACTs make), retention and the size quota (which record
+each timeline's floor: how far back its history was deleted). Only the writer process calls
+these, on the read-write connection from chatd/store/schema.py."""
 
 from __future__ import annotations
 
 import sqlite3
 
-from chatd.events import ACCOUNT_KIND, BAN_KIND, CHANNEL_KIND, StoreRow, owner_of_timeline
-from chatd.store import accounts, bans, channels, members
+from chatd.events import (ACCOUNT_KIND, BAN_KIND, CHANNEL_KIND, MESSAGE_KINDS, REDACT_KIND,
+                          StoreRow, owner_of_timeline)
+from chatd.store import accounts, bans, channels, members, search_index, tombstones
 from chatd.store.reader import CLASS_MESSAGE, conversations_with_prefix, timeline_class
 
 # writes applied to a table of their own, not stored as messages
 _WRITE_KINDS = (ACCOUNT_KIND, BAN_KIND, CHANNEL_KIND)
 # Kinds that change a table beside the events, rare next to messages: one pass picks them out,
 # so a batch of messages is walked no more often for them.
-_SIDE_KINDS = frozenset(_WRITE_KINDS) | members.MEMBERSHIP_KINDS
+_SIDE_KINDS = frozenset({*_WRITE_KINDS, REDACT_KIND}) | members.MEMBERSHIP_KINDS
 
 # meta keys of ids given out that have no message row: they must never be given out again
 UNSTORED_ID_KEYS = ("retention_floor_id", "last_account_id", "last_ban_id", "last_channel_id",
@@ -43,7 +45,8 @@ def insert_events(conn: sqlite3.Connection, rows: list[StoreRow]) -> None:
     batch, and what JOIN, PART, KICK, NICK and QUIT change in `live_members`
     (chatd/store/members.py), are applied in the same transaction. A row of no timeline (a
     typing notification, a QUIT of someone in no channel) is not stored — no query could find
-    it — but its id is recorded."""
+    it — but its id is recorded. New messages go into the full-text index (if the history has
+    one), and a REDACT makes a tombstone of the message it names (chatd/store/tombstones.py)."""
     side = [row for row in rows if row.kind in _SIDE_KINDS]
     account_rows = [row for row in side if row.kind == ACCOUNT_KIND]
     ban_rows = [row for row in side if row.kind == BAN_KIND]
@@ -60,6 +63,9 @@ def insert_events(conn: sqlite3.Connection, rows: list[StoreRow]) -> None:
             bans.apply_rows(conn, ban_rows)
         if channel_rows:
             channels.apply_rows(conn, channel_rows)
+        # Rows at or below the last stored id were stored, and indexed, before (a batch
+        # resent after a writer restart): they are not indexed again.
+        last_stored = conn.execute("SELECT max(id) FROM messages").fetchone()[0] or 0
         conn.executemany(
             "INSERT OR IGNORE INTO messages (id, ts, kind, source, target, text, tags, account)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -73,6 +79,14 @@ def insert_events(conn: sqlite3.Connection, rows: list[StoreRow]) -> None:
         membership = [row for row in side if row.kind in members.MEMBERSHIP_KINDS and row.convs]
         if membership:
             members.apply_rows(conn, membership)
+        if search_index.exists(conn):
+            search_index.add(conn, [(search_index.Indexed(row.event_id, row.kind, row.source,
+                                                          row.target, row.text), row.convs)
+                                    for row in stored if row.event_id > last_stored
+                                    and row.kind in MESSAGE_KINDS])
+        redactions = [row for row in side if row.kind == REDACT_KIND and row.convs]
+        if redactions:
+            tombstones.apply(conn, redactions)
         if unstored:
             _raise_meta_id(conn, "last_unstored_id", max(unstored))
         conn.execute("COMMIT")
@@ -115,6 +129,10 @@ def delete_up_to(conn: sqlite3.Connection, floor: int) -> int:
     Returns how many events were deleted."""
     conn.execute("BEGIN")
     try:
+        if search_index.exists(conn):  # while the rows and their timelines are still there
+            first = conn.execute("SELECT min(id) FROM messages").fetchone()[0]
+            if first is not None:
+                search_index.remove(conn, search_index.messages_between(conn, first, floor))
         # Per conversation, so each step is a range of the (conv, id) key, not a scan: first
         # the timeline's own floor (its last event to go; none if it loses nothing), then
         # the delete.

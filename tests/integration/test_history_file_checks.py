@@ -124,7 +124,8 @@ class HistoryFileCheckTest(unittest.TestCase):
         make_history(self.path, 50)
         self.assertEqual({"messages", "timeline", "meta", "accounts", "account_certs",
                           "private_latest", "server_bans", "live_members", "channels",
-                          "history_floors"},
+                          "history_floors", "message_search", "message_search_data",
+                          "message_search_idx", "message_search_config"},
                          schema.check_existing(self.path))
         conn = schema.open_for_writing(self.path, "normal")
         self.addCleanup(conn.close)

@@ -34,7 +34,8 @@ ALL_CAPS = {"batch", "cap-notify", "draft/chathistory", "draft/event-playback", 
             "labeled-response", "message-tags", "multi-prefix", "server-time",
             "standard-replies", "userhost-in-names", "sasl", "draft/account-registration",
             "account-notify", "account-tag", "extended-join", "invite-notify", "away-notify",
-            "setname", "extended-monitor", "draft/multiline"}
+            "setname", "extended-monitor", "draft/multiline", "draft/message-redaction",
+            "draft/search", "soju.im/search"}
 
 
 def up_to_marker(client: IRCClient, marker: str) -> list[Message]:

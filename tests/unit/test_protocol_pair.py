@@ -21,7 +21,7 @@ from tui.state import Delivery, Kind
 SHARED_CAPS = {"batch", "cap-notify", "draft/chathistory", "draft/event-playback",
                "echo-message", "labeled-response", "message-tags", "multi-prefix",
                "server-time", "sasl", "draft/account-registration", "invite-notify",
-               "away-notify", "draft/multiline"}
+               "away-notify", "draft/multiline", "draft/search", "soju.im/search"}
 AUTOJOIN_WAIT_S = 5  # past the tui's wait for the server's autojoin (tui/session.py)
 
 
