@@ -15,9 +15,9 @@ from ircproto.message import Message, fitted_line
 
 SUPPORTED_CAPS = (
     "account-notify", "account-tag", "batch", "cap-notify", "draft/account-registration",
-    "draft/chathistory", "draft/event-playback", "echo-message", "extended-join",
-    "invite-notify", "labeled-response", "message-tags", "multi-prefix", "sasl", "server-time",
-    "standard-replies", "userhost-in-names",
+    "draft/chathistory", "draft/event-playback", "draft/read-marker", "echo-message",
+    "extended-join", "invite-notify", "labeled-response", "message-tags", "multi-prefix", "sasl",
+    "server-time", "standard-replies", "userhost-in-names",
 )
 # CAP LS 302 values (ircv3.net capability-negotiation): SASL's mechanisms; REGISTER is
 # allowed before connection registration and the account may be named apart from the nick.

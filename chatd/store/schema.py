@@ -15,7 +15,9 @@ Accounts (schema 3) live in the same file, so one writer and one ordered stream 
 `accounts` (folded name, the name as registered, e-mail, the scrypt record and the SCRAM keys
 of chatd/credentials.py — never the password) and `account_certs` (client-certificate SHA-256
 fingerprints for SASL EXTERNAL, each naming one account). chatd/store/accounts.py writes them.
-K-lines (schema 6) too: `server_bans`, written by chatd/store/bans.py.
+K-lines (schema 6) too: `server_bans`, written by chatd/store/bans.py; and read markers
+(schema 7): `read_markers`, what each account read and was shown of each conversation,
+written by chatd/store/read_markers.py.
 
 What a client may see is one of three sets of kinds (PRIVMSG and NOTICE; every kind but
 TAGMSG, with draft/event-playback; every kind, with message-tags too), and each set is one
@@ -33,12 +35,13 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from chatd.store import bans
+from chatd.store import bans, read_markers
 
 # 2: timeline.chat and the timeline_chat index; 3: accounts, account_certs; 4: messages.account;
 # 5: timeline.chat 2 for TAGMSG, the timeline_events index, private_latest;
-# 6: server_bans (K-lines, chatd/store/bans.py: its CREATE TABLE IF NOT EXISTS is the migration)
-SCHEMA_VERSION = 6
+# 6: server_bans (K-lines, chatd/store/bans.py: its CREATE TABLE IF NOT EXISTS is the migration);
+# 7: read_markers (chatd/store/read_markers.py: the same)
+SCHEMA_VERSION = 7
 WAL_SIZE_LIMIT_BYTES = 64 << 20
 
 
@@ -79,7 +82,7 @@ CREATE TABLE IF NOT EXISTS account_certs (
     fingerprint TEXT PRIMARY KEY,    -- SHA-256 of the client certificate, lowercase hex
     account     TEXT NOT NULL        -- accounts.name
 ) WITHOUT ROWID;
-""" + bans.SCHEMA
+""" + bans.SCHEMA + read_markers.SCHEMA
 # Created after _add_missing_columns, which gives an older history its timeline.chat.
 # The WHERE terms are those chatd/store/reader.py names with each index.
 _INDEXES = """
@@ -90,7 +93,7 @@ CREATE INDEX IF NOT EXISTS private_latest_by_time ON private_latest (owner, ts);
 
 
 CHATD_TABLES = frozenset({"meta", "messages", "timeline", "accounts", "account_certs",
-                          "private_latest", bans.TABLE})
+                          "private_latest", bans.TABLE, read_markers.TABLE})
 
 
 class HistoryError(Exception):
@@ -177,7 +180,7 @@ def _to_5(conn: sqlite3.Connection) -> None:
 
 
 # (version, step): what an older file needs to reach that version (see _migrate). Append the
-# next one here; versions up to 4, and 6, needed no step (only tables, columns and indexes
+# next one here; versions up to 4, 6 and 7 needed no step (only tables, columns and indexes
 # were added).
 MIGRATIONS = ((5, _to_5),)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from chatd.events import ACCOUNT_KIND, BAN_KIND, StoreRow, owner_of_timeline
-from chatd.store import accounts, bans
+from chatd.events import ACCOUNT_KIND, BAN_KIND, READ_KIND, StoreRow, owner_of_timeline
+from chatd.store import accounts, bans, read_markers
 from chatd.store.reader import CLASS_MESSAGE, conversations_with_prefix, timeline_class
 
 # meta keys of ids given out that have no message row: they must never be given out again
@@ -40,7 +40,8 @@ def latest_topics(conn: sqlite3.Connection) -> list[tuple[str, str, str, int]]:
 def insert_events(conn: sqlite3.Connection, rows: list[StoreRow]) -> None:
     """Insert rows in one transaction. Rows already stored (same id: a batch resent after a
     writer restart) are skipped. Account and K-line writes (kinds ACCOUNT_KIND, BAN_KIND) in
-    the batch are applied in the same transaction. A row of no timeline (a typing
+    the batch are applied in the same transaction, and so are read-marker writes (READ_KIND,
+    which have no timeline: their ids are recorded as below). A row of no timeline (a typing
     notification, a QUIT of someone in no channel) is not stored — no query could find it —
     but its id is recorded."""
     account_rows = [row for row in rows if row.kind == ACCOUNT_KIND]
@@ -50,6 +51,10 @@ def insert_events(conn: sqlite3.Connection, rows: list[StoreRow]) -> None:
     unstored = [row.event_id for row in events if not row.convs]
     conn.execute("BEGIN")
     try:
+        # Read markers before accounts: an account deleted in this batch loses them all.
+        read_rows = [row for row in events if row.kind == READ_KIND]
+        if read_rows:
+            read_markers.apply_rows(conn, read_rows)
         if account_rows:
             accounts.apply_rows(conn, account_rows)
         if ban_rows:

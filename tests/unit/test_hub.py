@@ -13,7 +13,7 @@ from chatd.config import Config
 from chatd.commandset import COMMANDS
 from chatd.commandset import MASTER, commands_answered_by
 from chatd.hub.commands import GLOBAL_COMMANDS, run_command
-from chatd.hub import about, klines, membership, messages, moderation, opers, queries
+from chatd.hub import about, klines, membership, messages, moderation, opers, queries, read_markers
 from chatd.hub.queries import WHO_MAX_MATCHES
 from chatd.hub.worker_frames import apply_worker_frame
 from chatd.ipc.frames import ClaimNick
@@ -900,7 +900,7 @@ class CommandTableTest(unittest.TestCase):
     def test_every_handler_is_in_the_table_once(self):
         handlers = [getattr(module, name)
                     for module in (about, membership, messages, moderation, queries, opers,
-                                   klines)
+                                   klines, read_markers)
                     for name in dir(module) if name.startswith("handle_")]
         self.assertCountEqual(handlers, list(GLOBAL_COMMANDS.values()))
 
