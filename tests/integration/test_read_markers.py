@@ -12,7 +12,7 @@ import unittest
 
 from ircproto.message import parse
 from ircproto.servertime import parse_server_time
-from tests.integration.test_accounts import NO_AUTOJOIN, PASSWORD, sasl_plain
+from tests.integration.test_accounts import NO_AUTOJOIN, PASSWORD, sasl_client
 from tests.support.chatd_process import open_on_other_worker, start_chatd
 from tests.support.irc_client import IRCClient, open_client
 
@@ -52,15 +52,7 @@ class ReadMarkerTest(unittest.TestCase):
         """A client logged in to `account` with SASL (on another worker than `other`)."""
         c = (open_on_other_worker(self, self.server, other) if other is not None
              else open_client(self, self.server.port))
-        c.send("CAP LS 302")
-        c.send("CAP REQ :" + " ".join(("sasl",) + caps))
-        c.send(f"NICK {nick}")
-        c.send(f"USER {nick} 0 * :{nick}")
-        c.expect(r"CAP \* ACK")
-        self.assertIn(" 903 ", sasl_plain(c, account, PASSWORD))
-        c.send("CAP END")
-        c.expect(r" (376|422) ")
-        return c
+        return sasl_client(c, account, nick, caps)
 
     def test_spec_examples(self) -> None:
         alice = open_client(self, self.server.port, "alice", caps=(CAP, "server-time"))

@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import tempfile
 import unittest
-from pathlib import Path
 from unittest import mock
 
 from chatd import events
 from chatd.events import StoreRow
 from chatd.store import read_markers, schema, writes
 from chatd.store.reader import HistoryReader
+from tests.support.history_file import HistoryFileTestCase
 
 NOW_MS = 1_700_000_000_000
 
@@ -35,17 +34,7 @@ def message(event_id: int, text: str, conv: str = "#c") -> StoreRow:
     return StoreRow(event_id, NOW_MS + event_id, "PRIVMSG", "a!a@h", conv, text, "", (conv,))
 
 
-class ReadMarkersStoreTest(unittest.TestCase):
-    def setUp(self) -> None:
-        tmp = tempfile.TemporaryDirectory(prefix="chatd-markers-")
-        self.addCleanup(tmp.cleanup)
-        self.path = Path(tmp.name) / "history.db"
-
-    def open(self) -> sqlite3.Connection:
-        db = schema.open_for_writing(self.path, "full")
-        self.addCleanup(db.close)
-        return db
-
+class ReadMarkersStoreTest(HistoryFileTestCase):
     def rows(self, db: sqlite3.Connection) -> list[tuple]:
         return db.execute("SELECT account, target, read_ts, seen_id FROM read_markers"
                           " ORDER BY account, target").fetchall()

@@ -11,7 +11,7 @@ import re
 import unittest
 
 from ircproto.message import parse
-from tests.integration.test_accounts import PASSWORD, sasl_plain
+from tests.integration.test_accounts import PASSWORD, sasl_client
 from tests.support.chatd_process import ChatdProcess, start_chatd
 from tests.support.irc_client import IRCClient, open_client
 
@@ -45,15 +45,7 @@ class ReplaySeenTest(unittest.TestCase):
         no chathistory); it answers the server's PINGs."""
         c = open_client(self, server.port)
         c.answer_pings = True
-        c.send("CAP LS 302")
-        c.send("CAP REQ :" + " ".join(("sasl", "server-time") + caps))
-        c.send(f"NICK {nick}")
-        c.send(f"USER {nick} 0 * :{nick}")
-        c.expect(r"CAP \* ACK")
-        self.assertIn(" 903 ", sasl_plain(c, "irssi", PASSWORD))
-        c.send("CAP END")
-        c.expect(r" (376|422) ")
-        return c
+        return sasl_client(c, "irssi", nick, ("server-time",) + caps)
 
     @staticmethod
     def join(client: IRCClient, channel: str) -> list[str]:
