@@ -22,7 +22,7 @@ from chatd.hub.registry import ClientRecord
 from chatd.ipc import frames
 from chatd.limits import is_nick, is_valid_channel
 from ircproto.casemap import casefold
-from ircproto.message import Message, fitted_line
+from ircproto.message import Message, as_middle_param, fitted_line
 from ircproto.servertime import parse_server_time
 
 # What a stored marker write weighs against the client's history budget (chatd/hub/storing.py).
@@ -82,5 +82,9 @@ def _write(hub: Hub, client: ClientRecord, op: str, payload: dict) -> None:
 
 
 def _fail(hub: Hub, client: ClientRecord, code: str, *context_and_text: str) -> None:
-    hub.reply(client, fitted_line(Message("FAIL", ("MARKREAD", code, *context_and_text),
+    """FAIL MARKREAD <code> [<what the client sent>] :<text>. The word echoed is shown as `*`
+    when it cannot be a middle parameter (empty, ':x', 'a b')."""
+    *context, text = context_and_text
+    words = tuple(as_middle_param(word) for word in context)
+    hub.reply(client, fitted_line(Message("FAIL", ("MARKREAD", code, *words, text),
                                           hub.config.server_name)))

@@ -33,7 +33,8 @@ from tests.support.ircv3 import (
 ALL_CAPS = {"batch", "cap-notify", "draft/chathistory", "draft/event-playback", "echo-message",
             "labeled-response", "message-tags", "multi-prefix", "server-time",
             "standard-replies", "userhost-in-names", "sasl", "draft/account-registration",
-            "account-notify", "account-tag", "extended-join", "invite-notify"}
+            "account-notify", "account-tag", "extended-join", "invite-notify",
+            "draft/read-marker"}
 
 
 def up_to_marker(client: IRCClient, marker: str) -> list[Message]:

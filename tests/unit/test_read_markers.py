@@ -62,7 +62,11 @@ class MarkreadCommandTest(unittest.TestCase):
                                            " :Invalid timestamp",
                  ("#c", "time=" + T1): f"FAIL MARKREAD INVALID_PARAMS time={T1}"
                                        " :Invalid timestamp",
-                 ("no,body",): "FAIL MARKREAD INVALID_PARAMS no,body :Invalid target"}
+                 ("no,body",): "FAIL MARKREAD INVALID_PARAMS no,body :Invalid target",
+                 # a word that cannot be echoed as a middle parameter is shown as *
+                 ("a b",): "FAIL MARKREAD INVALID_PARAMS * :Invalid target",
+                 ("#c", ":x"): "FAIL MARKREAD INVALID_PARAMS * :Invalid timestamp",
+                 ("#c", ""): "FAIL MARKREAD INVALID_PARAMS * :Invalid timestamp"}
         for params, line in cases.items():
             with self.subTest(params=params):
                 self.assertEqual(self.run_markread(*params),
