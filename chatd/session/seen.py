@@ -145,6 +145,7 @@ class SeenTracker:
         if not (line.endswith(b" :" + acks.token) or line.endswith(b" " + acks.token)):
             return False
         acks.acked_id, acks.token = acks.asked_for, None
+        log.debug("connection %d acknowledged every event up to %d", conn_id, acks.acked_id)
         return True
 
 
