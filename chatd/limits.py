@@ -21,9 +21,6 @@ CHANMODES = f"{LIST_MODES},{KEY_MODE},{LIMIT_MODE},{FLAG_MODES}"
 MAX_LIST_ENTRIES = 100  # bans + exceptions + invite exceptions of one channel (MAXLIST)
 MAX_MODE_PARAMS = 4  # mode changes with a parameter in one MODE command (MODES)
 KEYLEN = 23  # RFC 2812 2.3.1: key = 1*23 characters
-# Read markers (draft/read-marker) one account keeps, one per channel or nick; a connection
-# that is not logged in keeps as many in memory. Past it, the least recently set is forgotten.
-READ_MARKER_TARGETS = 1000
 
 
 def is_nick(nick: str) -> bool:

@@ -18,7 +18,6 @@ from typing import Callable, Protocol
 
 from chatd.events import HistoryUnavailable
 from chatd.ipc import frames
-from chatd.limits import READ_MARKER_TARGETS
 from chatd.session.context import AccountHistoryReading
 from chatd.session.session import Session
 from ircproto.casemap import casefold
@@ -29,6 +28,9 @@ from ircproto.servertime import format_server_time
 log = logging.getLogger(__name__)
 
 CAP = "draft/read-marker"
+# Markers one connection that is not logged in may keep in this worker's memory (each a
+# folded target and a time: about 200 bytes); past it the least recently set is forgotten.
+LOCAL_MARKERS = 100
 
 
 class Client(Protocol):
@@ -50,7 +52,7 @@ class ReadMarkers:
         # hears of a change.
         self.by_account: dict[str, set[int]] = {}
         # The markers of clients not logged in: conn_id -> folded target -> ms, least
-        # recently set first (the one forgotten past READ_MARKER_TARGETS).
+        # recently set first (the one forgotten past LOCAL_MARKERS).
         self.local: dict[int, dict[str, int]] = {}
 
     def account_changed(self, conn_id: int, old: str | None, new: str | None) -> None:
@@ -123,7 +125,7 @@ class ReadMarkers:
         current = markers.get(folded, 0)
         if ts_ms > current:
             markers.pop(folded, None)  # re-inserted last: the most recently set
-            if len(markers) >= READ_MARKER_TARGETS:
+            if len(markers) >= LOCAL_MARKERS:
                 del markers[next(iter(markers))]
             markers[folded] = current = ts_ms
         return current

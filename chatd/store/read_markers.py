@@ -20,10 +20,10 @@ import json
 import sqlite3
 
 from chatd.events import ID, MARKER_OP, MESSAGE_KINDS, SEEN_OP, HistoryUnavailable, StoreRow
-from chatd.limits import READ_MARKER_TARGETS
 from chatd.store.reader import HistoryReader
 
 TABLE = "read_markers"
+READ_MARKER_TARGETS = 1000  # rows per account; past it the least recently touched goes
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
     account    TEXT NOT NULL,              -- folded account name

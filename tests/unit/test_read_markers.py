@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import json
 import unittest
+from types import SimpleNamespace
 
 from chatd import events
 from chatd.hub.commands import run_command
 from chatd.hub.hub import Emit, ReplyLines, ToWorker
 from chatd.hub.read_markers import seen_up_to
 from chatd.ipc import frames
+from chatd.session.read_markers import LOCAL_MARKERS, ReadMarkers
 from chatd.session.seen import ACK_INTERVAL_S, SeenTracker
 from ircproto.servertime import format_server_time
 from tests.unit.test_hub import add_client, make_hub
+from tests.unit.test_session import make_session
 
 T1 = "2019-01-04T14:33:26.123Z"
 
@@ -81,6 +84,37 @@ class MarkreadCommandTest(unittest.TestCase):
         (write,) = self.hub.take_effects()
         self.assertEqual((write.source, write.target, json.loads(write.text)),
                          (events.SEEN_OP, "alice", {"seen": [["#a", 7], ["#b", 7]]}))
+
+
+class LocalMarkersTest(unittest.TestCase):
+    """The markers of clients that are not logged in, in their worker."""
+
+    def setUp(self) -> None:
+        self.session = make_session()
+        self.session.caps = {"draft/read-marker"}
+        self.conn = SimpleNamespace(session=self.session)
+        self.sent: list[bytes] = []
+        self.markers = ReadMarkers({self.session.conn_id: self.conn}, None,
+                                   lambda conn, data: self.sent.append(data),
+                                   lambda conn, data: self.sent.append(data))
+
+    def mark(self, target: str, ts_ms: int) -> str:
+        """A MARKREAD through the master's frame; the value the client was answered."""
+        self.markers.on_frame(frames.ReadMarker(conn_id=self.session.conn_id, account="",
+                                                target=target, ts_ms=ts_ms))
+        return self.sent.pop().decode().split(" MARKREAD ", 1)[1].rstrip()
+
+    def test_never_backwards_and_at_most_local_markers_kept(self) -> None:
+        self.assertEqual(self.mark("#c", 2000), "#c timestamp=1970-01-01T00:00:02.000Z")
+        self.assertEqual(self.mark("#C", 1000), "#C timestamp=1970-01-01T00:00:02.000Z")
+        for n in range(LOCAL_MARKERS):  # #c was set first: it is the one forgotten
+            self.mark(f"#t{n}", 5000)
+        self.assertEqual(self.mark("#c", 0), "#c *")
+        self.markers.after_join(self.conn, "#t1", "#T1")
+        self.assertEqual(self.sent.pop().decode().split(" MARKREAD ", 1)[1].rstrip(),
+                         "#T1 timestamp=1970-01-01T00:00:05.000Z")
+        self.markers.forget(self.session.conn_id, None)
+        self.assertEqual(self.markers.local, {})
 
 
 class SeenTrackerTest(unittest.TestCase):
