@@ -68,6 +68,8 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     CommandSpec("INFO", 0, MASTER),
     CommandSpec("ADMIN", 0, MASTER),
     CommandSpec("INVITE", 0, MASTER),  # alone: the invite list; 461 is the handler's
+    # FAIL MARKREAD NEED_MORE_PARAMS is the handler's (draft/read-marker), not 461
+    CommandSpec("MARKREAD", 0, MASTER),
     # server operators (chatd/hub/opers.py, chatd/hub/klines.py)
     CommandSpec("KILL", 1, MASTER),
     CommandSpec("WALLOPS", 1, MASTER),

@@ -49,6 +49,11 @@ ACCOUNT_OPS = ("create", "passwd", "delete", "cert-add", "cert-del")
 # A K-line write (chatd/hub/klines.py) rides the stream the same way: source "add" or "del",
 # target the normalized mask, text the JSON payload (chatd/store/bans.py).
 BAN_KIND = "KLINE"
+# A read-marker write (chatd/hub/read_markers.py) too: source the operation, target the folded
+# account, text the JSON payload (chatd/store/read_markers.py). No message row: its id is
+# recorded as an unstored one.
+READ_KIND = "READ"
+MARKER_OP, SEEN_OP = "marker", "seen"  # a read marker set; what a client was shown (on leaving)
 # A kept channel's state (chatd/stored_channel.py) rides the stream the same way: source "set"
 # (text: the whole state as JSON) or "del", target the folded channel name
 # (chatd/store/channels.py).

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from chatd.ipc import frames
 from chatd.hub import account_requests as accounts
-from chatd.hub import klines, multiline_messages, opers, redaction
+from chatd.hub import klines, multiline_messages, opers, read_markers, redaction
 from chatd.hub.commands import run_command
 from chatd.hub.error_replies import answer_errors
 from chatd.hub.hub import Hub
@@ -122,6 +122,7 @@ WORKER_FRAME_ACTIONS: dict[type, Callable[[Hub, ClientRecord, Any], None]] = {
     frames.RegisterAccount: accounts.register_account,
     frames.OperAttempt: opers.oper_attempt,
     frames.Redaction: _redaction,
+    frames.SeenUpTo: read_markers.seen_up_to,
     frames.ConnClosed: lambda hub, client, frame: hub.connection_closed(client, frame.reason),
 }
 

@@ -315,6 +315,30 @@ class OperStatus(NamedTuple):
     oper: bool
 
 
+# read markers (chatd/hub/read_markers.py, chatd/session/read_markers.py, chatd/session/seen.py)
+@_opcode(70)
+class ReadMarker(NamedTuple):
+    """master -> worker: a MARKREAD to answer or pass on. `account` "": the client `conn_id`
+    is not logged in (its worker keeps its markers); else the worker reads the account's
+    marker for `target` from the history (committed by now) and sends it to `conn_id` (0: no
+    client of this worker asked) and, if it moved to `ts_ms`, to its other clients of the
+    account that negotiated draft/read-marker. `ts_ms` 0: a get, nothing was set."""
+    conn_id: int
+    account: str
+    target: str  # as the client wrote it
+    ts_ms: int
+
+
+@_opcode(71)
+class SeenUpTo(NamedTuple):
+    """worker -> master: the client, which left these channels (or the server), had been
+    shown every message of channels[i] up to ids[i] (it answered a PING sent after them):
+    stored for its account, whose next JOIN replay leaves them out."""
+    conn_id: int
+    channels: tuple[str, ...]  # folded
+    ids: tuple[int, ...]
+
+
 # master <-> writer --------------------------------------------------------------------------
 @_opcode(40)
 class Store(NamedTuple):

@@ -12,15 +12,16 @@ from chatd.session.sasl import MECHANISMS
 from chatd.session.search import SEARCH_CAPS, SEARCH_MAX, search_offered
 from ircproto import numerics as N
 from ircproto.errors import IrcError
-from ircproto.framing import MAX_BODY_NO_CRLF_BYTES
+from ircproto.framing import MAX_BODY_NO_CRLF_BYTES, pack_words
 from ircproto.message import Message, fitted_line
 
 SUPPORTED_CAPS = (
     "account-notify", "account-tag", "away-notify", "batch", "cap-notify",
     "draft/account-registration", "draft/chathistory", "draft/event-playback",
-    "draft/message-redaction", multiline.CAP, "draft/search", "echo-message", "extended-join",
-    "extended-monitor", "invite-notify", "labeled-response", "message-tags", "multi-prefix",
-    "sasl", "server-time", "setname", "soju.im/search", "standard-replies", "userhost-in-names",
+    "draft/message-redaction", multiline.CAP, "draft/read-marker", "draft/search",
+    "echo-message", "extended-join", "extended-monitor", "invite-notify", "labeled-response",
+    "message-tags", "multi-prefix", "sasl", "server-time", "setname", "soju.im/search",
+    "standard-replies", "userhost-in-names",
 )
 # Not offered: chghost. chatd never changes a user's user name or host after it connected
 # (its cloak is fixed then, and accounts bring no virtual hosts), so CHGHOST never happens.
@@ -52,6 +53,19 @@ def _reply(ctx: CommandContext, sub: str, text: str) -> None:
     ctx.send(fitted_line(_reply_message(ctx, sub, text)))
 
 
+def _reply_list(ctx: CommandContext, sub: str, words: str) -> None:
+    """A CAP LS or LIST answer over as many lines as it needs: every line but the last has
+    `*` before its list (ircv3.net capability-negotiation, "Multiline replies"). A list
+    that fits one line (every list to a client before 302, which gets no values) is one
+    line, as before."""
+    head = _reply_message(ctx, sub, "*").format().encode()  # ":server CAP nick LS *"
+    room = MAX_BODY_NO_CRLF_BYTES - len(head) - 2  # " :" before the list
+    pieces = pack_words(words, room) or [""]
+    for piece in pieces[:-1]:
+        ctx.send(Message("CAP", (ctx.nick or "*", sub, "*", piece), ctx.server_name).format())
+    ctx.send(_reply_message(ctx, sub, pieces[-1]).format())
+
+
 def _reply_message(ctx: CommandContext, sub: str, text: str) -> Message:
     return Message("CAP", (ctx.nick or "*", sub, text), ctx.server_name)
 
@@ -69,7 +83,7 @@ def _ls(ctx: CommandContext, msg: Message) -> None:
         sts = sts_value(ctx.info.config.sts_duration_s, ctx.info.tls_ports, ctx.secure)
         if sts:
             offered.append(f"sts={sts}")
-    _reply(ctx, "LS", " ".join(offered))  # short enough for one line
+    _reply_list(ctx, "LS", " ".join(offered))
 
 
 def _offered(ctx: CommandContext, cap: str) -> bool:
@@ -90,7 +104,7 @@ def sts_value(duration_s: int, tls_ports: tuple[int, ...], secure: bool) -> str 
 
 
 def _list(ctx: CommandContext, msg: Message) -> None:
-    _reply(ctx, "LIST", " ".join(sorted(ctx.caps)))
+    _reply_list(ctx, "LIST", " ".join(sorted(ctx.caps)))
 
 
 def _req(ctx: CommandContext, msg: Message) -> None:

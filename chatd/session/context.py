@@ -59,6 +59,19 @@ class BatchReceiving(Protocol):
         """The BATCH command."""
 
 
+class AccountHistoryReading(Protocol):
+    """What the history keeps per account that a worker reads (chatd.store.read_markers.
+    MarkerReader): read markers and what the JOIN replay of an account leaves out. Each
+    raises chatd.events.HistoryUnavailable when the history cannot be read."""
+
+    def marker(self, account: str, target: str) -> int: ...
+
+    def seen_bound(self, account: str, channel: str) -> int | None: ...
+
+    def replay_after(self, channel: str, after_id: int, before_id: int, limit: int,
+                     count_cap: int) -> tuple[list[tuple], int]: ...
+
+
 class CommandContext(Protocol):
     """One connection, as its command handlers see it."""
 

@@ -1,6 +1,7 @@
 """What reaches this worker's clients' output buffers: committed events fanned out to their
-local recipients, the joiner's history replay, the session's own output — all under each
-client's send-queue limit. It keeps the local channel membership, changed only by committed
+local recipients, the joiner's read marker and history replay (for a logged-in client, only
+what its account has not seen: chatd/session/seen.py), the session's own output — all under
+each client's send-queue limit. It keeps the local channel membership, changed only by committed
 JOIN/PART/QUIT/KICK events, so it follows the history's order exactly.
 
 Pure: it appends to buffers and never touches a socket; the worker flushes the buffers marked
@@ -19,7 +20,10 @@ from typing import Callable, Iterable
 from chatd import events, multiline
 from chatd.config import Config
 from chatd.ipc import frames
+from chatd.session import seen
+from chatd.session.context import AccountHistoryReading
 from chatd.session.labels import LabelCapture
+from chatd.session.read_markers import ReadMarkers
 from chatd.session.session import Session
 from ircproto.framing import encode_line
 
@@ -47,10 +51,14 @@ class Delivery:
     """Output buffers of one worker's clients, and the fan-out that fills them."""
 
     def __init__(self, conns: dict[int, Recipient], config: Config, read_replay: ReplayReader,
-                 drop_slow_reader: Callable[[Recipient], None]):
+                 drop_slow_reader: Callable[[Recipient], None],
+                 account_history: AccountHistoryReading | None = None):
         self.conns = conns  # conn_id -> client, owned by the worker
         self.config = config
         self.read_replay = read_replay
+        self.account_history = account_history  # read markers, what accounts were shown
+        self.seen = seen.SeenTracker()
+        self.markers = ReadMarkers(conns, account_history, self.respond, self.queue)
         self.drop_slow_reader = drop_slow_reader  # must empty the buffer and close the client
         # Local members of each channel: folded name -> conn_id -> client.
         self.members: dict[str, dict[int, Recipient]] = {}
@@ -87,6 +95,7 @@ class Delivery:
         """Deliver one committed event to its local recipients and apply its membership
         change. The line is formatted once per tag variant that some recipient needs."""
         kind, origin, channels = frame.kind, frame.origin, frame.channels
+        self.seen.note_event(channels, frame.event_id)
         row = (frame.event_id, frame.ts_ms, kind, frame.source, frame.target, frame.text,
                frame.tags, frame.account)
         variants: list[bytes | None] = [None] * events.VARIANTS
@@ -155,6 +164,7 @@ class Delivery:
         elif kind == "NICK":
             session.on_nick_changed(frame.target)
         elif kind == "JOIN":
+            self.markers.after_join(conn, frame.channels[0], frame.target)
             if frame.extra:
                 self.respond(conn, frame.extra.encode() + b"\r\n")
             if "draft/chathistory" not in session.caps:  # such clients ask for history
@@ -167,8 +177,10 @@ class Delivery:
                 local.pop(conn_id, None)
                 if not local:
                     del self.members[folded]
+                    self.seen.channel_gone(folded)
         if conn is not None:
             conn.session.channels.difference_update(channels)
+            self.seen.left(conn_id, channels)
 
     def _recipients(self, channels: tuple[str, ...],
                     to_conns: tuple[int, ...]) -> Iterable[Recipient]:
@@ -184,17 +196,29 @@ class Delivery:
         return list(found.values())
 
     def _replay(self, conn: Recipient, folded: str, channel: str, before_id: int) -> None:
-        """Send the channel's last messages from history after a JOIN (docs/history.md)."""
+        """Send the channel's last messages from history after a JOIN (docs/history.md): to
+        a logged-in client only those its account has not seen (seen.py)."""
         limit = self.config.history_replay
         if limit <= 0:
             return
-        rows = self.read_replay(folded, before_id, limit)
-        if not rows:
-            return
         session = conn.session
-        self.respond(conn, b"".join(session.batch(
-            replay_lines(rows, session.tag_variant, self.config.sendq_bytes),
-            f"chathistory {channel}")))
+        skipped = 0
+        if session.account and self.account_history is not None:
+            found = seen.account_replay(self.account_history, session.account, folded,
+                                        before_id, limit)
+            if found is None:
+                return
+            rows, skipped = found
+            self.seen.joined(session.conn_id, session.account, folded, before_id)
+        else:
+            rows = self.read_replay(folded, before_id, limit)
+        out = [encode_line(seen.skipped_notice(session.server_name, channel, skipped, rows))
+               ] if skipped else []
+        if rows:
+            out += session.batch(replay_lines(rows, session.tag_variant, self.config.sendq_bytes),
+                                 f"chathistory {channel}")
+        if out:
+            self.respond(conn, b"".join(out))
 
 
 # TAGMSG: only to clients with message-tags; REDACT: only to those with the redaction cap

@@ -20,7 +20,9 @@ chatd/store/members.py) is who is in which channel now, kept with the membership
 is left in it at start is who a crash left without a QUIT. And (schema 8) the kept channels'
 state, `channels` (chatd/store/channels.py), which retention never touches, and
 `history_floors`: for each timeline, the highest id retention or the size quota deleted from
-it, so that CHATHISTORY says HISTORY_TRUNCATED by that timeline's own floor.
+it, so that CHATHISTORY says HISTORY_TRUNCATED by that timeline's own floor. And read markers
+(schema 10): `read_markers`, what each account read and was shown of each conversation,
+written by chatd/store/read_markers.py.
 
 What a client may see is one of three sets of kinds (PRIVMSG and NOTICE; every kind but
 TAGMSG, with draft/event-playback; every kind, with message-tags too), and each set is one
@@ -44,7 +46,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from chatd.store import bans, channels, members, search_index
+from chatd.store import bans, channels, members, read_markers, search_index
 from chatd.store.reader import conversations_with_prefix
 
 # 2: timeline.chat and the timeline_chat index; 3: accounts, account_certs; 4: messages.account;
@@ -54,7 +56,8 @@ from chatd.store.reader import conversations_with_prefix
 # starts with it empty, as after a clean shutdown);
 # 8: channels (chatd/store/channels.py) and history_floors, see _to_8
 # 9: message_search (chatd/store/search_index.py), timeline_private_ids, tombstones (chat 3)
-SCHEMA_VERSION = 9
+# 10: read_markers (chatd/store/read_markers.py: CREATE TABLE IF NOT EXISTS)
+SCHEMA_VERSION = 10
 WAL_SIZE_LIMIT_BYTES = 64 << 20
 
 
@@ -99,7 +102,7 @@ CREATE TABLE IF NOT EXISTS history_floors (
     conv TEXT PRIMARY KEY,   -- a timeline
     id   INTEGER NOT NULL    -- its events up to this id were deleted (retention, quota)
 ) WITHOUT ROWID;
-""" + bans.SCHEMA + members.SCHEMA + channels.SCHEMA
+""" + bans.SCHEMA + members.SCHEMA + channels.SCHEMA + read_markers.SCHEMA
 # Created after _add_missing_columns, which gives an older history its timeline.chat.
 # The WHERE terms are those chatd/store/reader.py names with each index.
 _INDEXES = """
@@ -113,7 +116,8 @@ CREATE INDEX IF NOT EXISTS timeline_private_ids ON timeline (id)
 
 CHATD_TABLES = frozenset({"meta", "messages", "timeline", "accounts", "account_certs",
                           "private_latest", "history_floors", bans.TABLE, members.TABLE,
-                          channels.TABLE, *search_index.TABLES})
+                          channels.TABLE, read_markers.TABLE,
+                          *search_index.TABLES})
 
 
 class HistoryError(Exception):
@@ -214,7 +218,7 @@ def _to_8(conn: sqlite3.Connection) -> None:
 
 
 # (version, step): what an older file needs to reach that version (see _migrate). Append the
-# next one here; versions up to 4, 6, 7 and 9 needed no step (only tables, columns and indexes
+# next one here; versions up to 4, 6, 7, 9 and 10 needed no step (only tables, columns and indexes
 # were added; 9's search index fills itself in the background).
 MIGRATIONS = ((5, _to_5), (8, _to_8))
 

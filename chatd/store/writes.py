@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import sqlite3
 
-from chatd.events import (ACCOUNT_KIND, BAN_KIND, CHANNEL_KIND, MESSAGE_KINDS, REDACT_KIND,
-                          StoreRow, owner_of_timeline)
-from chatd.store import accounts, bans, channels, members, search_index, tombstones
+from chatd.events import (ACCOUNT_KIND, BAN_KIND, CHANNEL_KIND, MESSAGE_KINDS, READ_KIND,
+                          REDACT_KIND, StoreRow, owner_of_timeline)
+from chatd.store import accounts, bans, channels, members, read_markers, search_index, tombstones
 from chatd.store.reader import CLASS_MESSAGE, conversations_with_prefix, timeline_class
 
 # writes applied to a table of their own, not stored as messages
 _WRITE_KINDS = (ACCOUNT_KIND, BAN_KIND, CHANNEL_KIND)
 # Kinds that change a table beside the events, rare next to messages: one pass picks them out,
 # so a batch of messages is walked no more often for them.
-_SIDE_KINDS = frozenset({*_WRITE_KINDS, REDACT_KIND}) | members.MEMBERSHIP_KINDS
+_SIDE_KINDS = frozenset({*_WRITE_KINDS, REDACT_KIND, READ_KIND}) | members.MEMBERSHIP_KINDS
 
 # meta keys of ids given out that have no message row: they must never be given out again
 UNSTORED_ID_KEYS = ("retention_floor_id", "last_account_id", "last_ban_id", "last_channel_id",
@@ -42,8 +42,9 @@ def last_id_and_time(conn: sqlite3.Connection) -> tuple[int, int]:
 def insert_events(conn: sqlite3.Connection, rows: list[StoreRow]) -> None:
     """Insert rows in one transaction. Rows already stored (same id: a batch resent after a
     writer restart) are skipped. Account, K-line and channel writes (_WRITE_KINDS) in the
-    batch, and what JOIN, PART, KICK, NICK and QUIT change in `live_members`
-    (chatd/store/members.py), are applied in the same transaction. A row of no timeline (a
+    batch, read-marker writes (READ_KIND, no timeline: their ids are recorded as below), and
+    what JOIN, PART, KICK, NICK and QUIT change in `live_members` (chatd/store/members.py),
+    are applied in the same transaction. A row of no timeline (a
     typing notification, a QUIT of someone in no channel) is not stored — no query could find
     it — but its id is recorded. New messages go into the full-text index (if the history has
     one), and a REDACT makes a tombstone of the message it names (chatd/store/tombstones.py)."""
@@ -57,6 +58,10 @@ def insert_events(conn: sqlite3.Connection, rows: list[StoreRow]) -> None:
     unstored = [row.event_id for row in events if not row.convs]
     conn.execute("BEGIN")
     try:
+        # Read markers before accounts: an account deleted in this batch loses them all.
+        read_rows = [row for row in side if row.kind == READ_KIND]
+        if read_rows:
+            read_markers.apply_rows(conn, read_rows)
         if account_rows:
             accounts.apply_rows(conn, account_rows)
         if ban_rows:

@@ -125,7 +125,7 @@ class HistoryFileCheckTest(unittest.TestCase):
         self.assertEqual({"messages", "timeline", "meta", "accounts", "account_certs",
                           "private_latest", "server_bans", "live_members", "channels",
                           "history_floors", "message_search", "message_search_data",
-                          "message_search_idx", "message_search_config"},
+                          "message_search_idx", "message_search_config", "read_markers"},
                          schema.check_existing(self.path))
         conn = schema.open_for_writing(self.path, "normal")
         self.addCleanup(conn.close)

@@ -14,7 +14,7 @@ from chatd.commandset import COMMANDS
 from chatd.commandset import MASTER, commands_answered_by
 from chatd.hub.commands import GLOBAL_COMMANDS, run_command
 from chatd.hub import (about, founders, klines, membership, messages, moderation, opers,
-                       presence, queries)
+                       presence, queries, read_markers)
 from chatd.stored_channel import StoredChannel
 from chatd.hub.queries import WHO_MAX_MATCHES
 from chatd.hub.worker_frames import apply_worker_frame
@@ -909,7 +909,7 @@ class CommandTableTest(unittest.TestCase):
     def test_every_handler_is_in_the_table_once(self):
         handlers = [getattr(module, name)
                     for module in (about, membership, messages, moderation, queries, opers,
-                                   klines, presence)
+                                   klines, presence, read_markers)
                     for name in dir(module) if name.startswith("handle_")]
         self.assertCountEqual(handlers, list(GLOBAL_COMMANDS.values()))
 
