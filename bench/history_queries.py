@@ -105,32 +105,35 @@ def count_messages_in(reply: bytes) -> int:
     return reply.count(b" PRIVMSG ") + reply.count(b" NOTICE ")
 
 
+def prepare_history(args, **settings) -> tuple[Path, ChatdServer, dict]:
+    """The history of a run (`--db` if it exists, else loaded: into `--db`, or into the
+    server's temporary folder, removed with it) and a server on it, not started yet; the
+    loader's figures if it loaded."""
+    keep_db = args.db is not None
+    if keep_db and args.db.exists():
+        print(f"using the existing history {args.db}")
+        return args.db, ChatdServer(history_path=args.db, **settings), {}
+    folder = args.db.parent if keep_db else Path(args.tmp_dir)
+    need = args.messages * ESTIMATED_BYTES_PER_EVENT
+    free = disk_free_bytes(folder)
+    if free < need:
+        raise BenchError(f"{args.messages:,} messages need about {mib(need):,.0f} MiB in "
+                         f"{folder}; only {mib(free):,.0f} MiB free")
+    server = ChatdServer(history_path=args.db, **settings)
+    db = server.history_path
+    print(f"loading {args.messages:,} events into {db} ...", flush=True)
+    return db, server, load_history.load(db, args.messages, args.seed)
+
+
 def run_history(args) -> dict:
     rng = random.Random(args.seed)
-    load_figures: dict = {}
     keep_db = args.db is not None
-    server = None
-    if keep_db and args.db.exists():
-        db = args.db
-        print(f"using the existing history {db}")
-    else:
-        folder = args.db.parent if keep_db else Path(args.tmp_dir)
-        need = args.messages * ESTIMATED_BYTES_PER_EVENT
-        free = disk_free_bytes(folder)
-        if free < need:
-            raise BenchError(f"{args.messages:,} messages need about {mib(need):,.0f} MiB in "
-                             f"{folder}; only {mib(free):,.0f} MiB free")
-        server = ChatdServer(workers=args.workers, synchronous=args.synchronous, autojoin="",
-                             replay=args.replay)
-        db = args.db if keep_db else server.history_path
-        print(f"loading {args.messages:,} events into {db} ...", flush=True)
-        load_figures = load_history.load(db, args.messages, args.seed)
+    db, server, load_figures = prepare_history(
+        args, workers=args.workers, synchronous=args.synchronous, autojoin="",
+        replay=args.replay)
     size = load_history.database_bytes(db)
     events = load_history.count_messages(db)
     ids = middle_ids(db, args.queries, rng)
-    if server is None:
-        server = ChatdServer(workers=args.workers, synchronous=args.synchronous, autojoin="",
-                             replay=args.replay, history_path=db)
     server.start()
     results = []
     try:

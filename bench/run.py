@@ -4,6 +4,7 @@
     python3 bench/run.py maxrate --receivers 1000 --senders 10
     python3 bench/run.py connect --clients 10000
     python3 bench/run.py history --messages 10000000
+    python3 bench/run.py search --messages 1000000
     python3 bench/run.py store --synchronous normal
 
 Each run starts its own chatd on 127.0.0.1 (port picked by the kernel) in a temporary
@@ -133,6 +134,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replay", type=int, default=50, help="chatd [history] replay")
     _common(p, 7200)
 
+    p = sub.add_parser("search", help="SEARCH latency on a large history")
+    p.add_argument("--messages", type=int, default=1_000_000)
+    p.add_argument("--db", type=Path,
+                   help="history file: used as is if it exists (indexed by chatd first if it"
+                        " is older than the index), else loaded and kept")
+    p.add_argument("--tmp-dir", default=tempfile.gettempdir(),
+                   help="where a throw-away history is built (default: the temp folder)")
+    p.add_argument("--queries", type=int, default=200, help="requests of each kind")
+    p.add_argument("--limit", type=int, default=50, help="SEARCH limit")
+    _common(p, 7200)
+
     p = sub.add_parser("store", help="messages/s the writer commits")
     p.add_argument("--senders", type=int, default=20)
     p.add_argument("--window", type=int, default=200,
@@ -249,20 +261,42 @@ def cmd_connect(args) -> int:
     return 0
 
 
+def _history_title(name: str, result: dict, extra: str = "") -> str:
+    """A history benchmark's title: the file's size and how it was built."""
+    title = (f"{name}: {result['events_in_history']:,} events, "
+             f"{mib(result['database_bytes']):,.0f} MiB = "
+             f"{result['bytes_per_event']:.0f} bytes/event{extra}")
+    if "load_s" in result:
+        title += (f"; loaded in {result['load_s']:.0f} s "
+                  f"({result['load_rows_per_s']:,.0f} rows/s)")
+    if "backfill_s" in result:
+        title += (f"; indexed by chatd in {result['backfill_s']:.0f} s "
+                  f"({result['backfill_events_per_s']:,.0f} events/s)")
+    return title
+
+
 def cmd_history(args) -> int:
     from history_queries import run_history
     result = run_history(args)
     rows = [[q["query"], q["count"], q["p50_ms"], q["p99_ms"], q["max_ms"], q["avg_messages"]]
             for q in result["queries"]]
-    title = (f"history: {result['events_in_history']:,} events, "
-             f"{mib(result['database_bytes']):,.0f} MiB = "
-             f"{result['bytes_per_event']:.0f} bytes/event")
-    if "load_s" in result:
-        title += (f"; loaded in {result['load_s']:.0f} s "
-                  f"({result['load_rows_per_s']:,.0f} rows/s)")
-    print_table(title, ["request", "count", "p50 ms", "p99 ms", "max ms", "msgs/reply"], rows)
+    print_table(_history_title("history", result),
+                ["request", "count", "p50 ms", "p99 ms", "max ms", "msgs/reply"], rows)
     _print_problems(result)
     write_json(args.json, "history", vars(args), result)
+    return 0
+
+
+def cmd_search(args) -> int:
+    from search import run_search
+    result = run_search(args)
+    rows = [[q["query"], q["count"], q["p50_ms"], q["p99_ms"], q["max_ms"], q["avg_messages"],
+             q["timeouts"]] for q in result["queries"]]
+    print_table(_history_title("search", result, f", limit={result['limit']}"),
+                ["request", "count", "p50 ms", "p99 ms", "max ms", "msgs/reply", "timeouts"],
+                rows)
+    _print_problems(result)
+    write_json(args.json, "search", vars(args), result)
     return 0
 
 
@@ -286,7 +320,7 @@ def _print_problems(result: dict) -> None:
 
 
 COMMANDS = {"fanout": cmd_fanout, "maxrate": cmd_maxrate, "connect": cmd_connect,
-            "history": cmd_history, "store": cmd_store}
+            "history": cmd_history, "search": cmd_search, "store": cmd_store}
 
 
 def main(argv: list[str] | None = None) -> int:

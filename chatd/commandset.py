@@ -40,11 +40,14 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     CommandSpec("VERSION", 0, WORKER),
     CommandSpec("TIME", 0, WORKER),
     CommandSpec("CHATHISTORY", 1, WORKER),
+    CommandSpec("SEARCH", 1, WORKER),  # chatd/session/search.py
+    CommandSpec("REDACT", 2, WORKER),  # the worker reads, the master decides (redaction.py)
     CommandSpec("AUTHENTICATE", 1, WORKER, before_registration=True),
     CommandSpec("REGISTER", 3, WORKER, before_registration=True),  # before-connect
     CommandSpec("VERIFY", 2, WORKER, before_registration=True),
     CommandSpec("PASSWORD", 2, WORKER),
     CommandSpec("OPER", 2, WORKER),  # the worker checks the password (chatd/session/oper_login.py)
+    CommandSpec("BATCH", 1, WORKER),  # a client's multiline batch (chatd/session/client_batch.py)
     # answered by the master, from the global tables
     CommandSpec("JOIN", 1, MASTER),
     CommandSpec("PART", 1, MASTER),
@@ -65,6 +68,8 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     CommandSpec("INFO", 0, MASTER),
     CommandSpec("ADMIN", 0, MASTER),
     CommandSpec("INVITE", 0, MASTER),  # alone: the invite list; 461 is the handler's
+    # FAIL MARKREAD NEED_MORE_PARAMS is the handler's (draft/read-marker), not 461
+    CommandSpec("MARKREAD", 0, MASTER),
     # server operators (chatd/hub/opers.py, chatd/hub/klines.py)
     CommandSpec("KILL", 1, MASTER),
     CommandSpec("WALLOPS", 1, MASTER),
@@ -72,6 +77,9 @@ COMMANDS: dict[str, CommandSpec] = _specs(
     CommandSpec("KLINE", 1, MASTER),
     CommandSpec("UNKLINE", 1, MASTER),
     CommandSpec("STATS", 1, MASTER),
+    CommandSpec("MONITOR", 1, MASTER),
+    CommandSpec("WHOWAS", 0, MASTER),  # 431 is the handler's (modern.ircdocs)
+    CommandSpec("SETNAME", 1, MASTER),
 )
 
 

@@ -57,6 +57,8 @@ class Config:
     channel_operators: tuple[str, ...] = ()
     sendq_bytes: int = 1 << 20
     channels_per_client: int = 50
+    monitor_limit: int = 100  # nicks on one client's MONITOR list (ISUPPORT MONITOR=)
+    whowas_entries: int = 1000  # departed nicks the master remembers for WHOWAS; 0: none
     max_clients: int = 0  # 0: as many as the file descriptor limit allows
     # Per address (an IPv4 address or an IPv6 /64; chatd/hub/addresses.py); 0: no limit.
     clients_per_ip: int = 10  # connections at once, unregistered ones included
@@ -261,6 +263,8 @@ SCHEMA = {
     "limits": {
         "sendq": ("sendq_bytes", _int_range(4096, 1 << 30)),
         "channels_per_client": ("channels_per_client", _int_range(1, 1000)),
+        "monitor": ("monitor_limit", _int_range(1, 10_000)),
+        "whowas": ("whowas_entries", _int_range(0, 1_000_000)),
         "max_clients": ("max_clients", _int_range(0, 10_000_000)),
         "flood_burst": ("flood_burst", _int_range(1, 1000)),
         "flood_rate": ("flood_rate", _rate),

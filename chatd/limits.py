@@ -7,6 +7,7 @@ from ircproto import validate
 NICKLEN = 30
 CHANNELLEN = 50
 TOPICLEN = 390
+REALNAMELEN = 128  # bytes of a realname (USER, SETNAME), advertised as NAMELEN (IRCv3 setname)
 CHANTYPES = "#"
 KICKLEN = 255  # a KICK reason is cut to this many bytes
 
@@ -14,13 +15,19 @@ KICKLEN = 255  # a KICK reason is cut to this many bytes
 LIST_MODES = "beI"  # type A: ban, ban exception, invite exception
 KEY_MODE = "k"  # type B
 LIMIT_MODE = "l"  # type C
+FOUNDER_MODE = "r"  # type C: the founder's account of a registered channel (chatd/hub/founders.py)
 FLAG_MODES = "imnst"  # type D: invite-only, moderated, no external messages, secret, topic
 PREFIX_MODES = "ov"  # member ranks, highest first (PREFIX=(ov)@+)
 PREFIX_SYMBOLS = "@+"  # their prefixes, in the same order
-CHANMODES = f"{LIST_MODES},{KEY_MODE},{LIMIT_MODE},{FLAG_MODES}"
+CHANMODES = f"{LIST_MODES},{KEY_MODE},{LIMIT_MODE}{FOUNDER_MODE},{FLAG_MODES}"
 MAX_LIST_ENTRIES = 100  # bans + exceptions + invite exceptions of one channel (MAXLIST)
 MAX_MODE_PARAMS = 4  # mode changes with a parameter in one MODE command (MODES)
 KEYLEN = 23  # RFC 2812 2.3.1: key = 1*23 characters
+# Registered channels (kept across emptiness and restarts: chatd/hub/founders.py)
+MAX_FOUNDED_PER_ACCOUNT = 15  # channels one account may be the founder of (ergo's default)
+# registered channels on the server: all of them, full, fit the writer's Ready frame (64 MiB)
+MAX_REGISTERED_CHANNELS = 1_000
+MAX_OPERATOR_ACCOUNTS = 50  # accounts a registered channel opps on join, its founder apart
 
 
 def is_nick(nick: str) -> bool:

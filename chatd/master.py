@@ -56,7 +56,7 @@ WAKEUP_KEY = "wakeup"  # the signal wakeup socket's data in the selector
 class ChildEntries(NamedTuple):
     """The entry functions of the processes the master forks, given by the composition root
     (chatd/cli.py) so that the master imports no other role."""
-    writer: Callable[[socket.socket, Config], int]
+    writer: Callable[[socket.socket, Config, bool], int]
     worker: Callable[[int, socket.socket, ServerInfo], int]
 
 
@@ -78,7 +78,9 @@ class Master:
                                      self.hub, host, now, int(time.time() * 1000)))
         self.children = Supervisor(
             self.selector,
-            writer_entry=lambda sock: entries.writer(sock, self.config),
+            # The first writer of a run (no Ready yet) settles what a crash left (new_run).
+            writer_entry=lambda sock: entries.writer(sock, self.config,
+                                                     self.pipeline.sequencer is None),
             worker_entry=lambda index, sock: entries.worker(index, sock, self.info),
             close_master_fds=self._close_master_fds)
         self.watchdog = WriterWatchdog()
@@ -392,6 +394,8 @@ class Master:
                 log.warning("worker %d did not stop in time; killing it", worker.index)
                 self.children.kill(worker)
         elif step is Step.TELL_WRITER:
+            # The workers are gone: everyone they served leaves the history, last of all.
+            self.pipes.dispatch(self.pipeline.shutdown_departures(int(time.time() * 1000)))
             self._send_rows()
             self.pipes.send(writer, frames.Shutdown())
         elif step is Step.KILL_WRITER:

@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from chatd.config import Config
 from ircproto.casemap import CASEMAPPING
 from ircproto.framing import MAX_BODY_NO_CRLF_BYTES, truncate_utf8
-from chatd.limits import (CHANMODES, CHANNELLEN, CHANTYPES, FLAG_MODES, KEY_MODE, KEYLEN,
-                          KICKLEN, LIMIT_MODE, LIST_MODES, MAX_LIST_ENTRIES, MAX_MODE_PARAMS,
-                          NICKLEN, PREFIX_MODES, PREFIX_SYMBOLS, TOPICLEN)
+from chatd.limits import (CHANMODES, CHANNELLEN, CHANTYPES, FLAG_MODES, FOUNDER_MODE, KEY_MODE,
+                          KEYLEN, KICKLEN, LIMIT_MODE, LIST_MODES, MAX_LIST_ENTRIES,
+                          MAX_MODE_PARAMS, NICKLEN, PREFIX_MODES, PREFIX_SYMBOLS, REALNAMELEN,
+                          TOPICLEN)
 
 VERSION = "chatd-0.1"
-USER_MODES = "iow"  # RPL_MYINFO: invisible, server operator, wallops (chatd/hub/user_modes.py)
+BOT_MODE = "B"  # the user mode that marks a bot (IRCv3 bot-mode), advertised as BOT=B
+USER_MODES = "Biow"  # RPL_MYINFO: bot, invisible, server operator, wallops (hub/user_modes.py)
 MAX_TARGETS = 4  # targets of one PRIVMSG/NOTICE/TAGMSG, advertised as TARGMAX
 # Distinct targets of one NAMES, LIST or WHOIS, advertised as TARGMAX: the first ones are
 # answered, the rest ignored (modern.ircdocs: a server "MAY only return information about
@@ -25,8 +27,9 @@ MAX_QUERY_TARGETS = 5
 AWAYLEN = 390
 CHATHISTORY_MAX = 100  # messages one CHATHISTORY answers at most, advertised as CHATHISTORY
 # RPL_MYINFO (004): user modes, channel modes, channel modes that take a parameter
-_PARAM_MODES = LIST_MODES + KEY_MODE + LIMIT_MODE + PREFIX_MODES
-MYINFO_MODES = (USER_MODES, "".join(sorted(_PARAM_MODES + FLAG_MODES)), "".join(sorted(_PARAM_MODES)))
+_PARAM_MODES = LIST_MODES + KEY_MODE + LIMIT_MODE + FOUNDER_MODE + PREFIX_MODES
+MYINFO_MODES = (USER_MODES, "".join(sorted(_PARAM_MODES + FLAG_MODES)),
+                "".join(sorted(_PARAM_MODES)))
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ def build_server_info(config: Config, motd_text: str | None, started_at_s: float
         f"KICK:{MAX_TARGETS},"
         f"NAMES:{MAX_QUERY_TARGETS},LIST:{MAX_QUERY_TARGETS},WHOIS:{MAX_QUERY_TARGETS}",
         f"AWAYLEN={AWAYLEN}", f"CHATHISTORY={CHATHISTORY_MAX}", "MSGREFTYPES=msgid,timestamp",
+        f"BOT={BOT_MODE}", f"MONITOR={config.monitor_limit}", f"NAMELEN={REALNAMELEN}",
     )
     motd = tuple(motd_text.splitlines()) if motd_text is not None else None
     created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started_at_s))

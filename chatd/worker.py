@@ -39,6 +39,7 @@ from chatd.selectmask import rewatch
 from chatd.serverinfo import ServerInfo
 from chatd.session.session import Session, Work
 from chatd.session.switchboard import LocalClient, Switchboard
+from chatd.store.read_markers import MarkerReader
 from chatd.store.reader import HistoryReader, replay
 from ircproto.framing import encode_line
 
@@ -91,7 +92,7 @@ class Worker:
         self._paused_at = 0.0
         self.stopping = False
         self.history = HistoryReader(self.config.history_path)
-        self.switchboard = Switchboard(self.config, self.read_replay)
+        self.switchboard = Switchboard(self.config, self.read_replay, MarkerReader(self.history))
         self.conns = self.switchboard.conns  # conn_id -> Connection
         self._verifier: ThreadPoolExecutor | None = None  # started on first use
         self._work_done: collections.deque[tuple[int, object]] = collections.deque()
@@ -412,6 +413,7 @@ class Worker:
         writable.close()
         for conn in list(self.conns.values()):
             self.close_conn(conn, "Server shutting down", tell_master=False)
+        self.flush_pipe()  # what they were shown (chatd/session/seen.py), before we exit
         self.history.close()
         if self._verifier is not None:
             self._verifier.shutdown(wait=False, cancel_futures=True)

@@ -8,6 +8,9 @@ delivers an event to clients only after that acknowledgement.
 Once a second it also keeps the history within its limits: it tells the master when free
 space falls below `[history] min_free_mb` and when it is back (chatd/store/space.py), and
 deletes the oldest events past the `max_size_mb` quota; hourly, those past `retention_days`.
+While a history's older messages are not all in the full-text index yet (a history from
+before it had one), it indexes them a batch at a time whenever it has nothing to commit
+(chatd/store/search_index.py), so commits never wait behind more than one batch.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ import sys
 import time
 
 from chatd import logsetup, proctitle, reload
-from chatd.store import accounts, bans, meta, schema, space, writes
+from chatd.store import (accounts, bans, channels, members, meta, schema, search_index,
+                         space, writes)
 from chatd.ipc import frames
 from chatd.ipc.pipe import Pipe, PipeClosed
 from chatd.events import StoreRow
@@ -30,8 +34,9 @@ from chatd.exitcodes import EXIT_BOOT_FAILED, EXIT_OK
 log = logging.getLogger(__name__)
 
 
-def run_writer(sock, config: Config) -> int:
-    """Entry point of the writer process. Returns the exit status."""
+def run_writer(sock, config: Config, new_run: bool) -> int:
+    """Entry point of the writer process (`new_run`: the first writer of this chatd, not one
+    that replaces a writer that died). Returns the exit status."""
     logsetup.configure(log_level_number(config), "writer")
     proctitle.set_title("chatd: writer", sys.argv[1:])
     # The master decides when we stop; a terminal's Ctrl-C or a group SIGTERM must not cut
@@ -42,8 +47,10 @@ def run_writer(sock, config: Config) -> int:
     try:
         db = schema.open_for_writing(config.history_path, config.history_synchronous)
         last_id, last_ts = writes.last_id_and_time(db)
-        topics = writes.latest_topics(db)
+        if new_run:
+            last_id, last_ts = _store_crash_departures(db, last_id, last_ts)
         known_accounts = accounts.load_all(db)
+        kept = channels.load_all(db)
         secret = meta.cloak_secret(db)
         klines = bans.load_in_force(db, int(time.time() * 1000))
     except schema.HistoryDamaged as exc:
@@ -53,22 +60,44 @@ def run_writer(sock, config: Config) -> int:
     except (schema.HistoryError, sqlite3.Error, OSError) as exc:
         print(schema.problem_line(config.history_path, exc), file=sys.stderr)
         return EXIT_BOOT_FAILED
-    log.info("history %s opened: last id %d, %d accounts, %d K-lines", config.history_path,
-             last_id, len(known_accounts), len(klines))
-    pipe.send(frames.Ready(last_id, last_ts, topics, known_accounts, secret, bans=klines))
+    log.info("history %s opened: last id %d, %d accounts, %d K-lines, %d kept channels",
+             config.history_path, last_id, len(known_accounts), len(klines), len(kept))
+    pipe.send(frames.Ready(last_id, last_ts, tuple(tuple(state) for state in kept),
+                           known_accounts, secret, bans=klines))
     try:
         return _serve(pipe, db, config)
     finally:
         db.close()
 
 
+def _store_crash_departures(db: sqlite3.Connection, last_id: int,
+                            last_ts: int) -> tuple[int, int]:
+    """Whoever the previous run left in channels without a QUIT (it did not end cleanly:
+    chatd/store/members.py) gets one now, numbered before anything of this run (the master
+    numbers from the last id of Ready). Returns the new last id and time."""
+    rows = members.crash_departures(db, last_id + 1, max(int(time.time() * 1000), last_ts))
+    if not rows:
+        return last_id, last_ts
+    try:
+        writes.insert_events(db, rows)
+    except sqlite3.OperationalError as exc:  # a full disk, say: serve anyway, try next start
+        log.error("cannot store the departure of the %d users the last run left: %s",
+                  len(rows), exc)
+        return last_id, last_ts
+    log.warning("the last run did not end cleanly: stored a QUIT (%s) for the %d user(s) it"
+                " left in channels", members.CRASH_REASON, len(rows))
+    return rows[-1].event_id, rows[-1].ts_ms
+
+
 RETENTION_INTERVAL_S = 3600.0
 LIMITS_INTERVAL_S = 1.0  # free space and the size quota are looked at this often
 # Past the quota the oldest events are deleted until the data is back to this share of it,
 # at most QUOTA_STEP_EVENTS in one transaction (the next look deletes more), so a commit
-# waits a fraction of a second at most.
+# waits a fraction of a second at most. (Taking a message out of the search index costs
+# about three times what deleting its rows does: 20,000 events take what 50,000 took
+# without it, docs/performance.md.)
 QUOTA_KEEP = 0.95
-QUOTA_STEP_EVENTS = 50_000
+QUOTA_STEP_EVENTS = 20_000
 COMMIT_RETRY_S = 1.0  # a failed commit (disk full, I/O error) is retried this often
 STALL_LOG_INTERVAL_S = 60.0
 STOP_COMMIT_S = 5.0  # on SHUTDOWN, how long to keep retrying before giving up
@@ -187,6 +216,7 @@ def _serve(pipe: Pipe, db: sqlite3.Connection, config: Config) -> int:
     committer = Committer(db, pipe)
     limits = Limits(db, pipe, config)
     next_retention = next_limits = time.monotonic()
+    backfilling = search_index.unindexed_up_to(db) > 0
     stop_by: float | None = None
     while True:
         now = time.monotonic()
@@ -207,7 +237,11 @@ def _serve(pipe: Pipe, db: sqlite3.Connection, config: Config) -> int:
             selector.modify(pipe, selectors.EVENT_READ | selectors.EVENT_WRITE)
         else:
             selector.modify(pipe, selectors.EVENT_READ)
+        if backfilling and stop_by is None and not committer.rows:
+            backfilling = _backfill(db)  # one batch between two looks at the pipe
         waits = [next_retention - now, next_limits - now, committer.timeout(now)]
+        if backfilling:
+            waits.append(0.0)
         if not selector.select(timeout=max(0.0, min(w for w in waits if w is not None))):
             committer.commit(time.monotonic())  # a retry may be due
             continue
@@ -229,6 +263,18 @@ def _serve(pipe: Pipe, db: sqlite3.Connection, config: Config) -> int:
             elif isinstance(frame, frames.Shutdown) and stop_by is None:
                 stop_by = time.monotonic() + STOP_COMMIT_S
         committer.commit(time.monotonic())
+
+
+def _backfill(db: sqlite3.Connection) -> bool:
+    """One batch of the search index's backfill; whether there is more. A failure (disk
+    full ...) is logged and the backfill stops until the next start: search then covers
+    what was indexed so far, and commits go on."""
+    try:
+        return search_index.backfill_step(db)
+    except sqlite3.OperationalError as exc:
+        log.error("search index: cannot index older messages: %s; trying again at the next"
+                  " start", exc)
+        return False
 
 
 def _flush_blocking(pipe: Pipe) -> None:

@@ -21,12 +21,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tui import config as settings_file
-from tui import credentials_file, state_file
+from tui import credentials_file, ignore_file, state_file
 from tui.app import App
 from tui.config import Config, ConfigError, channel_name
 from tui.connection import Connection, ConnectionClosed, client_tls_context
 from tui.credentials import server_key
 from tui.private_file import read_text
+from tui.ignores import IgnoreList
 from tui.sasl import Credentials
 from tui.xdg import config_dir
 
@@ -186,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
               autojoin=target.autojoin, remembered=remembered)
     if state_notice:
         app.note_error(state_notice, now_utc())
+    masks, warning = ignore_file.load(ignore_file.default_path(), key)
+    app.session.ctx.ignores = IgnoreList(masks)  # /ignore's list, kept per server
+    if warning:
+        app.note_error(warning, now_utc())
     from tui.curses_client import (
         run,  # imported late: curses is not needed to print usage
     )

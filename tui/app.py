@@ -1,13 +1,15 @@
 """The client without its terminal and socket: modes (name prompt, nick prompt, hidden
-password prompt, "keep this login?" question, chat), what Enter and Tab do, reconnecting with
-backoff (and not after a fatal ERROR), and what the pane and status bar show.
+password prompt, "keep this login?" and "send these lines?" questions, chat), what Enter, Tab,
+Up/Down and a paste do, reconnecting with backoff (and not after a fatal ERROR), what the
+user's typing tells others, and what the pane, nick list and status bar show.
 
 The event loop (curses_client) feeds it keys, received lines and the time, and executes the
-actions it returns (`Send`, `Connect`, `Disconnect`, `Quit`, `SaveCredentials`, `SaveState`
-what is remembered of the server, `Notify` the bell). It composes the frame the terminal
-draws (`tui.frame`: the pane, the side columns such as the buffer list, status, input), and
-starts from what was remembered of the server (`tui.saved_state`). Pure, so the whole flow
-from the name prompt to chatting is unit-testable.
+actions it returns (`Send`, `Connect`, `Disconnect`, `Quit`, `SaveCredentials`,
+`SaveIgnores`, `SaveState` what is remembered of the server, `Notify` the bell). It composes
+the frame the terminal draws (`tui.app_view`, `tui.frame`: the pane, the side columns such as
+the buffer list and the nick list, status, input), and starts from what was remembered of the
+server (`tui.saved_state`). Pure, so the whole flow from the name prompt to chatting is
+unit-testable.
 """
 
 from __future__ import annotations
@@ -23,19 +25,22 @@ from ircproto.casemap import irc_equal
 from ircproto.validate import is_valid_nick
 from tui import attention, commands
 from tui.alerts import Alerts
+from tui.app_view import AppView
 from tui.buffer_list import BufferList
+from tui.command_context import ConfirmLines
 from tui.commands import Action
 from tui.config import Settings
 from tui.context import CLIENT_NICK_MAX_LEN
 from tui.credentials import server_key
 from tui.effects import (Alert, AskNick, AskPassword, Disconnect, LoggedIn, Reconnect,
                          StopReconnecting)
-from tui.frame import Column, Frame, compose, place_columns
+from tui.frame import Column
 from tui.inputline import InputLine
-from tui.layout import Row, at_top, clip, scroll, text_width, view_rows
+from tui.layout import Row
 from tui.memory import Memory
-from tui.render import RowCache, status_row
-from tui.sanitize import Style, clean
+from tui.nicklist import NickList
+from tui.render import RowCache
+from tui.results import Choice, JoinChannel
 from tui.sasl import Credentials
 from tui.saved_state import SavedServer, restore
 from tui.session import Session
@@ -47,7 +52,6 @@ RECONNECT_FIRST_S = 1.0
 RECONNECT_MAX_S = 30.0
 RECONNECT_JITTER = 0.2
 NAME_PROMPT = "Your name: "
-PROMPT_STYLE = Style(bold=True)
 PASSWORD_PROMPT = "Server password: "
 
 
@@ -75,6 +79,7 @@ class Mode(enum.Enum):
     NICK = "nick"  # the server refused the nick during registration
     PASSWORD = "password"  # hidden input: an account's or the server's password
     KEEP = "keep"  # "keep this login on this computer?"
+    CONFIRM = "confirm"  # "send these lines as separate messages?"
     CHAT = "chat"
 
 
@@ -87,7 +92,7 @@ def default_nick(login: str, max_len: int = CLIENT_NICK_MAX_LEN) -> str:
     return nick if is_valid_nick(nick, max_len) else "guest"
 
 
-class App:
+class App(AppView):
     def __init__(self, host: str, port: int, *, nick: str | None, channel: str = "#lobby",
                  channel_explicit: bool = False, login: str = "guest",
                  tz: tzinfo | None = None, rng: random.Random | None = None,
@@ -100,6 +105,7 @@ class App:
         self.stopped: str | None = None  # why reconnecting stopped (a fatal ERROR)
         self._reconnect_now = False
         self._asking: AskPassword | None = None
+        self._confirming: ConfirmLines | None = None
         self.tz = tz
         self.rows = RowCache(tz, settings.time_format)
         self.show_buffer_list = settings.buffer_list
@@ -108,7 +114,8 @@ class App:
         self.alerts = Alerts(settings)
         self.memory = Memory(server_key(host, port), remembered)
         # What asks for a side column (tui.frame): functions of the terminal's width.
-        self.column_sources: list[Callable[[int], Column | None]] = [self._buffer_list]
+        self.column_sources: list[Callable[[int], Column | None]] = [self._buffer_list,
+                                                                     self._nick_list]
         self.rng = rng or random.Random()
         self.state = State(server_name=host, tz=tz)
         self.buffer_list = BufferList(self.state)
@@ -120,6 +127,8 @@ class App:
         if remembered is not None:
             self.session.remember(restore(remembered, self.state), remembered.seen_until)
         self.input = InputLine()
+        self.nick_list = NickList()
+        self._typed = ""  # the input line as the typing notifications last saw it
         self.ever_connected = False
         self.ever_registered = False
         self._attempt = 0
@@ -137,6 +146,17 @@ class App:
             self.mode = Mode.CHAT
             self.prompt = ""
             self._use_saved_login(nick)
+
+    @property
+    def prompt(self) -> str:
+        """The input line's prompt; a text of several lines says so (one message)."""
+        lines = self.input.line_count
+        return (f"[{lines} lines] " if lines > 1 and self.mode == Mode.CHAT else "") \
+            + self._prompt
+
+    @prompt.setter
+    def prompt(self, prompt: str) -> None:
+        self._prompt = prompt
 
     def _use_saved_login(self, nick: str) -> None:
         """The saved login is used when the chosen name is its account's."""
@@ -184,7 +204,7 @@ class App:
         return actions
 
     def tick(self, now: datetime) -> list[Action]:
-        actions = self._handle(self.session.tick(now))
+        actions = self._handle(self.session.tick(now) + self._watch(now))
         if self.ever_registered:
             actions += self.memory.due(now, self.state, self.session)
         if self._reconnect_at is not None and now >= self._reconnect_at:
@@ -206,6 +226,14 @@ class App:
     def user_active(self) -> None:
         """The user pressed a key: they see the buffer shown, read as far as its view."""
         attention.move_read(self.state.current, attention.read_time_of(self.state.current))
+    def _watch(self, now: datetime) -> list:
+        """What the user is doing, for others: typing (a changed input line), and looking at
+        a channel (who in it is away, for the nick list)."""
+        out = self.session.people.refresh(self.state.current, now)
+        if self.mode == Mode.CHAT and self.input.text != self._typed:
+            self._typed = self.input.text
+            out += self.session.typing.input_changed(self.state.current, self._typed, now)
+        return out
 
     def next_deadline(self) -> datetime | None:
         deadlines = [d for d in (self.session.next_deadline(), self._reconnect_at,
@@ -243,6 +271,10 @@ class App:
                 notify = self.alerts.on_alert(effect, self.session.ctx.now)
                 if notify is not None:
                     out.append(notify)
+            elif isinstance(effect, ConfirmLines):
+                self._confirming = effect
+                self._ask(Mode.CONFIRM, f"Send {effect.count} lines as {effect.count} "
+                          "messages? (y/n) ")
             else:
                 out.append(effect)
         return out
@@ -256,12 +288,19 @@ class App:
     def submit(self, now: datetime) -> list[Action]:
         """Enter."""
         if self.mode == Mode.CHAT:
+            choice = self.session.results.choose(self.state.current, self.input.text)
+            if choice is not None:
+                return self._take(choice, now)
             text = self.input.submit(remember=not commands.holds_secret(self.input.text))
+            self.session.typing.message_sent()
+            self._typed = ""
             return self._handle(commands.run_input(text, self.session, self.state, now))
         if self.mode == Mode.PASSWORD:
             return self._submit_password(now)
         if self.mode == Mode.KEEP:
             return self._submit_keep(now)
+        if self.mode == Mode.CONFIRM:
+            return self._submit_lines(now)
         text = self.input.text.strip()
         # The server's NICKLEN once announced; before, a generous client bound (the server
         # answers 432 to a nick too long for it).
@@ -319,6 +358,27 @@ class App:
             return []
         return [SaveCredentials(server_key(self.host, self.port), creds)]
 
+    def _submit_lines(self, now: datetime) -> list[Action]:
+        """The answer to "send these lines as separate messages?": no puts the text back."""
+        answer, ask = self.input.text.strip().lower(), self._confirming
+        self._confirming = None
+        self._ask(Mode.CHAT, "")
+        if ask is None:
+            return []
+        if answer not in ("y", "yes"):
+            self.input.set(ask.text)
+            self._note("Not sent: the text is back in the input line.", now)
+            return []
+        return self._handle([effect for line in ask.lines for effect in self.session.say(
+            ask.target, line, now, show_in=ask.buffer)])
+
+    def paste(self, text: str) -> None:
+        """A bracketed paste (or Alt-Enter's "\\n"): its lines stay in the input line, one
+        message sent with Enter (a prompt takes the first line only)."""
+        if self.mode != Mode.CHAT:
+            text = text.split("\n", 1)[0]
+        self.input.insert(text, lines=self.mode == Mode.CHAT)
+
     def saved_credentials(self, creds: Credentials, error: str | None, now: datetime) -> None:
         """The loop wrote (or failed to write) the saved-logins file."""
         if error:
@@ -328,11 +388,12 @@ class App:
         self.saved = creds
         self._note(f"Kept: tui logs in as {creds.account} by itself from now on.", now)
 
-    def note_error(self, text: str, now: datetime) -> None:
-        self.state.add(self.state.server, Line(now, Kind.ERROR, text))
-
     def _note(self, text: str, now: datetime) -> None:
         self.state.add(self.state.current, Line(now, Kind.INFO, text))
+
+    def note_error(self, text: str, now: datetime) -> None:
+        """Something the event loop could not do (write a file), said where the user is."""
+        self.state.add(self.state.current, Line(now, Kind.ERROR, text))
 
     def complete(self) -> None:
         """Tab: complete a nick of the current channel (or the query partner)."""
@@ -345,74 +406,27 @@ class App:
             nicks = []
         self.input.complete(nicks)
 
+    def up(self) -> None:
+        """Up: in a results buffer (nothing typed), the result above; else recall."""
+        if self.input.text or not self.session.results.move(self.state.current, -1):
+            self.input.history_prev()
+
+    def down(self) -> None:
+        if self.input.text or not self.session.results.move(self.state.current, 1):
+            self.input.history_next()
+
+    def _take(self, choice: Choice, now: datetime) -> list[Action]:
+        """Enter on a result: join the channel, or show the message in its place."""
+        self.input.set("")
+        if isinstance(choice, JoinChannel):
+            return self._handle(self.session.request_join(choice.channel))
+        return self._handle(self.session.search.show(choice))
+
     def switch(self, index: int) -> None:
         self.state.switch(index)
 
     def cycle(self, step: int) -> None:
         self.state.cycle(step)
-
-    def scroll_page(self, direction: int, width: int, height: int) -> list[Action]:
-        """PgUp (-1) / PgDn (+1): move by a page, keeping two rows of context. Reaching the
-        top asks the server for the page of history before it."""
-        buf = self.state.current
-        rows_of = self._rows_of(width)
-        buf.anchor = scroll(rows_of, buf.first_index, buf.end_index, height,
-                            buf.anchor, direction * max(1, height - 2))
-        if buf.anchor is None:
-            buf.unseen = 0
-        if direction < 0 and at_top(rows_of, buf.first_index, buf.end_index, height,
-                                    buf.anchor):
-            return self._handle(self.session.load_older(buf))
-        return []
-
-    # -- what to draw --------------------------------------------------------------------------
-    def _rows_of(self, width: int):
-        buf, rows = self.state.current, self.rows
-        return lambda index: rows.rows(buf.line_at(index), width)
-
-    def side_columns(self, width: int) -> list[Column]:
-        """The side columns wanted on a terminal `width` wide, in order (see `tui.frame`)."""
-        return [c for c in (source(width) for source in self.column_sources) if c is not None]
-
-    def toggle_buffer_list(self) -> None:
-        self.show_buffer_list = not self.show_buffer_list
-
-    def _buffer_list(self, width: int) -> Column | None:
-        return self.buffer_list.column(width) if self.show_buffer_list else None
-
-    def pane_size(self, width: int, height: int) -> tuple[int, int]:
-        """The chat pane's width and height on a terminal of this size."""
-        _, pane_width, _ = place_columns(width, self.side_columns(width))
-        return pane_width, max(height - 2, 1)
-
-    def frame(self, width: int, height: int) -> Frame:
-        """Everything the terminal shows (`tui.frame`)."""
-        return compose(width, height, columns=self.side_columns(width), pane=self.pane,
-                       status=self.status, input_line=self.input_row)
-
-    def input_row(self, width: int) -> tuple[Row, int]:
-        """The prompt and the visible part of the input line, and the cursor's column."""
-        prompt = clip(clean(self.prompt), max(width // 2, width - 10))
-        prompt_width = text_width(prompt)
-        text, cursor = self.input.view(width - prompt_width)
-        if self.input.masked:  # a password: as many stars as characters, nothing else
-            text = "*" * min(len(self.input.text), max(0, width - prompt_width - 1))
-            cursor = len(text)
-        return [(prompt, PROMPT_STYLE), (text, Style(reverse=self.input.selected))], \
-            prompt_width + cursor
-
-    def pane(self, width: int, height: int) -> list[Row]:
-        buf = self.state.current
-        rows, buf.anchor = view_rows(self._rows_of(width), buf.first_index, buf.end_index,
-                                     height, buf.anchor)
-        if buf.anchor is None:
-            buf.unseen = 0
-        return rows
-
-    @property
-    def input_hidden(self) -> bool:
-        """Whether the input line must be drawn masked (a password is being typed)."""
-        return self.input.masked
 
     def connection_label(self) -> str:
         if self.stopped is not None:
@@ -424,18 +438,3 @@ class App:
         if self._reconnect_at is not None:
             return "reconnecting"
         return "offline" if self.ever_connected else "not connected"
-
-    def status(self, width: int) -> Row:
-        buf = self.state.current
-        facts = dict(
-            connection=self.connection_label(), nick=self.session.nick,
-            buffer_number=self.state.current_index + 1, buffer_name=buf.name,
-            users=len(buf.users) if buf.kind == BufferKind.CHANNEL and buf.joined else None,
-            activity=tuple((n, b.name, b.mention) for n, b in self.state.activity()),
-            more_below=buf.unseen if buf.anchor is not None else None,
-            unsent=self.session.outbox.waiting(),
-            loading=self.session.history.busy, parted=buf.parted)
-        key = (width, *facts.values())
-        if self._status[0] != key:  # drawn every frame, changed seldom: built on a change
-            self._status = (key, status_row(width, **facts))  # type: ignore[arg-type]
-        return self._status[1]

@@ -32,6 +32,7 @@ class Kind(enum.Enum):
     INFO = "info"  # client and server information
     ERROR = "error"
     DIVIDER = "divider"  # "— live —" and date lines
+    RESULT = "result"  # one of a results buffer's choices: drawn as is, without a time
 
 
 CHAT_KINDS = frozenset({Kind.MESSAGE, Kind.ACTION, Kind.NOTICE})
@@ -83,6 +84,7 @@ class BufferKind(enum.Enum):
     SERVER = "server"
     CHANNEL = "channel"
     QUERY = "query"
+    RESULTS = "results"  # /list, /search: choices to pick from (its name has a space: no nick)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,11 +22,14 @@ from tui.sasl import usable_mechanisms
 # draft/account-registration: /register; sasl: logging in (asked for only when the server offers
 # a mechanism tui speaks; harmless without credentials and lets a login happen later on the
 # same connection). multi-prefix: every prefix of a member in NAMES (`@+bob`), so a -o leaves
-# the + shown; invite-notify: who invites whom to our channels. draft/read-marker: read
-# positions shared with the user's other clients (MARKREAD).
-WANTED = ("batch", "cap-notify", "draft/account-registration", "draft/chathistory",
-          "draft/event-playback", "draft/read-marker", "echo-message", "invite-notify",
-          "labeled-response", "message-tags", "multi-prefix", "sasl", "server-time")
+# the + shown; invite-notify: who invites whom to our channels. away-notify: who goes away
+# (dimmed in the nick list); draft/multiline: a paste of several lines as one message;
+# draft/search (soju.im/search, its earlier name): /search on the server. draft/read-marker:
+# read positions shared with the user's other clients (MARKREAD).
+WANTED = ("away-notify", "batch", "cap-notify", "draft/account-registration",
+          "draft/chathistory", "draft/event-playback", "draft/multiline", "draft/read-marker",
+          "draft/search", "echo-message", "invite-notify", "labeled-response", "message-tags",
+          "multi-prefix", "sasl", "server-time", "soju.im/search")
 MAX_OFFERED = 200  # a server listing more capabilities than this is not taken at its word
 
 

@@ -36,6 +36,10 @@ class Chat:
         self.outbox = outbox
         self.history = history
 
+    def ignored(self, msg: Message) -> bool:
+        """From someone the user /ignored (never ourselves: our echoes confirm delivery)."""
+        return not self.ctx.is_me(msg.source_nick) and self.ctx.ignores.matches(msg.source)
+
     def info(self, buf: Buffer, text: str, when: datetime) -> None:
         self.state.add(buf, Line(when, Kind.INFO, text))
 
@@ -60,6 +64,8 @@ class Chat:
     def handle_privmsg(self, msg: Message, when: datetime, label: str | None) -> list[Effect]:
         target, text = msg.param(0) or "", msg.param(1) or ""
         nick = msg.source_nick or "server"
+        if self.ignored(msg):
+            return []
         ctcp = split_ctcp(text)
         if ctcp is not None and ctcp[0] != "ACTION":
             return self._ctcp_request(msg, nick, *ctcp, when)
@@ -74,6 +80,8 @@ class Chat:
     def handle_notice(self, msg: Message, when: datetime, label: str | None) -> list[Effect]:
         target, text = msg.param(0) or "", msg.param(1) or ""
         nick = msg.source_nick or "server"
+        if self.ignored(msg):
+            return []
         if self.ctx.is_me(nick) and (text.startswith(DELIM)
                                      or self.outbox.confirm_echo(msg, when, label)):
             return []  # the echo of our CTCP reply, or of a NOTICE we sent

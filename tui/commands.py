@@ -10,44 +10,19 @@ message, never a crash. No I/O.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from ircproto.message import ProtocolError, parse
-from tui.effects import AskPassword, Effect, Send, send
+from tui import multiline
+from tui.command_context import Action, ConfirmLines, Context, Quit
+from tui.effects import AskPassword, Send, send
 from tui.operator_commands import OPERATOR_COMMANDS, Builder, UsageError, Where
+from tui.people_commands import PEOPLE_COMMANDS
+from tui.view_commands import VIEW_COMMANDS
 from tui.session import Session
-from tui.state import Buffer, BufferKind, Kind, Line, State
+from tui.state import BufferKind, Kind, State
 
 DEFAULT_QUIT_REASON = "Leaving"
-
-
-@dataclass(frozen=True, slots=True)
-class Quit:
-    """End the program after telling the server (QUIT) why."""
-
-    reason: str
-
-
-Action = Effect | Quit
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    session: Session
-    state: State
-    now: datetime
-
-    @property
-    def buffer(self) -> Buffer:
-        return self.state.current
-
-    def say(self, text: str, kind: Kind = Kind.INFO) -> list[Action]:
-        self.state.add(self.buffer, Line(self.now, kind, text))
-        return []
-
-    def error(self, text: str) -> list[Action]:
-        return self.say(text, Kind.ERROR)
 
 
 def parse_input(text: str) -> tuple[str | None, str]:
@@ -61,21 +36,29 @@ def parse_input(text: str) -> tuple[str | None, str]:
     return name.lower(), args.strip()
 
 
-def _conversation_target(ctx: Context) -> str | None:
-    buf = ctx.buffer
-    return buf.name if buf.kind in (BufferKind.CHANNEL, BufferKind.QUERY) else None
-
-
 def send_message(ctx: Context, text: str, action: bool = False) -> list[Action]:
     """A plain line typed in a buffer (or /me). Offline, or before the channel is re-joined,
     it is queued and sent once the connection is back."""
-    target = _conversation_target(ctx)
+    target = ctx.conversation_target()
+    if ctx.buffer.kind == BufferKind.RESULTS:
+        return ctx.error("These are results: Up/Down and Enter, or a number and Enter, take one.")
     if target is None:
         return ctx.error("This is the server buffer: /join #channel or /query nick first.")
     buf = ctx.buffer
     if buf.kind == BufferKind.CHANNEL and not (buf.joined or buf.rejoin) \
             and ctx.session.registered:
         return ctx.error(f"You are not in {target}; /join {target} first.")
+    if "\n" in text:
+        if not text.strip():
+            return []  # blank lines only: no message
+        if action:
+            return ctx.error("A /me is one line.")
+        session = ctx.session
+        if not multiline.can_send(session.caps, session.registration.cap.offered.get(
+                multiline.CAP), text, session.text_budget("PRIVMSG", target)):
+            return [ConfirmLines(target, text, buf)]
+    if buf.kind == BufferKind.QUERY:
+        ctx.session.typing.opened_by_user(target)  # answering: they may see us type now
     return list(ctx.session.say(target, text, ctx.now, action=action, show_in=buf))
 
 
@@ -98,7 +81,7 @@ def cmd_part(ctx: Context, args: str) -> list[Action]:
     if words[0] and ctx.session.is_channel(words[0]):
         name, reason = words[0], words[1] if len(words) > 1 else ""
     else:
-        name, reason = _conversation_target(ctx) or "", args
+        name, reason = ctx.conversation_target() or "", args
     if not name:
         return ctx.error("Usage: /part [#channel] [reason]")
     buf = ctx.state.get(name)
@@ -115,7 +98,11 @@ def cmd_msg(ctx: Context, args: str) -> list[Action]:
     out: list[Action] = []
     if not ctx.session.is_channel(target):
         out += ctx.session.open_query(target)[1]
-    return out + list(ctx.session.say(target, text, ctx.now))
+        ctx.session.typing.opened_by_user(target)
+    out += ctx.session.say(target, text, ctx.now)
+    if ctx.state.get(target) is not ctx.buffer:
+        ctx.say(f"-> {target}: {text}")  # it went to the target's buffer: say so here
+    return out
 
 
 def cmd_query(ctx: Context, args: str) -> list[Action]:
@@ -123,6 +110,7 @@ def cmd_query(ctx: Context, args: str) -> list[Action]:
     if not nick or ctx.session.is_channel(nick) or nick.startswith(":"):
         return ctx.error("Usage: /query nick [text]")
     buf, out = ctx.session.open_query(nick)
+    ctx.session.typing.opened_by_user(nick)
     ctx.state.focus(buf)
     return list(out) + (send_message(ctx, text) if text else [])
 
@@ -220,7 +208,8 @@ def cmd_help(ctx: Context, args: str) -> list[Action]:
     for name, (_, usage, description) in COMMANDS.items():
         ctx.say(f"  /{name} {usage}".ljust(32) + " " + description)
     ctx.say("Keys: PgUp/PgDn scroll, Alt-1..9 or Ctrl-N/Ctrl-P switch buffers, F2 shows or "
-            "hides the buffer list, Tab completes nicks, Up/Down recall sent lines, Ctrl-C "
+            "hides the buffer list, Tab completes nicks, Up/Down recall sent lines (in a "
+            "results buffer: choose one, Enter takes it), Alt-Enter starts a new line, Ctrl-C "
             "quits.")
     return []
 
@@ -235,8 +224,10 @@ COMMANDS: dict[str, tuple[Handler, str, str]] = {
     "nick": (cmd_nick, "newnick", "change your nick"),
     "topic": (cmd_topic, "[text]", "show or set the channel topic"),
     "names": (cmd_names, "[#channel]", "list the users of a channel"),
+    **PEOPLE_COMMANDS,
     **{name: (operator_command(name, build, usage), usage, description)
        for name, (build, usage, description) in OPERATOR_COMMANDS.items()},
+    **VIEW_COMMANDS,
     "win": (cmd_win, "N", "switch to buffer N"),
     "say": (cmd_say, "text", "send text as is (even if it starts with /)"),
     "resend": (cmd_resend, "", "send again messages marked ? (not confirmed stored)"),
@@ -262,6 +253,8 @@ def run_input(text: str, session: Session, state: State, now: datetime) -> list[
     command, args = parse_input(text)
     if command is None:
         return send_message(ctx, args) if args else []
+    if "\n" in args:
+        return ctx.error("A command is one line (a text of several lines is a message).")
     name = ALIASES.get(command, command)
     entry = COMMANDS.get(name)
     if entry is None:

@@ -1,6 +1,6 @@
 """What the session's parts (history, outbox, membership, chat) read about the session they
 belong to: who we are, what the server announced (capabilities, ISUPPORT), where the
-connection stands, the time, and a label factory.
+connection stands, the time, a label factory, and whom the user ignores.
 
 The session owns the one `ClientContext` and is its only writer (the label counter aside); the
 parts read it and return effects or changes instead of reaching into the session. It must not
@@ -14,6 +14,7 @@ from datetime import datetime
 
 from ircproto.casemap import casefold
 from ircproto.isupport import ISupport
+from tui.ignores import IgnoreList
 from tui.members import PrefixTable
 from tui.modes import ModeRules
 from tui.state import State
@@ -41,6 +42,7 @@ class ClientContext:
     ready: bool = False  # registered, ISUPPORT read, private conversations caught up
     labels: int = 0  # labels handed out on this connection
     highlights: tuple[str, ...] = ()  # words that count as mentions besides our nick
+    ignores: IgnoreList = field(default_factory=IgnoreList)  # whom the user does not hear
     _folded: str = field(default="", repr=False)
     _folded_of: str | None = field(default=None, repr=False)
 

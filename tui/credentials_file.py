@@ -1,6 +1,6 @@
-"""Reading and writing the saved-logins file (`tui.credentials` says what is in it): created
-mode 0600 in a directory created mode 0700, replaced atomically, and refused when other users
-can read it.
+"""Reading and writing the saved-logins file (`tui.credentials` says what is in it): written
+private (`tui.private_file`: mode 0600, replaced atomically), and refused when other users can
+read it.
 
 The only I/O of the login feature: the event loop calls `save`, the command line `load`.
 """

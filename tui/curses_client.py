@@ -21,13 +21,15 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tui import credentials_file, state_file
+from tui import saved_files, state_file
 from tui.alerts import Notify
-from tui.app import App, Connect, SaveCredentials
+from tui.app import App, Connect
 from tui.commands import Quit
 from tui.connection import Connection, ConnectionClosed
 from tui.curses_screen import Screen
 from tui.effects import Disconnect, Send
+from tui.keys import (CONTROL_KEYS, ESC, FUNCTION_KEYS, PASTE_MODE_OFF, PASTE_MODE_ON, Binding,
+                      PasteReader, after_escape)
 from tui.memory import SaveState
 
 EXIT_OK = 0
@@ -35,6 +37,7 @@ EXIT_CONNECT_FAILED = 1
 QUIT_FLUSH_TIMEOUT_S = 1.0
 MAX_IDLE_WAIT_S = 30.0
 ESC_DELAY_MS = 25  # short: Alt-N arrives as ESC N immediately; a lone ESC is rare in chat
+SEQUENCE_WAIT_MS = 100  # for the rest of a key sequence after ESC (curses waits ESC_DELAY_MS)
 EMPTY_READS_BEFORE_EOF = 50  # readable stdin that yields no key this often: terminal is gone
 # Lines from the network are drawn at most this often (a busy channel brings hundreds a
 # second); what the user types is drawn at once.
@@ -68,6 +71,7 @@ class Loop:
         self._dirty = True  # something may look different since the last frame
         self._urgent = True  # the user is waiting for it (a key, a resize)
         self._drawn_at = 0.0  # time.monotonic() of the last frame
+        self.paste: PasteReader | None = None  # a bracketed paste being read
         self._wake_r, self._wake_w = socket.socketpair()
         for s in (self._wake_r, self._wake_w):
             s.setblocking(False)
@@ -267,12 +271,12 @@ class Loop:
                 self.connection_lost(action.reason)
             elif isinstance(action, Quit):
                 self.quit(action.reason)
-            elif isinstance(action, SaveCredentials):
-                self.save_credentials(action)
             elif isinstance(action, SaveState):
                 self.save_state(action)
             elif isinstance(action, Notify):
                 self.notify(action.data)
+            else:
+                saved_files.save(self.app, action, now_utc())
 
     def save_state(self, action: SaveState) -> None:
         error = state_file.save(self.state_path, action.key, action.saved)
@@ -288,10 +292,6 @@ class Loop:
             os.write(sys.stdout.fileno(), data)
         except OSError:
             pass  # a terminal that cannot take it: no alert, no crash
-
-    def save_credentials(self, action: SaveCredentials) -> None:
-        error = credentials_file.save_default(action.server, action.credentials)
-        self.app.saved_credentials(action.credentials, error, now_utc())
 
     def quit(self, reason: str) -> None:
         """Send QUIT (if connected), give it a moment to leave, and end the loop with 0."""
@@ -355,11 +355,17 @@ class Loop:
 
     def on_key(self, key: str | int) -> None:
         app, line = self.app, self.app.input
+        if self.paste is not None:
+            text = self.paste.feed(key, time.monotonic())
+            if text is not None:
+                self.paste = None
+                app.paste(text)
+            return
         if isinstance(key, str):
-            action = TEXT_KEYS.get(key)
-            if action is not None:
-                action(self)
-            elif key == "\x1b":
+            binding = CONTROL_KEYS.get(key)
+            if binding is not None:
+                self.act(binding)
+            elif key == ESC:
                 self._on_escape()
             elif key.isprintable() or ord(key) >= 0xA0:
                 line.insert(key)
@@ -370,56 +376,40 @@ class Loop:
             self.execute(app.scroll_page(-1 if key == curses.KEY_PPAGE else 1,
                                          *self.app.pane_size(*self._size())))
         else:
-            action = CURSES_KEYS.get(key) or NAMED_KEYS.get(curses.keyname(key))
-            if action is not None:
-                action(self)
+            binding = FUNCTION_KEYS.get(curses.keyname(key))
+            if binding is not None:
+                self.act(binding)
+
+    def act(self, binding: Binding) -> None:
+        """Do what a key means (keys.Binding: who acts, the method, its arguments)."""
+        who, method, args = binding
+        target = {"loop": self, "app": self.app, "input": self.app.input,
+                  "screen": self.screen}[who]
+        getattr(target, method)(*args)
 
     def _on_escape(self) -> None:
-        """ESC followed by a key is Alt+key (that is what terminals send)."""
+        """ESC followed by a key is Alt+key (that is what terminals send); ESC [200~ starts
+        a bracketed paste."""
+        binding = after_escape(self._next_key)
+        if binding is not None:
+            self.act(binding)
+
+    def start_paste(self) -> None:
+        self.paste = PasteReader()
+
+    def _next_key(self) -> str | int | None:
+        """The next key of a sequence: it may still be on its way (a busy machine, a slow
+        link), so wait a little for it instead of reading a sequence cut in two."""
+        self.scr.timeout(SEQUENCE_WAIT_MS)
         try:
-            key = self.scr.get_wch()
+            return self.scr.get_wch()
         except curses.error:
-            return  # a lone ESC
-        if isinstance(key, str) and key.isdigit():
-            self.app.switch(9 if key == "0" else int(key) - 1)  # Alt-0 is buffer 10
-        elif key == "b":
-            self.app.input.word_left()
-        elif key == "f":
-            self.app.input.word_right()
-        elif key in ("\x7f", "\x08"):
-            self.app.input.kill_word()
+            return None
+        finally:
+            self.scr.nodelay(True)
 
     def submit(self) -> None:
         self.execute(self.app.submit(now_utc()))
-
-
-def _line(method: str):
-    return lambda loop: getattr(loop.app.input, method)()
-
-
-TEXT_KEYS = {
-    "\n": Loop.submit, "\r": Loop.submit,
-    "\t": lambda loop: loop.app.complete(),
-    "\x7f": _line("backspace"), "\x08": _line("backspace"),
-    "\x01": _line("home"), "\x05": _line("end"),
-    "\x02": _line("left"), "\x06": _line("right"),
-    "\x04": _line("delete"),
-    "\x17": _line("kill_word"), "\x15": _line("kill_to_start"), "\x0b": _line("kill_to_end"),
-    "\x0e": lambda loop: loop.app.cycle(1), "\x10": lambda loop: loop.app.cycle(-1),
-    "\x03": lambda loop: loop.quit("Leaving"),
-    "\x0c": lambda loop: loop.screen.invalidate(),
-}
-CURSES_KEYS = {
-    curses.KEY_ENTER: Loop.submit,
-    curses.KEY_BACKSPACE: _line("backspace"), curses.KEY_DC: _line("delete"),
-    curses.KEY_LEFT: _line("left"), curses.KEY_RIGHT: _line("right"),
-    curses.KEY_HOME: _line("home"), curses.KEY_END: _line("end"),
-    curses.KEY_UP: _line("history_prev"), curses.KEY_DOWN: _line("history_next"),
-    curses.KEY_F2: lambda loop: loop.app.toggle_buffer_list(),
-}
-NAMED_KEYS = {  # keys without a KEY_ constant, by their terminfo name
-    b"kLFT5": _line("word_left"), b"kRIT5": _line("word_right"),
-}
 
 
 def run(app: App, connection: Connection | None = None, tls: ssl.SSLContext | None = None,
@@ -432,7 +422,12 @@ def run(app: App, connection: Connection | None = None, tls: ssl.SSLContext | No
         curses.noecho()
         stdscr.keypad(True)
         stdscr.nodelay(True)
-        return Loop(stdscr, app, connection, tls, state_path).run()
+        terminal = sys.__stdout__.fileno()
+        os.write(terminal, PASTE_MODE_ON.encode())  # pastes arrive framed: see tui.keys
+        try:
+            return Loop(stdscr, app, connection, tls, state_path).run()
+        finally:
+            os.write(terminal, PASTE_MODE_OFF.encode())
 
     try:
         return curses.wrapper(body)  # restores the terminal on any exit, crash included

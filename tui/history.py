@@ -7,7 +7,9 @@
 - after a reconnect: exactly what was missed (`AFTER msgid=<newest we have>`), page after
   page until one is shorter than the limit, and private conversations we were not in are
   discovered with `TARGETS` and caught up the same way;
-- a message of ours found in those pages by its nonce is confirmed, not sent again.
+- a message of ours found in those pages by its nonce is confirmed, not sent again;
+- a search result taken: what was said around it (`AROUND msgid=<id>`), placed where it
+  belongs, with a divider when newer lines may be missing between it and what follows.
 
 A buffer is "syncing" from its (re)join until its catch-up is complete; our queued messages
 for it wait until then. One request per buffer is in flight at a time; replies are matched by
@@ -27,14 +29,16 @@ from datetime import UTC, datetime, timedelta
 from ircproto.casemap import irc_equal
 from ircproto.message import Message, format_message
 from ircproto.servertime import format_server_time, server_time_datetime
+from tui import multiline
 from tui.batch import Batch
 from tui.context import ClientContext
 from tui.effects import Effect, Send
 from tui.lines import NONCE_TAG, history_line
 from tui.outbox import Outbox
-from tui.state import Buffer, BufferKind, Kind, Line, Resume
+from tui.state import CHAT_KINDS, Buffer, BufferKind, Kind, Line, Resume
 
 PAGE_LIMIT = 50  # LATEST and BEFORE: a screenful or two
+AROUND_LIMIT = 40  # a message with what was said before and after it
 CATCH_UP_LIMIT = 100  # AFTER: catching up wants big pages
 TARGETS_LIMIT = 50
 TARGETS_END_MARGIN = timedelta(minutes=1)  # our clock may be behind the server's
@@ -44,7 +48,7 @@ REQUEST_TIMEOUT = timedelta(seconds=30)
 # What chathistory needs besides itself: page boundaries (batch), ids (message-tags) and
 # times (server-time). Without all of them the client relies on the server's JOIN replay.
 REQUIRED_CAPS = frozenset({"draft/chathistory", "batch", "message-tags", "server-time"})
-MESSAGE_QUERIES = ("LATEST", "BEFORE", "AFTER")
+MESSAGE_QUERIES = ("LATEST", "BEFORE", "AFTER", "AROUND")
 DEFAULT_REFTYPES = frozenset({"msgid", "timestamp"})  # when the server announces no MSGREFTYPES
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -166,6 +170,15 @@ class History:
         return self._ask(Request("BEFORE", buf, buf.name, self.limit(PAGE_LIMIT)),
                          self.ref(oldest))
 
+    def around(self, buf: Buffer, msgid: str) -> list[Effect]:
+        """The page of history centred on the message `msgid` (a search result)."""
+        labelled = "labeled-response" in self.ctx.caps  # else pages match by target: one
+        if not self.enabled or "msgid" not in self.reftypes or (
+                not labelled and self._in_flight_for(buf)):
+            return []
+        return self._ask(Request("AROUND", buf, buf.name, self.limit(AROUND_LIMIT)),
+                         f"msgid={msgid}")
+
     def discover(self, since: datetime, now: datetime) -> list[Effect]:
         """Private conversations with messages since `since` (we may have none of them)."""
         if not self.enabled:
@@ -231,14 +244,15 @@ class History:
         count = batch.dropped
         truncated = False
         last: Message | None = None  # where the next AFTER page starts (any kind of line)
-        for msg in batch.messages():
+        for msg in multiline.messages_of(batch):
             if msg.command == "NOTE" and msg.param(1) == "HISTORY_TRUNCATED":
                 truncated = True  # retention deleted what is older: not a real start
                 continue
             count += 1
             last = msg
             line = history_line(msg, ctx.now, ctx.nick, ctx.mode_rules, ctx.highlights)
-            if line is None:
+            if line is None or (line.kind in CHAT_KINDS and not line.own
+                                and ctx.ignores.matches(msg.source)):
                 continue
             entry = outbox.find(nonce=msg.tags.get(NONCE_TAG)) \
                 if msg.tags.get(NONCE_TAG) and ctx.is_me(msg.source_nick) else None
@@ -247,8 +261,11 @@ class History:
                 continue
             lines.append(line)
         missed = req is not None and req.missed
+        # Context far from what is loaded: newer lines between it and what follows are not.
+        gap = req is not None and req.query == "AROUND" and not any(
+            line.msgid in buf.msgids for line in lines if line.msgid)
         self.state.insert_history(buf, lines, live_divider=req is not None and req.sync,
-                                  unread=missed)
+                                  unread=missed, gap=gap)
         if req is None:
             return []
         if req.query == "AFTER" and count >= req.limit and last is not None:

@@ -5,6 +5,8 @@ key is a pure method, so the editor is tested without a terminal. The cursor is 
 code points that never rests between a character and its combining marks. A pre-filled,
 *selected* text (the name prompt's default) is replaced by the first typed character. A
 *masked* line (a password) shows `*` for each character, and neither recalls nor completes.
+The text may hold line breaks (a paste of several lines, Alt-Enter): they are shown as `↵`
+and make one multi-line message.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ from tui.layout import char_width
 
 MAX_HISTORY = 500
 MASK = "*"
+NEWLINE = "\n"
+NEWLINE_SHOWN = "↵"  # one column, like the line break it stands for in `view`
 
 
-def _is_typeable(ch: str) -> bool:
+def _is_typeable(ch: str, lines: bool = False) -> bool:
     o = ord(ch)
-    # Control characters (CR/LF especially) must never reach a protocol line.
-    return not (o < 0x20 or 0x7F <= o < 0xA0)
+    # Control characters (CR/LF especially) must never reach a protocol line; a line break
+    # enters only where a multi-line message is meant (paste, Alt-Enter, recalled lines).
+    return (lines and ch == NEWLINE) or not (o < 0x20 or 0x7F <= o < 0xA0)
 
 
 class InputLine:
@@ -36,8 +41,12 @@ class InputLine:
         self._scroll = 0  # first visible character for the horizontal view
 
     # -- whole-line operations -------------------------------------------------------------
+    @property
+    def line_count(self) -> int:
+        return self.text.count(NEWLINE) + 1
+
     def set(self, text: str, selected: bool = False) -> None:
-        self.text = "".join(ch for ch in text if _is_typeable(ch))
+        self.text = "".join(ch for ch in text if _is_typeable(ch, lines=True))
         self.cursor = len(self.text)
         self.selected = selected and bool(self.text)
         self._completion = None
@@ -61,8 +70,9 @@ class InputLine:
         self._completion = None
 
     # -- typing and deleting ----------------------------------------------------------------
-    def insert(self, s: str) -> None:
-        s = "".join(ch for ch in s if _is_typeable(ch))
+    def insert(self, s: str, lines: bool = False) -> None:
+        """Type `s` at the cursor (with `lines`, its line breaks are kept: a paste)."""
+        s = "".join(ch for ch in s if _is_typeable(ch, lines and not self.masked))
         if not s:
             return
         if self.selected:
@@ -223,6 +233,6 @@ class InputLine:
             w = char_width(ch)
             if used + w > width:
                 break
-            shown.append(ch)
+            shown.append(NEWLINE_SHOWN if ch == NEWLINE else ch)
             used += w
         return "".join(shown), col

@@ -75,6 +75,10 @@ class Members:
 
     def __init__(self) -> None:
         self._by_key: dict[str, Member] = {}
+        self.version = 0  # changes with every change: what is drawn from the list is cached
+
+    def _changed(self) -> None:
+        self.version += 1
 
     def __len__(self) -> int:
         return len(self._by_key)
@@ -87,14 +91,17 @@ class Members:
 
     def clear(self) -> None:
         self._by_key.clear()
+        self._changed()
 
     def add(self, nick: str, prefixes: str = "") -> None:
         """`nick` is a member with exactly these prefixes (a JOIN: none; NAMES: as listed)."""
         key = casefold(nick)
         if key in self._by_key or len(self._by_key) < MAX_MEMBERS:
             self._by_key[key] = Member(nick, prefixes)
+            self._changed()
 
     def remove(self, nick: str) -> bool:
+        self._changed()
         return self._by_key.pop(casefold(nick), None) is not None
 
     def rename(self, old: str, new: str) -> bool:
@@ -103,6 +110,7 @@ class Members:
         if member is None:
             return False
         self._by_key[casefold(new)] = Member(new, member.prefixes)
+        self._changed()
         return True
 
     def prefixes(self, nick: str) -> str:
@@ -120,6 +128,7 @@ class Members:
             return False
         others = member.prefixes.replace(symbol, "")
         member.prefixes = table.ordered(others + symbol) if held else others
+        self._changed()
         return True
 
     def ranked(self, table: PrefixTable) -> list[Member]:

@@ -100,6 +100,8 @@ class Moderation:
         """`:alice INVITE bob #c`: for us, shown where we are with how to accept; for someone
         else (invite-notify), in the channel."""
         by, invited, channel = msg.source_nick or "server", msg.param(0) or "", msg.param(1) or ""
+        if self.ctx.ignores.matches(msg.source):
+            return []
         if self.ctx.is_me(invited):
             self.state.add(self.state.current, Line(
                 when, Kind.INFO, f"{by} invites you to {channel} (/join {channel})"))

@@ -10,7 +10,9 @@ buffer catches up on (see `history`) before it is written again, so it is never 
 a server with no history to look in cannot tell, so such a message is marked unconfirmed and
 waits for the user's /resend instead of being sent twice or dropped silently.
 
-Without echo-message a message counts as sent once written to the connection.
+Without echo-message a message counts as sent once written to the connection. A message of
+several lines goes as one IRCv3 multi-line batch (`multiline`); if the server stopped offering
+that by the time it can be written, it is marked not sent rather than split silently.
 
 Pure. It reads the `ClientContext` (our nick, capabilities, connection state, the time, a
 label factory); the caller says which buffers are still catching up on history. It returns
@@ -27,6 +29,7 @@ from datetime import datetime
 from ircproto.casemap import casefold
 from ircproto.ctcp import ACTION_PREFIX, DELIM
 from ircproto.message import Message, format_message
+from tui import multiline
 from tui.context import ClientContext
 from tui.effects import Effect, Send
 from tui.lines import NONCE_TAG, message_line
@@ -38,6 +41,7 @@ MAX_ENTRIES = 1000  # typing more than this while offline is refused, visibly
 UNCONFIRMED_NOTE = ("The connection dropped before the server confirmed a message (marked ?); "
                     "/resend sends it again.")
 FULL_NOTE = "Too many messages are waiting to be sent; this one was not queued: "
+NO_MULTILINE_NOTE = "The server no longer takes messages of several lines: not sent."
 
 
 @dataclass(eq=False)
@@ -45,8 +49,9 @@ class Outgoing:
     nonce: str
     target: str
     command: str  # PRIVMSG
-    text: str  # the parameter as sent (a /me is wrapped in CTCP ACTION)
+    text: str  # the parameter as sent (a /me is wrapped in CTCP ACTION); \n: multi-line
     buffer: Buffer  # where the line is shown
+    budget: int = 0  # UTF-8 bytes per line of a multi-line message
     label: str = ""  # of the write on the current connection
     written: bool = False  # written on the current connection, echo not seen yet
     unverified: bool = False  # written on an earlier connection, echo never seen
@@ -98,13 +103,14 @@ class Outbox:
 
     # -- adding and writing ------------------------------------------------------------------
     def add(self, target: str, piece: str, buf: Buffer, now: datetime, *,
-            action: bool = False) -> None:
-        """Queue one message (already split to fit) and show it, marked queued."""
+            action: bool = False, budget: int = 0) -> None:
+        """Queue one message (already split to fit, or of several lines, each to be split at
+        `budget` bytes) and show it, marked queued."""
         if len(self.entries) >= MAX_ENTRIES:
             self.state.add(buf, Line(now, Kind.ERROR, FULL_NOTE + piece))
             return
         body = ACTION_PREFIX + piece + DELIM if action else piece
-        entry = Outgoing(self._new_nonce(), target, "PRIVMSG", body, buf)
+        entry = Outgoing(self._new_nonce(), target, "PRIVMSG", body, buf, budget=budget)
         self.entries.append(entry)
         self.state.add(buf, Line(now, Kind.ACTION if action else Kind.MESSAGE, piece,
                                  nick=self.ctx.nick, prefix=buf.users.highest(self.ctx.nick),
@@ -139,24 +145,34 @@ class Outbox:
                 else:
                     self.unconfirm(entry)  # no history to look it up in: the user decides
                 continue
-            out.append(self._write(entry))
+            out += self._write(entry)
         return out
 
-    def _write(self, entry: Outgoing) -> Send:
+    def _write(self, entry: Outgoing) -> list[Effect]:
         caps = self.ctx.caps
+        multi = "\n" in entry.text
+        if multi and not {multiline.CAP, "batch"} <= caps:
+            self._done(entry, Delivery.FAILED)
+            self.state.add(entry.buffer, Line(self.ctx.now, Kind.ERROR, NO_MULTILINE_NOTE))
+            return []
         tags = {}
         if "labeled-response" in caps:
             entry.label = self.ctx.new_label()
             tags["label"] = entry.label
         if "message-tags" in caps:
             tags[NONCE_TAG] = entry.nonce
-        line = format_message(Message(entry.command, (entry.target, entry.text), tags=tags))
+        if multi:
+            lines = multiline.batch_lines(entry.nonce, entry.command, entry.target, entry.text,
+                                          entry.budget, tags)
+        else:
+            lines = [format_message(Message(entry.command, (entry.target, entry.text),
+                                            tags=tags))]
         if "echo-message" in caps:
             entry.written = True
             self._mark(entry, Delivery.PENDING)
         else:
             self._done(entry, Delivery.SENT)  # no echo will say it was stored
-        return Send(line)
+        return [Send(line) for line in lines]
 
     # -- what the server says ----------------------------------------------------------------
     def confirm_echo(self, msg: Message, when: datetime, label: str | None) -> bool:

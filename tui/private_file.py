@@ -1,7 +1,7 @@
-"""Writing a file only its owner may read (saved logins, what tui remembers): created mode
-0600 in a directory created mode 0700, whatever the umask, written to a temporary file and
-renamed over the old one, so a crash never leaves half a file. I/O only; callers say what goes
-in it."""
+"""Writing a file only its owner may read: created mode 0600 (whatever the umask) in a
+directory created mode 0700, replaced atomically (a crash leaves the old file or the new one,
+never half of one), and never written through a link someone planted where the temporary file
+goes. For the saved logins, the ignore list and what tui remembers. I/O."""
 
 from __future__ import annotations
 

@@ -5,15 +5,17 @@ connection) or, when nothing else is wanted and the server joined us nowhere, th
 A channel we were kicked from stays out until the user joins it again.
 
 A part of the session: pure; it reads the `ClientContext` and returns the JOINs to send and
-the channel to show first.
+the channel to show first; and what reopened buffers say when the server keeps no history.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from ircproto.casemap import casefold
 from tui.context import ClientContext
 from tui.effects import Effect, send
-from tui.state import BufferKind
+from tui.state import BufferKind, Kind, Line, State
 
 
 class Joins:
@@ -66,3 +68,14 @@ class Joins:
         self.pending = []
         self.first = False
         return out, focus
+
+
+def no_history_to_restore(state: State, now: datetime) -> None:
+    """Reopened buffers on a server that keeps no history: say that what was said meanwhile
+    cannot be shown, once."""
+    for buf in state.buffers:
+        if buf.restored:
+            buf.restored = False
+            state.add(buf, Line(now, Kind.INFO, "Reopened. This server keeps no history (no "
+                                "CHATHISTORY): what was said while tui was away cannot be "
+                                "shown."))

@@ -14,7 +14,7 @@ from datetime import tzinfo
 from ircproto.casemap import casefold
 from tui.layout import Row, clip, text_width, wrap
 from tui.sanitize import PLAIN, Segment, Style, clean, parse_formatting
-from tui.state import Delivery, Kind, Line
+from tui.state import CHAT_KINDS, Delivery, Kind, Line
 
 DEFAULT_TIME_FORMAT = "%H:%M"
 # IRC colours that read well on dark and light backgrounds (no white/black/greys).
@@ -25,7 +25,8 @@ ERROR_STYLE = Style(bold=True, fg=4)
 OWN_NICK_STYLE = Style(bold=True)
 STATUS_STYLE = Style(reverse=True)
 DIVIDER_LABELS = {"live": "— live —", "new": "— new —", "start": "— start of history —",
-                  "truncated": "— older messages were deleted —"}
+                  "truncated": "— older messages were deleted —",
+                  "gap": "— messages in between not loaded —"}
 # The mark after one of our own messages: waiting (queued or written, no echo yet), not known
 # to be stored (/resend), refused. A stored (echoed) message has no mark.
 DELIVERY_MARKS = {
@@ -55,6 +56,8 @@ def nick_style(line: Line) -> Style:
 def line_segments(line: Line, tz: tzinfo | None = None,
                   time_format: str = DEFAULT_TIME_FORMAT) -> tuple[list[Segment], int]:
     """The styled text of one line and the hanging indent for its continuation rows."""
+    if line.kind == Kind.RESULT:
+        return parse_formatting(line.text), 0
     stamp = line.time.astimezone(tz).strftime(time_format) + " "
     head: list[Segment] = [(stamp, TIME_STYLE)]
     nick = clean(line.nick)
@@ -98,8 +101,29 @@ def line_rows(line: Line, width: int, tz: tzinfo | None = None,
     """The rows one line occupies at `width` columns."""
     if line.kind == Kind.DIVIDER:
         return (divider_row(line.text, width),)
+    if "\n" in line.text and line.kind in CHAT_KINDS:
+        return paragraph_rows(line, width, tz, time_format)
     segments, indent = line_segments(line, tz, time_format)
     return tuple(wrap(segments, width, indent))
+
+
+def paragraph_rows(line: Line, width: int, tz: tzinfo | None = None,
+                   time_format: str = DEFAULT_TIME_FORMAT) -> tuple[Row, ...]:
+    """A message of several lines (IRCv3 multiline): its first line after the author as
+    usual, each next one on rows of its own at the same indent, the delivery mark last."""
+    first, *rest = line.text.split("\n")
+    mark = DELIVERY_MARKS.get(line.delivery) if line.delivery is not None else None
+    segments, indent = line_segments(replace(line, text=first), tz, time_format)
+    rows = wrap(segments[:-1] if mark is not None else segments, width, indent)  # mark: last
+    pad = min(indent, max(width, 2) // 2)  # wrap caps a hanging indent the same way
+    waiting = line.delivery in (Delivery.QUEUED, Delivery.PENDING)
+    base = PENDING_TEXT if waiting and line.kind != Kind.NOTICE else PLAIN
+    for i, paragraph in enumerate(rest):
+        body = parse_formatting(paragraph, base)
+        if mark is not None and i == len(rest) - 1:
+            body.append(mark)
+        rows += [[(" " * pad, PLAIN), *row] for row in wrap(body, width - pad)]
+    return tuple(rows)
 
 
 class RowCache:
@@ -131,11 +155,11 @@ def status_row(width: int, *, connection: str, nick: str, buffer_number: int,
                buffer_name: str, users: int | None,
                activity: Sequence[tuple[int, str, bool]],
                more_below: int | None, unsent: int = 0, loading: bool = False,
-               parted: bool = False) -> Row:
+               parted: bool = False, notes: tuple[str, ...] = ()) -> Row:
     """The status bar: connection, nick, current buffer and its user count (or `parted`: a
     channel we were kicked from, still readable), messages of ours
     not yet confirmed stored, history being fetched, activity in the other buffers (`!` marks
-    a mention or private message), and a scrolled-up notice."""
+    a mention or private message), a scrolled-up notice, and `notes` (away, who is typing)."""
     parts: list[Segment] = [(f" {connection} ", STATUS_STYLE), ("|", STATUS_STYLE),
                             (f" {clean(nick)} ", replace(STATUS_STYLE, bold=True)),
                             ("|", STATUS_STYLE)]
@@ -145,6 +169,7 @@ def status_row(width: int, *, connection: str, nick: str, buffer_number: int,
     elif parted:
         where += " (parted)"
     parts.append((where + " ", STATUS_STYLE))
+    parts += [(f"| {clean(note)} ", STATUS_STYLE) for note in notes]
     if unsent:
         parts.append((f"| ⋯{unsent} pending ", replace(STATUS_STYLE, bold=True)))
     if loading:

@@ -25,6 +25,7 @@ from ircproto.ctcp import ACTION_PREFIX, DELIM
 from ircproto.framing import MAX_BODY_BYTES, split_utf8
 from ircproto.message import Message, ProtocolError, parse
 from ircproto.servertime import server_time_datetime
+from tui import multiline
 from tui.batch import Batch, Batches
 from tui.caps import CapNegotiation
 from tui.chat import Chat
@@ -37,11 +38,15 @@ from tui.membership import (Change, JoinedChannel, LeftChannel, Membership, Nick
                             PartnerRenamed)
 from tui.moderation import Moderation
 from tui.outbox import Outbox
-from tui.rejoining import Joins
+from tui.people import People
 from tui.read_markers import ReadMarkers
 from tui.registration import (CapsChanged, NickReserved, Registration, RegistrationChange,
                               ServerSupport, Welcomed)
+from tui.rejoining import Joins, no_history_to_restore
+from tui.results import Results
+from tui.search import BATCH_TYPES, Search
 from tui.state import Buffer, BufferKind, Kind, Line, State
+from tui.typing_notices import TypingNotices
 
 AUTOJOIN_WAIT = timedelta(seconds=1)  # after end of MOTD: time for the server's autojoin
 WELCOME_JOIN_WAIT = timedelta(seconds=4)  # when no end-of-MOTD ever comes
@@ -72,6 +77,10 @@ class Session:
         self.moderation = Moderation(self.ctx)
         self.read_markers = ReadMarkers(self.ctx)
         self.chat = Chat(self.ctx, self.outbox, self.history)
+        self.people = People(self.ctx)
+        self.typing = TypingNotices(self.ctx)
+        self.results = Results(self.ctx)
+        self.search = Search(self.ctx, self.history, self.results)
         self.keepalive = Keepalive()
         self.last_server_time: datetime | None = None  # newest `time` tag received
         self._resume_from: datetime | None = None  # last_server_time when we were in sync
@@ -88,6 +97,8 @@ class Session:
             **self.registration.handlers(), **self.login.handlers(),
             **self.membership.handlers(), **self.moderation.handlers(),
             **self.read_markers.handlers(),
+            **self.people.handlers(), "TAGMSG": self.typing.handle_tagmsg,
+            **self.results.handlers(),
         }
 
     # The session's view for the UI: the context holds the values, the session writes them.
@@ -135,6 +146,9 @@ class Session:
         self.membership.reset()
         self.moderation.reset()
         self.read_markers.reset()
+        self.people.reset()
+        self.typing.reset()
+        self.search.reset()
         self.keepalive.start(now)
         self._info(self.state.server, f"Connecting as {ctx.nick}...", now)
         self.login.connection_started()
@@ -159,7 +173,7 @@ class Session:
         self.outbox.connection_lost()
         self.joins.connection_lost()
         for buf in self.state.buffers:
-            if buf.kind != BufferKind.QUERY:
+            if buf.kind in (BufferKind.SERVER, BufferKind.CHANNEL):
                 self.state.add(buf, Line(now, Kind.ERROR, "Disconnected: " + reason))
 
     def quit(self, reason: str) -> list[Effect]:
@@ -174,7 +188,8 @@ class Session:
     # -- timers ----------------------------------------------------------------------------
     def next_deadline(self) -> datetime | None:
         deadlines = [self.registration.cap_deadline, self._join_deadline,
-                     self.history.deadline(), self.login.deadline, self.read_markers.due]
+                     self.history.deadline(), self.login.deadline, self.read_markers.due,
+                     self.typing.deadline()]
         if self.ctx.connected:
             deadlines.append(self.keepalive.deadline())
         return min((d for d in deadlines if d is not None), default=None)
@@ -187,6 +202,7 @@ class Session:
             out += self._fallback_joins()
             out += self._on_ready()
         out += self.history.expire(now) + self.read_markers.outgoing(now)
+        out += self.typing.tick(now)
         if self.ctx.connected:
             out += self.keepalive.tick(now)
         return out
@@ -213,17 +229,8 @@ class Session:
                 if buf.kind == BufferKind.QUERY:
                     out += self.history.sync(buf)
         else:
-            self._no_history_to_restore()
-        return out + self.flush()
-
-    def _no_history_to_restore(self) -> None:
-        """Reopened buffers on a server that keeps no history: say that what was said
-        meanwhile cannot be shown, once."""
-        for buf in self.state.buffers:
-            if buf.restored:
-                buf.restored = False
-                self._info(buf, "Reopened. This server keeps no history (no CHATHISTORY): "
-                           "what was said while tui was away cannot be shown.", self.ctx.now)
+            no_history_to_restore(self.state, ctx.now)
+        return out + self.people.on_ready() + self.flush()
 
     def remember(self, channels: list[str], seen_until: datetime | None) -> None:
         """From the last run: channels to join once connected, and until when we had seen
@@ -267,6 +274,8 @@ class Session:
             handler = self.handle_numeric if msg.command.isdigit() else None
         if handler is None:
             return []
+        self.people.observe(msg)  # quits and renames: away states and typers follow them
+        self.typing.observe(msg)
         outer, self._label = self._label, label
         try:
             return self._apply(handler(msg, when))
@@ -279,6 +288,11 @@ class Session:
             out = self.history.on_page(batch, label)
         elif batch.type == "draft/chathistory-targets":
             out = self.history.on_targets(batch, label)
+        elif batch.type == multiline.BATCH_TYPE:  # one message of several lines
+            combined = multiline.combine(batch)
+            out = self._dispatch(combined, label) if combined is not None else []
+        elif batch.type in BATCH_TYPES:
+            out = self.search.on_results(batch, label)
         else:  # labeled-response, netsplit, ...: the lines as if unbatched
             out = []
             for item in batch.items:
@@ -323,6 +337,7 @@ class Session:
         return out
 
     def handle_standard_reply(self, msg: Message, when: datetime) -> list[Effect]:
+        self.search.failed(msg, self._label)
         handled = self.login.standard_reply(msg, when)
         return self.chat.handle_standard_reply(msg, when, self._label) if handled is None \
             else handled
@@ -408,6 +423,9 @@ class Session:
                                                         if action else 0)
         buf = show_in or (self.state.open(target, BufferKind.CHANNEL if self.is_channel(target)
                                           else BufferKind.QUERY))
+        if "\n" in text:  # the caller checked that it fits (multiline.can_send)
+            self.outbox.add(target, text, buf, now, budget=budget)
+            return self.flush()
         for piece in split_utf8(text, budget):
             self.outbox.add(target, piece, buf, now, action=action)
         return self.flush()

@@ -58,6 +58,16 @@ class State:
             self.buffers.append(buf)
         return buf
 
+    def clear(self, buf: Buffer, keep_msgids: int = 500) -> None:
+        """/clear: the buffer's lines go. The msgids of the newest `keep_msgids` stay known,
+        so a catch-up never shows them again; older history is not fetched back (PgUp)."""
+        recent = [line.msgid for line in buf.lines[-keep_msgids:] if line.msgid]
+        buf.first_index += len(buf.lines)
+        buf.lines.clear()
+        buf.msgids = set(recent)
+        buf.anchor, buf.unseen, buf.history_start = None, 0, True
+        buf.live_divider = buf.join_line = buf.marker = None
+
     def close(self, buf: Buffer) -> None:
         """Remove a channel or query buffer (the server buffer stays)."""
         if buf.kind == BufferKind.SERVER or buf not in self.buffers:
@@ -156,12 +166,13 @@ class State:
 
     # -- history pages -----------------------------------------------------------------------
     def insert_history(self, buf: Buffer, lines: list[Line], *, live_divider: bool = False,
-                       unread: bool = False) -> int:
+                       unread: bool = False, gap: bool = False) -> int:
         """Place a page of stored lines (oldest first) where their msgids belong: before the
         first line that comes after them, else at the end. Lines already shown are skipped.
         With `live_divider`, the page counts as the history before live lines (the "— live —"
-        divider follows it); with `unread`, its chat lines count as missed (activity).
-        Returns how many lines were placed."""
+        divider follows it); with `unread`, its chat lines count as missed (activity); with
+        `gap`, a divider says that lines after it may be missing. Returns how many lines were
+        placed."""
         fresh: list[Line] = []
         seen: set[str] = set()
         for line in lines:
@@ -181,6 +192,8 @@ class State:
         if following is not None and following.kind != Kind.DIVIDER \
                 and self._date(following.time) != self._date(block[-1].time):
             block.append(self._date_line(following.time))
+        if gap and following is not None:
+            block.append(Line(block[-1].time, Kind.DIVIDER, "gap"))
         self._insert(buf, pos, block)
         if live_divider:
             self._divide_history(buf, following, pos + len(block))

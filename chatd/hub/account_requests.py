@@ -14,7 +14,7 @@ import json
 import logging
 
 from chatd.events import ACCOUNT_KIND
-from chatd.hub import klines
+from chatd.hub import founders, klines, presence
 from chatd.hub.hub import Emit, Hub, ToWorker
 from chatd.hub.registry import ClientRecord
 from chatd.identity import account_name_problem, is_service_name
@@ -141,25 +141,13 @@ def _log_in(hub: Hub, client: ClientRecord, account: str) -> None:
 
 def announce_account(hub: Hub, client: ClientRecord) -> None:
     """IRCv3 account-notify: `:nick!user@host ACCOUNT <account or *>` to the clients that
-    share a channel with `client`, and to itself, that negotiated the capability. One frame
-    per worker that has such clients. (Before registration a client is in no channel and
-    the 900 it gets says it all.)"""
+    share a channel with `client` (or watch it, extended-monitor), and to itself, that
+    negotiated the capability. (Before registration a client is in no channel and the 900 it
+    gets says it all.)"""
     if not client.registered:
         return
-    told: dict[int, ClientRecord] = {}
-    if NOTIFY_CAP in client.caps:
-        told[client.conn_id] = client
-    for channel in client.channels.values():
-        for member in channel.members.values():
-            if NOTIFY_CAP in member.caps:
-                told[member.conn_id] = member
-    by_worker: dict[int, list[int]] = {}
-    for member in told.values():
-        by_worker.setdefault(member.worker, []).append(member.conn_id)
-    line = f":{client.source} ACCOUNT {client.account or '*'}"
-    for worker, conn_ids in sorted(by_worker.items()):
-        hub.effects.append(ToWorker(worker=worker, frame=frames.AccountNotify(
-            conn_ids=tuple(conn_ids), line=line)))
+    hub.notify(presence.told_of(hub, client, NOTIFY_CAP, include_self=True),
+               f":{client.source} ACCOUNT {client.account or '*'}")
 
 
 def _log_out(hub: Hub, client: ClientRecord, reason: str) -> None:
@@ -216,6 +204,7 @@ def admin(hub: Hub, control_id: int, op: str, name: str, payload: dict) -> None:
     elif op == "delete":
         book.remove(name)
         write(hub, "delete", record.name, {}, 0)
+        founders.forget_account(hub, record.name)
         for client in list(hub.registry.clients.values()):
             if client.account is not None and casefold(client.account) == casefold(name):
                 # logged out; its nick stays until it leaves

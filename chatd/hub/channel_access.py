@@ -7,13 +7,18 @@ the registry's records and the config and raises IrcError; it changes nothing.
 Who is opped on join: the first member of a new channel (RFC 2811 4.2.1), except in an
 autojoin channel when `[channels] operators` names accounts: there those accounts are opped
 on every join (and pass its +b, +i, +k and +l), and nobody else is, so a fresh server's
-lobby does not belong to whoever connects first."""
+lobby does not belong to whoever connects first. A registered channel (chatd/hub/founders.py)
+opps its founder and its operator accounts on every join, and they pass its +b, +i, +k and +l
+likewise; nobody else is opped there, even joining it empty. A logged-in user who creates a
+channel (not an autojoin one) becomes its founder while its account founds fewer than
+MAX_FOUNDED_PER_ACCOUNT channels and the server keeps fewer than MAX_REGISTERED_CHANNELS."""
 
 from __future__ import annotations
 
 from chatd.config import Config
 from chatd.hub.bans import any_matches
 from chatd.hub.registry import ChannelRecord, ClientRecord, Registry
+from chatd.limits import MAX_FOUNDED_PER_ACCOUNT, MAX_REGISTERED_CHANNELS
 from ircproto import numerics as N
 from ircproto.casemap import casefold
 from ircproto.errors import IrcError
@@ -57,11 +62,40 @@ def is_config_operator(config: Config, client: ClientRecord, channel: ChannelRec
             and casefold(client.account) in {casefold(a) for a in config.channel_operators})
 
 
+def is_operator_account(client: ClientRecord, channel: ChannelRecord) -> bool:
+    """Whether the client is logged in to the founder's account of this registered channel
+    or to one of its operator accounts."""
+    if client.account is None or channel.founder is None:
+        return False
+    account = casefold(client.account)
+    return account == channel.founder or account in channel.operators
+
+
+def is_autojoin(config: Config, channel: ChannelRecord) -> bool:
+    return channel.folded in _autojoin_folded(config)
+
+
+def founding_refusal(registry: Registry, account: str) -> str | None:
+    """Why the account (folded) may not found one more channel, or None."""
+    if registry.founded[account] >= MAX_FOUNDED_PER_ACCOUNT:
+        return f"That account is the founder of {MAX_FOUNDED_PER_ACCOUNT} channels already"
+    if registry.registered_channels() >= MAX_REGISTERED_CHANNELS:
+        return f"This server keeps {MAX_REGISTERED_CHANNELS} registered channels already"
+    return None
+
+
+def founds_on_create(config: Config, registry: Registry, client: ClientRecord,
+                     channel: ChannelRecord) -> bool:
+    """Whether the client creating `channel` becomes its founder (see the docstring)."""
+    return (client.account is not None and not is_autojoin(config, channel)
+            and founding_refusal(registry, casefold(client.account)) is None)
+
+
 def check_join(config: Config, channel: ChannelRecord, client: ClientRecord,
                key: str | None) -> None:
     """Raise the numeric that keeps `client` out of the existing `channel`, if any. An
     operator's INVITE lets it past +b, +i and +l (not +k); a configured operator passes."""
-    if is_config_operator(config, client, channel):
+    if is_config_operator(config, client, channel) or is_operator_account(client, channel):
         return
     modes = channel.modes
     invited = client.invites.get(channel.folded) is channel
@@ -78,7 +112,7 @@ def check_join(config: Config, channel: ChannelRecord, client: ClientRecord,
 def rank_on_join(config: Config, client: ClientRecord, channel: ChannelRecord,
                  created: bool) -> str:
     """The rank letters a joiner gets (see the module's docstring)."""
-    if is_config_operator(config, client, channel):
+    if is_config_operator(config, client, channel) or is_operator_account(client, channel):
         return "o"
     owned = bool(config.channel_operators) and channel.folded in _autojoin_folded(config)
     return "o" if created and not owned else ""

@@ -5,21 +5,25 @@ the replies and the broadcast are chatd/hub/mode_command.py's.
 
 Parsing: `+` and `-` switch between adding and removing (a string without either adds). Type
 A modes (b, e, I) take a mask; without one they ask for their list. o and v always take a
-nick, k takes its key when set and may be given one when unset, l takes a number when set
-and nothing when unset; a mode lacking its parameter is ignored. Flags (imnst) take none.
+nick, k takes its key when set and may be given one when unset, l and r take a number or an
+account when set and nothing when unset; a mode lacking its parameter is ignored, but for +r,
+which then names the setter's own account. Flags (imnst) take none.
 Each unknown letter is reported once. At most MAX_MODE_PARAMS changes with a parameter
 count; the ones after them are dropped (ISUPPORT MODES). Changes that change nothing (+m on
-a moderated channel, -b of a mask not on the list) are left out of what is applied."""
+a moderated channel, -b of a mask not on the list) are left out of what is applied.
+
+What a registered channel keeps — its founder (+r) and the accounts it opps (+o on a member
+logged in) — is chatd/hub/founders.py's, which apply_changes asks through KeptModes."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, NamedTuple, Protocol, Sequence
 
 from chatd.hub.bans import canonical_mask
 from chatd.hub.channel_state import MAX_LIMIT, ListEntry, with_rank
 from chatd.hub.registry import ChannelRecord, ClientRecord
-from chatd.limits import (FLAG_MODES, KEY_MODE, KEYLEN, LIMIT_MODE, LIST_MODES,
+from chatd.limits import (FLAG_MODES, FOUNDER_MODE, KEY_MODE, KEYLEN, LIMIT_MODE, LIST_MODES,
                           MAX_LIST_ENTRIES, MAX_MODE_PARAMS, PREFIX_MODES)
 from ircproto import numerics as N
 from ircproto.errors import IrcError
@@ -39,6 +43,9 @@ class ParsedModes:
     unknown: list[str] = field(default_factory=list)  # letters chatd does not know, each once
 
 
+_KNOWN_MODES = FLAG_MODES + LIST_MODES + PREFIX_MODES + KEY_MODE + LIMIT_MODE + FOUNDER_MODE
+
+
 def parse_modes(modestring: str, args: Sequence[str]) -> ParsedModes:
     parsed = ParsedModes()
     pending = list(args)
@@ -47,7 +54,7 @@ def parse_modes(modestring: str, args: Sequence[str]) -> ParsedModes:
         if letter in "+-":
             adding = letter == "+"
             continue
-        if letter not in FLAG_MODES + LIST_MODES + PREFIX_MODES + KEY_MODE + LIMIT_MODE:
+        if letter not in _KNOWN_MODES:
             if letter not in parsed.unknown:
                 parsed.unknown.append(letter)
             continue
@@ -56,9 +63,9 @@ def parse_modes(modestring: str, args: Sequence[str]) -> ParsedModes:
                 parsed.list_queries.append(letter)
             continue
         if _takes_param(letter, adding):
-            if not pending:
-                continue  # a mode without its parameter is ignored
-            param = pending.pop(0)
+            if not pending and letter != FOUNDER_MODE:
+                continue  # a mode without its parameter is ignored (+r: the setter's account)
+            param = pending.pop(0) if pending else None
         elif letter == KEY_MODE:  # -k: a key may follow; it is not needed
             param = pending.pop(0) if pending else None
         else:
@@ -75,11 +82,21 @@ def _takes_param(letter: str, adding: bool) -> bool:
     """Whether the mode needs a parameter (k when removed: see parse_modes)."""
     if letter in LIST_MODES or letter in PREFIX_MODES:
         return True
-    return adding and letter in (KEY_MODE + LIMIT_MODE)
+    return adding and letter in (KEY_MODE + LIMIT_MODE + FOUNDER_MODE)
 
 
 # (nick) -> the member of the channel with that nick; raises IrcError (401, 441) otherwise
 MemberLookup = Callable[[str], ClientRecord]
+
+
+class KeptModes(Protocol):
+    """What a registered channel keeps, changed by MODE (chatd/hub/founders.py)."""
+
+    def change_founder(self, change: ModeChange) -> ModeChange | None:
+        """+r/-r: the change to announce, None if nothing changed; raises IrcError."""
+
+    def note_rank(self, member: ClientRecord, change: ModeChange) -> bool:
+        """+o/-o of `member`: whether its account was recorded or forgotten for it."""
 
 
 @dataclass(slots=True)
@@ -89,13 +106,13 @@ class Applied:
 
 
 def apply_changes(channel: ChannelRecord, changes: list[ModeChange], setter: str, now_s: int,
-                  find_member: MemberLookup) -> Applied:
+                  find_member: MemberLookup, kept: KeptModes | None = None) -> Applied:
     """Apply the changes in order. `setter` (nick!user@host) and `now_s` are recorded with
-    each new list entry."""
+    each new list entry. Without `kept`, +r/-r change nothing."""
     applied = Applied()
     for change in changes:
         try:
-            done = _apply_one(channel, change, setter, now_s, find_member)
+            done = _apply_one(channel, change, setter, now_s, find_member, kept)
         except IrcError as error:
             applied.errors.append(error)
             continue
@@ -105,7 +122,7 @@ def apply_changes(channel: ChannelRecord, changes: list[ModeChange], setter: str
 
 
 def _apply_one(channel: ChannelRecord, change: ModeChange, setter: str, now_s: int,
-               find_member: MemberLookup) -> ModeChange | None:
+               find_member: MemberLookup, kept: KeptModes | None) -> ModeChange | None:
     letter = change.letter
     if letter in FLAG_MODES:
         flags = channel.modes.flags
@@ -117,10 +134,14 @@ def _apply_one(channel: ChannelRecord, change: ModeChange, setter: str, now_s: i
         member = find_member(change.param or "")
         rank = channel.ranks.get(member.conn_id, "")
         new_rank = with_rank(rank, letter, change.adding)
-        if new_rank == rank:
+        # recorded: an op who had its rank already now has its account kept (announced too)
+        recorded = kept is not None and kept.note_rank(member, change)
+        if new_rank == rank and not recorded:
             return None
         channel.set_rank(member, new_rank)
         return change._replace(param=member.nick)
+    if letter == FOUNDER_MODE:
+        return kept.change_founder(change) if kept is not None else None
     if letter in LIST_MODES:
         return _apply_list(channel, change, setter, now_s)
     if letter == KEY_MODE:

@@ -2,8 +2,8 @@
 (bans, ban exceptions, invite exceptions) with who set each entry and when, and the ranks
 (operator, voice) of its members. Plain data with small consistent operations: no IRC
 formatting, no I/O. The master's registry keeps one per channel (ChannelRecord). Every field
-is a plain value (strings, ints, lists of ListEntry) so that the writer can later store and
-restore it; nothing here is stored yet (issue 13, point 2).
+is a plain value (strings, ints, lists of ListEntry): a registered channel's are stored
+(chatd/hub/founders.py, chatd/stored_channel.py).
 
 The mode letters and their CHANMODES types are in chatd/limits.py (shared: ISUPPORT and the
 config's default modes name them too)."""
@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from chatd.limits import KEY_MODE, LIMIT_MODE, LIST_MODES, PREFIX_MODES, PREFIX_SYMBOLS
+from chatd.limits import (FOUNDER_MODE, KEY_MODE, LIMIT_MODE, LIST_MODES, PREFIX_MODES,
+                          PREFIX_SYMBOLS)
 from ircproto.casemap import casefold
 
 MAX_LIMIT = 1_000_000  # the largest +l accepted
@@ -52,14 +53,16 @@ class ChannelModes:
     def remove_entry(self, letter: str, entry: ListEntry) -> None:
         self.lists[letter].remove(entry)
 
-    def summary(self, show_key: bool) -> tuple[str, ...]:
+    def summary(self, show_key: bool, founder: str | None = None) -> tuple[str, ...]:
         """RPL_CHANNELMODEIS's mode string and its parameters ('+' alone when none is set);
-        the key is '*' unless `show_key`."""
+        the key is '*' unless `show_key`; `founder`: a registered channel's founder (+r)."""
         letters = set(self.flags)
         if self.key is not None:
             letters.add(KEY_MODE)
         if self.limit is not None:
             letters.add(LIMIT_MODE)
+        if founder:
+            letters.add(FOUNDER_MODE)
         ordered = sorted(letters)
         params = []
         for letter in ordered:
@@ -67,6 +70,8 @@ class ChannelModes:
                 params.append(self.key if show_key else "*")
             elif letter == LIMIT_MODE:
                 params.append(str(self.limit))
+            elif letter == FOUNDER_MODE:
+                params.append(founder or "")
         return ("+" + "".join(ordered), *params)
 
 

@@ -1,15 +1,16 @@
 """The table of the commands the master answers (those that need the global tables: channels,
 nicks) and the one way to run them: `run_command`, the boundary where a handler's IrcError
 becomes the client's reply (chatd/hub/error_replies.py). The handlers live by concern in
-membership.py, moderation.py, messages.py, queries.py, about.py, opers.py and klines.py;
-chatd/commandset.py says which commands are the master's and how many parameters each needs
-(the worker answers 461 before forwarding). Pure."""
+membership.py, moderation.py, messages.py, queries.py, presence.py, about.py, opers.py,
+klines.py and read_markers.py; chatd/commandset.py says which commands are the master's and
+how many parameters each needs (the worker answers 461 before forwarding). Pure."""
 
 from __future__ import annotations
 
 from typing import Callable
 
-from chatd.hub import about, klines, membership, messages, moderation, opers, queries
+from chatd.hub import (about, klines, membership, messages, moderation, opers, presence,
+                       queries, read_markers)
 from chatd.hub.error_replies import answer_errors
 from chatd.hub.hub import Hub
 from chatd.hub.registry import ClientRecord
@@ -34,6 +35,7 @@ GLOBAL_COMMANDS: dict[str, Handler] = {
     "USERHOST": queries.handle_userhost,
     "LUSERS": queries.handle_lusers,
     "AWAY": queries.handle_away,
+    "MARKREAD": read_markers.handle_markread,
     "INFO": about.handle_info,
     "ADMIN": about.handle_admin,
     # server operators
@@ -43,6 +45,9 @@ GLOBAL_COMMANDS: dict[str, Handler] = {
     "KLINE": klines.handle_kline,
     "UNKLINE": klines.handle_unkline,
     "STATS": klines.handle_stats,
+    "MONITOR": presence.handle_monitor,
+    "WHOWAS": presence.handle_whowas,
+    "SETNAME": presence.handle_setname,
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterable
 
 from chatd import events
 from chatd.config import Config
@@ -19,11 +19,13 @@ from chatd.hub import channel_access
 from chatd.hub.accounts import AccountBook
 from chatd.hub.addresses import AddressBook, AddressLimits
 from chatd.hub.cloak import shown_host
+from chatd.hub.monitor import MonitorBook
 from chatd.hub.throttle import Throttle
 from chatd.hub.error_replies import each_target
 from chatd.hub.registry import ChannelRecord, ClientRecord, Registry
 from chatd.hub.reply_budget import ReplyAllowances, ReplyBudget
 from chatd.hub.server_bans import ServerBans
+from chatd.hub.whowas import WhowasEntry, WhowasTable
 from chatd.ipc import frames
 from ircproto import numerics as N
 from ircproto.casemap import casefold
@@ -101,6 +103,8 @@ class Hub:
         # to date by the KLINE/UNKLINE writes the master orders
         self.server_bans = ServerBans()
         self.reload_requested_by: str | None = None  # an oper's REHASH, for the master to do
+        self.monitors = MonitorBook()  # MONITOR lists (chatd/hub/presence.py)
+        self.whowas = WhowasTable(config.whowas_entries)  # nicks given up, for WHOWAS
 
     def history_owner(self, client: ClientRecord) -> str:
         """Whose private history `client`'s messages are stored for (events.history_owner)."""
@@ -123,6 +127,7 @@ class Hub:
         self.config = config
         self.addresses.limits = AddressLimits.from_config(config)
         self.reply_allowances.set_sendq(config.sendq_bytes)
+        self.whowas.resize(config.whowas_entries)
 
     def reply(self, client: ClientRecord, *lines: str) -> None:
         self.effects.append(ReplyLines(worker=client.worker, conn_id=client.conn_id,
@@ -137,6 +142,30 @@ class Hub:
 
     def to_worker(self, client: ClientRecord, frame: Any) -> None:
         self.effects.append(ToWorker(worker=client.worker, frame=frame))
+
+    def notify(self, clients: Iterable[ClientRecord], line: str) -> None:
+        """One line, not stored, for these clients — what they asked to be told of others
+        (chatd/hub/presence.py): a Notify frame per worker, released in decision order."""
+        by_worker: dict[int, list[int]] = {}
+        for client in clients:
+            by_worker.setdefault(client.worker, []).append(client.conn_id)
+        for worker, conn_ids in sorted(by_worker.items()):
+            self.effects.append(ToWorker(worker=worker, frame=frames.Notify(
+                conn_ids=tuple(conn_ids), line=line)))
+
+    def tell_watchers(self, nick: str, code: str, target: str) -> None:
+        """MONITOR: `code` (730 online, 731 offline) with `target` to each client watching
+        `nick` (ircv3.net monitor: as the watched nick comes, goes or is renamed)."""
+        for watcher in self.monitors.watchers(nick):
+            self.send_numeric(watcher, code, target)
+
+    def _gave_up_nick(self, client: ClientRecord) -> None:
+        """`client` no longer holds its nick (it quit or took another): WHOWAS remembers it
+        and those watching it hear it is offline."""
+        nick = client.nick or ""
+        self.whowas.remember(WhowasEntry(nick, client.user, client.host, client.realname,
+                                         self.now_s))
+        self.tell_watchers(nick, N.RPL_MONOFFLINE, nick)
 
     # connection lifecycle
     def connection_opened(self, conn_id: int, worker: int, address: str, now_s: int) -> None:
@@ -167,11 +196,16 @@ class Hub:
         old_source = client.source
         workers = self.registry.workers_sharing_channels(client)
         convs = tuple(client.channels)
+        renamed = casefold(client.nick or "") != casefold(nick)  # not a mere change of case
+        if renamed:
+            self._gave_up_nick(client)
         self.registry.set_nick(client, nick)
         self.effects.append(Emit(kind="NICK", source=old_source, target=nick, text="",
                                  convs=convs, channels=convs, to_conns=(client.conn_id,),
                                  origin=client.conn_id, workers=tuple(workers),
                                  account=client.account or ""))
+        if renamed:
+            self.tell_watchers(nick, N.RPL_MONONLINE, client.source)
 
     def label_start(self, client: ClientRecord, label: str) -> None:
         self.to_worker(client, frames.LabelStart(conn_id=client.conn_id, label=label))
@@ -193,6 +227,7 @@ class Hub:
         log.info("connection %d registered as %s%s", client.conn_id, client.nick,
                  f" (account {client.account})" if client.account else "")
         self.to_worker(client, frames.Welcome(conn_id=client.conn_id, host=client.host))
+        self.tell_watchers(client.nick or "", N.RPL_MONONLINE, client.source)
         # Each autojoin channel is joined as if the client had sent JOIN for it.
         each_target(self, client, "JOIN", self.config.autojoin,
                     lambda name: self.join(client, name))
@@ -201,6 +236,7 @@ class Hub:
         # A QUIT's own text is the user's words: logged as "Quit", never its text.
         log.info("connection %d (%s) closed: %s", client.conn_id, client.nick or "unregistered",
                  "Quit" if reason.startswith("Quit:") else reason)
+        self.monitors.clear(client)  # its MONITOR list goes with it
         if client.registered:
             convs = tuple(client.channels)
             workers = tuple(self.registry.workers_sharing_channels(client))
@@ -209,6 +245,7 @@ class Hub:
                                      convs=convs, channels=convs, to_conns=(),
                                      origin=client.conn_id, workers=workers,
                                      account=client.account or ""))
+            self._gave_up_nick(client)
         self.registry.remove_client(client.conn_id)
         self.addresses.closed(client.conn_id)
         self.reply_allowances.forget(client.conn_id)
@@ -224,13 +261,16 @@ class Hub:
             return
         if len(client.channels) >= self.config.channels_per_client:
             raise IrcError(N.ERR_TOOMANYCHANNELS, name, "You have joined too many channels")
-        existing = self.registry.channel(name)
+        # A registered channel exists even when empty (its state is kept: founders.py).
+        existing = self.registry.channel(name) or self.registry.dormant_registered(name)
         if existing is not None:
             channel_access.check_join(self.config, existing, client, key)
         channel = self.registry.join(client, name, self.now_s)
         client.invites.pop(folded, None)  # an invite lets one JOIN in
         if existing is None:
             channel.modes.flags.update(self.config.default_modes)
+            if channel_access.founds_on_create(self.config, self.registry, client, channel):
+                self.registry.set_founder(channel, casefold(client.account or ""))
         rank = channel_access.rank_on_join(self.config, client, channel, existing is None)
         if rank:
             channel.set_rank(client, rank)
@@ -244,6 +284,10 @@ class Hub:
                                  to_conns=(), origin=client.conn_id, workers=channel.workers(),
                                  extra="\r\n".join(extra), origin_worker=client.worker,
                                  account=client.account or ""))
+        if client.away is not None:  # away-notify: an away joiner's AWAY follows its JOIN
+            self.notify((member for member in channel.members.values()
+                         if member is not client and "away-notify" in member.caps),
+                        away_line(client))
 
     def part(self, client: ClientRecord, channel: ChannelRecord, reason: str) -> None:
         folded = channel.folded
@@ -265,9 +309,9 @@ class Hub:
                              str(channel.topic_ts_ms // 1000))]
 
     def names_lines(self, client: ClientRecord, channel: ChannelRecord,
-                    budget: ReplyBudget) -> list[str]:
+                    budget: ReplyBudget, end: bool = True) -> list[str]:
         """353 lines (each kept under the 512-byte limit) while `budget` lasts, and the
-        closing 366."""
+        closing 366 (unless `end` is False: a NAMES of several channels ends once)."""
         # An empty last parameter formats as " :", so the names joined below are the trailing
         # parameter (353 <client> <symbol> <channel> :<nick>{ <nick>}).
         symbol = "@" if "s" in channel.modes.flags else "="  # RFC 2812 353: @ secret
@@ -276,7 +320,9 @@ class Hub:
         full = "userhost-in-names" in client.caps  # IRCv3: nick!user@host in NAMES
         names = channel.names_text(full, "multi-prefix" in client.caps)
         lines = budget.take(head + piece for piece in pack_words(names, room))
-        lines.append(self.numeric(client, N.RPL_ENDOFNAMES, channel.name, "End of /NAMES list"))
+        if end:
+            lines.append(self.numeric(client, N.RPL_ENDOFNAMES, channel.name,
+                                      "End of /NAMES list"))
         return lines
 
     def set_topic(self, client: ClientRecord, channel: ChannelRecord, text: str,
@@ -290,3 +336,11 @@ class Hub:
     def emit(self, event: Emit) -> None:
         """An event to store, then deliver (see Emit)."""
         self.effects.append(event)
+
+
+def away_line(client: ClientRecord) -> str:
+    """IRCv3 away-notify's line for `client`'s away state: with its message when away, bare
+    when back (ircv3.net/specs/extensions/away-notify)."""
+    if client.away is None:
+        return f":{client.source} AWAY"
+    return f":{client.source} AWAY :{client.away}"

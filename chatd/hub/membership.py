@@ -60,16 +60,18 @@ def handle_names(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> Non
         hub.send_numeric(client, N.RPL_ENDOFNAMES, "*", "End of /NAMES list")
         return
     # Each distinct channel once, the first MAX_QUERY_TARGETS of them; one budget for all.
+    # A channel that does not exist, or is secret to the asker, is an empty list: no error
+    # (RFC 2812 3.2.5; modern.ircdocs). Several channels end with one 366 naming them all,
+    # as RFC 2812 has it ("NAMES #twilight_zone,#42": the 353s, then the end of the list).
     names = distinct_targets(params[0])[:MAX_QUERY_TARGETS] or [params[0]]
     budget = hub.reply_budget(client)
     lines = []
     for name in names:
         channel = hub.registry.channel(name)
-        if channel is None or not is_visible_to(channel, client):
-            # Not an error: an empty list (RFC 2812 3.2.5; a secret channel, modern.ircdocs)
-            lines.append(hub.numeric(client, N.RPL_ENDOFNAMES, name, "End of /NAMES list"))
-        else:
-            lines += hub.names_lines(client, channel, budget)
+        if channel is not None and is_visible_to(channel, client):
+            lines += hub.names_lines(client, channel, budget, end=False)
+    shown = channel.name if len(names) == 1 and lines else ",".join(names)
+    lines.append(hub.numeric(client, N.RPL_ENDOFNAMES, shown, "End of /NAMES list"))
     hub.reply(client, *lines)
 
 

@@ -38,9 +38,18 @@ def _handle_message(kind: str, hub: Hub, client: ClientRecord, params: tuple[str
     if len(targets) > MAX_TARGETS:
         raise IrcError(N.ERR_TOOMANYTARGETS, params[0],
                        f"Too many recipients (at most {MAX_TARGETS})")
-    tags = hub.command_tags
+    tags = _tags_sent(client, hub.command_tags)
     each_target(hub, client, kind, targets,
                 lambda target: _send_one(hub, client, kind, target, text, tags))
+
+
+def _tags_sent(client: ClientRecord, client_tags: str) -> str:
+    """The tags a message is stored and relayed with: `bot` when a bot (user mode +B) sends
+    it (IRCv3 bot-mode; like the client-only tags, only message-tags clients get them),
+    then the sender's client-only tags."""
+    if not client.bot:
+        return client_tags
+    return f"bot;{client_tags}" if client_tags else "bot"
 
 
 def _text(params: tuple[str, ...]) -> str:
@@ -58,6 +67,13 @@ def _send_one(hub: Hub, client: ClientRecord, kind: str, target: str, text: str,
         # (modern.ircdocs.horse 417 ERR_INPUTTOOLONG; the client may split it and resend).
         raise IrcError(N.ERR_INPUTTOOLONG,
                        "Message too long once relayed with your nick!user@host; split it")
+    send_checked(hub, client, kind, target, text, tags)
+
+
+def send_checked(hub: Hub, client: ClientRecord, kind: str, target: str, text: str,
+                 tags: str) -> None:
+    """PRIVMSG, NOTICE or TAGMSG to one target, whose every line is known to fit 512 bytes
+    (a multi-line message is checked line by line: chatd/hub/multiline_messages.py)."""
     if is_channel(target):
         _send_to_channel(hub, client, kind, target, text, tags)
     else:

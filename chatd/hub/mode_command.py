@@ -4,10 +4,12 @@ a mask, that list (367/368 bans, to whoever may see the channel; 348/349 excepti
 346/347 invite exceptions, to operators); otherwise changes, which only an operator may make
 (482, once, and nothing is changed). What changed is one MODE line to every member (more
 than one only if it would not fit 512 bytes), stored in the history like a TOPIC (event kind
-MODE), so draft/event-playback replays it. Pure."""
+MODE), so draft/event-playback replays it; what a registered channel keeps of it (+r, its
+modes and lists, its operator accounts) is chatd/hub/founders.py's. Pure."""
 
 from __future__ import annotations
 
+from chatd.hub import founders
 from chatd.hub.channel_access import existing_channel, is_visible_to, require_operator
 from chatd.hub.channel_modes import (ModeChange, apply_changes, format_changes, parse_modes,
                                      split_changes)
@@ -30,7 +32,8 @@ def handle_channel_mode(hub: Hub, client: ClientRecord, name: str,
                         words: tuple[str, ...]) -> None:
     channel = existing_channel(hub.registry, name)
     if not words or not words[0]:  # "MODE #c" (or an empty mode string): the modes
-        shown = channel.modes.summary(show_key=client.conn_id in channel.members)
+        shown = channel.modes.summary(show_key=client.conn_id in channel.members,
+                                      founder=founders.founder_name(hub, channel))
         hub.reply(client, hub.numeric(client, N.RPL_CHANNELMODEIS, channel.name, *shown),
                   hub.numeric(client, N.RPL_CREATIONTIME, channel.name, str(channel.created_s)))
         return
@@ -62,7 +65,9 @@ def _change(hub: Hub, client: ClientRecord, channel: ChannelRecord,
                          "You're not channel operator")
         return
     applied = apply_changes(channel, changes, client.source, hub.now_s,
-                            lambda nick: _member(hub, channel, nick))
+                            lambda nick: _member(hub, channel, nick),
+                            founders.FounderModes(hub, client, channel))
+    founders.modes_changed(hub, channel, applied.changes)
     for error in applied.errors:
         hub.send_numeric(client, error.code, *error.params)
     head = f":{client.source} MODE {channel.name} "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chatd.hub import account_requests, opers
+from chatd.hub import account_requests, departures, founders, opers
 from chatd.hub.barriers import Barriers
 from chatd.hub.hub import Hub
 from chatd.hub.sequencer import Outgoing, Sequencer
@@ -33,12 +33,11 @@ class Pipeline:
     # the writer
     def writer_ready(self, ready: frames.Ready) -> tuple[list[tuple], Outgoing]:
         """The writer opened the history: the first time, sequencing starts after its last
-        event and the stored topics come back; after a restart, the rows it must store again
+        event and the kept channels come back; after a restart, the rows it must store again
         and the frames its last id releases."""
         if self.sequencer is None:
             self.sequencer = Sequencer(ready.last_id, ready.last_ts_ms)
-            for name, text, setter, ts in ready.topics:
-                self.hub.registry.restore_topic(name, text, setter.split("!", 1)[0], ts)
+            founders.load(self.hub.registry, frames.kept_channels(ready))
             self.hub.accounts.load(ready.accounts)
             self.hub.server_bans.load(ready.bans)
             self.hub.cloak_secret = ready.cloak_secret
@@ -88,6 +87,16 @@ class Pipeline:
             self.hub.connection_closed(client, "Connection lost (server error)")
         return self._sequence() if self.sequencer is not None else []
 
+    def shutdown_departures(self, now_ms: int) -> Outgoing:
+        """Shutdown, once the workers have stopped: everyone still connected is stored as
+        having quit (chatd/hub/departures.py), after everything decided before."""
+        if self.sequencer is None:
+            return []
+        self.hub.now_ms = now_ms
+        count = departures.store_shutdown_quits(self.hub)
+        log.info("shutdown: storing a QUIT for the %d user(s) in channels", count)
+        return self._sequence()
+
     def admin_request(self, control_id: int, op: str, name: str, payload: dict,
                       now_ms: int) -> Outgoing:
         """An admin command's account write (chatd/hub/account_requests.admin): its answer
@@ -125,6 +134,7 @@ class Pipeline:
     def _sequence(self) -> Outgoing:
         """Sequence what the Hub decided; return what may go out now."""
         assert self.sequencer is not None
+        founders.write_changes(self.hub)  # what the kept channels became, after their events
         return self.sequencer.add(self.hub.take_effects(), self.hub.now_ms)
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 from itertools import islice
 from typing import Callable, Iterable, Iterator
 
+from chatd.hub import presence
 from chatd.hub.channel_access import is_visible_to
 from chatd.hub.error_replies import distinct_targets
 from chatd.hub.hub import Hub
 from chatd.hub.registry import ChannelRecord, ClientRecord
 from chatd.hub.reply_budget import ReplyBudget
-from chatd.serverinfo import AWAYLEN, MAX_QUERY_TARGETS
+from chatd.serverinfo import AWAYLEN, BOT_MODE, MAX_QUERY_TARGETS
 from ircproto import numerics as N
 from ircproto.casemap import casefold, mask_matcher, mask_min_length
 from ircproto.framing import MAX_BODY_BYTES, pack_words, truncate_utf8
@@ -80,7 +81,7 @@ def _who_matches(hub: Hub, client: ClientRecord, mask: str,
 
 def _who_lines(hub: Hub, asker: ClientRecord, channel_name: str, found: Iterable[ClientRecord],
                prefix_of: Callable[[ClientRecord], str] | None = None) -> Iterator[str]:
-    """352 lines for `found` (with `prefix_of`: each one's rank in the channel after H/G),
+    """352 lines for `found` (with `prefix_of`: each one's rank in the channel after H/G/B),
     made as they are taken (a cut WHO builds no line past its budget).
 
     Built with one f-string each: hub.numeric takes ~10 us a line, and `WHO #big` is
@@ -92,9 +93,10 @@ def _who_lines(hub: Hub, asker: ClientRecord, channel_name: str, found: Iterable
     head = ""  # ":server 352 me #chan ", made for the first row (most WHO masks find none)
     for who in found:
         head = head or hub.numeric(asker, N.RPL_WHOREPLY, channel_name, "")[:-1]
-        # H(ere) or G(one), * for a server operator, then the rank in the channel (RFC 2812)
+        # H(ere) or G(one), * for a server operator, B for a bot (IRCv3 bot-mode), then the
+        # rank in the channel (RFC 2812)
         flags = (("G" if who.away is not None else "H") + ("*" if who.oper is not None else "")
-                 + (prefix_of(who) if prefix_of else ""))
+                 + (BOT_MODE if who.bot else "") + (prefix_of(who) if prefix_of else ""))
         line = f"{head}{who.user} {who.host} {server} {who.nick} {flags} :0 {who.realname}"
         if who.host.startswith(":") or len(line.encode("utf-8")) > LINE_BYTES:
             line = hub.numeric(asker, N.RPL_WHOREPLY, channel_name, who.user, who.host,
@@ -146,6 +148,9 @@ def _whois_lines(hub: Hub, client: ClientRecord, other: ClientRecord) -> list[st
                                  "is logged in as"))
     if other.away is not None:
         lines.append(hub.numeric(client, N.RPL_AWAY, name, other.away))
+    if other.bot:
+        lines.append(hub.numeric(client, N.RPL_WHOISBOT, name,
+                                 f"is a bot on {hub.config.network}"))
     if other.secure:
         lines.append(hub.numeric(client, N.RPL_WHOISSECURE, name, "is using a secure connection"))
     if other.certfp and hub.shows_address(client, other):  # the user themself and opers
@@ -189,12 +194,15 @@ def _list_lines(hub: Hub, client: ClientRecord,
 
 
 def handle_away(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
+    before = client.away
     if params and params[0]:
         client.away = truncate_utf8(params[0], AWAYLEN)
         hub.send_numeric(client, N.RPL_NOWAWAY, "You have been marked as being away")
     else:
         client.away = None
         hub.send_numeric(client, N.RPL_UNAWAY, "You are no longer marked as being away")
+    if client.away != before:  # away-notify, for a change only
+        presence.announce_away(hub, client)
 
 
 def handle_ison(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:

@@ -1,8 +1,9 @@
 """The master's global tables: every client (by connection id and by nick) and every channel
-with its members, their ranks, its topic and modes (chatd/hub/channel_state.py). Pure data
-with small consistent operations; no I/O, no IRC formatting. The master is the only holder
-of these tables, which is what makes nicks unique and channel membership consistent across
-workers."""
+with its members, their ranks, its topic and modes (chatd/hub/channel_state.py), and the
+channels kept while nobody is in them (a registered channel, an autojoin channel's topic:
+chatd/hub/founders.py decides and writes them). Pure data with small consistent operations;
+no I/O, no IRC formatting. The master is the only holder of these tables, which is what makes
+nicks unique and channel membership consistent across workers."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class ClientRecord:
     oper: str | None = None
     wallops: bool = False
     closing: bool = False  # told to leave (KILL, K-line): its further commands are ignored
+    bot: bool = False  # user mode +B (IRCv3 bot-mode)
     account: str | None = None  # the account it is logged in to (SASL or REGISTER)
     caps: frozenset = frozenset()  # the capabilities the master needs (capabilities.MASTER_CAPS)
     secure: bool = False  # connected over TLS
@@ -62,6 +64,10 @@ class ChannelRecord:
     topic_ts_ms: int = 0
     modes: ChannelModes = field(default_factory=ChannelModes)
     ranks: dict[int, str] = field(default_factory=dict)  # conn_id -> "o", "v" or "ov"
+    # A registered channel's founder (MODE +r) and the accounts it opps on join, folded
+    founder: str | None = None
+    operators: set[str] = field(default_factory=set)
+    kept: bool = False  # the history's channels table holds a row for it
     # The NAMES text (members' prefixed names joined by spaces, in join order), by (full:
     # nick!user@host for userhost-in-names; multi: every prefix, multi-prefix): extended on
     # each JOIN and rebuilt after a PART, NICK or rank change, so a JOIN storm does not
@@ -115,22 +121,19 @@ def _names_entry(client: ClientRecord, full: bool) -> str:
     return client.source if full else (client.nick or "")
 
 
-@dataclass(slots=True)
-class SavedTopic:
-    text: str
-    setter: str
-    ts_ms: int
-
-
 class Registry:
     """Clients, nicks and channels, kept consistent with each other."""
 
     def __init__(self) -> None:
         self.clients: dict[int, ClientRecord] = {}
         self._nicks: dict[str, ClientRecord] = {}
-        self.channels: dict[str, ChannelRecord] = {}
-        # Topics outlive empty channels (and restarts: the writer reports them at start).
-        self._topics: dict[str, SavedTopic] = {}
+        self.channels: dict[str, ChannelRecord] = {}  # folded -> a channel with members
+        # Kept channels nobody is in (loaded from the writer's Ready at start), by folded name
+        self.dormant: dict[str, ChannelRecord] = {}
+        self.founded: collections.Counter[str] = collections.Counter()  # account -> channels
+        # Channels whose kept state may have changed: written once the request is handled
+        # (chatd/hub/founders.py, write_changes)
+        self.touched: dict[str, ChannelRecord] = {}
         self.users = 0  # registered clients (LUSERS)
         self.max_users = 0  # the most there have been at once since start
 
@@ -184,16 +187,16 @@ class Registry:
     def channel(self, name: str) -> ChannelRecord | None:
         return self.channels.get(casefold(name))
 
+    def dormant_registered(self, name: str) -> ChannelRecord | None:
+        """The registered channel `name` if nobody is in it (its state kept)."""
+        channel = self.dormant.get(casefold(name))
+        return channel if channel is not None and channel.founder else None
+
     def join(self, client: ClientRecord, name: str, now_s: int) -> ChannelRecord:
         folded = casefold(name)
         channel = self.channels.get(folded)
         if channel is None:
-            channel = ChannelRecord(name, now_s)
-            saved = self._topics.get(folded)
-            if saved is not None:
-                channel.topic, channel.topic_setter, channel.topic_ts_ms = (
-                    saved.text, saved.setter, saved.ts_ms)
-            self.channels[folded] = channel
+            channel = self.channels[folded] = self._revive(folded, name, now_s)
         if client.conn_id not in channel.members:
             channel._appended(client)
         channel.members[client.conn_id] = client
@@ -212,13 +215,49 @@ class Registry:
         client.channels.pop(folded, None)
         if not channel.members:
             del self.channels[folded]
+            if channel.founder or channel.kept:
+                self.dormant[folded] = channel
+            if channel.kept and not channel.founder:
+                self.touched[folded] = channel  # an autojoin channel's topic, or nothing
+
+    def _revive(self, folded: str, name: str, now_s: int) -> ChannelRecord:
+        """The channel a first joiner enters: a registered one as it was kept; otherwise a new
+        one (RFC 2811: a channel without members does not exist) with the topic kept of it."""
+        kept = self.dormant.pop(folded, None)
+        if kept is not None and kept.founder:
+            return kept
+        channel = ChannelRecord(name, now_s)
+        if kept is not None:
+            channel.topic, channel.topic_setter, channel.topic_ts_ms = (
+                kept.topic, kept.topic_setter, kept.topic_ts_ms)
+            channel.kept = True
+        return channel
 
     def set_topic(self, channel: ChannelRecord, text: str, setter: str, ts_ms: int) -> None:
         channel.topic, channel.topic_setter, channel.topic_ts_ms = text, setter, ts_ms
-        self._topics[channel.folded] = SavedTopic(text, setter, ts_ms)
+        self.touched[channel.folded] = channel
 
-    def restore_topic(self, name: str, text: str, setter: str, ts_ms: int) -> None:
-        self._topics[casefold(name)] = SavedTopic(text, setter, ts_ms)
+    def set_founder(self, channel: ChannelRecord, account: str | None) -> None:
+        """Make `account` (folded) the channel's founder, or nobody."""
+        if channel.founder:
+            self.founded[channel.founder] -= 1
+            if self.founded[channel.founder] <= 0:
+                del self.founded[channel.founder]
+        channel.founder = account
+        channel.operators.discard(account or "")
+        if account:
+            self.founded[account] += 1
+        self.touched[channel.folded] = channel
+
+    def keep(self, channel: ChannelRecord) -> None:
+        """A kept channel loaded at start: nobody is in it yet."""
+        channel.kept = True
+        self.dormant[channel.folded] = channel
+        if channel.founder:
+            self.founded[channel.founder] += 1
+
+    def registered_channels(self) -> int:
+        return sum(self.founded.values())
 
     def workers_sharing_channels(self, client: ClientRecord) -> set[int]:
         workers = {client.worker}

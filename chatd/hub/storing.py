@@ -54,15 +54,19 @@ def keeps_tagmsg(tags: str) -> bool:
 def stored_tags(tags: str) -> str:
     """The client tags stored with a message: whole tags, in order, while they fit in
     STORED_TAGS_MAX_BYTES (one that does not is left out, a later smaller one may still
-    fit), typing notifications never."""
+    fit), typing notifications never. chatd's own entries (no '+': a multi-line message's
+    composition, events.MULTILINE_TAG) are not the client's to spend: always kept, last."""
     kept: list[str] = []
+    own: list[str] = []
     size = 0
     for key, tag in _tag_keys(tags):
         cost = len(tag.encode("utf-8")) + (1 if kept else 0)
-        if key not in TYPING_TAGS and size + cost <= STORED_TAGS_MAX_BYTES:
+        if not key.startswith("+"):
+            own.append(tag)
+        elif key not in TYPING_TAGS and size + cost <= STORED_TAGS_MAX_BYTES:
             kept.append(tag)
             size += cost
-    return ";".join(kept)
+    return ";".join(kept + own)
 
 
 def stored_bytes(source: str, target: str, text: str, tags: str, convs: tuple[str, ...]) -> int:

@@ -1,6 +1,6 @@
 """User modes: MODE <nick> [changes] for the client itself (RFC 2812 3.1.5). chatd's user modes
-are +i (invisible: WHO shows the user only to those sharing a channel), +w (receives WALLOPS)
-and +o (server operator: given by OPER only, chatd/hub/opers.py — a user can drop it with -o
+are +i (invisible: WHO shows the user only to those sharing a channel), +w (receives WALLOPS),
++B (a bot: IRCv3 bot-mode, ISUPPORT BOT=B, WHOIS 335, WHO's B, the `bot` tag) and +o (server operator: given by OPER only, chatd/hub/opers.py — a user can drop it with -o
 but never set it through MODE: RFC 2812 says such an attempt SHOULD be ignored). Pure."""
 
 from __future__ import annotations
@@ -8,15 +8,16 @@ from __future__ import annotations
 from chatd.hub import opers
 from chatd.hub.hub import Hub
 from chatd.hub.registry import ClientRecord
-from chatd.serverinfo import USER_MODES
+from chatd.serverinfo import BOT_MODE, USER_MODES
 from ircproto import numerics as N
 from ircproto.errors import IrcError
 from ircproto.message import Message
 
 
 def user_modes(client: ClientRecord) -> str:
-    """The client's modes as RPL_UMODEIS shows them: '+iow', or '+' for none."""
-    return "+" + "i" * client.invisible + "o" * (client.oper is not None) + "w" * client.wallops
+    """The client's modes as RPL_UMODEIS shows them: '+Biow', or '+' for none."""
+    return ("+" + "B" * client.bot + "i" * client.invisible + "o" * (client.oper is not None)
+            + "w" * client.wallops)
 
 
 def answer_user_mode(hub: Hub, client: ClientRecord, nick: str,
@@ -37,7 +38,7 @@ def answer_user_mode(hub: Hub, client: ClientRecord, nick: str,
 
 
 def _apply(hub: Hub, client: ClientRecord, flags: str) -> tuple[str, bool]:
-    """Apply +i/-i, +w/-w and -o from `flags`; return (the changes made, as a MODE string;
+    """Apply +i/-i, +w/-w, +B/-B and -o from `flags`; return (the changes made, as a MODE string;
     whether any flag was unknown)."""
     applied, unknown, adding = "", False, True
     for ch in flags:
@@ -46,6 +47,9 @@ def _apply(hub: Hub, client: ClientRecord, flags: str) -> tuple[str, bool]:
         elif ch == "i" and client.invisible != adding:
             client.invisible = adding
             applied += ("+" if adding else "-") + "i"
+        elif ch == BOT_MODE and client.bot != adding:
+            client.bot = adding
+            applied += ("+" if adding else "-") + BOT_MODE
         elif ch == "w" and client.wallops != adding:
             client.wallops = adding
             applied += ("+" if adding else "-") + "w"

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 from chatd.ipc import frames
 from chatd.hub import account_requests as accounts
-from chatd.hub import klines, opers
+from chatd.hub import klines, multiline_messages, opers, read_markers, redaction
 from chatd.hub.commands import run_command
 from chatd.hub.error_replies import answer_errors
 from chatd.hub.hub import Hub
@@ -29,6 +29,21 @@ def _command(hub: Hub, client: ClientRecord, frame: frames.Command) -> None:
             run_command(hub, client, frame.command, tuple(frame.params))
         finally:
             hub.command_tags = ""
+
+
+def _multiline(hub: Hub, client: ClientRecord, frame: frames.Multiline) -> None:
+    if not client.registered or client.closing:
+        return
+    with _LabeledAnswer(hub, client, frame.label):
+        answer_errors(hub, client, frame.kind, multiline_messages.send_multiline, hub, client,
+                      frame)
+
+
+def _redaction(hub: Hub, client: ClientRecord, frame: frames.Redaction) -> None:
+    if not client.registered or client.closing:
+        return
+    with _LabeledAnswer(hub, client, frame.label):
+        redaction.redact(hub, client, frame)
 
 
 def _claim_nick(hub: Hub, client: ClientRecord, frame: frames.ClaimNick) -> None:
@@ -96,6 +111,7 @@ class _LabeledAnswer:
 
 WORKER_FRAME_ACTIONS: dict[type, Callable[[Hub, ClientRecord, Any], None]] = {
     frames.Command: _command,
+    frames.Multiline: _multiline,
     frames.ClaimNick: _claim_nick,
     frames.Sync: lambda hub, client, frame: hub.sync(client),
     frames.PingSync: lambda hub, client, frame: hub.sync(client),
@@ -105,6 +121,8 @@ WORKER_FRAME_ACTIONS: dict[type, Callable[[Hub, ClientRecord, Any], None]] = {
     frames.AuthResult: accounts.auth_result,
     frames.RegisterAccount: accounts.register_account,
     frames.OperAttempt: opers.oper_attempt,
+    frames.Redaction: _redaction,
+    frames.SeenUpTo: read_markers.seen_up_to,
     frames.ConnClosed: lambda hub, client, frame: hub.connection_closed(client, frame.reason),
 }
 

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from chatd.events import StoreRow
+from chatd.stored_channel import StoredChannel
 
 HEADER = struct.Struct(">I")
 MAX_FRAME_BYTES = 64 << 20  # a frame larger than this means a bug or corruption
@@ -134,6 +135,19 @@ class Command(NamedTuple):
     params: tuple[str, ...]
     label: str | None  # the client's label (labeled-response), or None
     client_tags: str  # the client-only tags to relay ("+a=b;+c"), or ""
+
+
+@_opcode(37)
+class Multiline(NamedTuple):
+    """A multi-line message (IRCv3 draft/multiline): the batch a client sent, checked by its
+    worker (chatd/session/client_batch.py), for the master to send as one message."""
+    conn_id: int
+    kind: str  # PRIVMSG or NOTICE
+    target: str
+    lines: tuple[str, ...]
+    concat: tuple[bool, ...]  # per line: joined to the one before without a line feed
+    label: str | None  # the label of the BATCH + that opened it (labeled-response), or None
+    client_tags: str  # the client-only tags of that BATCH + ("+a=b;+c"), or ""
 
 
 @_opcode(21)
@@ -258,9 +272,10 @@ class LoggedOut(NamedTuple):
 
 
 @_opcode(16)
-class AccountNotify(NamedTuple):
-    """master -> worker: an IRCv3 account-notify line (`:nick!user@host ACCOUNT name|*`) for
-    these of its clients (those sharing a channel with the user, and the user, that asked)."""
+class Notify(NamedTuple):
+    """master -> worker: one line, not stored, for these of its clients — what they asked to
+    be told of others (chatd/hub/presence.py): account-notify's ACCOUNT, away-notify's AWAY,
+    setname's SETNAME, to those sharing a channel (or, extended-monitor, watching the nick)."""
     conn_ids: tuple[int, ...]
     line: str
 
@@ -276,12 +291,52 @@ class OperAttempt(NamedTuple):
     ok: bool
 
 
+# IRCv3 message redaction (chatd/session/redaction.py finds the message, chatd/hub/redaction.py
+# decides): the worker has read the history, the master knows who is a channel operator.
+@_opcode(32)
+class Redaction(NamedTuple):
+    """worker -> master: REDACT <target> <msgid> [:<reason>] names a message that the
+    client may read in `target`'s timeline; `convs`: every timeline holding it; `author`:
+    the client sent it (its account then, or its own private timeline says so)."""
+    conn_id: int
+    label: str | None
+    target: str
+    msgid: int
+    reason: str
+    convs: tuple[str, ...]
+    author: bool
+
+
 @_opcode(18)
 class OperStatus(NamedTuple):
     """master -> worker: the client is now a server operator (user mode +o) or no longer
     one: opers are exempt from fakelag."""
     conn_id: int
     oper: bool
+
+
+# read markers (chatd/hub/read_markers.py, chatd/session/read_markers.py, chatd/session/seen.py)
+@_opcode(70)
+class ReadMarker(NamedTuple):
+    """master -> worker: a MARKREAD to answer or pass on. `account` "": the client `conn_id`
+    is not logged in (its worker keeps its markers); else the worker reads the account's
+    marker for `target` from the history (committed by now) and sends it to `conn_id` (0: no
+    client of this worker asked) and, if it moved to `ts_ms`, to its other clients of the
+    account that negotiated draft/read-marker. `ts_ms` 0: a get, nothing was set."""
+    conn_id: int
+    account: str
+    target: str  # as the client wrote it
+    ts_ms: int
+
+
+@_opcode(71)
+class SeenUpTo(NamedTuple):
+    """worker -> master: the client, which left these channels (or the server), had been
+    shown every message of channels[i] up to ids[i] (it answered a PING sent after them):
+    stored for its account, whose next JOIN replay leaves them out."""
+    conn_id: int
+    channels: tuple[str, ...]  # folded
+    ids: tuple[int, ...]
 
 
 # master <-> writer --------------------------------------------------------------------------
@@ -305,12 +360,17 @@ class Ready(NamedTuple):
     """writer -> master, once the history is open."""
     last_id: int
     last_ts_ms: int
-    topics: list[tuple[str, str, str, int]]  # (channel, text, setter, ts_ms)
+    # the kept channels (chatd/stored_channel.py) as plain tuples: read with kept_channels()
+    channels: tuple
     # (name, password_hash, scram, cert fingerprints): chatd/store/accounts.py AccountRow
     accounts: tuple = ()
     cloak_secret: str = ""  # hex, generated into the history at first start (chatd/hub/cloak.py)
     # K-lines in force: (mask, reason, setter, set_ms, expires_ms), chatd/store/bans.py
     bans: tuple = ()
+
+
+def kept_channels(frame: Ready) -> list[StoredChannel]:
+    return [StoredChannel._make(row) for row in frame.channels]
 
 
 @_opcode(42)

@@ -1,6 +1,7 @@
 """The order of a shutdown: workers first (each tells its clients and flushes), then the writer
-(it commits what is left); a child that has not exited STOP_TIMEOUT_S after the start is
-killed. Pure: it says the next step from what is still running; the master carries it out."""
+(it commits what is left, ending with everyone's departure: chatd/hub/departures.py); a child
+that has not exited STOP_TIMEOUT_S after the start is killed. Pure: it says the next step from
+what is still running; the master carries it out."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ STOP_TIMEOUT_S = 10.0
 class Step(enum.Enum):
     WAIT = "wait"
     KILL_WORKERS = "kill the workers left"
-    TELL_WRITER = "send the writer its last rows and SHUTDOWN"
+    TELL_WRITER = "store the departures, send the writer its last rows and SHUTDOWN"
     KILL_WRITER = "kill the writer"
     DONE = "every child has exited"
 

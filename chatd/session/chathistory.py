@@ -9,7 +9,12 @@ Rules that matter (from the spec and the public conformance suite):
 - AROUND includes the reference message itself;
 - only channels one is in, and one's own private conversations, may be read
   (FAIL INVALID_TARGET otherwise);
-- without draft/event-playback only PRIVMSG and NOTICE are returned.
+- without draft/event-playback only PRIVMSG and NOTICE are returned; REDACT events only to
+  clients with draft/message-redaction too, and a redacted message never (it is excluded
+  entirely, as ircv3.net/specs/extensions/message-redaction allows);
+- a multi-line message is one message (a nested draft/multiline batch, or its lines for a
+  client without that capability: chatd/multiline.py), and an answer takes at most a share
+  of the client's sendq: fewer messages than asked when they are large.
 
 Errors are raised as Fail (a StandardReplyError); the session's line boundary writes the FAIL.
 A history that cannot be read (the reader's HistoryUnavailable) fails that one request with
@@ -21,7 +26,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from chatd import events
+from chatd import events, multiline
 from chatd.events import NO_UPPER_BOUND, HistoryUnavailable
 from chatd.serverinfo import CHATHISTORY_MAX
 from chatd.session.context import CommandContext, HistoryReading
@@ -100,9 +105,12 @@ def handle_chathistory(ctx: CommandContext, msg: Message) -> None:
 def _visible_kinds(ctx: CommandContext) -> tuple[str, ...]:
     if "draft/event-playback" not in ctx.caps:
         return events.MESSAGE_KINDS
-    if "message-tags" in ctx.caps:
-        return events.STORED_KINDS
-    return tuple(k for k in events.STORED_KINDS if k != "TAGMSG")
+    hidden = set()
+    if "message-tags" not in ctx.caps:
+        hidden.add("TAGMSG")
+    if events.REDACTION_CAP not in ctx.caps:
+        hidden.add(events.REDACT_KIND)
+    return tuple(k for k in events.STORED_KINDS if k not in hidden)
 
 
 def timeline_for(ctx: CommandContext, target: str, subcommand: str) -> str:
@@ -136,7 +144,7 @@ def _messages(ctx: CommandContext, reader: HistoryReading, subcommand: str,
             return ref.value
         return reader.first_id_at_or_after(ref.value)
 
-    floor = reader.floor_id()
+    floor = reader.floor_id(conv)  # this timeline's own: other timelines lost other rows
     truncated = False
 
     def page(after_id: int, before_id: int, count: int, newest: bool) -> list[tuple]:
@@ -148,6 +156,7 @@ def _messages(ctx: CommandContext, reader: HistoryReading, subcommand: str,
             truncated = True
         return rows
 
+    newest = subcommand in ("BEFORE", "LATEST")  # which end a cut answer keeps
     if subcommand == "BEFORE":
         rows = page(0, upper(first), limit, True)
     elif subcommand == "AFTER":
@@ -164,7 +173,8 @@ def _messages(ctx: CommandContext, reader: HistoryReading, subcommand: str,
             rows = page(lower(first), upper(second), limit, False)
         else:
             rows = page(lower(second), upper(first), limit, True)
-    return _history_batch(ctx, target, rows, truncated)
+            newest = True
+    return _history_batch(ctx, target, rows, truncated, newest)
 
 
 def _position(ref: Ref, reader: HistoryReading) -> tuple[int, int]:
@@ -175,9 +185,14 @@ def _position(ref: Ref, reader: HistoryReading) -> tuple[int, int]:
 
 
 def _history_batch(ctx: CommandContext, target: str, rows: list[tuple],
-                   truncated: bool) -> list[bytes]:
-    variant = ctx.tag_variant
-    lines = [(events.event_line(row, variant) + "\r\n").encode() for row in rows]
+                   truncated: bool, keep_newest: bool) -> list[bytes]:
+    # At most a share of the client's sendq (chatd/multiline.py, history_lines): a page of
+    # multi-line messages is cut at the end away from where the client pages from.
+    lines, kept = multiline.history_lines(
+        rows, ctx.tag_variant, ctx.info.config.sendq_bytes // multiline.HISTORY_SHARE,
+        keep_newest)
+    if kept < len(rows) and keep_newest:
+        truncated = False  # the oldest rows were cut, not deleted: the client pages on
     if truncated:
         # Retention deleted older history: say so rather than let a short page pass for the
         # beginning of the conversation.

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
 
 
 class HistoryReading(Protocol):
-    """The read-only history queries CHATHISTORY needs (chatd.store.reader.HistoryReader, or
-    an in-memory fake in tests)."""
+    """The read-only history queries CHATHISTORY, SEARCH and REDACT need
+    (chatd.store.reader.HistoryReader, or an in-memory fake in tests)."""
 
     def select(self, conv: str, after_id: int, before_id: int, limit: int, newest: bool,
                kinds: tuple[str, ...]) -> list[tuple]: ...
@@ -28,12 +28,48 @@ class HistoryReading(Protocol):
 
     def first_id_at_or_after(self, ts_ms: int) -> int: ...
 
-    def floor_id(self) -> int: ...
+    def floor_id(self, conv: str) -> int: ...
 
     def latest(self, conv: str, kinds: tuple[str, ...]) -> tuple | None: ...
 
     def private_latest(self, owner: str, after_ts: int, before_ts: int, limit: int,
                        newest: bool) -> list[tuple[str, tuple]]: ...
+
+    # SEARCH (chatd/session/search.py) and REDACT (chatd/session/redaction.py)
+    def searchable(self) -> bool: ...
+
+    def unindexed_up_to(self) -> int: ...
+
+    def search(self, match: str, after_id: int, before_id: int, limit: int, newest: bool,
+               time_limit_s: float) -> tuple[list[tuple], bool]: ...
+
+    def message_in(self, conv: str, event_id: int) -> tuple | None: ...
+
+    def private_timelines(self, event_id: int) -> tuple[str, ...]: ...
+
+
+class BatchReceiving(Protocol):
+    """A client's multiline batch being received (chatd/session/client_batch.py's
+    ClientBatch: it imports this module, so it is named here by what it does)."""
+
+    def take_line(self, ctx: CommandContext, msg: Message) -> bool:
+        """Whether a line was part of the batch (then it must not run)."""
+
+    def on_batch(self, ctx: CommandContext, msg: Message) -> None:
+        """The BATCH command."""
+
+
+class AccountHistoryReading(Protocol):
+    """What the history keeps per account that a worker reads (chatd.store.read_markers.
+    MarkerReader): read markers and what the JOIN replay of an account leaves out. Each
+    raises chatd.events.HistoryUnavailable when the history cannot be read."""
+
+    def marker(self, account: str, target: str) -> int: ...
+
+    def seen_bound(self, account: str, channel: str) -> int | None: ...
+
+    def replay_after(self, channel: str, after_id: int, before_id: int, limit: int,
+                     count_cap: int) -> tuple[list[tuple], int]: ...
 
 
 class CommandContext(Protocol):
@@ -98,6 +134,14 @@ class CommandContext(Protocol):
     def auth(self) -> "AuthState":
         """The account exchange in progress (chatd/session/authentication.py owns it)."""
 
+    @property
+    def client_batch(self) -> BatchReceiving:
+        """The multiline batch the client has open (chatd/session/client_batch.py owns it)."""
+
+    @property
+    def clock_s(self) -> float:
+        """The latest time the session was told (its input, the master's answers, timers)."""
+
     # what handlers may do
     def send(self, line: str) -> None:
         """A line (no CRLF) for the client, in reply order."""
@@ -113,8 +157,19 @@ class CommandContext(Protocol):
     def forward_command(self, msg: Message) -> None:
         """Have the master answer `msg` (a command that needs global state)."""
 
+    def forward_frame(self, frame: NamedTuple) -> None:
+        """Send the master a frame whose answer the client must see before ours."""
+
+    def take_label(self) -> str | None:
+        """The label of the line being handled (None if none), which this line will not be
+        answered with: no ACK for it (a batch's lines are answered with the batch)."""
+
     def claim_nick(self, nick: str) -> None:
         """Ask the master for `nick`; it answers with NICK_OK or an error."""
+
+    def forward_request(self, build: Callable[[str | None], NamedTuple]) -> None:
+        """Have the master answer a frame built with this command's label (labeled-response:
+        the master labels its answer); what this client is sent next waits for it."""
 
     def request_sync(self, ping: bool = False) -> None:
         """Hold what follows until the master has answered everything forwarded before

@@ -1,6 +1,7 @@
 """What reaches this worker's clients' output buffers: committed events fanned out to their
-local recipients, the joiner's history replay, the session's own output — all under each
-client's send-queue limit. It keeps the local channel membership, changed only by committed
+local recipients, the joiner's read marker and history replay (for a logged-in client, only
+what its account has not seen: chatd/session/seen.py), the session's own output — all under
+each client's send-queue limit. It keeps the local channel membership, changed only by committed
 JOIN/PART/QUIT/KICK events, so it follows the history's order exactly.
 
 Pure: it appends to buffers and never touches a socket; the worker flushes the buffers marked
@@ -16,10 +17,13 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from chatd import events
+from chatd import events, multiline
 from chatd.config import Config
 from chatd.ipc import frames
+from chatd.session import seen
+from chatd.session.context import AccountHistoryReading
 from chatd.session.labels import LabelCapture
+from chatd.session.read_markers import ReadMarkers
 from chatd.session.session import Session
 from ircproto.framing import encode_line
 
@@ -47,10 +51,14 @@ class Delivery:
     """Output buffers of one worker's clients, and the fan-out that fills them."""
 
     def __init__(self, conns: dict[int, Recipient], config: Config, read_replay: ReplayReader,
-                 drop_slow_reader: Callable[[Recipient], None]):
+                 drop_slow_reader: Callable[[Recipient], None],
+                 account_history: AccountHistoryReading | None = None):
         self.conns = conns  # conn_id -> client, owned by the worker
         self.config = config
         self.read_replay = read_replay
+        self.account_history = account_history  # read markers, what accounts were shown
+        self.seen = seen.SeenTracker()
+        self.markers = ReadMarkers(conns, account_history, self.respond, self.queue)
         self.drop_slow_reader = drop_slow_reader  # must empty the buffer and close the client
         # Local members of each channel: folded name -> conn_id -> client.
         self.members: dict[str, dict[int, Recipient]] = {}
@@ -75,7 +83,7 @@ class Delivery:
             self.queue(conn, data)
 
     def to_each(self, conn_ids: tuple[int, ...], line: str) -> None:
-        """One line, not stored, for some of this worker's clients (account-notify)."""
+        """One line, not stored, for some of this worker's clients (frames.Notify)."""
         data = encode_line(line)
         for conn_id in conn_ids:
             conn = self.conns.get(conn_id)
@@ -87,10 +95,11 @@ class Delivery:
         """Deliver one committed event to its local recipients and apply its membership
         change. The line is formatted once per tag variant that some recipient needs."""
         kind, origin, channels = frame.kind, frame.origin, frame.channels
+        self.seen.note_event(channels, frame.event_id)
         row = (frame.event_id, frame.ts_ms, kind, frame.source, frame.target, frame.text,
                frame.tags, frame.account)
         variants: list[bytes | None] = [None] * events.VARIANTS
-        relevant = events.relevant_bits(kind, frame.account)
+        relevant = events.relevant_bits(kind, frame.account, frame.tags)
 
         def line_for(variant: int) -> bytes:
             # Variants that differ only in bits that change nothing here share one line
@@ -100,7 +109,7 @@ class Delivery:
                 key = variant & relevant
                 line = variants[key]
                 if line is None:
-                    line = variants[key] = encode_line(events.event_line(row, key))
+                    line = variants[key] = multiline.encoded_event(row, key)
                 variants[variant] = line
             return line
 
@@ -109,14 +118,14 @@ class Delivery:
             self.members.setdefault(channels[0], {})[origin] = origin_conn
             origin_conn.session.channels.add(channels[0])
         sent_by_origin = kind in events.SENT_KINDS
-        only_tag_clients = kind == "TAGMSG"  # never to clients without message-tags
+        filtered = kind in ONLY_FOR_SOME  # not every client is sent it (_is_sent)
         # The hot loop (one pass per delivery): what queue() does, inlined, with no call and
         # no new object per recipient.
         sendq = self.config.sendq_bytes
         mark_dirty = self.dirty.add
         for conn in self._recipients(channels, frame.to_conns):
             variant = conn.session.tag_variant
-            if only_tag_clients and not variant & events.WANTS_TAGS:
+            if filtered and not _is_sent(kind, conn.session):
                 continue
             if conn is origin_conn:
                 if sent_by_origin and channels:
@@ -155,6 +164,7 @@ class Delivery:
         elif kind == "NICK":
             session.on_nick_changed(frame.target)
         elif kind == "JOIN":
+            self.markers.after_join(conn, frame.channels[0], frame.target)
             if frame.extra:
                 self.respond(conn, frame.extra.encode() + b"\r\n")
             if "draft/chathistory" not in session.caps:  # such clients ask for history
@@ -167,8 +177,10 @@ class Delivery:
                 local.pop(conn_id, None)
                 if not local:
                     del self.members[folded]
+                    self.seen.channel_gone(folded)
         if conn is not None:
             conn.session.channels.difference_update(channels)
+            self.seen.left(conn_id, channels)
 
     def _recipients(self, channels: tuple[str, ...],
                     to_conns: tuple[int, ...]) -> Iterable[Recipient]:
@@ -184,25 +196,45 @@ class Delivery:
         return list(found.values())
 
     def _replay(self, conn: Recipient, folded: str, channel: str, before_id: int) -> None:
-        """Send the channel's last messages from history after a JOIN (docs/history.md)."""
+        """Send the channel's last messages from history after a JOIN (docs/history.md): to
+        a logged-in client only those its account has not seen (seen.py)."""
         limit = self.config.history_replay
         if limit <= 0:
             return
-        rows = self.read_replay(folded, before_id, limit)
-        if not rows:
-            return
         session = conn.session
-        self.respond(conn, b"".join(session.batch(replay_lines(rows, session.tag_variant),
-                                                  f"chathistory {channel}")))
+        skipped = 0
+        if session.account and self.account_history is not None:
+            found = seen.account_replay(self.account_history, session.account, folded,
+                                        before_id, limit)
+            if found is None:
+                return
+            rows, skipped = found
+            self.seen.joined(session.conn_id, session.account, folded, before_id)
+        else:
+            rows = self.read_replay(folded, before_id, limit)
+        out = [encode_line(seen.skipped_notice(session.server_name, channel, skipped, rows))
+               ] if skipped else []
+        if rows:
+            out += session.batch(replay_lines(rows, session.tag_variant, self.config.sendq_bytes),
+                                 f"chathistory {channel}")
+        if out:
+            self.respond(conn, b"".join(out))
 
 
-def replay_lines(rows: list[tuple], variant: int) -> list[bytes]:
-    """Stored rows as replayed lines for a client with `variant`."""
-    lines = []
-    for row in rows:
-        if variant & events.WANTS_TIME:
-            line = events.event_line(row, variant)
-        else:  # no server-time: the original time goes in front of the text
-            line = events.stamped_replay_line(row, variant)
-        lines.append(encode_line(line))
-    return lines
+# TAGMSG: only to clients with message-tags; REDACT: only to those with the redaction cap
+# (ircv3.net message-redaction: it "MUST not" be forwarded to the others), its sender included.
+ONLY_FOR_SOME = ("TAGMSG", events.REDACT_KIND)
+
+
+def _is_sent(kind: str, session: Session) -> bool:
+    if kind == "TAGMSG":
+        return bool(session.tag_variant & events.WANTS_TAGS)
+    return events.REDACTION_CAP in session.caps
+
+
+def replay_lines(rows: list[tuple], variant: int, sendq_bytes: int) -> list[bytes]:
+    """Stored rows as replayed lines for a client with `variant` (a multi-line message as
+    one batch or as its lines), the newest that fit a share of its sendq (chatd/multiline.py)."""
+    stamp = not variant & events.WANTS_TIME  # the original time goes in front of the text
+    return multiline.history_lines(rows, variant, sendq_bytes // multiline.HISTORY_SHARE,
+                                   keep_newest=True, stamp=stamp)[0]

@@ -45,18 +45,30 @@ def label_response(lines: list[bytes], label: str, server: str, batch_ref: str |
     if len(lines) == 1 or batch_ref is None:
         return [add_tag(lines[0], tag), *lines[1:]]
     if _is_one_batch(lines):
-        # The response is already a single batch (CHATHISTORY): label its start line.
+        # The response is already a single batch (CHATHISTORY; a multiline message's echo,
+        # whose label the multiline spec puts on its BATCH +): label its start line.
         return [add_tag(lines[0], tag), *lines[1:]]
     return wrap_batch(lines, batch_ref, server, "labeled-response", tag)
 
 
 def _is_one_batch(lines: list[bytes]) -> bool:
+    """Whether the lines are exactly one batch: BATCH +ref (whose tags, a multiline echo's
+    time and msgid, may be there, but no batch tag), lines tagged batch=, BATCH -ref."""
     first, last = lines[0], lines[-1]
-    if first.startswith(b"@") or b" BATCH +" not in first or b" BATCH -" not in last:
+    start, end = _batch_words(first), _batch_words(last)
+    if has_batch_tag(first) or start is None or end is None or start[:1] != b"+":
         return False
-    ref = first.split(b" BATCH +", 1)[1].split(b" ", 1)[0].rstrip(b"\r\n")
-    return last.rstrip(b"\r\n").endswith(b" BATCH -" + ref) and all(
-        has_batch_tag(line) for line in lines[1:-1])
+    return end == b"-" + start[1:] and all(has_batch_tag(line) for line in lines[1:-1])
+
+
+def _batch_words(line: bytes) -> bytes | None:
+    """The first parameter of a BATCH line (b"+ref", b"-ref"); None for any other line."""
+    words = line.rstrip(b"\r\n").split(b" ")
+    if words[0].startswith(b"@"):
+        words = words[1:]
+    if words and words[0].startswith(b":"):
+        words = words[1:]
+    return words[1] if len(words) >= 2 and words[0] == b"BATCH" else None
 
 
 class LabelCapture:

@@ -1,6 +1,8 @@
 """The commands a worker answers for one connection without asking the master (CAP, PASS,
 NICK validation, USER, PING/PONG, QUIT, MOTD, VERSION, TIME, CHATHISTORY; the account
-commands and OPER are authentication.py's and oper_login.py's), and `dispatch`,
+commands and OPER are authentication.py's and oper_login.py's, BATCH client_batch.py's,
+SEARCH search.py's, REDACT redaction.py's, which hands the master its decision), and
+`dispatch`,
 which checks a command against chatd/commandset.py (451/461/421) and forwards the ones that
 need global state to the master. Handlers see the connection only through CommandContext and
 raise IrcError for a protocol error; they never format an error reply themselves."""
@@ -13,14 +15,16 @@ from typing import Callable
 from chatd.commandset import COMMANDS, WORKER
 from chatd.identity import is_service_name
 from chatd.serverinfo import VERSION
-from chatd.session import authentication, oper_login
+from chatd.session import authentication, oper_login, redaction, search
 from chatd.session.capabilities import handle_cap
 from chatd.session.chathistory import handle_chathistory
+from chatd.session.client_batch import handle_batch
 from chatd.session.context import CommandContext
 from ircproto import numerics as N
 from ircproto.errors import IrcError
+from ircproto.framing import truncate_utf8
 from ircproto.message import Message, fitted_line, numeric_line
-from chatd.limits import is_nick
+from chatd.limits import REALNAMELEN, is_nick
 
 LocalHandler = Callable[[CommandContext, Message], None]
 
@@ -51,7 +55,7 @@ def handle_user(ctx: CommandContext, msg: Message) -> None:
         # modern.ircdocs: a username (and a realname) must not be empty; SHOULD be 461.
         raise IrcError(N.ERR_NEEDMOREPARAMS, "USER", "Not enough parameters")
     user = "".join(ch for ch in msg.params[0] if ch.isalnum() or ch in "-_.")[:16]
-    ctx.set_user(user or "user", msg.params[3])
+    ctx.set_user(user or "user", truncate_utf8(msg.params[3], REALNAMELEN))  # NAMELEN
     ctx.try_complete_registration()
 
 
@@ -106,16 +110,22 @@ LOCAL_HANDLERS: dict[str, LocalHandler] = {
     "VERSION": handle_version,
     "TIME": handle_time,
     "CHATHISTORY": handle_chathistory,
+    "SEARCH": search.handle_search,
+    "REDACT": redaction.handle_redact,
     "AUTHENTICATE": authentication.handle_authenticate,
     "REGISTER": authentication.handle_register,
     "VERIFY": authentication.handle_verify,
     "PASSWORD": authentication.handle_password,
     "OPER": oper_login.handle_oper,
+    "BATCH": handle_batch,
 }
 
 
 def dispatch(ctx: CommandContext, msg: Message) -> None:
-    """Run a local handler or forward to the master; 451/461/421 as the RFCs say."""
+    """Run a local handler or forward to the master; 451/461/421 as the RFCs say. A line
+    of a client's multiline batch is collected instead (chatd/session/client_batch.py)."""
+    if ctx.registered and ctx.client_batch.take_line(ctx, msg):
+        return
     command = msg.command
     spec = COMMANDS.get(command)
     if spec is None:

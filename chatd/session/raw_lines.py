@@ -32,11 +32,15 @@ def client_tag_bytes(raw: bytes) -> int:
     return (space if space >= 0 else len(raw)) - 1
 
 
+# Commands that read the history: they must see what the client sent before them stored.
+HISTORY_READS = ("CHATHISTORY", "SEARCH", "REDACT")
+
+
 def is_history_read(raw: bytes | LineTooLong) -> bool:
-    """Whether a raw line is a CHATHISTORY command (checked before parsing, cheaply)."""
+    """Whether a raw line reads the history (checked before parsing, cheaply)."""
     if isinstance(raw, LineTooLong):
         return False
-    return command_of(raw) == "CHATHISTORY"
+    return command_of(raw) in HISTORY_READS
 
 
 def held_size(raw: bytes | LineTooLong) -> int:

@@ -33,6 +33,7 @@ from chatd.commandset import gets_automatic_replies
 from chatd.ipc import frames
 from chatd.serverinfo import ServerInfo, closing_link
 from chatd.session import authentication, labels
+from chatd.session.client_batch import ClientBatch, held_allowance_bytes
 from chatd.session.context import HistoryReading
 from chatd.session.fakelag import fakelag_for, flood_settings
 from chatd.session.raw_lines import command_of, held_size, is_history_read, parse_client_line
@@ -92,6 +93,7 @@ class Session:
         self.secure = False
         self.certfp: str | None = None
         self.auth = AuthState()
+        self.client_batch = ClientBatch()  # a multiline batch being received
         self.work: list[Work] = []  # effect: computations for the verification thread
         self._work_done: Callable[[Any], None] | None = None  # the one in flight
         self._later: tuple[float, str] | None = None  # (when, line): a paused 904
@@ -137,11 +139,7 @@ class Session:
         self._caps = frozenset(caps)
         # Which tags this client gets on events (events.WANTS_*): read once per delivery by
         # the worker's fan-out loop, so kept as a plain attribute, not computed each time.
-        caps = self._caps
-        self.tag_variant = ((events.WANTS_TIME if "server-time" in caps else 0)
-                            | (events.WANTS_TAGS if "message-tags" in caps else 0)
-                            | (events.WANTS_ACCOUNT if "account-tag" in caps else 0)
-                            | (events.WANTS_EXTENDED_JOIN if "extended-join" in caps else 0))
+        self.tag_variant = events.variant_for(self._caps)
 
     # state the command handlers change (CommandContext)
     def on_tls_established(self, certfp: str | None) -> None:
@@ -221,6 +219,13 @@ class Session:
         self.to_master.append(frame)
         self.forwarded_since_sync = True
 
+    forward_frame = _forward  # its name in CommandContext
+
+    def take_label(self) -> str | None:
+        label = self._labeled.label  # see CommandContext
+        self._labeled.discard()
+        return label
+
     def notify_master(self, frame: NamedTuple) -> None:
         """A frame the master only takes note of: nothing of ours waits for it."""
         self.to_master.append(frame)
@@ -229,15 +234,18 @@ class Session:
         client_tags = ""
         if msg.command in TAGGED_COMMANDS and "message-tags" in self.caps:
             client_tags = format_tags(client_only_tags(msg.tags))
-        self._label_forwarded = self._labeled.capturing
-        self._forward(frames.Command(conn_id=self.conn_id, command=msg.command,
-                                     params=msg.params, label=self._labeled.label,
-                                     client_tags=client_tags))
+        self.forward_request(lambda label: frames.Command(
+            conn_id=self.conn_id, command=msg.command, params=msg.params, label=label,
+            client_tags=client_tags))
 
     def claim_nick(self, nick: str) -> None:
+        self.forward_request(lambda label: frames.ClaimNick(conn_id=self.conn_id, nick=nick,
+                                                            label=label))
+
+    def forward_request(self, build: Callable[[str | None], NamedTuple]) -> None:
+        """A frame, built with this command's label, that the master answers (and labels)."""
         self._label_forwarded = self._labeled.capturing
-        self._forward(frames.ClaimNick(conn_id=self.conn_id, nick=nick,
-                                       label=self._labeled.label))
+        self._forward(build(self._labeled.label))
 
     def request_sync(self, ping: bool = False) -> None:
         """Ask the master for a Sync (for a PING, a PingSync) and hold what follows."""
@@ -270,7 +278,7 @@ class Session:
             if self.fakelag is not None and self.registered and not self.oper:
                 command = command_of(raw) if isinstance(raw, bytes) else ""
                 wait_s = self.fakelag.wait_s(command, self.clock_s)
-                if wait_s > 0:
+                if wait_s > 0 and not self.client_batch.runs_at_once(raw):
                     self.wake_at = self.clock_s + wait_s
                     return
                 self.fakelag.charge(command, self.clock_s)
@@ -307,7 +315,8 @@ class Session:
             if self.fakelag is not None:
                 # Issue 12: input is delayed, not dropped, up to recvq; past it the client
                 # is flooding (InspIRCd's and Solanum's "Excess Flood").
-                if self.held_bytes + size > self.info.config.recvq_bytes:
+                recvq = self.info.config.recvq_bytes + held_allowance_bytes(self.caps)
+                if self.held_bytes + size > recvq:
                     self.close("Excess Flood")
                     return
             elif len(self.held_lines) >= MAX_HELD_LINES:
@@ -377,6 +386,7 @@ class Session:
             line, self._later = self._later[1], None
             self.send(line)
             self._run_held_lines()
+        self.client_batch.on_timer(self, now, bool(self.held_lines))
         if not self.registered:
             if now - self.connected_at >= config.registration_timeout_s:
                 self.close("Registration timed out")

@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from chatd.config import Config
 from chatd.ipc import frames
+from chatd.session.context import AccountHistoryReading
 from chatd.session.delivery import Delivery, Recipient, ReplayReader
 from chatd.session.session import SYNC_POINT, Session, Work
 from ircproto.framing import LineReader
@@ -45,10 +46,13 @@ class LocalClient(Recipient):
 class Switchboard:
     """The connections of one worker and everything that happens to them but I/O."""
 
-    def __init__(self, config: Config, read_replay: ReplayReader) -> None:
+    def __init__(self, config: Config, read_replay: ReplayReader,
+                 account_history: AccountHistoryReading | None = None) -> None:
         self.config = config
         self.conns: dict[int, LocalClient] = {}
-        self.delivery = Delivery(self.conns, config, read_replay, self.drop_slow_reader)
+        self.delivery = Delivery(self.conns, config, read_replay, self.drop_slow_reader,
+                                 account_history)
+        self.seen = self.delivery.seen  # what logged-in clients were shown (seen.py)
         self.dirty = self.delivery.dirty  # connections with output to flush
         self.to_master: list[Any] = []  # frames for the master, in order
         self.work: list[Work] = []  # password hashing for the verification thread
@@ -71,9 +75,14 @@ class Switchboard:
         KeyError here)."""
         if type(frame) is frames.Event:
             self.delivery.on_event(frame)
+            if self.seen.reports:  # clients that left channels: what they were shown
+                self.to_master.extend(self.seen.take_reports())
             return
-        if type(frame) is frames.AccountNotify:
+        if type(frame) is frames.Notify:
             self.delivery.to_each(frame.conn_ids, frame.line)
+            return
+        if type(frame) is frames.ReadMarker:
+            self.delivery.markers.on_frame(frame)
             return
         handler = _CONN_FRAMES[type(frame)]
         conn = self.conns.get(frame.conn_id)
@@ -108,7 +117,12 @@ class Switchboard:
         self.delivery.queue(conn, b"".join(conn.session.label_response(lines, label)))
 
     def _on_account_frame(self, conn: LocalClient, frame: Any, now: float) -> None:
+        before = conn.session.account
         self._guarded(conn, conn.session.on_account_frame, frame)
+        if conn.session.account != before:  # logged in or out: read markers, replays
+            self.delivery.markers.account_changed(conn.session.conn_id, before,
+                                                  conn.session.account)
+            self.seen.forget(conn.session.conn_id)
 
     def on_work_done(self, conn_id: int, result: Any) -> None:
         """A verification thread's result for a connection (None if it failed)."""
@@ -140,8 +154,11 @@ class Switchboard:
         if conn.closed:
             return
         session = conn.session
+        awaiting_ack = self.seen.awaiting(session.conn_id)
         try:
             for line in conn.reader.feed(data):
+                if awaiting_ack and type(line) is bytes:  # the answer to seen.py's PING?
+                    awaiting_ack = not self.seen.on_line(session.conn_id, line)
                 session.on_line(line, now)
                 if session.close_reason is not None:
                     break
@@ -154,6 +171,12 @@ class Switchboard:
         """Every session's timers (registration and ping timeouts, keepalive PINGs)."""
         for conn in list(self.conns.values()):
             self._guarded(conn, conn.session.on_timer, now)
+        for conn_id in self.seen.pings_due(now):  # acknowledgements (seen.py)
+            conn = self.conns.get(conn_id)
+            # Not inside a labeled answer still being collected (a JOIN's replay may be in
+            # it): the PING must follow everything it acknowledges.
+            if conn is not None and not conn.master_answer.capturing:
+                self.delivery.queue(conn, self.seen.ping(conn_id, now))
 
     def next_wake(self) -> float | None:
         """The earliest time a session held back by fakelag asked to be woken (the loop's
@@ -227,8 +250,12 @@ class Switchboard:
         conn_id = conn.session.conn_id
         self.conns.pop(conn_id, None)
         # Membership is left to the QUIT event the master will send, so that the local
-        # tables change only in history order.
+        # tables change only in history order. What it was shown goes first, even when the
+        # server stops (tell_master false): its account's next JOIN replays only the rest.
         self.closing.append((conn, reason))
+        self.seen.departed(conn_id)
+        self.to_master.extend(self.seen.take_reports())
+        self.delivery.markers.forget(conn_id, conn.session.account)
         if tell_master:
             self.to_master.append(frames.ConnClosed(conn_id, reason))
 

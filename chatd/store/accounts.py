@@ -14,6 +14,7 @@ import json
 import sqlite3
 
 from chatd.events import StoreRow
+from chatd.store import read_markers
 from ircproto.casemap import casefold
 
 # A stored account as the master learns it at start (frames.Ready.accounts):
@@ -35,6 +36,7 @@ def apply_op(conn: sqlite3.Connection, op: str, name: str, payload: dict, ts_ms:
     elif op == "delete":
         conn.execute("DELETE FROM accounts WHERE name = ?", (folded,))
         conn.execute("DELETE FROM account_certs WHERE account = ?", (folded,))
+        read_markers.forget_account(conn, folded)
     elif op == "cert-add":
         conn.execute("INSERT OR REPLACE INTO account_certs (fingerprint, account) VALUES (?, ?)",
                      (payload["fingerprint"], folded))

@@ -1,28 +1,35 @@
-"""Reading the history: `HistoryReader`, the read-only queries a worker makes for join replay
-and CHATHISTORY, on a read-only connection of its own. Every query is an index range walk that
+"""Reading the history: `HistoryReader`, the read-only queries a worker makes for join replay,
+CHATHISTORY, SEARCH and REDACT, on a read-only connection of its own. Every query is an index range walk that
 stops after `limit` rows, whatever the history holds (chatd/store/schema.py): a page of
 events walks the index that holds exactly the kinds the client may see — `timeline_chat`
 (PRIVMSG, NOTICE), `timeline_events` (every kind but TAGMSG) or the timeline's primary key
-(every kind) — so no row it skips is ever read; and TARGETS reads `private_latest` by time."""
+(every kind) — so no row it skips is ever read; and TARGETS reads `private_latest` by time.
+A redacted message (a tombstone, class CLASS_REDACTED) is in none of those walks. SEARCH reads
+the full-text index (chatd/store/search_index.py) newest first, under a time limit."""
 
 from __future__ import annotations
 
 import functools
 import sqlite3
+import time
 from pathlib import Path
 
 from chatd.events import MESSAGE_KINDS, NO_UPPER_BOUND, HistoryUnavailable
 
 CHAT_KINDS = frozenset(MESSAGE_KINDS)
 # timeline.chat: which class of event a row is (chatd/store/schema.py), so that what each
-# client may see is one index: its class set is one of VISIBLE_CLASSES.
-CLASS_EVENT, CLASS_MESSAGE, CLASS_TAGMSG = 0, 1, 2
-# class set -> (the index that holds exactly those rows, its WHERE term); None: the primary key
+# client may see is one index: its class set is one of VISIBLE_CLASSES. A redacted message
+# (chatd/store/tombstones.py) becomes CLASS_REDACTED: no client sees it any more.
+CLASS_EVENT, CLASS_MESSAGE, CLASS_TAGMSG, CLASS_REDACTED = 0, 1, 2, 3
+# class set -> (the index that holds exactly those rows, or None for the primary key; the
+# WHERE term that selects them)
 _CLASS_INDEXES = {
     frozenset({CLASS_MESSAGE}): ("timeline_chat", "t.chat = 1"),
     frozenset({CLASS_EVENT, CLASS_MESSAGE}): ("timeline_events", "t.chat < 2"),
-    frozenset({CLASS_EVENT, CLASS_MESSAGE, CLASS_TAGMSG}): None,
+    frozenset({CLASS_EVENT, CLASS_MESSAGE, CLASS_TAGMSG}): (None, "t.chat < 3"),
 }
+SEARCH_TABLE = "message_search"  # chatd/store/search_index.py
+SEARCH_STEPS = 1000  # SQLite VM steps between two looks at a search's time limit
 _COLUMNS = "m.id, m.ts, m.kind, m.source, m.target, m.text, m.tags, m.account"
 
 
@@ -67,8 +74,22 @@ def _walk(kinds: tuple[str, ...]) -> tuple[str, str]:
     none) is still answered right, filtered on m.kind as the primary key is walked."""
     index = _CLASS_INDEXES.get(frozenset(timeline_class(kind) for kind in kinds))
     if index is None:
-        return "", ""
-    return f" INDEXED BY {index[0]}", f" AND {index[1]}"
+        return "", " AND t.chat < 3"
+    name, where = index
+    return (f" INDEXED BY {name}" if name else ""), f" AND {where}"
+
+
+def private_timelines_between(conn: sqlite3.Connection, low: int, high: int
+                              ) -> dict[int, tuple[str, ...]]:
+    """id -> the private timelines holding it, for the ids low..high: one range of the
+    partial index `timeline_private_ids` (chatd/store/schema.py), which holds only private
+    timelines' rows, so channel traffic is never read."""
+    found: dict[int, tuple[str, ...]] = {}
+    for event_id, conv in conn.execute(
+            "SELECT id, conv FROM timeline INDEXED BY timeline_private_ids"
+            " WHERE id BETWEEN ? AND ? AND substr(conv, 1, 1) IN ('~', '!')", (low, high)):
+        found[event_id] = found.get(event_id, ()) + (conv,)
+    return found
 
 
 class HistoryReader:
@@ -121,11 +142,12 @@ class HistoryReader:
         return row[0] if row is not None else NO_UPPER_BOUND
 
     @_reading
-    def floor_id(self) -> int:
-        """Events with an id up to this one were deleted by retention (0: none were)."""
-        row = self.conn.execute(
-            "SELECT value FROM meta WHERE key='retention_floor_id'").fetchone()
-        return int(row[0]) if row else 0
+    def floor_id(self, conv: str) -> int:
+        """The timeline's events with an id up to this one were deleted by retention or the
+        size quota (0: none were)."""
+        row = self.conn.execute("SELECT id FROM history_floors WHERE conv = ?",
+                                (conv,)).fetchone()
+        return row[0] if row else 0
 
     def latest(self, conv: str, kinds: tuple[str, ...]) -> tuple | None:
         rows = self.select(conv, 0, NO_UPPER_BOUND, 1, True, kinds)
@@ -150,6 +172,64 @@ class HistoryReader:
         if newest:
             found.reverse()
         return found
+
+    @_reading
+    def searchable(self) -> bool:
+        """Whether the history has a full-text index (not without FTS5)."""
+        return self.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?",
+                                 (SEARCH_TABLE,)).fetchone() is not None
+
+    @_reading
+    def unindexed_up_to(self) -> int:
+        """Messages with an id up to this one are not in the index yet (0: all are)."""
+        row = self.conn.execute(
+            "SELECT value FROM meta WHERE key = 'search_unindexed_up_to'").fetchone()
+        return int(row[0]) if row else 0
+
+    @_reading
+    def search(self, match: str, after_id: int, before_id: int, limit: int, newest: bool,
+               time_limit_s: float) -> tuple[list[tuple], bool]:
+        """Up to `limit` indexed messages matching the FTS5 expression `match` (built by
+        chatd/search_terms.py) with after_id < id < before_id: the newest if `newest`, else
+        the oldest; always oldest first. One walk of the index in id order, stopped after
+        `limit` rows or `time_limit_s`, whichever comes first: returns (rows, whether the
+        walk finished), the rows found before the time ran out being the nearest ones."""
+        if limit <= 0:
+            return [], True
+        deadline = time.monotonic() + time_limit_s
+        rows: list[tuple] = []
+        finished = True
+        self.conn.set_progress_handler(lambda: time.monotonic() > deadline, SEARCH_STEPS)
+        try:
+            cursor = self.conn.execute(
+                f"SELECT {_COLUMNS} FROM {SEARCH_TABLE} s JOIN messages m ON m.id = s.rowid"
+                f" WHERE {SEARCH_TABLE} MATCH ? AND s.rowid > ? AND s.rowid < ?"
+                f" AND m.text <> '' ORDER BY s.rowid {'DESC' if newest else 'ASC'} LIMIT ?",
+                (match, after_id, before_id, limit))
+            for row in cursor:
+                rows.append(row)
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorcode", 0) != sqlite3.SQLITE_INTERRUPT:
+                raise
+            finished = False
+        finally:
+            self.conn.set_progress_handler(None, 0)
+        if newest:
+            rows.reverse()
+        return rows, finished
+
+    @_reading
+    def message_in(self, conv: str, event_id: int) -> tuple | None:
+        """The event `event_id` if the timeline `conv` holds it and it is not redacted."""
+        return self.conn.execute(
+            f"SELECT {_COLUMNS} FROM timeline t JOIN messages m ON m.id = t.id"
+            f" WHERE t.conv = ? AND t.id = ? AND t.chat < {CLASS_REDACTED}",
+            (conv, min(event_id, NO_UPPER_BOUND))).fetchone()
+
+    @_reading
+    def private_timelines(self, event_id: int) -> tuple[str, ...]:
+        """The private timelines that hold the event (each participant's)."""
+        return private_timelines_between(self.conn, event_id, event_id).get(event_id, ())
 
     def close(self) -> None:
         if self._conn is not None:

@@ -15,7 +15,14 @@ Accounts (schema 3) live in the same file, so one writer and one ordered stream 
 `accounts` (folded name, the name as registered, e-mail, the scrypt record and the SCRAM keys
 of chatd/credentials.py — never the password) and `account_certs` (client-certificate SHA-256
 fingerprints for SASL EXTERNAL, each naming one account). chatd/store/accounts.py writes them.
-K-lines (schema 6) too: `server_bans`, written by chatd/store/bans.py.
+K-lines (schema 6) too: `server_bans`, written by chatd/store/bans.py. `live_members` (schema 7,
+chatd/store/members.py) is who is in which channel now, kept with the membership events: what
+is left in it at start is who a crash left without a QUIT. And (schema 8) the kept channels'
+state, `channels` (chatd/store/channels.py), which retention never touches, and
+`history_floors`: for each timeline, the highest id retention or the size quota deleted from
+it, so that CHATHISTORY says HISTORY_TRUNCATED by that timeline's own floor. And read markers
+(schema 10): `read_markers`, what each account read and was shown of each conversation,
+written by chatd/store/read_markers.py.
 
 What a client may see is one of three sets of kinds (PRIVMSG and NOTICE; every kind but
 TAGMSG, with draft/event-playback; every kind, with message-tags too), and each set is one
@@ -26,6 +33,12 @@ partial index `timeline_chat` holds the messages (a JOIN storm does not slow the
 client without message-tags), and the primary key everything. `private_latest` (schema 5)
 keeps, per private timeline, its latest PRIVMSG/NOTICE, indexed by (owner, ts): CHATHISTORY
 TARGETS walks it by time instead of visiting every conversation the owner ever had.
+
+Schema 8: the full-text index `message_search` (chatd/store/search_index.py: created at open
+whenever SQLite has FTS5, and filled for the messages already there in the background) and
+`timeline_private_ids`, a partial index of the private timelines' rows by id (which two
+timelines hold a private message: the index's removals, REDACT). A redacted message keeps its
+row as a tombstone (chatd/store/tombstones.py): no text, timeline.chat 3.
 """
 
 from __future__ import annotations
@@ -33,12 +46,18 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from chatd.store import bans
+from chatd.store import bans, channels, members, read_markers, search_index
+from chatd.store.reader import conversations_with_prefix
 
 # 2: timeline.chat and the timeline_chat index; 3: accounts, account_certs; 4: messages.account;
 # 5: timeline.chat 2 for TAGMSG, the timeline_events index, private_latest;
-# 6: server_bans (K-lines, chatd/store/bans.py: its CREATE TABLE IF NOT EXISTS is the migration)
-SCHEMA_VERSION = 6
+# 6: server_bans (K-lines, chatd/store/bans.py: its CREATE TABLE IF NOT EXISTS is the migration);
+# 7: live_members (who is in a channel, chatd/store/members.py: the same; a file from before
+# starts with it empty, as after a clean shutdown);
+# 8: channels (chatd/store/channels.py) and history_floors, see _to_8
+# 9: message_search (chatd/store/search_index.py), timeline_private_ids, tombstones (chat 3)
+# 10: read_markers (chatd/store/read_markers.py: CREATE TABLE IF NOT EXISTS)
+SCHEMA_VERSION = 10
 WAL_SIZE_LIMIT_BYTES = 64 << 20
 
 
@@ -79,18 +98,26 @@ CREATE TABLE IF NOT EXISTS account_certs (
     fingerprint TEXT PRIMARY KEY,    -- SHA-256 of the client certificate, lowercase hex
     account     TEXT NOT NULL        -- accounts.name
 ) WITHOUT ROWID;
-""" + bans.SCHEMA
+CREATE TABLE IF NOT EXISTS history_floors (
+    conv TEXT PRIMARY KEY,   -- a timeline
+    id   INTEGER NOT NULL    -- its events up to this id were deleted (retention, quota)
+) WITHOUT ROWID;
+""" + bans.SCHEMA + members.SCHEMA + channels.SCHEMA + read_markers.SCHEMA
 # Created after _add_missing_columns, which gives an older history its timeline.chat.
 # The WHERE terms are those chatd/store/reader.py names with each index.
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS timeline_chat ON timeline (conv, id) WHERE chat = 1;
 CREATE INDEX IF NOT EXISTS timeline_events ON timeline (conv, id) WHERE chat < 2;
 CREATE INDEX IF NOT EXISTS private_latest_by_time ON private_latest (owner, ts);
+CREATE INDEX IF NOT EXISTS timeline_private_ids ON timeline (id)
+    WHERE substr(conv, 1, 1) IN ('~', '!');
 """
 
 
 CHATD_TABLES = frozenset({"meta", "messages", "timeline", "accounts", "account_certs",
-                          "private_latest", bans.TABLE})
+                          "private_latest", "history_floors", bans.TABLE, members.TABLE,
+                          channels.TABLE, read_markers.TABLE,
+                          *search_index.TABLES})
 
 
 class HistoryError(Exception):
@@ -123,6 +150,7 @@ def open_for_writing(path: Path, synchronous: str) -> sqlite3.Connection:
         if not tables:  # a new history: its tables and its mark in one transaction
             conn.executescript(f"BEGIN; {_SCHEMA} {_INDEXES} INSERT INTO meta VALUES"
                                f" ('schema_version', '{SCHEMA_VERSION}'); COMMIT;")
+            search_index.ensure(conn)
             return conn
         version = _stored_version(conn)
         if version > SCHEMA_VERSION:
@@ -132,6 +160,7 @@ def open_for_writing(path: Path, synchronous: str) -> sqlite3.Connection:
         if version < SCHEMA_VERSION:
             _migrate(conn, version)
         conn.executescript(_INDEXES)
+        search_index.ensure(conn)  # the index's backfill runs later, in the writer's loop
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise HistoryError(str(exc)) from None
@@ -176,10 +205,22 @@ def _to_5(conn: sqlite3.Connection) -> None:
         " JOIN messages m ON m.id = t.id")
 
 
+def _to_8(conn: sqlite3.Connection) -> None:
+    """Schema 8: the channels' topics, until now found among the TOPIC events at each start
+    (and lost once retention deleted them), move into the channels table; the one floor of
+    the whole history (meta retention_floor_id) becomes the floor of every timeline it has,
+    as no older file recorded which timelines lost events."""
+    channels.carry_topics(conn)
+    row = conn.execute("SELECT value FROM meta WHERE key = 'retention_floor_id'").fetchone()
+    if row is not None and int(row[0]) > 0:
+        conn.executemany("INSERT OR IGNORE INTO history_floors (conv, id) VALUES (?, ?)",
+                         [(conv, int(row[0])) for conv in conversations_with_prefix(conn, "")])
+
+
 # (version, step): what an older file needs to reach that version (see _migrate). Append the
-# next one here; versions up to 4, and 6, needed no step (only tables, columns and indexes
-# were added).
-MIGRATIONS = ((5, _to_5),)
+# next one here; versions up to 4, 6, 7, 9 and 10 needed no step (only tables, columns and indexes
+# were added; 9's search index fills itself in the background).
+MIGRATIONS = ((5, _to_5), (8, _to_8))
 
 
 def check_existing(path: Path) -> set[str]:

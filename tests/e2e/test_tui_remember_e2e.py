@@ -21,6 +21,7 @@ wait is a deadline-bounded poll of the tmux screen.
 from __future__ import annotations
 
 import base64
+import re
 import sys
 import tempfile
 import unittest
@@ -36,6 +37,7 @@ from tests.support.tui_steps import enter_name, register_and_keep
 from tests.support.wait import wait_until
 
 TIMEOUT_S = 15.0
+BUFFER_LIST = re.compile(r"(?m)^ 1 127\.0\.0\.1 +│")  # its first entry, the server
 PASSWORD = "e2e-Remember-42"
 
 
@@ -115,7 +117,7 @@ class RememberTest(Runner, unittest.TestCase):
 
         again = self.tui(server.port, homes=homes)  # no name asked: alice, logged in by itself
         again.wait_for(r"connected \| alice \| 3:#dev", TIMEOUT_S)  # where she was
-        screen = again.wait_for(r"dev before\n[\s\S]*— new —[^\n]*\n"
+        screen = again.wait_for(r"dev before[^\n]*\n[\s\S]*— new —[^\n]*\n"
                                 rf"{ROW}{TIME} @?bob: dev while away", TIMEOUT_S)
         self.assertNotIn("Your name", screen)
         screen = again.wait_for(r" 5 carol", TIMEOUT_S)  # begun while away: found
@@ -159,13 +161,15 @@ class RememberTest(Runner, unittest.TestCase):
         self.assertRegex(screen, r"(?m)^ 1 127\.0\.0\.1 +│")
         self.assertRegex(screen, r"(?m)^ 2 #lobby +│")
         self.assertRegex(screen, r"(?m)^ 3 #dev +4 1! *│")  # 4 unread, 1 naming alice
-        alice.send_keys("F2")  # hidden
-        screen = alice.wait_for(lambda s: "│" not in s and "dev 0" not in s, TIMEOUT_S)
+        alice.send_keys("F2")  # hidden (the nick list, right, stays)
+        screen = alice.wait_for(lambda s: not BUFFER_LIST.search(s) and "dev 0" not in s,
+                                TIMEOUT_S)
         self.assertRegex(screen, rf"(?m)^{TIME} ")
         alice.send_keys("F2")
         alice.wait_for(r" 3 #dev +4 1!", TIMEOUT_S)
         alice.resize(70, 20)  # narrow: no room for it
-        screen = alice.wait_for(lambda s: "│" not in s and "connected" in s, TIMEOUT_S)
+        screen = alice.wait_for(lambda s: not BUFFER_LIST.search(s) and "connected" in s,
+                                TIMEOUT_S)
         self.assertNotIn(" 3 #dev", screen)
         alice.resize(120, 30)
         alice.send_keys("M-3")  # #dev read: its counts go, the list follows
@@ -192,11 +196,11 @@ class RememberTest(Runner, unittest.TestCase):
         bob.send("PRIVMSG #lobby :" + "日本語のテキスト" * 12)
         alice.wait_for(rf"{TIME} bob: 日本語のテキスト日本語", TIMEOUT_S)
         # "You joined" ends the history, "— live —" below it; a reconnect moves it.
-        alice.wait_for(r"You joined #lobby\n[^\n]*— live —", TIMEOUT_S)
+        alice.wait_for(r"You joined #lobby[^\n]*\n[^\n]*— live —", TIMEOUT_S)
         server.stop()
         alice.wait_for(r"reconnecting \| alice2", TIMEOUT_S)
         server.start_on_same_config()
-        screen = alice.wait_for(r"Disconnected[\s\S]*You joined #lobby\n[^\n]*— live —",
+        screen = alice.wait_for(r"Disconnected[\s\S]*You joined #lobby[^\n]*\n[^\n]*— live —",
                                 TIMEOUT_S)
         self.assertEqual(screen.count("— live —"), 1, screen)
 
@@ -226,7 +230,7 @@ class RememberTest(Runner, unittest.TestCase):
         phone.type_line(PASSWORD)
         phone.wait_for(r"Keep the password", TIMEOUT_S)
         phone.type_line("n")
-        phone.wait_for(r"bob: before 2\n[\s\S]*— new —[^\n]*\n[^\n]*bob: after", TIMEOUT_S)
+        phone.wait_for(r"bob: before 2[^\n]*\n[\s\S]*— new —[^\n]*\n[^\n]*bob: after", TIMEOUT_S)
         phone.send_keys("M-1")  # the phone reads "after"
         phone.wait_for(r"connected \| alice \| 1:", TIMEOUT_S)
         phone.send_keys("C-c")

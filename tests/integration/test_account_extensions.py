@@ -14,7 +14,7 @@ from pathlib import Path
 
 from chatd.events import StoreRow
 from chatd.store import schema, writes
-from tests.integration.test_accounts import NO_AUTOJOIN, PASSWORD, plain, sasl_plain
+from tests.integration.test_accounts import NO_AUTOJOIN, PASSWORD, plain, sasl_client
 from tests.support.chatd_process import chatd_command, chatd_env, start_chatd
 from tests.support.irc_client import IRCClient, open_client
 
@@ -38,16 +38,7 @@ class AccountExtensionsTest(unittest.TestCase):
         return open_client(self, self.server.port, nick, caps=caps)
 
     def logged_in(self, account: str, caps: tuple[str, ...] = ()) -> IRCClient:
-        c = open_client(self, self.server.port)
-        c.send("CAP LS 302")
-        c.send("CAP REQ :" + " ".join(("sasl",) + caps))
-        c.send(f"NICK {account}")
-        c.send(f"USER {account} 0 * :Real {account}")
-        c.expect(r"CAP \* ACK")
-        self.assertIn(" 903 ", sasl_plain(c, account, PASSWORD))
-        c.send("CAP END")
-        c.expect(r" (376|422) ")
-        return c
+        return sasl_client(open_client(self, self.server.port), account, account, caps)
 
     def join(self, channel: str, *clients: IRCClient) -> None:
         for c in clients:

@@ -42,6 +42,22 @@ def sasl_plain(client: IRCClient, account: str, password: str) -> str:
     return client.expect(r" (903|904) ")
 
 
+def sasl_client(client: IRCClient, account: str, nick: str,
+                caps: tuple[str, ...] = ()) -> IRCClient:
+    """Register a fresh connection as `nick`, logged in to `account` with SASL PLAIN while
+    connecting (as irssi and WeeChat do), with `caps` too."""
+    client.send("CAP LS 302")
+    client.send("CAP REQ :" + " ".join(("sasl",) + caps))
+    client.send(f"NICK {nick}")
+    client.send(f"USER {nick} 0 * :Real {nick}")
+    client.expect(r"CAP \* ACK")
+    reply = sasl_plain(client, account, PASSWORD)
+    assert " 903 " in reply, reply
+    client.send("CAP END")
+    client.expect(r" (376|422) ")
+    return client
+
+
 def scram_login(client: IRCClient, account: str, password: str) -> str:
     """A SCRAM-SHA-256 client (RFC 5802), enough for the test."""
     nonce = "fyko+d2lbbFgONRv9qkxdawL"

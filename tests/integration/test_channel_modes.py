@@ -242,5 +242,5 @@ class ConfiguredOperatorsTest(unittest.TestCase):
         self.assertIn(":chat.test 353 first @ #own :@first", first.expect_until(" 366 "))
         first.send("MODE #own")
         self.assertEqual(("first", "#own", "+nst"), parse(first.expect(" 324 ")).params)
-        self.assertEqual(("iow", "Ibeiklmnostv", "Ibeklov"),  # RPL_MYINFO's mode lists
+        self.assertEqual(("Biow", "Ibeiklmnorstv", "Ibeklorv"),  # RPL_MYINFO's mode lists
                          parse([l for l in lines if " 004 " in l][0]).params[3:])

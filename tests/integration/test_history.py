@@ -86,8 +86,12 @@ class ReplayTest(HistoryTestCase):
             self.join(plain2, "#hist"))
 
     def test_topic_persists_across_restart(self) -> None:
+        """A registered channel's topic is kept (the setter is logged in: it founds #kept;
+        README "Registered channels")."""
         server = start_chatd(self, workers=2, extra=history_config(replay=3))
         setter = open_client(self, server.port, "setter")
+        setter.send("REGISTER * * correct-horse-battery")
+        setter.expect(r"REGISTER SUCCESS setter ")
         self.join(setter, "#kept")
         setter.send("TOPIC #kept :survives restarts")
         setter.expect(r" TOPIC #kept :survives restarts$")

@@ -123,7 +123,10 @@ class HistoryFileCheckTest(unittest.TestCase):
     def test_a_chatd_history_opens_and_keeps_its_events(self) -> None:
         make_history(self.path, 50)
         self.assertEqual({"messages", "timeline", "meta", "accounts", "account_certs",
-                          "private_latest", "server_bans"}, schema.check_existing(self.path))
+                          "private_latest", "server_bans", "live_members", "channels",
+                          "history_floors", "message_search", "message_search_data",
+                          "message_search_idx", "message_search_config", "read_markers"},
+                         schema.check_existing(self.path))
         conn = schema.open_for_writing(self.path, "normal")
         self.addCleanup(conn.close)
         self.assertEqual((50, 1_700_000_000_050), writes.last_id_and_time(conn))

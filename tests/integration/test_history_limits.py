@@ -73,7 +73,10 @@ class QuotaTest(HistoryCase):
                          (2 * private_left,))  # each with two timelines of its own
         reader = HistoryReader(path)
         self.addCleanup(reader.close)
-        self.assertEqual(reader.floor_id(), gone)
+        # Each timeline's floor is the last of its own events deleted.
+        self.assertEqual(reader.floor_id("#a"), max(i for i in range(1, gone + 1) if i % 10))
+        self.assertEqual(reader.floor_id("~bob u10"), 10)
+        self.assertEqual(reader.floor_id(f"~bob u{20_000}"), 0)  # it lost nothing
         oldest = reader.select("#a", 0, NO_UPPER_BOUND, 1, False, ("PRIVMSG", "NOTICE"))
         self.assertGreater(oldest[0][0], gone)
         # Ids deleted are never given out again.

@@ -80,7 +80,7 @@ def every_reader_call(reader: HistoryReader, last_id: int, last_ts: int) -> None
     reader.first_id_at_or_after(T)
     reader.first_id_at_or_after(last_ts)         # the newest end: min(id) walked it all
     reader.first_id_at_or_after(last_ts + 1)     # past the end
-    reader.floor_id()
+    reader.floor_id("#a")
     reader.latest("#c", MESSAGE_KINDS)
     reader.latest("!1.2 carol", STORED_KINDS)
     for newest in (True, False):
@@ -145,6 +145,9 @@ class QueryPlanTest(HistoryFile):
                     self.assertIn("SEARCH m USING INTEGER PRIMARY KEY (rowid=?)", plan)
                 elif "ts <=" in sql or "ts >=" in sql:
                     self.assertTrue(any("messages_ts" in d for d in plan), text)
+                elif "FROM history_floors" in sql:
+                    self.assertTrue(any(re.match(r"SEARCH history_floors USING PRIMARY KEY"
+                                                 r" \(conv=\?\)", d) for d in plan), text)
                 else:
                     self.assertRegex(sql, r"FROM meta WHERE key=")
 
@@ -169,7 +172,7 @@ class QueryPlanTest(HistoryFile):
                 "last_id_at_or_before oldest": lambda: reader.last_id_at_or_before(T),
                 "first_id_at_or_after oldest": lambda: reader.first_id_at_or_after(T),
                 "first_id_at_or_after newest": lambda: reader.first_id_at_or_after(last_ts),
-                "floor_id": reader.floor_id,
+                "floor_id": lambda: reader.floor_id("#a"),
                 "latest": lambda: reader.latest("!1.2 carol", MESSAGE_KINDS),
                 "private_latest": lambda: reader.private_latest("~alice", 0, last_ts, 10, True),
             }
@@ -282,7 +285,8 @@ class SameAsFakeTest(HistoryFile):
                 for limit in (0, 1, 3, 100):
                     for newest in (True, False):
                         calls.append(("private_latest", (owner, after, before, limit, newest)))
-        calls.append(("floor_id", ()))
+        for conv in ("#a", "#b", "#c", "~alice bob", "!1.2 carol", "#nowhere"):
+            calls.append(("floor_id", (conv,)))
         return calls
 
     def check_same(self, real: HistoryReader, fake: FakeHistory, last_id: int,
@@ -307,7 +311,8 @@ class SameAsFakeTest(HistoryFile):
         floor = max(r[0] for r in rows if r[1] < cutoff)
         self.assertEqual(deleted, floor)
         reader = self.reader(path)
-        self.assertEqual(reader.floor_id(), floor)
+        self.assertEqual(reader.floor_id("#a"), max(r[0] for r in rows
+                                                     if r[1] < cutoff and "#a" in r[7]))
         self.check_same(reader, FakeHistory(rows, floor_id=floor), rows[-1][0], rows[-1][1])
 
     def test_empty_history(self):

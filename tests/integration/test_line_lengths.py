@@ -3,8 +3,9 @@ with every name as long as chatd lets it be: 30-byte nicks and accounts, a 16-le
 name of 4-byte letters, the longest realname a USER line holds, cloaked hosts, a channel name
 of 50 four-byte characters. One client asks for every capability that lengthens a line
 (extended-join, account-tag, userhost-in-names, ...), one for none (so replays are stamped).
-They chat, set topics, part with long reasons, rejoin (replay), page the history, query,
-and quit with a long reason; every line either of them receives is measured.
+They chat (a multi-line message too), set topics, part with long reasons, rejoin (replay),
+page the history, query, and quit with a long reason; every line either of them receives is
+measured.
 
 A PRIVMSG exactly as long as the relayed line allows goes through whole; one byte more is
 refused with 417 (never cut: the echo would promise text the history does not hold)."""
@@ -24,7 +25,8 @@ CHANNEL = "#" + "\U0001f600" * 49  # CHANNELLEN 50 characters, 197 bytes
 PASSWORD = "correct-horse-battery"
 ALL_CAPS = ("account-notify", "account-tag", "batch", "draft/chathistory",
             "draft/event-playback", "echo-message", "extended-join", "labeled-response",
-            "message-tags", "multi-prefix", "server-time", "userhost-in-names")
+            "message-tags", "multi-prefix", "server-time", "userhost-in-names",
+            "draft/multiline")
 
 
 def body_bytes(line: str) -> int:
@@ -82,6 +84,13 @@ class LineLengthTest(unittest.TestCase):
         plain.expect(rf"PRIVMSG {re.escape(CHANNEL)} :m{{{room}}}$")
         full.send(f"PRIVMSG {CHANNEL} :" + "m" * (room + 1))
         full.expect(r" 417 ")
+        # A multi-line message of two such lines: a batch to one, two lines to the other.
+        full.send(f"BATCH +ml draft/multiline {CHANNEL}")
+        full.send(f"@batch=ml PRIVMSG {CHANNEL} :" + "n" * room)
+        full.send(f"@batch=ml;draft/multiline-concat PRIVMSG {CHANNEL} :" + "o" * room)
+        full.send("BATCH -ml")
+        full.expect(r"BATCH -ml\d+$")
+        plain.expect(rf"PRIVMSG {re.escape(CHANNEL)} :o{{{room}}}$")
         full.send(longest(f"NOTICE {plain_nick(plain)} :", "\u00e9"))
         full.sync()  # a NOTICE is never answered, not even with 417
         self.assertFalse([l for l in plain.sync() if " NOTICE " in l])

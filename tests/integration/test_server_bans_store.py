@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import tempfile
 import unittest
-from pathlib import Path
 
 from chatd import events
 from chatd.events import StoreRow
 from chatd.store import bans, schema, writes
 from tests.integration.test_account_extensions import SCHEMA_3_MESSAGES
+from tests.support.history_file import HistoryFileTestCase
 
 NOW_MS = 1_700_000_000_000
 
@@ -32,17 +31,7 @@ def kline_row(event_id: int, op: str, mask: str, expires_ms: int = 0) -> StoreRo
                     json.dumps(payload) if op == "add" else "{}", "", ())
 
 
-class BansStoreTest(unittest.TestCase):
-    def setUp(self) -> None:
-        tmp = tempfile.TemporaryDirectory(prefix="chatd-bans-")
-        self.addCleanup(tmp.cleanup)
-        self.path = Path(tmp.name) / "history.db"
-
-    def open(self) -> sqlite3.Connection:
-        db = schema.open_for_writing(self.path, "full")
-        self.addCleanup(db.close)
-        return db
-
+class BansStoreTest(HistoryFileTestCase):
     def test_migration_from_schema_4(self) -> None:
         old = sqlite3.connect(self.path)
         old.executescript(SCHEMA_4)

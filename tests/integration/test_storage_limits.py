@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import sqlite3
+import statistics
 import tempfile
 import time
 import unittest
@@ -118,7 +119,9 @@ class StoreRateTest(unittest.TestCase):
         count = 250
         flooder.send_raw(b"".join(b"PRIVMSG #lobby :%d %s\r\n" % (n, TEXT.encode())
                                   for n in range(count)))
-        rtt = round_trip_s(carol, "during")
+        # The median of five, taken while the flood is handled: one sample can meet a
+        # scheduler hiccup of another job on a shared machine; a slow worker slows all five.
+        rtt = statistics.median(round_trip_s(carol, f"during{n}") for n in range(5))
         carol.send("PRIVMSG #lobby :still chatting")
         received = bob.expect_until(r"^:carol!\S+ PRIVMSG #lobby :still chatting$")
         answers = []

@@ -3,26 +3,17 @@ directory created 0700, keyed by server, and not used when others can read it.""
 
 import os
 import stat
-import tempfile
 import unittest
-from pathlib import Path
 from unittest import mock
 
+from tests.support.home import temporary_home
 from tui import credentials_file
 from tui.sasl import Credentials
 
 
 class CredentialsFileTest(unittest.TestCase):
     def setUp(self) -> None:
-        tmp = tempfile.TemporaryDirectory()
-        self.addCleanup(tmp.cleanup)
-        self.home = Path(tmp.name)
-        patcher = mock.patch.dict(os.environ, {"HOME": str(self.home)})
-        patcher.start()
-        self.addCleanup(patcher.stop)
-        os.environ.pop("XDG_CONFIG_HOME", None)
-        old = os.umask(0o022)  # a usual umask: the file must be 0600 anyway
-        self.addCleanup(os.umask, old)
+        self.home = temporary_home(self)
 
     def test_saved_private_and_read_back(self) -> None:
         path = credentials_file.default_path()

@@ -164,17 +164,25 @@ class Tmux:
         """The PID of the pane's process (the shell that runs the program)."""
         return self._tmux("display-message", "-p", "-t", self.pane, "#{pane_pid}").stdout.strip()
 
+    def paste(self, text: str) -> None:
+        """Paste `text` as a terminal does: bracketed (ESC [200~ ... ESC [201~) when the
+        program turned bracketed paste on, else as plain typing (tmux decides, as a
+        terminal would); line breaks arrive as CR."""
+        self._tmux("set-buffer", "-b", "test-paste", "--", text)
+        self._tmux("paste-buffer", "-p", "-b", "test-paste", "-t", self.pane)
+
     def resize(self, width: int, height: int) -> None:
         self._tmux("resize-window", "-t", f"{self.target}:0", "-x", str(width), "-y",
                    str(height))
         self.width, self.height = width, height
 
     # -- output -------------------------------------------------------------------------------
-    def capture(self, history: bool = False) -> str:
+    def capture(self, history: bool = False, styles: bool = False) -> str:
         """The visible screen as text, one line per row (trailing spaces removed by tmux).
         With `history`, the scrolled-off lines too: tmux's "Pane is dead" notice scrolls the
-        screen up, so a dead program's last output is read this way."""
-        extra = ["-S", "-"] if history else []
+        screen up, so a dead program's last output is read this way. With `styles`, the
+        escape sequences of colours and attributes are kept (`ESC[2m` dim ...)."""
+        extra = (["-S", "-"] if history else []) + (["-e"] if styles else [])
         return self._tmux("capture-pane", "-p", *extra, "-t", self.pane).stdout
 
     def capture_lines(self) -> list[str]:
@@ -189,10 +197,11 @@ class Tmux:
             return None
 
     def wait_for(self, expected: str | Pattern[str] | Callable[[str], object],
-                 timeout_s: float = 10.0) -> str:
+                 timeout_s: float = 10.0, styles: bool = False) -> str:
         """Poll the screen until `expected` (regex string/pattern searched in the screen, or a
         predicate on the screen text) matches; return that screen. On timeout, fail with the
-        last screen in the message."""
+        last screen in the message. With `styles`, the screen is read with its escape
+        sequences (see `capture`)."""
         if isinstance(expected, (str, re.Pattern)):
             pattern = re.compile(expected) if isinstance(expected, str) else expected
             check: Callable[[str], object] = lambda screen: pattern.search(screen)
@@ -202,7 +211,7 @@ class Tmux:
         deadline = time.monotonic() + timeout_s
         screen = ""
         while True:
-            screen = self.capture()
+            screen = self.capture(styles=styles)
             if check(screen):
                 return screen
             if time.monotonic() >= deadline:

@@ -175,7 +175,7 @@ class Network:
         # master
         self.hub = Hub(self.config)
         self.pipeline = Pipeline(self.hub, Barriers(grace_s=0.0))  # barriers pass at once
-        self.pipeline.writer_ready(frames.Ready(last_id=0, last_ts_ms=0, topics=()))
+        self.pipeline.writer_ready(frames.Ready(last_id=0, last_ts_ms=0, channels=()))
         self.next_conn_id = 1
         # worker
         self.switchboard = Switchboard(self.config, self.read_replay)

@@ -1,4 +1,4 @@
-"""IRCv3 account-notify in the pure cores: who the master tells (one AccountNotify frame per
+"""IRCv3 account-notify in the pure cores: who the master tells (one Notify frame per
 worker, for the clients sharing a channel with the user, and the user itself, that asked for
 the capability) when a user logs in after registration or is logged out by the admin deleting
 its account; and what the worker does with LoggedOut (forget the account, 901)."""
@@ -16,9 +16,9 @@ NOTIFY = frozenset({"account-notify"})
 
 
 def notified(effects) -> dict[int, tuple[tuple[int, ...], str]]:
-    """worker -> (conn ids, line) of the AccountNotify frames among the effects."""
+    """worker -> (conn ids, line) of the Notify frames among the effects."""
     return {e.worker: (e.frame.conn_ids, e.frame.line) for e in effects
-            if isinstance(getattr(e, "frame", None), ipc.AccountNotify)}
+            if isinstance(getattr(e, "frame", None), ipc.Notify)}
 
 
 class WhoIsToldTest(unittest.TestCase):
@@ -66,6 +66,15 @@ class WhoIsToldTest(unittest.TestCase):
         self.assertEqual([f.conn_id for f in logged_out], [1])
         self.assertEqual(notified(effects), {0: ((1, 2), ":n1!u@10.0.0.1 ACCOUNT *"),
                                              1: ((3,), ":n1!u@10.0.0.1 ACCOUNT *")})
+
+    def test_extended_monitor_tells_watchers_too(self) -> None:
+        # 6 shares no channel and watches n1 with extended-monitor; 7 watches without it.
+        for conn_id, caps in ((6, NOTIFY | {"extended-monitor"}), (7, NOTIFY)):
+            watcher = open_client(self.hub, conn_id, f"n{conn_id}")
+            watcher.caps = caps
+            self.hub.monitors.add(watcher, "N1")
+        self.hub.take_effects()
+        self.assertEqual(notified(self.log_in())[0], ((1, 2, 6), ":n1!u@10.0.0.1 ACCOUNT henry"))
 
     def test_login_before_registration_tells_nobody(self) -> None:
         client = open_client(self.hub, 6, "n6", register=False)

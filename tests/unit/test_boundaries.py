@@ -30,13 +30,16 @@ ROLES = {
     "chatd.worker": "worker", "chatd.session": "worker",
     "chatd.writer": "writer", "chatd.store.schema": "writer", "chatd.store.writes": "writer",
     "chatd.store.meta": "writer", "chatd.store.space": "writer", "chatd.store.bans": "writer",
+    "chatd.store.members": "writer", "chatd.store.channels": "writer",
+    "chatd.store.search_index": "writer", "chatd.store.tombstones": "writer",
 }
 # admin: the account command; backup: the backup command (both read or write the history file)
 COMPOSITION_ROOT = {"chatd.cli", "chatd.__main__", "chatd.admin", "chatd.backup"}
 
 # Pure: no I/O. Whole packages, plus the shared modules that are pure.
 PURE_PACKAGES = ("ircproto", "chatd.hub", "chatd.session")
-PURE_MODULES = ("chatd.events", "chatd.limits", "chatd.netaddr", "chatd.commandset", "chatd.serverinfo", "chatd.ipc.frames",
+PURE_MODULES = ("chatd.events", "chatd.multiline", "chatd.stored_channel", "chatd.limits", "chatd.netaddr", "chatd.commandset", "chatd.serverinfo", "chatd.ipc.frames",
+                "chatd.search_terms",
                 "chatd.config", "chatd.processes.loop_timeout", "chatd.processes.shutdown",
                 "chatd.processes.writer_watchdog")
 FORBIDDEN = {"socket", "_socket", "selectors", "sqlite3", "_sqlite3", "curses", "_curses"}

@@ -111,10 +111,12 @@ class BoundedRepliesTest(unittest.TestCase):
 
     def test_at_most_max_query_targets_are_answered(self):
         names = [f"#c{i}" for i in range(MAX_QUERY_TARGETS + 3)]
-        for cmd, end in (("NAMES", N.RPL_ENDOFNAMES), ("WHOIS", N.RPL_ENDOFWHOIS)):
-            with self.subTest(cmd=cmd):
-                got = codes(run(self.hub, self.asker, f"{cmd} {','.join(names)}"))
-                self.assertEqual(got.count(end), MAX_QUERY_TARGETS)
+        got = codes(run(self.hub, self.asker, f"WHOIS {','.join(names)}"))
+        self.assertEqual(got.count(N.RPL_ENDOFWHOIS), MAX_QUERY_TARGETS)
+        # NAMES of several channels ends once, naming the channels it answered (the first 5)
+        end = replies(run(self.hub, self.asker, f"NAMES {','.join(names)}"))[-1]
+        self.assertEqual((end.command, end.params[1]),
+                         (N.RPL_ENDOFNAMES, ",".join(names[:MAX_QUERY_TARGETS])))
         for name in names:
             run(self.hub, self.members[0], f"JOIN {name}")
         listed = replies(run(self.hub, self.asker, "LIST " + ",".join(names + names)))

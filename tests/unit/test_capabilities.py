@@ -5,6 +5,8 @@ import unittest
 
 from chatd.ipc import frames as ipc
 from chatd.session.capabilities import MASTER_CAPS, SUPPORTED_CAPS
+from chatd.session.search import SEARCH_CAPS
+from tests.unit.fake_history import FakeHistory
 from ircproto import numerics as N
 from tests.unit.test_session import (
     CONN,
@@ -27,17 +29,34 @@ def cap_reply(session) -> tuple[str, ...]:
 class LsTest(unittest.TestCase):
     def test_ls_lists_every_supported_cap_on_one_line(self):
         session = make_session()
-        session.on_line(b"CAP LS", 0)
+        session.history = FakeHistory()  # with a search index
+        session.on_line(b"CAP LS 302", 0)
         [raw] = session.out
         self.assertLessEqual(len(raw), 512)
         params = cap_reply(session)
         self.assertEqual(params[:2], ("*", "LS"))
-        self.assertEqual(params[2].split(), list(SUPPORTED_CAPS))
+        self.assertEqual([cap.split("=", 1)[0] for cap in params[2].split()],
+                         list(SUPPORTED_CAPS))
         for cap in ("batch", "cap-notify", "draft/chathistory", "draft/event-playback",
                     "echo-message", "labeled-response", "message-tags", "server-time",
                     "userhost-in-names"):
             with self.subTest(cap=cap):
                 self.assertIn(cap, SUPPORTED_CAPS)
+
+    def test_search_is_offered_only_with_a_search_index(self):
+        # (history, offered): no history, or one without FTS5 (no index), offers no search
+        without_index = FakeHistory()
+        without_index.searchable = lambda: False
+        for history, offered in ((FakeHistory(), True), (without_index, False), (None, False)):
+            with self.subTest(history=history):
+                session = make_session()
+                session.history = history
+                feed(session, "CAP LS")
+                listed = cap_reply(session)[2].split()
+                for cap in SEARCH_CAPS:
+                    self.assertEqual(cap in listed, offered, cap)
+                feed(session, "CAP REQ draft/search")
+                self.assertEqual(cap_reply(session)[1], "ACK" if offered else "NAK")
 
     def test_version_302_implies_cap_notify(self):
         # (LS line, cap-notify enabled, version remembered)
@@ -96,6 +115,7 @@ class ReqTest(unittest.TestCase):
 
     def test_every_supported_cap_can_be_requested(self):
         session = make_session()
+        session.history = FakeHistory()
         feed(session, "CAP REQ :" + " ".join(SUPPORTED_CAPS))
         self.assertEqual(cap_reply(session)[1], "ACK")
         self.assertEqual(session.caps, set(SUPPORTED_CAPS))
@@ -141,7 +161,8 @@ class MasterCapsTest(unittest.TestCase):
 
     def test_caps_frame_when_the_master_caps_change(self):
         self.assertEqual(set(MASTER_CAPS), {"account-notify", "userhost-in-names", "multi-prefix",
-                                           "invite-notify", "standard-replies"})
+                                           "invite-notify", "standard-replies", "away-notify",
+                                           "setname", "extended-monitor"})
         # (REQ params in order, CAPS frames expected, as the caps tuple)
         cases = [
             (["server-time"], []),

@@ -49,6 +49,10 @@ class ParseTest(unittest.TestCase):
             ("-l", [change("-", "l")], [], []),
             ("-l 10", [change("-", "l")], [], []),  # type C takes nothing when unset
             ("+lk 5 key", [change("+", "l", "5"), change("+", "k", "key")], [], []),
+            ("+r bob", [change("+", "r", "bob")], [], []),  # type C: the founder's account
+            ("+r", [change("+", "r")], [], []),  # but alone it names the setter's account
+            ("-r bob", [change("-", "r")], [], []),
+            ("+rl 5", [change("+", "r", "5")], [], []),  # the l then lacks its parameter
             ("+zyz", [], [], ["z", "y"]),  # each unknown letter once
             ("+mZ", [change("+", "m")], [], ["Z"]),
             ("+O nick", [], [], ["O"]),  # unknown: takes nothing (its word is ignored)

@@ -341,9 +341,9 @@ class BrokenHistory(FakeHistory):
         self._maybe_fail()
         return super().first_id_at_or_after(ts_ms)
 
-    def floor_id(self) -> int:
+    def floor_id(self, conv: str) -> int:
         self._maybe_fail()
-        return super().floor_id()
+        return super().floor_id(conv)
 
     def latest(self, conv: str, kinds: tuple[str, ...]) -> tuple | None:
         self._maybe_fail()
@@ -580,6 +580,16 @@ class TruncatedTest(Helper):
         for line, floor, note, expected in cases:
             with self.subTest(line=line, floor=floor):
                 self.assertEqual(self.answer(line, floor), (note, expected))
+
+    def test_each_timeline_has_its_own_floor(self):
+        """Retention deleted ids up to 10: #a lost events, #b (11 and 16) lost none, so a
+        short page of #b is its whole history and carries no note."""
+        session = client(channels=("#a", "#b"), caps=FULL + ("draft/event-playback",),
+                         reader=FakeHistory(ROWS, floor_id=10))
+        inner = unbatch(self, ask(session, "CHATHISTORY LATEST #b * 100"), "chathistory", "#b")
+        self.assertEqual([m.command for m in inner], ["PRIVMSG", "QUIT"])
+        inner = unbatch(self, ask(session, "CHATHISTORY LATEST #a * 100"), "chathistory", "#a")
+        self.assertEqual([m.command for m in inner], ["NOTE", "PRIVMSG", "PART"])
 
     def test_without_batch_the_note_comes_first(self):
         session = client(caps=("server-time", "message-tags"),

@@ -13,7 +13,9 @@ from chatd.config import Config
 from chatd.commandset import COMMANDS
 from chatd.commandset import MASTER, commands_answered_by
 from chatd.hub.commands import GLOBAL_COMMANDS, run_command
-from chatd.hub import about, klines, membership, messages, moderation, opers, queries
+from chatd.hub import (about, founders, klines, membership, messages, moderation, opers,
+                       presence, queries, read_markers)
+from chatd.stored_channel import StoredChannel
 from chatd.hub.queries import WHO_MAX_MATCHES
 from chatd.hub.worker_frames import apply_worker_frame
 from chatd.ipc.frames import ClaimNick
@@ -494,15 +496,19 @@ class TopicTest(unittest.TestCase):
         [emit] = run(self.hub, self.alice, "TOPIC #a :changed")
         self.assertEqual(emit.text, "changed")
 
-    def test_topic_is_sent_on_join_and_survives_an_empty_channel(self):
-        run(self.hub, self.alice, "TOPIC #a :kept")
-        run(self.hub, self.alice, "PART #a")
-        self.assertIsNone(self.hub.registry.channel("#a"))
+    def test_topic_is_sent_on_join_and_vanishes_with_an_unregistered_channel(self):
+        run(self.hub, self.alice, "TOPIC #a :shown")
         [emit] = run(self.hub, self.bob, "JOIN #a")
         extra = [parse(line) for line in emit.extra.split("\r\n")]
         self.assertEqual([m.command for m in extra],
                          [N.RPL_TOPIC, N.RPL_TOPICWHOTIME, N.RPL_NAMREPLY, N.RPL_ENDOFNAMES])
-        self.assertEqual(extra[0].params[-1], "kept")
+        self.assertEqual(extra[0].params[-1], "shown")
+        run(self.hub, self.alice, "PART #a")
+        run(self.hub, self.bob, "PART #a")
+        self.assertIsNone(self.hub.registry.channel("#a"))
+        [emit] = run(self.hub, self.bob, "JOIN #a")  # RFC 2811: a new channel, no topic
+        self.assertEqual([parse(line).command for line in emit.extra.split("\r\n")],
+                         [N.RPL_NAMREPLY, N.RPL_ENDOFNAMES])
 
     def test_topic_errors(self):
         cases = [("TOPIC #nowhere", N.ERR_NOSUCHCHANNEL),
@@ -564,7 +570,8 @@ class NamesTest(unittest.TestCase):
             ("NAMES", [N.RPL_ENDOFNAMES]),
             ("NAMES #nowhere", [N.RPL_ENDOFNAMES]),
             ("NAMES #A", [N.RPL_NAMREPLY, N.RPL_ENDOFNAMES]),
-            ("NAMES #a,#nowhere", [N.RPL_NAMREPLY, N.RPL_ENDOFNAMES, N.RPL_ENDOFNAMES]),
+            # several channels: their 353s, then one 366 naming them all (RFC 2812 3.2.5)
+            ("NAMES #a,#nowhere", [N.RPL_NAMREPLY, N.RPL_ENDOFNAMES]),
         ]
         for line, expected in cases:
             with self.subTest(line=line):
@@ -572,6 +579,8 @@ class NamesTest(unittest.TestCase):
                 self.assertEqual(codes(effects), expected)
         names = replies(run(hub, alice, "NAMES #a"))[0]
         self.assertEqual(names.params, ("alice", "=", "#a", "@alice bob"))
+        end = replies(run(hub, alice, "NAMES #a,#nowhere"))[-1]
+        self.assertEqual(end.params[:2], ("alice", "#a,#nowhere"))
 
 
     def test_userhost_in_names(self):
@@ -900,7 +909,7 @@ class CommandTableTest(unittest.TestCase):
     def test_every_handler_is_in_the_table_once(self):
         handlers = [getattr(module, name)
                     for module in (about, membership, messages, moderation, queries, opers,
-                                   klines)
+                                   klines, presence, read_markers)
                     for name in dir(module) if name.startswith("handle_")]
         self.assertCountEqual(handlers, list(GLOBAL_COMMANDS.values()))
 
@@ -961,9 +970,14 @@ class RegistryTest(unittest.TestCase):
         self.assertEqual(reg.workers_sharing_channels(b), {1})
         self.assertIsNone(reg.remove_client(3))
 
-    def test_restored_topic_applies_to_new_channel(self):
+    def test_a_kept_topic_applies_to_the_channel_made_again(self):
+        """A topic the writer kept without a founder (an autojoin channel's, or carried from
+        a schema-6 history) comes back when the channel is made again."""
         hub = make_hub()
-        hub.registry.restore_topic("#Old", "from history", "carol", 1234)
+        founders.load(hub.registry, [StoredChannel(
+            name="#Old", founder="", created_s=5, flags="", key=None, limit=None,
+            topic="from history", topic_setter="carol", topic_ts_ms=1234, lists={},
+            operators=())])
         alice = add_client(hub, 1, "alice")
         [emit] = run(hub, alice, "JOIN #old")
         topic = parse(emit.extra.split("\r\n")[0])

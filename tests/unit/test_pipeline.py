@@ -9,6 +9,7 @@ from unittest import mock
 
 from chatd.hub.barriers import Barriers
 from chatd.hub.pipeline import Pipeline
+from chatd.stored_channel import StoredChannel
 from chatd.hub.worker_frames import apply_worker_frame
 from chatd.ipc import frames as ipc
 from tests.unit.test_hub import add_client, make_hub
@@ -25,7 +26,7 @@ class PipelineTest(unittest.TestCase):
     def setUp(self) -> None:
         self.hub = make_hub()
         self.pipeline = Pipeline(self.hub, Barriers(grace_s=1.0))
-        self.pipeline.writer_ready(ipc.Ready(last_id=10, last_ts_ms=0, topics=()))
+        self.pipeline.writer_ready(ipc.Ready(last_id=10, last_ts_ms=0, channels=()))
         self.alice = add_client(self.hub, 1, "alice", worker=0)
         self.bob = add_client(self.hub, 2, "bob", worker=1)
 
@@ -83,12 +84,23 @@ class PipelineTest(unittest.TestCase):
         self.assertEqual([row[0] for row in rows], [11])
         self.assertEqual(released, [])
 
-    def test_the_first_ready_restores_topics(self) -> None:
+    def test_the_first_ready_restores_the_kept_channels(self) -> None:
         hub = make_hub()
-        Pipeline(hub, Barriers()).writer_ready(
-            ipc.Ready(last_id=0, last_ts_ms=0, topics=(("#a", "hi", "ann!a@h", 5),)))
-        hub.join(add_client(hub, 1, "alice"), "#a")
-        self.assertEqual(hub.registry.channel("#a").topic, "hi")
+        ann_account = ("ann", "scrypt$x", "scram$x", ())
+        kept = StoredChannel(name="#A", founder="ann", created_s=5, flags="mnt", key=None,
+                             limit=None, topic="hi", topic_setter="ann", topic_ts_ms=5000,
+                             lists={"b": (("x!*@*", "ann!a@h", 4),)}, operators=())
+        Pipeline(hub, Barriers()).writer_ready(ipc.Ready(
+            last_id=0, last_ts_ms=0, channels=(tuple(kept),), accounts=(ann_account,)))
+        alice, ann = add_client(hub, 1, "alice"), add_client(hub, 2, "ann")
+        ann.account = "ann"
+        hub.join(alice, "#a")  # the first to join a registered channel: not its operator
+        hub.join(ann, "#a")
+        channel = hub.registry.channel("#a")
+        self.assertEqual((channel.name, channel.created_s, channel.topic), ("#A", 5, "hi"))
+        self.assertEqual(channel.modes.flags, {"m", "n", "t"})
+        self.assertEqual([e.mask for e in channel.modes.lists["b"]], ["x!*@*"])
+        self.assertEqual(channel.ranks, {2: "o"})
 
 
 if __name__ == "__main__":

@@ -14,15 +14,15 @@ from __future__ import annotations
 import unittest
 
 from chatd.limits import NICKLEN
-from chatd.session.capabilities import SUPPORTED_CAPS
 from tests.unit.protocol_pair import Client, Network
 from tui.state import Delivery, Kind
 
 # What tui asks for and chatd offers (tui/caps.py WANTED, chatd/session/capabilities.py).
 SHARED_CAPS = {"batch", "cap-notify", "draft/chathistory", "draft/event-playback",
                "echo-message", "labeled-response", "message-tags", "multi-prefix",
-               "server-time", "sasl", "draft/account-registration"} \
-    | ({"invite-notify"} & set(SUPPORTED_CAPS))  # tui asks for it once chatd offers it
+               "server-time", "sasl", "draft/account-registration", "invite-notify",
+               "away-notify", "draft/multiline", "draft/search", "soju.im/search",
+               "draft/read-marker"}
 AUTOJOIN_WAIT_S = 5  # past the tui's wait for the server's autojoin (tui/session.py)
 
 

@@ -501,6 +501,7 @@ class CapTest(unittest.TestCase):
         for lines, reply, caps in cases:
             with self.subTest(lines=lines):
                 session = make_session()
+                session.history = FakeHistory()  # it has a search index: SEARCH is offered
                 feed(session, *lines)
                 out = take_out(session)
                 self.assertEqual(out[-1].command, "CAP")

@@ -100,6 +100,14 @@ class SwitchboardTest(unittest.TestCase):
         self.assertEqual(frames, [ipc.ConnClosed(CONN, "Internal server error")])
         self.assertEqual(self.board.take_closing(), [(self.conn, "Internal server error")])
 
+    def test_a_notify_line_goes_to_the_listed_clients_that_are_still_here(self) -> None:
+        self.register()
+        # an AWAY line for this client and for one that left this worker meanwhile
+        self.master(ipc.Notify((CONN, CONN + 7), ":bob!b@h AWAY :lunch"))
+        self.assertEqual(self.output(), b":bob!b@h AWAY :lunch\r\n")
+        self.master(ipc.Notify((CONN + 7,), ":bob!b@h AWAY"))
+        self.assertEqual(self.output(), b"")
+
     def test_new_connections_and_shutdown_are_the_loops(self) -> None:
         for frame in (ipc.NewConn(CONN + 1, "h"), ipc.Shutdown()):
             with self.subTest(frame=frame), self.assertRaises(KeyError):

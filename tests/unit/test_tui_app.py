@@ -10,11 +10,14 @@ from tui.app import App, Connect, Mode, default_nick, reconnect_delay_s
 from tui.effects import Send
 
 T0 = datetime(2026, 11, 25, 18, 0, tzinfo=UTC)
-PURE_MODULES = ["alerts", "app", "attention", "batch", "buffer", "buffer_list", "caps", "chat",
-                "commands", "config", "context", "credentials", "effects", "fatal", "frame",
-                "history", "inputline", "keepalive", "layout", "lines", "login", "membership",
-                "memory", "notify", "outbox", "read_markers", "registration", "rejoining",
-                "render", "sanitize", "sasl", "saved_state", "session", "state", "xdg"]
+PURE_MODULES = ["alerts", "app", "app_view", "attention", "batch", "buffer", "buffer_list",
+                "caps", "chat", "command_context", "commands", "config", "context",
+                "credentials", "effects", "fatal", "frame", "history", "ignores", "inputline",
+                "keepalive", "keys", "layout", "lines", "login", "membership", "memory",
+                "multiline", "nicklist", "notify", "outbox", "people", "people_commands",
+                "read_markers", "registration", "rejoining", "render", "results", "sanitize",
+                "sasl", "saved_state", "search", "session", "state", "typing_notices",
+                "view_commands", "xdg"]
 IO_MODULES = {"socket", "selectors", "curses", "sqlite3", "subprocess", "select"}
 
 
@@ -99,6 +102,29 @@ class FlowTest(unittest.TestCase):
         self.app.input.insert("b")
         self.app.complete()
         self.assertEqual(self.app.input.text, "bob: ")
+
+    def test_the_nick_list_is_a_side_column_beside_the_buffer_list(self) -> None:
+        self.connect()
+        for line in (":s 001 alice :Welcome", ":alice!a@h JOIN #lobby",
+                     ":s 353 alice = #lobby :alice @bob", ":s 366 alice #lobby :End"):
+            self.app.on_line(line, T0)
+
+        def regions(width: int) -> dict:
+            return {r.name: r for r in self.app.frame(width, 12).regions}
+
+        wide = regions(120)
+        self.assertEqual(["".join(t for t, _ in row) for row in wide["nicks"].rows[:3]],
+                         [" @bob", " alice", ""])
+        self.assertLess(wide["buffers"].x, wide["pane"].x)
+        self.assertLess(wide["pane"].x + wide["pane"].width, wide["nicks"].x)
+        self.assertGreaterEqual(wide["pane"].width, 60)
+        # 85 columns: beside the buffer list (18 + 1), a nick list (9 + 1) would leave the
+        # conversation 56 columns (< 60): it is left out until the buffer list is hidden.
+        self.assertEqual({"buffers", "pane"} & set(regions(85)), {"buffers", "pane"})
+        self.assertNotIn("nicks", regions(85))
+        self.app.toggle_buffer_list()
+        self.assertIn("nicks", regions(85))
+        self.assertEqual(self.app.pane_size(85, 12), (85 - 10, 10))
 
     def test_reconnect_with_backoff(self) -> None:
         self.connect()

@@ -20,14 +20,14 @@ class NegotiationTest(unittest.TestCase):
     def test_table(self) -> None:
         cases = [
             # (server lines, lines sent after CAP LS 302, enabled, negotiation ended)
-            ([":s CAP * LS :sasl=EXTERNAL away-notify"], ["CAP END"], set(), True),
-            ([":s CAP * LS :server-time away-notify"], ["CAP REQ server-time"], set(), False),
+            ([":s CAP * LS :sasl=EXTERNAL chghost"], ["CAP END"], set(), True),
+            ([":s CAP * LS :server-time chghost"], ["CAP REQ server-time"], set(), False),
             ([":s CAP * LS :server-time", ":s CAP * ACK :server-time"],
              ["CAP REQ server-time", "CAP END"], {"server-time"}, True),
-            ([f":s CAP * LS :{EVERYTHING} away-notify", f":s CAP * ACK :{EVERYTHING}"],
+            ([f":s CAP * LS :{EVERYTHING} chghost", f":s CAP * ACK :{EVERYTHING}"],
              [f"CAP REQ :{EVERYTHING}", "CAP END"], set(WANTED), True),
             # multi-line LS (302): nothing is requested before the last line
-            ([":s CAP * LS * :batch away-notify", ":s CAP * LS :echo-message"],
+            ([":s CAP * LS * :batch chghost", ":s CAP * LS :echo-message"],
              ["CAP REQ :batch echo-message"], set(), False),
             # NAK of several: each is asked for alone, once; END after the last answer
             ([":s CAP * LS :batch echo-message", ":s CAP * NAK :batch echo-message",

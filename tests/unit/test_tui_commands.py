@@ -96,7 +96,10 @@ class RunInputTest(InLobbyTestCase):
         self.assertEqual(self.run_("hello"), [])
         self.assertEqual(self.run_("/msg bob psst"), [])
         self.assertEqual(len(self.session.outbox), 2)
-        self.assertEqual(self.lobby.lines[-1].text, "hello")
+        # The private message is shown in bob's buffer; here, only where it went.
+        self.assertEqual([line.text for line in self.lobby.lines[-2:]],
+                         ["hello", "-> bob: psst"])
+        self.assertEqual(self.state.get("bob").lines[-1].text, "psst")
 
     def test_not_in_the_channel(self) -> None:
         self.session.receive(":alice!a@h KICK #lobby alice :out", NOW)

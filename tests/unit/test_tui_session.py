@@ -59,12 +59,12 @@ class RegistrationTest(unittest.TestCase):
     def test_cap_negotiation(self) -> None:
         cases = [
             # (server lines, expected sends, caps enabled)
-            ([":s CAP * LS :away-notify server-time sasl=EXTERNAL"], ["CAP REQ server-time"],
+            ([":s CAP * LS :chghost server-time sasl=EXTERNAL"], ["CAP REQ server-time"],
              set()),
             ([":s CAP * LS :server-time", ":s CAP * ACK :server-time"],
              ["CAP REQ server-time", "CAP END"], {"server-time"}),
-            ([":s CAP * LS :away-notify"], ["CAP END"], set()),
-            ([":s CAP * LS * :away-notify", ":s CAP * LS :server-time=x"],
+            ([":s CAP * LS :chghost"], ["CAP END"], set()),
+            ([":s CAP * LS * :chghost", ":s CAP * LS :server-time=x"],
              ["CAP REQ server-time"], set()),
             ([":s CAP * LS :server-time", ":s CAP * NAK :server-time"],
              ["CAP REQ server-time", "CAP END"], set()),
