@@ -8,16 +8,14 @@ state."""
 
 from __future__ import annotations
 
-import sqlite3
-import tempfile
 import unittest
-from pathlib import Path
 
 from chatd import events
 from chatd.events import StoreRow
 from chatd.store import accounts, channels, schema, writes
 from chatd.store.reader import HistoryReader
 from chatd.stored_channel import StoredChannel, to_json
+from tests.support.history_file import HistoryFileTestCase
 
 NOW_MS = 1_700_000_000_000
 DAY_MS = 86_400_000
@@ -40,17 +38,7 @@ def message(event_id: int, kind: str, target: str, text: str, ts_ms: int = NOW_M
     return StoreRow(event_id, ts_ms, kind, source, target, text, "", (target.lower(),))
 
 
-class ChannelsStoreTest(unittest.TestCase):
-    def setUp(self) -> None:
-        tmp = tempfile.TemporaryDirectory(prefix="chatd-channels-")
-        self.addCleanup(tmp.cleanup)
-        self.path = Path(tmp.name) / "history.db"
-
-    def open(self) -> sqlite3.Connection:
-        db = schema.open_for_writing(self.path, "full")
-        self.addCleanup(db.close)
-        return db
-
+class ChannelsStoreTest(HistoryFileTestCase):
     def make_schema_7(self, rows: list[StoreRow], floor_id: int) -> None:
         """A schema-7 history: today's file without the tables schema 8 added, holding
         `rows` and the one retention floor of schema 7."""
