@@ -244,6 +244,13 @@ class RememberTest(Runner, unittest.TestCase):
 
 @unittest.skipUnless(tmux_available(), "tmux is not installed (.ci/run installs it)")
 @unittest.skipUnless(ngircd_available(), "ngircd is not installed (.ci/run installs it)")
+def _online(client, nick: str) -> bool:
+    """Whether `nick` is connected, by ISON (303 lists it)."""
+    client.send(f"ISON {nick}")
+    reply = client.expect(r" 303 ")
+    return nick in reply.split(" :", 1)[-1].split()
+
+
 class NgircdFallbackTest(Runner, unittest.TestCase):
     def test_restore_without_chathistory(self) -> None:
         server = start_ngircd(self)
@@ -257,6 +264,8 @@ class NgircdFallbackTest(Runner, unittest.TestCase):
         alice.wait_for(r" 4 bob +1!", TIMEOUT_S)
         alice.send_keys("C-c")
         self.assertEqual(alice.wait_exit(TIMEOUT_S), 0)
+        # The remembered nick is free once the server has handled alice's QUIT.
+        wait_until(lambda: not _online(bob, "alice"), TIMEOUT_S)
 
         again = self.tui(server.port, homes=homes)  # the remembered nick: no question
         again.wait_for(r"connected \| alice \| 3:#dev", TIMEOUT_S)
