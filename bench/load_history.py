@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from chatd import events  # noqa: E402
 from chatd.events import StoreRow  # noqa: E402
-from chatd.store import schema, writes  # noqa: E402
+from chatd.store import members, schema, writes  # noqa: E402
 
 CHANNELS = ("#lobby", "#dev", "#random", "#ops", "#music")
 CHANNEL_WEIGHTS = (0.50, 0.20, 0.15, 0.10, 0.05)
@@ -109,8 +109,10 @@ def rows_for(first_id: int, count: int, ts: int, rng: random.Random, texts: list
     return rows, ts
 
 
-def load(path: Path, messages: int, seed: int = 1, progress: bool = True) -> dict:
-    """Append `messages` synthetic events to the history at `path`. Returns figures."""
+def load(path: Path, messages: int, seed: int = 1, progress: bool = True,
+         batch_rows: int = BATCH_ROWS) -> dict:
+    """Append `messages` synthetic events to the history at `path`, `batch_rows` per
+    transaction. Returns figures."""
     rng = random.Random(seed)
     texts = make_texts(rng)
     users = make_users(rng)
@@ -125,7 +127,7 @@ def load(path: Path, messages: int, seed: int = 1, progress: bool = True) -> dic
     next_report = t0 + 10
     try:
         while done < messages:
-            count = min(BATCH_ROWS, messages - done)
+            count = min(batch_rows, messages - done)
             rows, ts = rows_for(last_id + done + 1, count, ts, rng, texts, users)
             writes.insert_events(conn, [StoreRow(*row) for row in rows])
             done += count
@@ -134,6 +136,9 @@ def load(path: Path, messages: int, seed: int = 1, progress: bool = True) -> dic
                 print(f"  loaded {done:,} of {messages:,} ({rate:,.0f} rows/s, "
                       f"about {(messages - done) / rate:,.0f} s left)", flush=True)
                 next_report = time.monotonic() + 10
+        # Nobody loaded here is connected: without this the next start would take the
+        # history's members for a crashed server's and store a QUIT for each.
+        conn.execute(f"DELETE FROM {members.TABLE}")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         conn.close()
@@ -165,8 +170,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, required=True, help="history file to create or extend")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=BATCH_ROWS,
+                        help="events per transaction (a quiet server commits one at a time,"
+                             " which leaves the search index in many small segments)")
     args = parser.parse_args(argv)
-    figures = load(args.out, args.messages, args.seed)
+    if args.batch < 1:
+        parser.error("--batch must be at least 1")
+    figures = load(args.out, args.messages, args.seed, batch_rows=args.batch)
     size = database_bytes(args.out)
     total = count_messages(args.out)
     print(f"{args.out}: {total:,} events, {size:,} bytes ({size / total:.0f} bytes/event); "

@@ -295,6 +295,10 @@ def cmd_search(args) -> int:
     print_table(_history_title("search", result, f", limit={result['limit']}"),
                 ["request", "count", "p50 ms", "p99 ms", "max ms", "msgs/reply", "timeouts"],
                 rows)
+    if "backfill_echo" in result:
+        echo = result["backfill_echo"]
+        print(f"while chatd indexed: {echo['count']} messages sent, echo (stored) p50 "
+              f"{echo['p50_ms']:.1f} ms, p99 {echo['p99_ms']:.1f} ms, max {echo['max_ms']:.1f} ms")
     _print_problems(result)
     write_json(args.json, "search", vars(args), result)
     return 0
