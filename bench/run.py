@@ -6,6 +6,7 @@
     python3 bench/run.py history --messages 10000000
     python3 bench/run.py search --messages 1000000
     python3 bench/run.py store --synchronous normal
+    python3 bench/run.py echo --db /var/tmp/chatd-10m.db
 
 Each run starts its own chatd on 127.0.0.1 (port picked by the kernel) in a temporary
 folder, prints a table, optionally writes the figures as JSON (--json FILE), and stops every
@@ -144,6 +145,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--queries", type=int, default=200, help="requests of each kind")
     p.add_argument("--limit", type=int, default=50, help="SEARCH limit")
     _common(p, 7200)
+
+    p = sub.add_parser("echo", help="how long one message takes to be stored (its echo)")
+    p.add_argument("--messages", type=int, default=0,
+                   help="events of the new history when --db is not an existing file")
+    p.add_argument("--db", type=Path, help="history file: used as is if it exists")
+    p.add_argument("--tmp-dir", default=tempfile.gettempdir(),
+                   help="where a throw-away history is built (default: the temp folder)")
+    p.add_argument("--count", type=int, default=600, help="messages sent")
+    p.add_argument("--rate", type=float, default=10.0, help="messages a second at most")
+    _common(p, 3600)
 
     p = sub.add_parser("store", help="messages/s the writer commits")
     p.add_argument("--senders", type=int, default=20)
@@ -304,6 +315,19 @@ def cmd_search(args) -> int:
     return 0
 
 
+def cmd_echo(args) -> int:
+    from echo import run_echo
+    result = run_echo(args)
+    echo = result["echo"]
+    print_table(f"echo: {args.count} messages at {args.rate:g}/s, synchronous={args.synchronous}",
+                ["p50 ms", "p99 ms", "p99.9 ms", "max ms", "over 20 ms"],
+                [[echo["p50_ms"], echo["p99_ms"], echo["p999_ms"], echo["max_ms"],
+                  echo["over_20ms"]]])
+    _print_problems(result)
+    write_json(args.json, "echo", vars(args), result)
+    return 0
+
+
 def cmd_store(args) -> int:
     from store import run_store, store_rows
     check_fds(args.senders + 256, "store")
@@ -324,7 +348,8 @@ def _print_problems(result: dict) -> None:
 
 
 COMMANDS = {"fanout": cmd_fanout, "maxrate": cmd_maxrate, "connect": cmd_connect,
-            "history": cmd_history, "search": cmd_search, "store": cmd_store}
+            "history": cmd_history, "search": cmd_search, "store": cmd_store,
+            "echo": cmd_echo}
 
 
 def main(argv: list[str] | None = None) -> int:
