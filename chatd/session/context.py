@@ -195,6 +195,9 @@ class CommandContext(Protocol):
     def send_later(self, line: str, delay_s: float) -> None:
         """Send `line` after a pause; input waits meanwhile."""
 
+    def charge_extra(self, tokens: float) -> None:
+        """A command that turned out dearer than its price pays the rest (fakelag)."""
+
     def try_complete_registration(self) -> None:
         """Register once nick, user (and CAP END, if negotiating) are all in."""
 

@@ -33,12 +33,17 @@ COMMAND_COST: dict[str, float] = {
     "PONG": 0,  # the answer to our PING: never held back by its own cost (it still keeps order)
     "WHO": 3, "NAMES": 3, "CHATHISTORY": 3,  # replies that scale with channels or history
     "LIST": 5,  # a reply that scales with the whole server
-    "SEARCH": 5,  # up to search.SEARCH_TIME_LIMIT_S of the worker's time
+    "SEARCH": 5,  # and SEARCH_TIMEOUT_COST more when it used all of its time limit
     "REDACT": 2,  # a history read, then stored and relayed
     "WHOIS": 2,
     "NICK": 2, "JOIN": 2,  # fanned out to channels and stored; also limited on their own
     "REGISTER": 5, "PASSWORD": 5, "OPER": 5,  # an scrypt hash on the verification thread
 }
+
+# A SEARCH cut at its time limit (search.SEARCH_TIME_LIMIT_S, 100 ms of the worker) pays this
+# on top of its price: at the default 2 tokens/s one such search per 7.5 s, a few hundredths
+# of a worker, where a quick one (a few ms) costs what LIST does.
+SEARCH_TIMEOUT_COST = 10
 
 
 class Limit(NamedTuple):

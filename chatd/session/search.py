@@ -20,7 +20,7 @@ SEARCH_TIME_LIMIT_S, whichever comes first (the worker serves its other clients 
 later than that); a search cut short says so (NOTE SEARCH TIMEOUT) with what it found, which
 is the nearest part of the answer. While an older history is still being indexed, messages
 before the indexed part are not found yet (NOTE SEARCH INDEXING). SEARCH costs fakelag
-(chatd/session/fakelag.py) like LIST.
+(chatd/session/fakelag.py) like LIST, and a search cut short costs SEARCH_TIMEOUT_COST more.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from chatd.events import NO_UPPER_BOUND, HistoryUnavailable
 from chatd.limits import is_channel, is_nick
 from chatd.search_terms import QueryError, match_expression, phrases
 from chatd.session.context import CommandContext, HistoryReading
+from chatd.session.fakelag import SEARCH_TIMEOUT_COST
 from ircproto import numerics as N
 from ircproto.casemap import casefold
 from ircproto.errors import IrcError, StandardReplyError
@@ -119,6 +120,8 @@ def handle_search(ctx: CommandContext, msg: Message) -> None:
     except HistoryUnavailable as exc:
         log.error("SEARCH failed: %s", exc)
         raise Fail("INTERNAL_ERROR", description="The search could not be run") from None
+    if "TIMEOUT" in notes:
+        ctx.charge_extra(SEARCH_TIMEOUT_COST)
     ctx.send_lines(ctx.batch(_note_lines(ctx, notes) + _result_lines(ctx, rows),
                              _batch_type(ctx)))
 

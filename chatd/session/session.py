@@ -179,6 +179,10 @@ class Session:
         """Send `line` after `delay_s` (a 904 after repeated failures); input waits."""
         self._later = (self.last_recv + delay_s, line)
 
+    def charge_extra(self, tokens: float) -> None:
+        if self.fakelag is not None and not self.oper:
+            self.fakelag.lines.charge(tokens, self.clock_s)
+
     def on_account_frame(self, frame: NamedTuple) -> None:
         """The master's answer to an account request (AuthCreds, AuthOk, AuthFailed)."""
         authentication.MASTER_ANSWERS[type(frame)](self, frame)

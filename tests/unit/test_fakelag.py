@@ -11,11 +11,12 @@ import unittest
 
 from chatd.config import Config
 from chatd.ipc import frames as ipc
-from chatd.session.fakelag import (COMMAND_COST, JOIN_LIMIT, NICK_LIMIT, Bucket, Fakelag,
-                                   Limit)
+from chatd.session.fakelag import (COMMAND_COST, JOIN_LIMIT, NICK_LIMIT, SEARCH_TIMEOUT_COST,
+                                   Bucket, Fakelag, Limit)
 from chatd.netaddr import is_exempt
 from chatd.session.raw_lines import command_of
 from chatd.session.switchboard import LocalClient, Switchboard
+from tests.unit.fake_history import FakeHistory
 from tests.unit.test_session import (T0, command, feed, make_session, register, serve,
                                      take_master, take_out)
 
@@ -166,6 +167,25 @@ class SessionHoldingTest(unittest.TestCase):
         self.assertAlmostEqual(session.wake_at, T0 + 1.0)
         session.on_wake(T0 + 1.0)
         self.assertEqual(forwarded_texts(session), ["0"])
+
+    def test_a_search_cut_at_its_time_limit_costs_more(self):
+        session = self.registered(flood_burst=5, flood_rate=1.0)
+        session.history = FakeHistory()
+        session.channels.add("#a")
+        feed(session, "SEARCH text=x", "PRIVMSG #a :0", now=T0)
+        self.assertNotIn("NOTE", [m.command for m in take_out(session)])
+        self.assertAlmostEqual(session.wake_at, T0 + 1.0)  # a quick search: LIST's price
+        session.on_wake(T0 + 1.0)
+        self.assertEqual(forwarded_texts(session), ["0"])
+        session.history.search_times_out = True
+        feed(session, "SEARCH text=x", now=T0 + 10)
+        serve(session, T0 + 10)  # the sync a history read waits for after a forwarded line
+        notes = [m.params[1] for m in take_out(session) if m.command == "NOTE"]
+        self.assertEqual(notes, ["TIMEOUT"])
+        feed(session, "PRIVMSG #a :1", now=T0 + 10)
+        self.assertAlmostEqual(session.wake_at, T0 + 10 + 1.0 + SEARCH_TIMEOUT_COST)
+        session.on_wake(session.wake_at)
+        self.assertEqual(forwarded_texts(session), ["1"])
 
     def test_local_answers_wait_too(self):
         session = self.registered(flood_burst=1)
