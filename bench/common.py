@@ -62,6 +62,19 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
+def written_bytes(pid: int) -> int:
+    """Bytes the process caused to be written to storage (/proc/PID/io write_bytes; 0 if it
+    is gone)."""
+    try:
+        with open(f"/proc/{pid}/io", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("write_bytes:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def child_pids(parent: int) -> list[int]:
     """PIDs of the live direct children of `parent`."""
     found = []

@@ -320,9 +320,10 @@ def cmd_echo(args) -> int:
     result = run_echo(args)
     echo = result["echo"]
     print_table(f"echo: {args.count} messages at {args.rate:g}/s, synchronous={args.synchronous}",
-                ["p50 ms", "p99 ms", "p99.9 ms", "max ms", "over 20 ms"],
+                ["p50 ms", "p99 ms", "p99.9 ms", "max ms", "over 20 ms", "writer KiB/msg",
+                 "writer CPU ms/msg"],
                 [[echo["p50_ms"], echo["p99_ms"], echo["p999_ms"], echo["max_ms"],
-                  echo["over_20ms"]]])
+                  echo["over_20ms"], echo["writer_kib_per_msg"], echo["writer_cpu_ms_per_msg"]]])
     _print_problems(result)
     write_json(args.json, "echo", vars(args), result)
     return 0
