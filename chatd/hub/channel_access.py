@@ -71,6 +71,12 @@ def is_operator_account(client: ClientRecord, channel: ChannelRecord) -> bool:
     return account == channel.founder or account in channel.operators
 
 
+def is_founder(client: ClientRecord, channel: ChannelRecord) -> bool:
+    """Whether the client is logged in to the founder's account of this registered channel."""
+    return (client.account is not None and channel.founder is not None
+            and casefold(client.account) == channel.founder)
+
+
 def is_autojoin(config: Config, channel: ChannelRecord) -> bool:
     return channel.folded in _autojoin_folded(config)
 

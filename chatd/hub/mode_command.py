@@ -10,7 +10,8 @@ modes and lists, its operator accounts) is chatd/hub/founders.py's. Pure."""
 from __future__ import annotations
 
 from chatd.hub import founders
-from chatd.hub.channel_access import existing_channel, is_visible_to, require_operator
+from chatd.hub.channel_access import (existing_channel, is_founder, is_visible_to,
+                                      require_operator)
 from chatd.hub.channel_modes import (ModeChange, apply_changes, format_changes, parse_modes,
                                      split_changes)
 from chatd.hub.error_replies import answer_errors
@@ -60,7 +61,10 @@ def _send_list(hub: Hub, client: ClientRecord, channel: ChannelRecord, letter: s
 
 def _change(hub: Hub, client: ClientRecord, channel: ChannelRecord,
             changes: list[ModeChange]) -> None:
-    if not channel.is_operator(client):
+    # The founder keeps the right to set modes when deopped (to op itself again, say), as
+    # long as it is in the channel: its rank is the channel's to give, not its rights.
+    founder_here = is_founder(client, channel) and client.conn_id in channel.members
+    if not (channel.is_operator(client) or founder_here):
         hub.send_numeric(client, N.ERR_CHANOPRIVSNEEDED, channel.name,
                          "You're not channel operator")
         return

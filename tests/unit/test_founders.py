@@ -183,6 +183,18 @@ class FounderModeTest(FounderTest):
         self.assertEqual(self.refused(self.alice, "MODE #c -r"),
                          (N.ERR_CHANOPRIVSNEEDED, "#c", "You're not the channel founder"))
 
+    def test_a_deopped_founder_may_op_itself_again_an_operator_account_may_not(self):
+        self.do(self.alice, "MODE #c +o bob")  # bob's account: an operator account
+        self.do(self.bob, "MODE #c -o alice")
+        self.do(self.alice, "MODE #c -o bob")
+        self.assertFalse(self.channel().is_operator(self.alice))
+        self.assertEqual(self.refused(self.bob, "MODE #c +o bob")[0], N.ERR_CHANOPRIVSNEEDED)
+        [emit] = emits(self.do(self.alice, "MODE #c +o alice"))
+        self.assertEqual(emit.text, "+o alice")
+        self.assertTrue(self.channel().is_operator(self.alice))
+        self.do(self.alice, "PART #c")
+        self.assertEqual(self.refused(self.alice, "MODE #c +m")[0], N.ERR_CHANOPRIVSNEEDED)
+
     def test_refusals(self):
         self.do(self.alice, "MODE #c +o carol")
         self.logged_in(5, "nobody")  # not in #c
