@@ -21,6 +21,7 @@ from chatd.config import Config
 from chatd.credentials import make_credentials
 from chatd.exitcodes import EXIT_CONFIG, EXIT_OK, EXIT_RUNTIME
 from chatd.identity import account_name_problem, password_problem
+from chatd.limits import MAX_ACCOUNTS, MAX_CERTS_PER_ACCOUNT
 from chatd.store import accounts, lock, schema
 
 OPERATIONS = ("add", "passwd", "delete", "cert-add", "cert-del")
@@ -130,6 +131,11 @@ def _apply(db: sqlite3.Connection, op: str, name: str, payload: dict) -> str:
         raise Refused(f"the account {name} already exists")
     if op != "add" and not exists:
         raise Refused(f"there is no account {name}")
+    if op == "add" and accounts.count(db) >= MAX_ACCOUNTS:
+        raise Refused(f"the server holds {MAX_ACCOUNTS} accounts, its most")
+    if op == "cert-add" and accounts.cert_count(db, name) >= MAX_CERTS_PER_ACCOUNT:
+        raise Refused(f"{name} has {MAX_CERTS_PER_ACCOUNT} certificates, its most: remove"
+                      " one first")
     accounts.apply_now(db, _STORE_OP[op], name, payload, int(time.time() * 1000))
     done = {"add": "created", "passwd": "password changed", "delete": "deleted",
             "cert-add": "certificate added", "cert-del": "certificate removed"}[op]

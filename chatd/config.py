@@ -70,6 +70,7 @@ class Config:
     sts_duration_s: int = 0  # IRCv3 STS policy duration; 0: no STS
     metrics_listen: tuple[str, int] | None = None  # (host, port) of GET /metrics; None: off
     accounts_registration: str = "open"  # open: anyone may REGISTER; closed: the admin command
+    registrations_per_hour_per_ip: int = 10  # new accounts REGISTERed from one address; 0: any
     cloak: bool = True  # others see a keyed hash of a client's address, not the address
     # fakelag (chatd/session/fakelag.py): a burst of lines, then lines per second (0: off),
     # and the unprocessed input past which a client is dropped ("Excess Flood")
@@ -282,6 +283,8 @@ SCHEMA = {
     },
     "accounts": {
         "registration": ("accounts_registration", _choice("open", "closed")),
+        "registrations_per_hour_per_ip": ("registrations_per_hour_per_ip",
+                                          _int_range(0, 1_000_000)),
     },
     "metrics": {
         "listen": ("metrics_listen", _listen),

@@ -28,6 +28,10 @@ MAX_FOUNDED_PER_ACCOUNT = 15  # channels one account may be the founder of (ergo
 # registered channels on the server: all of them, full, fit the writer's Ready frame (64 MiB)
 MAX_REGISTERED_CHANNELS = 1_000
 MAX_OPERATOR_ACCOUNTS = 50  # accounts a registered channel opps on join, its founder apart
+# Accounts on the server, and TLS certificates per account: all of them ride in the writer's
+# Ready frame beside the registered channels (tests/unit/test_founders.py BoundsTest).
+MAX_ACCOUNTS = 30_000
+MAX_CERTS_PER_ACCOUNT = 5
 
 
 def is_nick(nick: str) -> bool:

@@ -15,10 +15,12 @@ import logging
 
 from chatd.events import ACCOUNT_KIND
 from chatd.hub import founders, klines, presence
+from chatd.hub.addresses import address_key
 from chatd.hub.hub import Emit, Hub, ToWorker
 from chatd.hub.registry import ClientRecord
 from chatd.identity import account_name_problem, is_service_name
 from chatd.ipc import frames
+from chatd.limits import MAX_ACCOUNTS, MAX_CERTS_PER_ACCOUNT
 from ircproto import numerics as N
 from ircproto.casemap import casefold
 from ircproto.errors import IrcError
@@ -171,11 +173,31 @@ def register_account(hub: Hub, client: ClientRecord, frame: frames.RegisterAccou
         _auth_failed(hub, client, "ACCOUNT_EXISTS", f"The account {name} already exists")
     elif hub.server_bans.account_ban(name, hub.now_ms) is not None:
         _auth_failed(hub, client, "BAD_ACCOUNT_NAME", f"The account name {name} is banned")
+    elif len(hub.accounts) >= MAX_ACCOUNTS:
+        _auth_failed(hub, client, "TEMPORARILY_UNAVAILABLE",
+                     f"This server holds {MAX_ACCOUNTS} accounts, its most; ask its operator")
+    elif not _may_register_from(hub, client):
+        _auth_failed(hub, client, "TEMPORARILY_UNAVAILABLE",
+                     "Too many accounts were registered from your address; try again later")
     else:
         hub.accounts.add(name, frame.password_hash, frame.scram)
         write(hub, "create", name, {"email": frame.email, "password_hash": frame.password_hash,
                                     "scram": frame.scram}, client.conn_id)
         _log_in(hub, client, name)
+
+
+def _may_register_from(hub: Hub, client: ClientRecord) -> bool:
+    """Whether the client's address may create one more account this hour (counting it if
+    so). Server operators and [limits] exempt networks are not counted."""
+    limit = hub.config.registrations_per_hour_per_ip
+    key = address_key(client.address, hub.config.exempt)
+    if client.oper is not None or key is None or not limit:
+        return True
+    now_s = hub.now_ms / 1000
+    if hub.registrations.is_full(key, now_s, limit):
+        return False
+    hub.registrations.add(key, now_s, limit)
+    return True
 
 
 # the admin command (chatd/admin.py, through the control socket)
@@ -191,6 +213,8 @@ def admin(hub: Hub, control_id: int, op: str, name: str, payload: dict) -> None:
             answer = f"error bad-name {problem}"
         elif record is not None:
             answer = f"error exists the account {record.name} already exists"
+        elif len(book) >= MAX_ACCOUNTS:
+            answer = f"error full the server holds {MAX_ACCOUNTS} accounts, its most"
         else:
             book.add(name, payload["password_hash"], payload["scram"])
             write(hub, "create", name, payload, 0)
@@ -211,6 +235,9 @@ def admin(hub: Hub, control_id: int, op: str, name: str, payload: dict) -> None:
                 _log_out(hub, client, f"You are now logged out: the account {record.name}"
                                       " was deleted")
         answer = f"ok account {record.name} deleted"
+    elif op == "cert-add" and len(record.certfps) >= MAX_CERTS_PER_ACCOUNT:
+        answer = (f"error full {record.name} has {MAX_CERTS_PER_ACCOUNT} certificates, its"
+                  " most: remove one first")
     elif op in ("cert-add", "cert-del"):
         fingerprint = payload["fingerprint"]
         (book.add_cert if op == "cert-add" else book.remove_cert)(name, fingerprint)

@@ -16,13 +16,13 @@ quiet long enough for the window to drain.
 
 from __future__ import annotations
 
-import collections
 import ipaddress
 import math
 from dataclasses import dataclass
 from typing import Iterable
 
 from chatd.config import Config, Network
+from chatd.hub.rate_windows import RateWindows
 from chatd.netaddr import client_address, is_exempt
 
 IPV6_PREFIX = 64
@@ -83,9 +83,7 @@ class AddressBook:
         self.share = 0  # the server-wide share (share_of), set once the places are known
         self._held: dict[str, _Held] = {}
         self._conns: dict[int, tuple[str, bool]] = {}  # conn_id -> (key, registered)
-        # key -> times of its recent attempts (at most the limit), oldest key first
-        self._attempts: collections.OrderedDict[str, collections.deque[float]] = (
-            collections.OrderedDict())
+        self._attempts = RateWindows(CONNECT_WINDOW_S, MAX_RATE_KEYS)
 
     def set_places(self, total_places: int) -> None:
         self.share = share_of(total_places)
@@ -97,7 +95,7 @@ class AddressBook:
         key = address_key(host, self.limits.exempt)
         if key is None:
             return None
-        too_fast = self._attempted(key, now)
+        too_fast = self._attempts.hit(key, now, self.limits.connects_per_minute_per_ip)
         held = self._held.get(key)
         clients = held.clients if held else 0
         unregistered = held.unregistered if held else 0
@@ -108,30 +106,6 @@ class AddressBook:
                 or _reached(unregistered, limits.unregistered_per_ip)):
             return TOO_MANY
         return None
-
-    def _attempted(self, key: str, now: float) -> bool:
-        """Record an attempt; True when the window already held the limit."""
-        limit = self.limits.connects_per_minute_per_ip
-        if not limit:
-            return False
-        times = self._attempts.pop(key, None)
-        if times is None:
-            times = collections.deque(maxlen=limit)
-        while times and now - times[0] >= CONNECT_WINDOW_S:
-            times.popleft()
-        too_fast = len(times) >= limit
-        times.append(now)  # a full deque drops its oldest: hammering keeps the window full
-        self._attempts[key] = times  # re-inserted: now the most recent
-        self._forget_quiet(now)
-        return too_fast
-
-    def _forget_quiet(self, now: float) -> None:
-        attempts = self._attempts
-        while attempts:
-            oldest_key = next(iter(attempts))
-            if len(attempts) <= MAX_RATE_KEYS and now - attempts[oldest_key][-1] < CONNECT_WINDOW_S:
-                return
-            del attempts[oldest_key]
 
     # what the Hub tells it
     def opened(self, conn_id: int, host: str) -> None:

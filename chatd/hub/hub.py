@@ -17,7 +17,8 @@ from chatd import events
 from chatd.config import Config
 from chatd.hub import channel_access
 from chatd.hub.accounts import AccountBook
-from chatd.hub.addresses import AddressBook, AddressLimits
+from chatd.hub.addresses import MAX_RATE_KEYS, AddressBook, AddressLimits
+from chatd.hub.rate_windows import RateWindows
 from chatd.hub.cloak import shown_host
 from chatd.hub.monitor import MonitorBook
 from chatd.hub.throttle import Throttle
@@ -36,6 +37,8 @@ from chatd.limits import is_illegal_channel, is_valid_channel
 
 
 log = logging.getLogger(__name__)
+
+REGISTRATION_WINDOW_S = 3600.0  # [accounts] registrations_per_hour_per_ip counts this long
 
 @dataclass(slots=True)
 class ReplyLines:
@@ -90,6 +93,8 @@ class Hub:
         self.command_tags = ""  # client-only tags of the command being handled (message-tags)
         self.accounts = AccountBook()  # learned from the writer's Ready (Pipeline.writer_ready)
         self.throttle = Throttle()  # failed logins and server passwords, per account and address
+        # accounts REGISTERed per address in the last hour (chatd/hub/account_requests.py)
+        self.registrations = RateWindows(REGISTRATION_WINDOW_S, MAX_RATE_KEYS)
         self.cloak_secret = ""  # from the writer's Ready (Pipeline.writer_ready)
         # Connections held per address, kept in step with the registry (opened, registered,
         # closed — a dead worker's clients too); the acceptor asks it before taking one.

@@ -67,6 +67,15 @@ def load_all(conn: sqlite3.Connection) -> list[AccountRow]:
                 "SELECT name, display, password_hash, scram FROM accounts ORDER BY name")]
 
 
+def count(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT count(*) FROM accounts").fetchone()[0]
+
+
+def cert_count(conn: sqlite3.Connection, name: str) -> int:
+    return conn.execute("SELECT count(*) FROM account_certs WHERE account = ?",
+                        (casefold(name),)).fetchone()[0]
+
+
 def exists(conn: sqlite3.Connection, name: str) -> bool:
     return conn.execute("SELECT 1 FROM accounts WHERE name = ?",
                         (casefold(name),)).fetchone() is not None

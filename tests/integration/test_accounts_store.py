@@ -17,6 +17,7 @@ from pathlib import Path
 from chatd import events
 from chatd.credentials import verify_password
 from chatd.events import StoreRow
+from chatd.limits import MAX_CERTS_PER_ACCOUNT
 from chatd.store import accounts, lock, schema, writes
 from tests.integration.test_accounts import PASSWORD, plain, sasl_plain, sasl_start
 from tests.support.chatd_process import chatd_command, chatd_env, start_chatd
@@ -125,6 +126,11 @@ class AdminCommandTest(unittest.TestCase):
         self.assertEqual(result.returncode, 0, result.stderr)
         self.assertIn("server not running", result.stdout)
         self.assertEqual(self.run_admin(conf, "add", "quinn", password=PASSWORD).returncode, 1)
+        for n in range(MAX_CERTS_PER_ACCOUNT):
+            self.assertEqual(self.run_admin(conf, "cert-add", "quinn", f"{n:064x}").returncode, 0)
+        result = self.run_admin(conf, "cert-add", "quinn", "f" * 64)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn(f"quinn has {MAX_CERTS_PER_ACCOUNT} certificates", result.stderr)
         db = sqlite3.connect(db_path)
         self.addCleanup(db.close)
         rows = dict(db.execute("SELECT name, password_hash FROM accounts").fetchall())

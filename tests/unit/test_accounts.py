@@ -9,6 +9,7 @@ import base64
 import dataclasses
 import json
 import unittest
+from unittest import mock
 
 from chatd import events
 from chatd.config import Config
@@ -19,6 +20,7 @@ from chatd.hub.sequencer import Sequencer
 from chatd.hub.throttle import FREE_FAILURES
 from chatd.hub.worker_frames import apply_worker_frame
 from chatd.ipc import frames as ipc
+from chatd.limits import MAX_CERTS_PER_ACCOUNT
 from chatd.serverinfo import build_server_info
 from chatd.session.session import Session
 from ircproto import numerics as N
@@ -190,6 +192,51 @@ class AccountRequestsTest(unittest.TestCase):
             account_requests.admin(hub, 7, op, name, {"password_hash": "h", "scram": "s"})
             answer = hub.take_effects()[-1].frame.payload
             self.assertTrue(answer.startswith(expected), answer)
+
+
+class AccountBoundsTest(unittest.TestCase):
+    """What one address, or everyone together, can make the server keep."""
+
+    def register(self, hub: Hub, conn_id: int, address: str) -> str:
+        """REGISTER from a new client at `address`: the code of the answer."""
+        hub.connection_opened(conn_id, 0, address, 1)
+        client = hub.registry.clients[conn_id]
+        apply_worker_frame(hub, client, ipc.ClaimNick(conn_id, f"n{conn_id}", None))
+        apply_worker_frame(hub, client, ipc.Registered(conn_id, "u", "r", client.host))
+        hub.take_effects()
+        apply_worker_frame(hub, client, ipc.RegisterAccount(conn_id, f"acct{conn_id}", "",
+                                                            "h", "s"))
+        [answer] = to_worker(hub.take_effects())
+        return "OK" if isinstance(answer, ipc.AuthOk) else answer.code
+
+    def test_accounts_per_address_per_hour(self):
+        hub = make_hub(registrations_per_hour_per_ip=2)
+        codes = [self.register(hub, i, "10.9.9.9") for i in (1, 2, 3)]
+        self.assertEqual(codes, ["OK", "OK", "TEMPORARILY_UNAVAILABLE"])
+        self.assertEqual(self.register(hub, 4, "10.9.9.10"), "OK")  # another address
+        self.assertEqual(self.register(hub, 5, "2001:db8::1"), "OK")
+        self.assertEqual(self.register(hub, 6, "2001:db8::2"), "OK")  # the same /64
+        self.assertEqual(self.register(hub, 7, "2001:db8::3"), "TEMPORARILY_UNAVAILABLE")
+        self.assertEqual(self.register(hub, 8, "127.0.0.9"), "OK")  # exempt by default
+        hub.now_ms += 3_600_000
+        self.assertEqual(self.register(hub, 9, "10.9.9.9"), "OK")  # an hour later
+        unlimited = make_hub(registrations_per_hour_per_ip=0)
+        self.assertEqual([self.register(unlimited, i, "10.9.9.9") for i in range(1, 5)],
+                         ["OK"] * 4)
+
+    def test_accounts_on_the_server_and_certificates_per_account(self):
+        hub = make_hub()
+        with mock.patch.object(account_requests, "MAX_ACCOUNTS", 3):
+            self.assertEqual([self.register(hub, i, f"10.0.1.{i}") for i in (1, 2, 3)],
+                             ["OK", "OK", "TEMPORARILY_UNAVAILABLE"])  # henry is the first
+            account_requests.admin(hub, 9, "add", "mo", {"password_hash": "h", "scram": "s"})
+            self.assertTrue(hub.take_effects()[-1].frame.payload.startswith(b"error full"))
+        for i in range(MAX_CERTS_PER_ACCOUNT + 1):
+            account_requests.admin(hub, 9, "cert-add", "henry", {"fingerprint": f"{i:064x}"})
+        answers = [e.frame.payload for e in hub.take_effects() if isinstance(e, ToWorker)]
+        self.assertEqual([a.split()[0] for a in answers],
+                         [b"ok"] * MAX_CERTS_PER_ACCOUNT + [b"error"])
+        self.assertEqual(len(hub.accounts.get("henry").certfps), MAX_CERTS_PER_ACCOUNT)
 
 
 def make_session(**settings) -> Session:

@@ -11,8 +11,10 @@ from chatd import events
 from chatd.hub import founders
 from chatd.hub.bans import MAX_MASK_BYTES
 from chatd.ipc import frames as ipc
-from chatd.limits import (CHANNELLEN, KEYLEN, MAX_FOUNDED_PER_ACCOUNT, MAX_LIST_ENTRIES,
-                          MAX_OPERATOR_ACCOUNTS, MAX_REGISTERED_CHANNELS, NICKLEN, TOPICLEN)
+from chatd.credentials import make_credentials
+from chatd.limits import (CHANNELLEN, KEYLEN, MAX_ACCOUNTS, MAX_CERTS_PER_ACCOUNT,
+                          MAX_FOUNDED_PER_ACCOUNT, MAX_LIST_ENTRIES, MAX_OPERATOR_ACCOUNTS,
+                          MAX_REGISTERED_CHANNELS, NICKLEN, TOPICLEN)
 from chatd.stored_channel import StoredChannel, from_json, to_json
 from ircproto import numerics as N
 from tests.unit.test_hub import add_client, codes, emits, make_hub, replies, run
@@ -290,6 +292,19 @@ class BoundsTest(unittest.TestCase):
         size = len(ipc.encode(ipc.Ready(last_id=0, last_ts_ms=0,
                                         channels=tuple(fullest(c) for c in range(sample)))))
         self.assertLess(size * (MAX_REGISTERED_CHANNELS // sample), ipc.MAX_FRAME_BYTES * 0.6)
+
+    def test_every_account_at_its_fullest_fits_beside_them(self):
+        """...and MAX_ACCOUNTS accounts (the longest names, real credentials, each with
+        MAX_CERTS_PER_ACCOUNT certificates) take less than the room left."""
+        creds = make_credentials("pencil-and-paper")
+        sample = 1_000
+        accounts = tuple((f"{a:05d}" + "a" * (NICKLEN - 5), creds.password_hash + f"{a}",
+                          creds.scram + f"{a}",
+                          tuple(f"{a:05d}{c:059x}" for c in range(MAX_CERTS_PER_ACCOUNT)))
+                         for a in range(sample))
+        size = len(ipc.encode(ipc.Ready(last_id=0, last_ts_ms=0, channels=(),
+                                        accounts=accounts)))
+        self.assertLess(size * (MAX_ACCOUNTS // sample), ipc.MAX_FRAME_BYTES * 0.35)
 
 
 class StoredStateTest(FounderTest):
