@@ -32,7 +32,7 @@ from ircproto import numerics as N
 from ircproto.casemap import casefold
 from ircproto.errors import IrcError
 from ircproto.framing import MAX_BODY_BYTES, pack_words
-from ircproto.message import numeric_line
+from ircproto.message import escape_tag_value, numeric_line
 from chatd.limits import is_illegal_channel, is_valid_channel
 
 
@@ -157,6 +157,23 @@ class Hub:
         for worker, conn_ids in sorted(by_worker.items()):
             self.effects.append(ToWorker(worker=worker, frame=frames.Notify(
                 conn_ids=tuple(conn_ids), line=line)))
+
+    def reply_from(self, sender: ClientRecord, client: ClientRecord, line: str) -> None:
+        """`line`, a command `sender` sent that is not stored (INVITE, KILL, ...), to
+        `client`, with the account tag when it asked for it (user_line)."""
+        self.reply(client, user_line(sender, client, line))
+
+    def notify_from(self, sender: ClientRecord, clients: Iterable[ClientRecord],
+                    line: str) -> None:
+        """notify() of a command `sender` sent (AWAY, SETNAME): the clients that asked for
+        account-tag get the tagged line (user_line), the others the plain one."""
+        tagged: list[ClientRecord] = []
+        plain: list[ClientRecord] = []
+        for client in clients:
+            (tagged if wants_account_tag(sender, client) else plain).append(client)
+        self.notify(plain, line)
+        if tagged:
+            self.notify(tagged, account_tagged(sender, line))
 
     def tell_watchers(self, nick: str, code: str, target: str) -> None:
         """MONITOR: `code` (730 online, 731 offline) with `target` to each client watching
@@ -290,9 +307,9 @@ class Hub:
                                  extra="\r\n".join(extra), origin_worker=client.worker,
                                  account=client.account or ""))
         if client.away is not None:  # away-notify: an away joiner's AWAY follows its JOIN
-            self.notify((member for member in channel.members.values()
-                         if member is not client and "away-notify" in member.caps),
-                        away_line(client))
+            self.notify_from(client, (member for member in channel.members.values()
+                                      if member is not client and "away-notify" in member.caps),
+                             away_line(client))
 
     def part(self, client: ClientRecord, channel: ChannelRecord, reason: str) -> None:
         folded = channel.folded
@@ -349,3 +366,21 @@ def away_line(client: ClientRecord) -> str:
     if client.away is None:
         return f":{client.source} AWAY"
     return f":{client.source} AWAY :{client.away}"
+
+
+
+def wants_account_tag(sender: ClientRecord, recipient: ClientRecord) -> bool:
+    """IRCv3 account-tag puts the sender's account on "all commands sent by a user": a
+    recipient that asked for it gets it on whatever a logged-in user sends. Stored events get
+    theirs in chatd/events.py; this decides it for the lines that are not stored (INVITE,
+    AWAY, SETNAME, KILL, WALLOPS)."""
+    return bool(sender.account) and "account-tag" in recipient.caps
+
+
+def account_tagged(sender: ClientRecord, line: str) -> str:
+    return f"@account={escape_tag_value(sender.account or '')} {line}"
+
+
+def user_line(sender: ClientRecord, recipient: ClientRecord, line: str) -> str:
+    """`line`, sent by the user `sender`, as `recipient` gets it (wants_account_tag)."""
+    return account_tagged(sender, line) if wants_account_tag(sender, recipient) else line

@@ -75,12 +75,12 @@ def handle_invite(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> No
     if target.away is not None:
         hub.send_numeric(client, N.RPL_AWAY, target.nick or "", target.away)
     line = f":{client.source} INVITE {target.nick} {channel.name}"
-    hub.reply(target, line)
+    hub.reply_from(client, target, line)
     # invite-notify: the channel's other operators that asked for it see the invitation.
     for member in channel.members.values():
         if (member is not client and "invite-notify" in member.caps
                 and channel.is_operator(member)):
-            hub.reply(member, line)
+            hub.reply_from(client, member, line)
 
 
 def _record_invite(target: ClientRecord, channel: ChannelRecord) -> None:

@@ -113,7 +113,8 @@ def handle_kill(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None
     reason = truncate_utf8(params[1] if len(params) > 1 and params[1] else "No reason given",
                            MAX_KILL_REASON_BYTES)
     log.info("KILL of %s by %s: %s", who_is(victim), who_is(client), reason)
-    hub.reply(victim, Message("KILL", (victim.nick or "*", reason), client.source).format())
+    hub.reply_from(client, victim,
+                   Message("KILL", (victim.nick or "*", reason), client.source).format())
     disconnect(hub, victim, f"Killed ({client.nick} ({reason}))")
     server_notice(hub, f"Received KILL message for {who_is(victim)}. From {client.nick} "
                        f"({reason})")
@@ -128,7 +129,7 @@ def handle_wallops(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> N
                        "Message too long once relayed with your nick!user@host; split it")
     for other in hub.registry.clients.values():
         if other.registered and (other.wallops or other.oper is not None):
-            hub.reply(other, line)
+            hub.reply_from(client, other, line)
 
 
 def handle_rehash(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:

@@ -42,7 +42,8 @@ def told_of(hub: Hub, client: ClientRecord, cap: str, include_self: bool) -> lis
 def announce_away(hub: Hub, client: ClientRecord) -> None:
     """IRCv3 away-notify: `client` went away, changed its message or came back. Not to
     itself: it has 305/306 (ircv3.net away-notify)."""
-    hub.notify(told_of(hub, client, "away-notify", include_self=False), away_line(client))
+    hub.notify_from(client, told_of(hub, client, "away-notify", include_self=False),
+                    away_line(client))
 
 
 # SETNAME
@@ -58,8 +59,8 @@ def handle_setname(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> N
     client.realname = realname
     line = Message("SETNAME", (realname,), client.source).format()
     if "setname" in client.caps:
-        hub.reply(client, line)  # its answer (labeled when the command was)
-    hub.notify(told_of(hub, client, "setname", include_self=False), line)
+        hub.reply_from(client, client, line)  # its answer (labeled when the command was)
+    hub.notify_from(client, told_of(hub, client, "setname", include_self=False), line)
 
 
 # MONITOR

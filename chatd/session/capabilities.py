@@ -35,10 +35,10 @@ CAP_VALUES = {
 }
 # What the master must know of a client's capabilities (it formats NAMES, WHO and WHOIS,
 # decides who gets the ACCOUNT, AWAY, SETNAME and INVITE lines of account-notify, away-notify,
-# setname, extended-monitor and invite-notify, and answers a refused message with FAIL or a
-# NOTICE).
-MASTER_CAPS = ("account-notify", "userhost-in-names", "multi-prefix", "invite-notify",
-               "standard-replies", "away-notify", "setname", "extended-monitor")
+# setname, extended-monitor and invite-notify, puts account-tag's tag on the unstored lines
+# of logged-in users, and answers a refused message with FAIL or a NOTICE).
+MASTER_CAPS = ("account-notify", "account-tag", "userhost-in-names", "multi-prefix",
+               "invite-notify", "standard-replies", "away-notify", "setname", "extended-monitor")
 
 
 def handle_cap(ctx: CommandContext, msg: Message) -> None:

@@ -27,7 +27,7 @@ class AccountExtensionsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls) -> None:
         cls.server = start_chatd(cls, workers=2, extra=NO_AUTOJOIN)
-        for name in ("tagger", "later", "doomed"):
+        for name in ("tagger", "later", "doomed", "inviter"):
             owner = open_client(cls, cls.server.port, name)
             owner.send(f"REGISTER {name} * {PASSWORD}")
             owner.expect(rf"^:chat\.test REGISTER SUCCESS {name} :")
@@ -58,6 +58,29 @@ class AccountExtensionsTest(unittest.TestCase):
         tagged.expect(r"^@account=tagger :tagger!\S+ NOTICE seetags :private notice$")
         anonymous.send("PRIVMSG #tags :from nobody")
         tagged.expect(r"^:anon1!\S+ PRIVMSG #tags :from nobody$")  # no tag at all
+
+    def test_account_tag_on_lines_that_are_not_stored(self) -> None:
+        # ircv3.net account-tag: "all commands sent by a user", not only messages: INVITE,
+        # AWAY (away-notify) and SETNAME carry the sender's account too (irctest
+        # account_tag.py testInvite).
+        sender = self.logged_in("inviter", caps=("setname",))
+        tagged = self.client("seeall", caps=("account-tag", "away-notify", "setname"))
+        plain = self.client("seenone", caps=("away-notify", "setname"))
+        self.join("#unstored", sender, plain)
+        sender.send("INVITE seeall #unstored")
+        tagged.expect(r"^@account=inviter :inviter!\S+ INVITE seeall #unstored$")
+        self.join("#unstored", tagged)
+        sender.send("AWAY :lunch")
+        tagged.expect(r"^@account=inviter :inviter!\S+ AWAY :lunch$")
+        plain.expect(r"^:inviter!\S+ AWAY :lunch$")
+        sender.send("SETNAME :New Name")
+        sender.expect(r"^:inviter!\S+ SETNAME :New Name$")  # no account-tag asked: plain
+        tagged.expect(r"^@account=inviter :inviter!\S+ SETNAME :New Name$")
+        plain.expect(r"^:inviter!\S+ SETNAME :New Name$")
+        anonymous = self.client("anon3")
+        self.join("#unstored", anonymous)
+        anonymous.send("AWAY :gone")
+        tagged.expect(r"^:anon3!\S+ AWAY :gone$")  # not logged in: no tag
 
     def test_account_notify_to_channel_peers_only(self) -> None:
         user = self.client("latr", caps=("account-notify",))  # "later" is the account's

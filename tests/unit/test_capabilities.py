@@ -160,9 +160,9 @@ class MasterCapsTest(unittest.TestCase):
     frame goes to it whenever that set changes, and only then."""
 
     def test_caps_frame_when_the_master_caps_change(self):
-        self.assertEqual(set(MASTER_CAPS), {"account-notify", "userhost-in-names", "multi-prefix",
-                                           "invite-notify", "standard-replies", "away-notify",
-                                           "setname", "extended-monitor"})
+        self.assertEqual(set(MASTER_CAPS), {"account-notify", "account-tag", "userhost-in-names",
+                                           "multi-prefix", "invite-notify", "standard-replies",
+                                           "away-notify", "setname", "extended-monitor"})
         # (REQ params in order, CAPS frames expected, as the caps tuple)
         cases = [
             (["server-time"], []),
