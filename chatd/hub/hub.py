@@ -368,7 +368,6 @@ def away_line(client: ClientRecord) -> str:
     return f":{client.source} AWAY :{client.away}"
 
 
-
 def wants_account_tag(sender: ClientRecord, recipient: ClientRecord) -> bool:
     """IRCv3 account-tag puts the sender's account on "all commands sent by a user": a
     recipient that asked for it gets it on whatever a logged-in user sends. Stored events get
