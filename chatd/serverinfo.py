@@ -60,6 +60,7 @@ def build_server_info(config: Config, motd_text: str | None, started_at_s: float
         f"NAMES:{MAX_QUERY_TARGETS},LIST:{MAX_QUERY_TARGETS},WHOIS:{MAX_QUERY_TARGETS}",
         f"AWAYLEN={AWAYLEN}", f"CHATHISTORY={CHATHISTORY_MAX}", "MSGREFTYPES=msgid,timestamp",
         f"BOT={BOT_MODE}", f"MONITOR={config.monitor_limit}", f"NAMELEN={REALNAMELEN}",
+        "WHOX",
     )
     motd = tuple(motd_text.splitlines()) if motd_text is not None else None
     created = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(started_at_s))

@@ -15,6 +15,7 @@ from chatd.hub.error_replies import distinct_targets
 from chatd.hub.hub import Hub
 from chatd.hub.registry import ChannelRecord, ClientRecord
 from chatd.hub.reply_budget import ReplyBudget
+from chatd.hub.whox import parse_whox, whox_lines
 from chatd.serverinfo import AWAYLEN, BOT_MODE, MAX_QUERY_TARGETS
 from ircproto import numerics as N
 from ircproto.casemap import casefold, mask_matcher, mask_min_length
@@ -29,6 +30,7 @@ WHO_MAX_MATCHES = 500  # a wildcard WHO answers at most this many users
 
 def handle_who(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
     mask = params[0] if params and params[0] else "*"
+    whox = parse_whox(params[1]) if len(params) > 1 else None
     budget = hub.reply_budget(client)
     found: Iterable[ClientRecord] = ()
     prefix_of: Callable[[ClientRecord], str] | None = None
@@ -38,17 +40,21 @@ def handle_who(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
             found = channel.members.values()
             multi = "multi-prefix" in client.caps
             prefix_of = lambda member: channel.prefix(member, multi)  # H@, G+ ...: the rank
-        lines = budget.take(_who_lines(hub, client, channel.name if channel else mask, found,
-                                       prefix_of))
+        channel_name = channel.name if channel else mask
     elif "*" not in mask and "?" not in mask and mask != "0":
         other = hub.registry.find_nick(mask)
         if other is not None and other.registered:
             found = (other,)
-        lines = budget.take(_who_lines(hub, client, "*", found))
+        channel_name = "*"
     else:
         # The channel field may be any channel of theirs or "*" (modern.ircdocs): "*".
         found = _who_matches(hub, client, mask, budget)
-        lines = budget.take(_who_lines(hub, client, "*", found))
+        channel_name = "*"
+    if whox is not None:
+        lines = budget.take(whox_lines(hub, client, channel_name, found,
+                                       lambda who: who_flags(who, prefix_of), whox))
+    else:
+        lines = budget.take(_who_lines(hub, client, channel_name, found, prefix_of))
     lines.append(hub.numeric(client, N.RPL_ENDOFWHO, mask, "End of /WHO list"))
     hub.reply(client, *lines)
 
@@ -93,15 +99,19 @@ def _who_lines(hub: Hub, asker: ClientRecord, channel_name: str, found: Iterable
     head = ""  # ":server 352 me #chan ", made for the first row (most WHO masks find none)
     for who in found:
         head = head or hub.numeric(asker, N.RPL_WHOREPLY, channel_name, "")[:-1]
-        # H(ere) or G(one), * for a server operator, B for a bot (IRCv3 bot-mode), then the
-        # rank in the channel (RFC 2812)
-        flags = (("G" if who.away is not None else "H") + ("*" if who.oper is not None else "")
-                 + (BOT_MODE if who.bot else "") + (prefix_of(who) if prefix_of else ""))
+        flags = who_flags(who, prefix_of)
         line = f"{head}{who.user} {who.host} {server} {who.nick} {flags} :0 {who.realname}"
         if who.host.startswith(":") or len(line.encode("utf-8")) > LINE_BYTES:
             line = hub.numeric(asker, N.RPL_WHOREPLY, channel_name, who.user, who.host,
                                server, who.nick or "*", flags, f"0 {who.realname}")
         yield line
+
+
+def who_flags(who: ClientRecord, prefix_of: Callable[[ClientRecord], str] | None) -> str:
+    """H(ere) or G(one), * for a server operator, B for a bot (IRCv3 bot-mode), then the
+    rank in the channel (RFC 2812; `prefix_of`, in a channel WHO)."""
+    return (("G" if who.away is not None else "H") + ("*" if who.oper is not None else "")
+            + (BOT_MODE if who.bot else "") + (prefix_of(who) if prefix_of else ""))
 
 
 def handle_whois(hub: Hub, client: ClientRecord, params: tuple[str, ...]) -> None:
