@@ -27,7 +27,9 @@ class RateWindows:
 
     def add(self, key: str, now: float, limit: int) -> None:
         """Record one event of `key` (keeping at most `limit` times: a full window stays
-        full while its key keeps at it)."""
+        full while its key keeps at it). Nothing is kept without a limit."""
+        if not limit:
+            return
         times = self._times.pop(key, None)
         if times is None or times.maxlen != limit:
             times = collections.deque(times or (), maxlen=limit)
