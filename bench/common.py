@@ -246,6 +246,12 @@ class ChatdServer:
             names[pid] = "master" if position == 0 else "writer" if pid in writers else "worker"
         return names
 
+    def stop_and_note(self, cleanup: bool = True) -> None:
+        """stop(), saying so when chatd did not exit cleanly (the figures may then be off)."""
+        status = self.stop(cleanup)
+        if status not in (0, None):
+            print(f"note: chatd exited with status {status}")
+
     def stop(self, cleanup: bool = True) -> int | None:
         """SIGTERM the master, wait; SIGKILL by PID whatever is left. Returns its exit status.
         With `cleanup` the temporary folder (config, log, history) is removed too."""

@@ -86,9 +86,7 @@ def run_connect(args) -> dict:
         result["server_log_problems"] = server.problem_lines()
         return result
     finally:
-        status = server.stop()
-        if status not in (0, None):
-            print(f"note: chatd exited with status {status}")
+        server.stop_and_note()
         for pool in pools:
             pool.stop()
 

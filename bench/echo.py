@@ -43,9 +43,7 @@ def run_echo(args) -> dict:
         client.close()
         problems = server.problem_lines()
     finally:
-        status = server.stop()
-        if status not in (0, None):
-            print(f"note: chatd exited with status {status}")
+        server.stop_and_note()
     summary = summarize("echo", samples, [])
     ordered = sorted(samples)
     summary["p999_ms"] = ordered[min(len(ordered) - 1, int(len(ordered) * 0.999))] / 1e6

@@ -148,9 +148,7 @@ class FanoutSession:
         # The server first, while the clients still read (their sockets closing first
         # would make the server fan out a QUIT per client to all the others).
         if self.server is not None:
-            status = self.server.stop()
-            if status not in (0, None):
-                print(f"note: chatd exited with status {status}")
+            self.server.stop_and_note()
         for pool in self.pools:
             pool.stop()
 

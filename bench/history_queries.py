@@ -173,9 +173,7 @@ def run_history(args) -> dict:
         reader.close()
         problems = server.problem_lines()
     finally:
-        status = server.stop()  # also removes its temporary folder (and a loaded db there)
-        if status not in (0, None):
-            print(f"note: chatd exited with status {status}")
+        server.stop_and_note()  # also removes its temporary folder (and a loaded db there)
     return {"events_in_history": events, "database_bytes": size,
             "bytes_per_event": size / events if events else 0.0, "db_path": str(db) if keep_db else "",
             "replay": args.replay, "queries": results, "server_log_problems": problems,

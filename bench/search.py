@@ -142,9 +142,7 @@ def run_search(args) -> dict:
         client.close()
         problems = server.problem_lines()
     finally:
-        status = server.stop()
-        if status not in (0, None):
-            print(f"note: chatd exited with status {status}")
+        server.stop_and_note()
     return {"events_in_history": events, "database_bytes": size,
             "bytes_per_event": size / events if events else 0.0,
             "db_path": str(db) if keep_db else "", "limit": args.limit, "queries": results,

@@ -56,9 +56,7 @@ def run_store(args) -> dict:
         floods = [r[1] for r in gather(pools, args.duration + 60)]
         usage = cpu.stop()
         problems = server.problem_lines()
-        status = server.stop(cleanup=False)
-        if status not in (0, None):
-            print(f"note: chatd exited with status {status}")
+        server.stop_and_note(cleanup=False)
         rows_stored = _count_privmsgs(db) - rows_before
     finally:
         server.stop()
