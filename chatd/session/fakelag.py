@@ -41,7 +41,7 @@ COMMAND_COST: dict[str, float] = {
 }
 
 # A SEARCH cut at its time limit (search.SEARCH_TIME_LIMIT_S, 100 ms of the worker) pays this
-# on top of its price: at the default 2 tokens/s one such search per 7.5 s, a few hundredths
+# on top of its price: at the default 2 tokens/s one such search per 7.5 s, about 1.3%
 # of a worker, where a quick one (a few ms) costs what LIST does.
 SEARCH_TIMEOUT_COST = 10
 
